@@ -1,0 +1,85 @@
+import { RelspecError } from '../errors.js';
+import type { Materialize, TaskOptions } from './types.js';
+import { datasetName } from './names.js';
+
+const HEADER_LINE = /^\s*--\s*@([A-Za-z_][\w-]*)\s*(.*?)\s*$/;
+const MATERIALIZE: readonly Materialize[] = ['table', 'view', 'delta'];
+const KEYS = ['materialize', 'output', 'priority', 'tags', 'description'] as const;
+const OUTPUT_NAME = /^[A-Za-z_][\w$-]*(\.[A-Za-z_][\w$-]*)?$/;
+
+export interface ParsedHeader {
+  options: TaskOptions;
+  sql: string;
+  sqlLine: number;
+}
+
+/**
+ * Header options are the leading `-- @key value` lines; blank lines and plain comments may sit
+ * between them. The header ends at the first line that is neither.
+ */
+export function parseHeader(text: string, taskName: string, file: string): ParsedHeader {
+  const lines = text.split(/\r?\n/);
+  const raw = new Map<string, { value: string; line: number }>();
+  let i = 0;
+  for (; i < lines.length; i++) {
+    const line = lines[i]!;
+    const m = HEADER_LINE.exec(line);
+    if (m) {
+      const key = m[1]!;
+      if (!(KEYS as readonly string[]).includes(key)) {
+        throw new RelspecError('E_TASK', `unknown header option '@${key}' on line ${i + 1}`, {
+          file,
+          fix: `use one of ${KEYS.map((k) => '@' + k).join(', ')}`,
+        });
+      }
+      if (raw.has(key)) {
+        throw new RelspecError('E_TASK', `header option '@${key}' given twice (line ${raw.get(key)!.line} and ${i + 1})`, {
+          file,
+          fix: 'keep one',
+        });
+      }
+      raw.set(key, { value: m[2]!, line: i + 1 });
+      continue;
+    }
+    if (/^\s*$/.test(line) || /^\s*--/.test(line)) continue;
+    break;
+  }
+  // Keep the body's line numbers: blank out the header instead of cutting it off.
+  const sql = lines.map((l, j) => (j < i && HEADER_LINE.test(l) ? '' : l)).join('\n');
+
+  const opt = (k: string) => raw.get(k);
+  const materialize = (opt('materialize')?.value ?? 'table') as Materialize;
+  if (!MATERIALIZE.includes(materialize)) {
+    throw new RelspecError('E_TASK', `bad @materialize '${materialize}' on line ${opt('materialize')!.line}`, {
+      file,
+      fix: `use one of ${MATERIALIZE.join(', ')}`,
+    });
+  }
+  const output = datasetName(opt('output')?.value || taskName);
+  if (!OUTPUT_NAME.test(output)) {
+    throw new RelspecError('E_TASK', `bad output name '${output}'${opt('output') ? '' : ' (from the file path)'}`, {
+      file,
+      fix: opt('output')
+        ? 'an output is NAME or SCHEMA.NAME: letters, digits, _ and -'
+        : 'nest task files at most one directory deep, or set `-- @output NAME`',
+    });
+  }
+  const pr = opt('priority');
+  const priority = pr ? Number(pr.value) : 100;
+  if (!Number.isInteger(priority)) {
+    throw new RelspecError('E_TASK', `bad @priority '${pr!.value}' on line ${pr!.line}`, {
+      file,
+      fix: 'use an integer; lower runs first among ready tasks',
+    });
+  }
+  const tags = (opt('tags')?.value ?? '')
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .sort();
+  return {
+    options: Object.freeze({ materialize, output, priority, tags: Object.freeze(tags), description: opt('description')?.value }),
+    sql,
+    sqlLine: i + 1,
+  };
+}

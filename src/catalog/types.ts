@@ -1,0 +1,26 @@
+export type Materialize = 'table' | 'view' | 'delta';
+
+export interface TaskOptions {
+  readonly materialize: Materialize;
+  readonly output: string;
+  readonly priority: number;
+  readonly tags: readonly string[];
+  readonly description: string | undefined;
+}
+
+/** One task file, read and split into header options and SQL body. */
+export interface TaskSpec {
+  /** `edges/calls.sql` → `edges.calls`. */
+  readonly name: string;
+  /** Absolute path of the task file. */
+  readonly file: string;
+  /** Path relative to the tasks directory, with forward slashes. */
+  readonly relPath: string;
+  readonly options: TaskOptions;
+  /** The SQL after the header, as written (comments included). */
+  readonly sql: string;
+  /** 1-based line of the SQL body in the file, for error messages. */
+  readonly sqlLine: number;
+  /** sha256 of the whole file text: the lineage parse cache key. */
+  readonly contentHash: string;
+}

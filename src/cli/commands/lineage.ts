@@ -1,0 +1,48 @@
+import { RelspecError } from '../../errors.js';
+import { openProject, print, printJson, type GlobalOptions } from '../context.js';
+
+export async function lineageCommand(names: string[], opts: GlobalOptions & { json?: boolean }): Promise<number> {
+  const { project, db } = await openProject(opts);
+  db.close();
+  const { lineage, tasks } = project;
+  const wanted = names.length > 0 ? names : tasks.map((t) => t.name);
+  const out = [];
+  for (const name of wanted) {
+    const spec = project.taskByName.get(name);
+    if (!spec) {
+      throw new RelspecError('E_SELECT', `no task named '${name}'`, { fix: 'run `relspec lineage` to list every task' });
+    }
+    const p = lineage.parsed.get(name);
+    const full = lineage.lineage.get(name);
+    const inputs: Record<string, string[] | null> = {};
+    for (const ds of p?.reads ?? []) inputs[ds] = full?.inputs[ds] ?? null;
+    const notes = [...(full?.notes ?? p?.notes ?? [])];
+    const blocked = lineage.blocked.get(name);
+    if (blocked) notes.push(`no column lineage: ${blocked}`);
+    if (!p) notes.push('no lineage: the task has errors (see `relspec validate`)');
+    out.push({
+      task: name,
+      output: spec.options.output,
+      file: spec.relPath,
+      materialize: spec.options.materialize,
+      inputs,
+      outputSchema: full?.outputSchema ?? null,
+      fingerprint: p?.fingerprint ?? null,
+      notes,
+    });
+  }
+  if (opts.json) {
+    printJson({ tasks: out });
+    return 0;
+  }
+  for (const t of out) {
+    print(`${t.task} → ${t.output} (${t.materialize}, ${t.file})`);
+    print(`  fingerprint ${t.fingerprint?.slice(0, 16) ?? '-'}`);
+    for (const [ds, cols] of Object.entries(t.inputs)) {
+      print(`  reads ${ds}: ${cols === null ? '(unknown)' : cols.length === 0 ? '(row count only)' : cols.join(', ')}`);
+    }
+    if (t.outputSchema) print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+    for (const n of t.notes) print(`  note: ${n}`);
+  }
+  return 0;
+}

@@ -1,0 +1,35 @@
+import { generations, graphSignature, criticalPath } from '../../graph/index.js';
+import { openProject, print, printJson, type GlobalOptions } from '../context.js';
+
+export async function validateCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
+  const { project, db } = await openProject(opts);
+  db.close();
+  const { graph, errors, lineage, tasks, config } = project;
+  const gens = generations(graph);
+  const outputs = new Set(tasks.map((t) => t.options.output));
+  const summary = {
+    ok: errors.length === 0,
+    config: config.configFile,
+    sources: Object.keys(config.sources).length,
+    tasks: tasks.length,
+    outputs: outputs.size,
+    generations: gens.length,
+    criticalPath: criticalPath(graph, gens.flat().map((t) => t.name)),
+    signature: graphSignature(graph),
+    lineage: lineage.stats,
+    timingsMs: Object.fromEntries(Object.entries(project.timings).map(([k, v]) => [k, Math.round(v)])),
+    errors: errors.map((e) => e.toJSON()),
+  };
+  if (opts.json) {
+    printJson(summary);
+  } else {
+    for (const e of errors) print(`error ${e.oneLine()}`);
+    print(
+      `${summary.ok ? 'ok' : `${errors.length} error${errors.length === 1 ? '' : 's'}`}: ` +
+        `${summary.sources} sources, ${summary.tasks} tasks, ${summary.outputs} outputs, ${summary.generations} generations` +
+        ` (critical path ${summary.criticalPath.length}: ${summary.criticalPath.join(' → ') || '-'})`,
+    );
+    print(`signature ${summary.signature}`);
+  }
+  return errors.length === 0 ? 0 : 2;
+}

@@ -1,0 +1,23 @@
+import { loadProject, type Project } from '../project/load.js';
+import { openStateDb, type Db } from '../state/db.js';
+import { loadConfig } from '../config/load.js';
+
+export interface GlobalOptions {
+  config?: string;
+}
+
+/** Loads the project with the state database as lineage cache; the caller closes `db`. */
+export async function openProject(opts: GlobalOptions): Promise<{ project: Project; db: Db }> {
+  const loaded = await loadConfig(opts.config);
+  const db = openStateDb(loaded.config.stateDir);
+  try {
+    const project = await loadProject({ config: loaded, db });
+    return { project, db };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+export const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
+export const printJson = (v: unknown): void => print(JSON.stringify(v, null, 2));

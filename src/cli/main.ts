@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import { RelspecError, RelspecErrors } from '../errors.js';
+import { graphCommand } from './commands/graph.js';
+import { lineageCommand } from './commands/lineage.js';
+import { validateCommand } from './commands/validate.js';
+
+type Action = (...args: never[]) => Promise<number>;
+
+/** Runs the CLI; resolves to the exit code: 0 ok, 1 a task failed or a bug, 2 config/graph/usage error. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  const program = new Command('relspec')
+    .description('Incremental, reactive build daemon for SQL data pipelines')
+    .option('-c, --config <file>', 'config file', 'watch.config.ts')
+    .exitOverride()
+    .showHelpAfterError(false)
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  const wrap =
+    (fn: Action) =>
+    async (...args: unknown[]) => {
+      const cmd = args[args.length - 1] as Command;
+      const opts = { ...program.opts(), ...cmd.opts() };
+      code = await (fn as (...a: unknown[]) => Promise<number>)(...args.slice(0, -2), opts);
+    };
+
+  program
+    .command('validate')
+    .description('load the config, catalog tasks, infer lineage and validate the graph')
+    .option('--json', 'machine-readable output')
+    .action(wrap((o: never) => validateCommand(o)));
+  program
+    .command('lineage')
+    .argument('[task...]', 'tasks to show (default: all)')
+    .description('per task: output, inputs with required columns, plan fingerprint, notes')
+    .option('--json', 'machine-readable output')
+    .action(wrap((names: never, o: never) => lineageCommand(names, o)));
+  program
+    .command('graph')
+    .description('print the task graph')
+    .option('-f, --format <format>', 'text | json | dot | mermaid', 'text')
+    .option('-s, --select <selector>', 'name, +name, name+, tag:x, comma-separated')
+    .action(wrap((o: never) => graphCommand(o)));
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof CommanderError) {
+    return e.exitCode === 0 ? 0 : 2;
+  }
+  if (e instanceof RelspecErrors) {
+    for (const x of e.errors) process.stderr.write(`relspec: ${x.oneLine()}\n`);
+    return 2;
+  }
+  if (e instanceof RelspecError) {
+    process.stderr.write(`relspec: ${e.oneLine()}\n`);
+    return 2;
+  }
+  process.stderr.write(`relspec: internal error\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  return 1;
+}

@@ -1,0 +1,60 @@
+export type FileFormat = 'parquet' | 'csv' | 'json';
+export type SourceFormat = FileFormat | 'delta' | 'code';
+
+export interface SourceConfig {
+  format: SourceFormat;
+  /** A glob for file formats, a directory for delta. Relative to the config file. */
+  path: string;
+  /** Passed to DuckDB's reader (e.g. `{ header: true, delim: ';' }` for csv). */
+  options?: Record<string, string | number | boolean>;
+}
+
+export interface EngineConfig {
+  /** DuckDB threads per connection; default: DuckDB's own choice. */
+  threads?: number;
+  /** DuckDB memory limit, e.g. '4GB'. */
+  memoryLimit?: string;
+}
+
+export interface WatchConfig {
+  /** Milliseconds of quiet before a run starts. */
+  debounceMs?: number;
+  /** Extra glob patterns the watcher ignores. */
+  ignore?: string[];
+}
+
+/** What a user writes in `watch.config.ts`: every key is optional. */
+export interface UserConfig {
+  sources?: Record<string, SourceConfig>;
+  tasks?: string;
+  state?: string;
+  outputs?: string;
+  engine?: EngineConfig;
+  watch?: WatchConfig;
+}
+
+export interface ResolvedSource {
+  readonly name: string;
+  readonly format: SourceFormat;
+  /** Absolute glob (files) or absolute directory (delta, code root). */
+  readonly path: string;
+  readonly options: Readonly<Record<string, string | number | boolean>>;
+}
+
+/** The config after defaults and path resolution: what every other module reads. */
+export interface ResolvedConfig {
+  /** Absolute path of the config file, or undefined for an in-memory config. */
+  readonly configFile: string | undefined;
+  readonly root: string;
+  readonly sources: Readonly<Record<string, ResolvedSource>>;
+  readonly tasksDir: string;
+  readonly stateDir: string;
+  readonly outputsDir: string;
+  readonly engine: Readonly<EngineConfig>;
+  readonly watch: Readonly<Required<WatchConfig>>;
+}
+
+/** Identity: gives editors the types of the config object. */
+export function defineConfig(config: UserConfig): UserConfig {
+  return config;
+}

@@ -1,0 +1,102 @@
+import { DirectedGraph } from 'graphology';
+import type { Materialize } from '../catalog/types.js';
+import type { Column } from '../lineage/types.js';
+
+export type NodeKind = 'source' | 'output' | 'task';
+export type EdgeKind = 'requires' | 'produces';
+
+export interface NodeAttrs {
+  kind: NodeKind;
+  name: string;
+  /** task nodes */
+  task?: GraphTask;
+  /** evidence nodes: schema when known */
+  schema?: Column[];
+}
+
+export interface EdgeAttrs {
+  kind: EdgeKind;
+  /** requires edges: the columns the task reads from the input; undefined when not known. */
+  columns?: string[];
+}
+
+/** What the graph needs to know about a task (from the catalog and lineage). */
+export interface GraphTask {
+  name: string;
+  output: string;
+  file: string;
+  materialize: Materialize;
+  priority: number;
+  tags: readonly string[];
+  reads: readonly string[];
+  fingerprint?: string;
+  /** Required columns per input; absent where lineage could not tell (the task is then blocked). */
+  columns?: Readonly<Record<string, readonly string[]>>;
+  outputSchema?: Column[];
+}
+
+export type RelGraph = DirectedGraph<NodeAttrs, EdgeAttrs>;
+
+export const taskId = (name: string): string => `task:${name}`;
+export const sourceId = (name: string): string => `source:${name}`;
+export const outputId = (name: string): string => `output:${name}`;
+
+export interface GraphInput {
+  sources: readonly { name: string; schema?: Column[] }[];
+  tasks: readonly GraphTask[];
+  /** Output schemas known from lineage. */
+  outputSchemas?: ReadonlyMap<string, Column[]>;
+}
+
+/**
+ * The bipartite graph: evidence (sources, outputs) → task by `requires`, task → output by
+ * `produces`. A name that is both a source and an output stays a source node; validation reports it.
+ */
+export function buildGraph(input: GraphInput): RelGraph {
+  const g: RelGraph = new DirectedGraph<NodeAttrs, EdgeAttrs>({ allowSelfLoops: false });
+  const evidence = new Map<string, string>();
+  for (const s of [...input.sources].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    g.addNode(sourceId(s.name), { kind: 'source', name: s.name, schema: s.schema });
+    evidence.set(s.name, sourceId(s.name));
+  }
+  const tasks = [...input.tasks].sort((a, b) => (a.name < b.name ? -1 : 1));
+  for (const t of tasks) {
+    if (!evidence.has(t.output)) {
+      g.addNode(outputId(t.output), { kind: 'output', name: t.output, schema: input.outputSchemas?.get(t.output) });
+      evidence.set(t.output, outputId(t.output));
+    }
+  }
+  for (const t of tasks) {
+    g.addNode(taskId(t.name), { kind: 'task', name: t.name, task: t });
+    const out = evidence.get(t.output)!;
+    if (g.getNodeAttribute(out, 'kind') === 'output') g.addDirectedEdge(taskId(t.name), out, { kind: 'produces' });
+  }
+  for (const t of tasks) {
+    for (const ds of t.reads) {
+      const from = evidence.get(ds);
+      if (from === undefined) continue;
+      const cols = t.columns?.[ds];
+      g.addDirectedEdge(from, taskId(t.name), { kind: 'requires', columns: cols ? [...cols] : undefined });
+    }
+  }
+  return g;
+}
+
+export function tasksOf(g: RelGraph): GraphTask[] {
+  const out: GraphTask[] = [];
+  g.forEachNode((_, a) => {
+    if (a.kind === 'task') out.push(a.task!);
+  });
+  return out;
+}
+
+/** Tasks that produce the outputs a task reads (task-level dependencies). */
+export function upstreamTasks(g: RelGraph, task: string): string[] {
+  const ups = new Set<string>();
+  g.forEachInNeighbor(taskId(task), (ev) => {
+    g.forEachInNeighbor(ev, (_, a) => {
+      if (a.kind === 'task') ups.add(a.name);
+    });
+  });
+  return [...ups].sort();
+}

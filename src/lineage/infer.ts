@@ -1,0 +1,240 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdent, physicalName, sqlName } from '../catalog/names.js';
+import type { TaskSpec } from '../catalog/types.js';
+import { RelspecError, errorMessage } from '../errors.js';
+import type { LineageCache } from './cache.js';
+import { describeQuery, requiredColumns } from './columns.js';
+import type { Scratch } from './duck.js';
+import { parseMany, sha, type ParseResult } from './parse.js';
+import { DatasetNames, resolveInputs } from './resolve.js';
+import type { Column, ColumnLineage } from './types.js';
+
+export interface TaskParse {
+  task: string;
+  output: string;
+  /** Plan fingerprint: parse tree without locations + the header options that change the result. */
+  fingerprint: string;
+  /** Input datasets, sorted. */
+  reads: string[];
+  notes: string[];
+  opaque: boolean;
+}
+
+export interface TaskLineage extends TaskParse, ColumnLineage {}
+
+export interface LineageStats {
+  tasks: number;
+  parseCacheHits: number;
+  columnCacheHits: number;
+  explained: number;
+}
+
+export interface LineageResult {
+  /** Every task whose SQL parsed and whose inputs all resolved. */
+  parsed: Map<string, TaskParse>;
+  /** Tasks with full column lineage. */
+  lineage: Map<string, TaskLineage>;
+  /** Tasks without column lineage and why (an upstream error, a cycle). */
+  blocked: Map<string, string>;
+  /** Known dataset schemas: sources and outputs whose producers all have lineage. */
+  schemas: Map<string, Column[]>;
+  errors: RelspecError[];
+  stats: LineageStats;
+}
+
+export interface LineageOptions {
+  scratch: Scratch;
+  tasks: readonly TaskSpec[];
+  /** Declared source names (a source without a readable schema still resolves references). */
+  sourceNames: readonly string[];
+  sourceSchemas: ReadonlyMap<string, Column[]>;
+  cache?: LineageCache;
+  /** DuckDB connections planning at once. */
+  concurrency?: number;
+}
+
+export const schemaFingerprint = (cols: readonly Column[]): string =>
+  sha(cols.map((c) => `${c.name}\u0001${c.type}`).join('\u0002')).slice(0, 16);
+
+/** Phase 1: parse every task (one DuckDB call for all uncached ones) and resolve its inputs. */
+export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
+  const { scratch, tasks, cache } = opts;
+  const sqlHashes = tasks.map((t) => sha(t.sql));
+  const results: (ParseResult | undefined)[] = sqlHashes.map((h) => cache?.getParse(h));
+  const missing = results.flatMap((r, i) => (r === undefined ? [i] : []));
+  stats.parseCacheHits = tasks.length - missing.length;
+  const fresh = await parseMany(scratch, missing.map((i) => tasks[i]!.sql));
+  missing.forEach((i, k) => {
+    results[i] = fresh[k]!;
+    cache?.putParse(sqlHashes[i]!, fresh[k]!);
+  });
+
+  const outputs = [...new Set(tasks.map((t) => t.options.output))];
+  const names = new DatasetNames([...new Set([...opts.sourceNames, ...outputs])].sort());
+  const parsed = new Map<string, TaskParse>();
+  const errors: RelspecError[] = [];
+  tasks.forEach((task, i) => {
+    const r = results[i]!;
+    if (!r.ok) {
+      const fix =
+        r.kind === 'syntax'
+          ? 'fix the SQL (DuckDB dialect)'
+          : 'a task body is exactly one query (SELECT, WITH, FROM-first, VALUES, set operations); put DDL elsewhere';
+      errors.push(new RelspecError('E_TASK_SQL', r.message.split('\n')[0]!, { file: task.file, fix }));
+      return;
+    }
+    const { inputs, errors: refErrors } = resolveInputs(task, r, names);
+    if (refErrors.length > 0) {
+      errors.push(...refErrors);
+      return;
+    }
+    const { materialize, output } = task.options;
+    parsed.set(task.name, {
+      task: task.name,
+      output,
+      fingerprint: sha(`${r.treeHash}\0materialize=${materialize}\0output=${output}`),
+      reads: inputs,
+      notes: [...r.notes],
+      opaque: r.opaque,
+    });
+  });
+  return { parsed, errors };
+}
+
+async function createStubs(conn: DuckDBConnection, stubs: [string, readonly Column[]][]): Promise<void> {
+  if (stubs.length === 0) return;
+  const schemas = new Set(stubs.map(([ds]) => physicalName(ds)[0]).filter((s) => s !== 'main'));
+  const ddl = [
+    ...[...schemas].map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`),
+    ...stubs.map(
+      ([ds, cols]) => `CREATE OR REPLACE TABLE ${sqlName(ds)} (${cols.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')});`,
+    ),
+  ];
+  await conn.run(ddl.join('\n'));
+}
+
+/** All producers' slices are unioned BY NAME: DuckDB decides the combined column types. */
+async function unionSchema(conn: DuckDBConnection, slices: Column[][]): Promise<Column[]> {
+  if (slices.length === 1) return slices[0]!;
+  const selects = slices.map(
+    (cols) => `SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')}`,
+  );
+  return describeQuery(conn, `(${selects.join(' UNION ALL BY NAME ')})`);
+}
+
+async function pool<T>(items: readonly T[], n: number, fn: (item: T, worker: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(n, items.length) }, async (_, w) => {
+      while (next < items.length) await fn(items[next++]!, w);
+    }),
+  );
+}
+
+/** Phase 2: column lineage and output schemas, in dependency order over stub tables. */
+export async function inferColumns(
+  opts: LineageOptions,
+  parsed: ReadonlyMap<string, TaskParse>,
+  stats: LineageStats,
+): Promise<Pick<LineageResult, 'lineage' | 'blocked' | 'schemas' | 'errors'>> {
+  const { scratch, cache } = opts;
+  const specs = new Map(opts.tasks.map((t) => [t.name, t]));
+  const schemas = new Map<string, Column[]>(opts.sourceSchemas);
+  const producers = new Map<string, string[]>();
+  for (const t of opts.tasks) producers.set(t.options.output, [...(producers.get(t.options.output) ?? []), t.name]);
+  const lineage = new Map<string, TaskLineage>();
+  const blocked = new Map<string, string>();
+  const errors: RelspecError[] = [];
+  const failed = new Set<string>([...specs.keys()].filter((n) => !parsed.has(n)));
+  const stubbed = new Set<string>();
+  const conns = [scratch.conn];
+  for (let i = 1; i < (opts.concurrency ?? 2); i++) conns.push(await scratch.connect());
+
+  let pending = [...parsed.values()];
+  for (;;) {
+    const ready = pending.filter((p) => p.reads.every((ds) => schemas.has(ds)));
+    if (ready.length === 0) break;
+    const readySet = new Set(ready);
+    pending = pending.filter((p) => !readySet.has(p));
+
+    const work: { p: TaskParse; key: string }[] = [];
+    for (const p of ready) {
+      const key = sha([p.fingerprint, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`)].join('\0'));
+      const hit = cache?.getColumns(key);
+      if (hit) {
+        stats.columnCacheHits++;
+        lineage.set(p.task, { ...p, ...hit, notes: [...p.notes, ...hit.notes] });
+      } else work.push({ p, key });
+    }
+    const needed = new Set(work.flatMap((w) => w.p.reads).filter((ds) => !stubbed.has(ds)));
+    await createStubs(scratch.conn, [...needed].sort().map((ds) => [ds, schemas.get(ds)!]));
+    needed.forEach((ds) => stubbed.add(ds));
+
+    await pool(work, conns.length, async ({ p, key }, w) => {
+      const conn = conns[w]!;
+      const spec = specs.get(p.task)!;
+      const inputs = new Map(p.reads.map((ds) => [ds, schemas.get(ds)!] as const));
+      let result: ColumnLineage;
+      try {
+        const outputSchema = await describeQuery(conn, spec.sql);
+        if (p.opaque) {
+          const all = Object.fromEntries(p.reads.map((ds) => [ds, inputs.get(ds)!.map((c) => c.name).sort()]));
+          result = { inputs: all, outputSchema, notes: ['output schema depends on the data (dynamic PIVOT)'] };
+        } else {
+          result = { ...(await requiredColumns(conn, spec.sql, inputs)), outputSchema };
+        }
+        stats.explained++;
+      } catch (e) {
+        failed.add(p.task);
+        errors.push(
+          new RelspecError('E_TASK_SQL', `task ${p.task} does not bind: ${errorMessage(e).split('\n')[0]}`, {
+            file: spec.file,
+            fix: 'fix the SQL against its inputs’ columns (see `relspec lineage --json` for their schemas)',
+          }),
+        );
+        return;
+      }
+      cache?.putColumns(key, result);
+      lineage.set(p.task, { ...p, ...result, notes: [...p.notes, ...result.notes] });
+    });
+
+    // An output gets a schema once every one of its producers has one.
+    const outputsTouched = new Set(ready.map((p) => p.output));
+    for (const out of [...outputsTouched].sort()) {
+      const prods = producers.get(out)!;
+      if (prods.every((t) => lineage.has(t))) {
+        try {
+          schemas.set(out, await unionSchema(scratch.conn, prods.map((t) => lineage.get(t)!.outputSchema)));
+        } catch (e) {
+          errors.push(
+            new RelspecError('E_TASK_SQL', `producers of ${out} have incompatible columns: ${errorMessage(e).split('\n')[0]}`, {
+              file: specs.get(prods[0]!)!.file,
+              fix: `make every task with @output ${out} produce compatible column types`,
+            }),
+          );
+        }
+      }
+    }
+  }
+
+  for (const p of pending) {
+    const missing = p.reads.filter((ds) => !schemas.has(ds));
+    const upstream = missing.flatMap((ds) => producers.get(ds) ?? []);
+    const why = upstream.some((t) => failed.has(t))
+      ? `input ${missing.join(', ')} has no schema: an upstream task failed`
+      : opts.sourceNames.some((s) => missing.includes(s))
+        ? `source ${missing.filter((m) => opts.sourceNames.includes(m)).join(', ')} has no schema`
+        : `input ${missing.join(', ')} is in a cycle`;
+    blocked.set(p.task, why);
+  }
+  for (const c of conns.slice(1)) c.closeSync();
+  return { lineage, blocked, schemas, errors };
+}
+
+export async function inferLineage(opts: LineageOptions): Promise<LineageResult> {
+  const stats: LineageStats = { tasks: opts.tasks.length, parseCacheHits: 0, columnCacheHits: 0, explained: 0 };
+  const { parsed, errors } = await parseTasks(opts, stats);
+  const cols = await inferColumns(opts, parsed, stats);
+  opts.cache?.flush?.();
+  return { parsed, ...cols, errors: [...errors, ...cols.errors], stats };
+}

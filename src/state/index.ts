@@ -1,0 +1,2 @@
+export { openStateDb, STATE_DB, type Db } from './db.js';
+export { SqliteLineageCache } from './lineageCache.js';

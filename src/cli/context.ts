@@ -21,3 +21,4 @@ export async function openProject(opts: GlobalOptions): Promise<{ project: Proje
 
 export const print = (s: string): void => void process.stdout.write(s.endsWith('\n') ? s : s + '\n');
 export const printJson = (v: unknown): void => print(JSON.stringify(v, null, 2));
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -46,7 +46,7 @@ export function validateGraph(g: RelGraph): RelspecError[] {
         }),
       );
     }
-    if (t.reads.includes(t.output)) {
+    else if (t.reads.includes(t.output)) {
       errors.push(
         new RelspecError('E_GRAPH', `task ${t.name} reads its own output '${t.output}'`, {
           file: t.file,
@@ -71,13 +71,16 @@ export function validateGraph(g: RelGraph): RelspecError[] {
   return errors;
 }
 
-/** Tasks that take part in a cycle or read their own output: they and their descendants cannot run. */
+/**
+ * Tasks that take part in a cycle, read their own output or write over a source: they and their
+ * descendants cannot run.
+ */
 export function cyclicTasks(g: RelGraph): Set<string> {
   const bad = new Set<string>();
   for (const comp of stronglyConnectedComponents(g)) {
     const names = comp.filter((id) => g.getNodeAttribute(id, 'kind') === 'task');
     if (names.length > 1) names.forEach((id) => bad.add(g.getNodeAttribute(id, 'name')));
   }
-  for (const t of tasksOf(g)) if (t.reads.includes(t.output)) bad.add(t.name);
+  for (const t of tasksOf(g)) if (t.reads.includes(t.output) || g.hasNode(sourceId(t.output))) bad.add(t.name);
   return bad;
 }

@@ -1,5 +1,5 @@
 import { generations, graphSignature, criticalPath } from '../../graph/index.js';
-import { openProject, print, printJson, type GlobalOptions } from '../context.js';
+import { openProject, plural, print, printJson, type GlobalOptions } from '../context.js';
 
 export async function validateCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const { project, db } = await openProject(opts);
@@ -23,10 +23,10 @@ export async function validateCommand(opts: GlobalOptions & { json?: boolean }):
   if (opts.json) {
     printJson(summary);
   } else {
-    for (const e of errors) print(`error ${e.oneLine()}`);
+    for (const e of errors) process.stderr.write(`error ${e.oneLine()}\n`);
     print(
-      `${summary.ok ? 'ok' : `${errors.length} error${errors.length === 1 ? '' : 's'}`}: ` +
-        `${summary.sources} sources, ${summary.tasks} tasks, ${summary.outputs} outputs, ${summary.generations} generations` +
+      `${summary.ok ? 'ok' : plural(errors.length, 'error')}: ` +
+        `${plural(summary.sources, 'source')}, ${plural(summary.tasks, 'task')}, ${plural(summary.outputs, 'output')}, ${plural(summary.generations, 'generation')}` +
         ` (critical path ${summary.criticalPath.length}: ${summary.criticalPath.join(' → ') || '-'})`,
     );
     print(`signature ${summary.signature}`);

@@ -4,6 +4,7 @@ import type { TaskSpec } from '../catalog/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import type { LineageCache } from './cache.js';
 import { describeQuery, requiredColumns } from './columns.js';
+import { describeMany, planColumnsMany } from './plan.js';
 import type { Scratch } from './duck.js';
 import { parseMany, sha, type ParseResult } from './parse.js';
 import { DatasetNames, resolveInputs } from './resolve.js';
@@ -27,6 +28,8 @@ export interface LineageStats {
   parseCacheHits: number;
   columnCacheHits: number;
   explained: number;
+  /** Milliseconds inside DuckDB per phase (cold runs only spend time here). */
+  ms: { parse: number; stubs: number; describe: number; plan: number; explain: number; union: number };
 }
 
 export interface LineageResult {
@@ -49,8 +52,14 @@ export interface LineageOptions {
   sourceNames: readonly string[];
   sourceSchemas: ReadonlyMap<string, Column[]>;
   cache?: LineageCache;
-  /** DuckDB connections planning at once. */
+  /** DuckDB connections planning at once (EXPLAIN fallback). */
   concurrency?: number;
+  /**
+   * How required columns are read from DuckDB's planner: 'plan' (default) batches
+   * json_serialize_plan over many tasks and falls back to EXPLAIN per task where it cannot;
+   * 'explain' runs EXPLAIN (FORMAT JSON) for every task. Both must agree (test/lineage/corpus).
+   */
+  strategy?: 'plan' | 'explain';
 }
 
 export const schemaFingerprint = (cols: readonly Column[]): string =>
@@ -63,7 +72,7 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
   const results: (ParseResult | undefined)[] = sqlHashes.map((h) => cache?.getParse(h));
   const missing = results.flatMap((r, i) => (r === undefined ? [i] : []));
   stats.parseCacheHits = tasks.length - missing.length;
-  const fresh = await parseMany(scratch, missing.map((i) => tasks[i]!.sql));
+  const fresh = await timed(stats, 'parse', () => parseMany(scratch, missing.map((i) => tasks[i]!.sql)));
   missing.forEach((i, k) => {
     results[i] = fresh[k]!;
     cache?.putParse(sqlHashes[i]!, fresh[k]!);
@@ -122,6 +131,15 @@ async function unionSchema(conn: DuckDBConnection, slices: Column[][]): Promise<
   return describeQuery(conn, `(${selects.join(' UNION ALL BY NAME ')})`);
 }
 
+async function timed<T>(stats: LineageStats, phase: keyof LineageStats['ms'], fn: () => Promise<T>): Promise<T> {
+  const t = performance.now();
+  try {
+    return await fn();
+  } finally {
+    stats.ms[phase] += performance.now() - t;
+  }
+}
+
 async function pool<T>(items: readonly T[], n: number, fn: (item: T, worker: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
@@ -167,36 +185,60 @@ export async function inferColumns(
       } else work.push({ p, key });
     }
     const needed = new Set(work.flatMap((w) => w.p.reads).filter((ds) => !stubbed.has(ds)));
-    await createStubs(scratch.conn, [...needed].sort().map((ds) => [ds, schemas.get(ds)!]));
+    await timed(stats, 'stubs', () => createStubs(scratch.conn, [...needed].sort().map((ds) => [ds, schemas.get(ds)!])));
     needed.forEach((ds) => stubbed.add(ds));
 
-    await pool(work, conns.length, async ({ p, key }, w) => {
-      const conn = conns[w]!;
-      const spec = specs.get(p.task)!;
-      const inputs = new Map(p.reads.map((ds) => [ds, schemas.get(ds)!] as const));
-      let result: ColumnLineage;
-      try {
-        const outputSchema = await describeQuery(conn, spec.sql);
-        if (p.opaque) {
-          const all = Object.fromEntries(p.reads.map((ds) => [ds, inputs.get(ds)!.map((c) => c.name).sort()]));
-          result = { inputs: all, outputSchema, notes: ['output schema depends on the data (dynamic PIVOT)'] };
-        } else {
-          result = { ...(await requiredColumns(conn, spec.sql, inputs)), outputSchema };
-        }
-        stats.explained++;
-      } catch (e) {
-        failed.add(p.task);
+    // Binding for output schemas and planning for required columns are independent: run them on two
+    // connections at once (one per core). A task that fails to bind fails both; its plan is ignored.
+    const planConn = conns[1] ?? scratch.conn;
+    const sqlOf = (p: TaskParse) => specs.get(p.task)!.sql;
+    const plannable = work.filter((w) => !w.p.opaque);
+    const [described, plannedAll] = await Promise.all([
+      timed(stats, 'describe', () => describeMany(scratch.conn, work.map(({ p }) => sqlOf(p)))),
+      opts.strategy === 'explain'
+        ? Promise.resolve([])
+        : timed(stats, 'plan', () =>
+            planColumnsMany(planConn, plannable.map((w) => ({ sql: sqlOf(w.p), inputs: new Map(w.p.reads.map((ds) => [ds, schemas.get(ds)!] as const)) }))),
+          ),
+    ]);
+    const planOf = new Map(plannable.map((w, i) => [w.p.task, plannedAll[i]]));
+    const bound = work.flatMap((w, i) => {
+      const d = described[i]!;
+      if (d instanceof Error) {
+        const spec = specs.get(w.p.task)!;
+        failed.add(w.p.task);
         errors.push(
-          new RelspecError('E_TASK_SQL', `task ${p.task} does not bind: ${errorMessage(e).split('\n')[0]}`, {
+          new RelspecError('E_TASK_SQL', `task ${w.p.task} does not bind: ${d.message.split('\n')[0]}`, {
             file: spec.file,
             fix: 'fix the SQL against its inputs’ columns (see `relspec lineage --json` for their schemas)',
           }),
         );
-        return;
+        return [];
       }
-      cache?.putColumns(key, result);
-      lineage.set(p.task, { ...p, ...result, notes: [...p.notes, ...result.notes] });
+      return [{ ...w, outputSchema: d, inputs: new Map(w.p.reads.map((ds) => [ds, schemas.get(ds)!] as const)) }];
     });
+    const viaExplain: typeof bound = [];
+    const done = (b: (typeof bound)[number], cols: Pick<ColumnLineage, 'inputs' | 'notes'>, extra: string[] = []) => {
+      const result: ColumnLineage = { ...cols, notes: [...cols.notes, ...extra], outputSchema: b.outputSchema };
+      stats.explained++;
+      cache?.putColumns(b.key, result);
+      lineage.set(b.p.task, { ...b.p, ...result, notes: [...b.p.notes, ...result.notes] });
+    };
+    for (const b of bound) {
+      if (b.p.opaque) {
+        const all = Object.fromEntries(b.p.reads.map((ds) => [ds, b.inputs.get(ds)!.map((c) => c.name).sort()]));
+        done(b, { inputs: all, notes: [] }, ['output schema depends on the data (dynamic PIVOT)']);
+        continue;
+      }
+      const cols = planOf.get(b.p.task);
+      if (cols) done(b, cols);
+      else viaExplain.push(b);
+    }
+    await timed(stats, 'explain', () =>
+      pool(viaExplain, conns.length, async (b, w) => {
+        done(b, await requiredColumns(conns[w]!, specs.get(b.p.task)!.sql, b.inputs));
+      }),
+    );
 
     // An output gets a schema once every one of its producers has one.
     const outputsTouched = new Set(ready.map((p) => p.output));
@@ -204,7 +246,7 @@ export async function inferColumns(
       const prods = producers.get(out)!;
       if (prods.every((t) => lineage.has(t))) {
         try {
-          schemas.set(out, await unionSchema(scratch.conn, prods.map((t) => lineage.get(t)!.outputSchema)));
+          schemas.set(out, await timed(stats, 'union', () => unionSchema(scratch.conn, prods.map((t) => lineage.get(t)!.outputSchema))));
         } catch (e) {
           errors.push(
             new RelspecError('E_TASK_SQL', `producers of ${out} have incompatible columns: ${errorMessage(e).split('\n')[0]}`, {
@@ -232,7 +274,13 @@ export async function inferColumns(
 }
 
 export async function inferLineage(opts: LineageOptions): Promise<LineageResult> {
-  const stats: LineageStats = { tasks: opts.tasks.length, parseCacheHits: 0, columnCacheHits: 0, explained: 0 };
+  const stats: LineageStats = {
+    tasks: opts.tasks.length,
+    parseCacheHits: 0,
+    columnCacheHits: 0,
+    explained: 0,
+    ms: { parse: 0, stubs: 0, describe: 0, plan: 0, explain: 0, union: 0 },
+  };
   const { parsed, errors } = await parseTasks(opts, stats);
   const cols = await inferColumns(opts, parsed, stats);
   opts.cache?.flush?.();

@@ -118,3 +118,25 @@ function finish(required: Map<string, Set<string>>, notes: string[]): Pick<Colum
   for (const ds of [...required.keys()].sort()) inputs[ds] = [...required.get(ds)!].sort();
   return { inputs, notes };
 }
+
+/**
+ * The inputs a plan actually scans, among `candidates` (used to narrow the name-based inputs of a
+ * dynamic PIVOT: its plan over empty stubs has the right tables, though not the right columns).
+ */
+export async function scannedInputs(conn: DuckDBConnection, sql: string, candidates: readonly string[]): Promise<Set<string> | undefined> {
+  const byTable = new Map(candidates.map((ds) => [`memory.${physicalName(ds).join('.')}`.toLowerCase(), ds]));
+  try {
+    const r = await conn.runAndReadAll(`EXPLAIN (FORMAT JSON) ${sql}`);
+    const row = (r.getRows() as unknown[][]).find((x) => x[0] === 'physical_plan');
+    const found = new Set<string>();
+    const walk = (n: PlanNode) => {
+      const t = n.extra_info?.Table;
+      if (typeof t === 'string' && byTable.has(t.toLowerCase())) found.add(byTable.get(t.toLowerCase())!);
+      for (const c of n.children ?? []) walk(c);
+    };
+    for (const root of JSON.parse(String(row?.[1] ?? '[]')) as PlanNode[]) walk(root);
+    return found.size > 0 ? found : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -3,7 +3,7 @@ import { quoteIdent, physicalName, sqlName } from '../catalog/names.js';
 import type { TaskSpec } from '../catalog/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import type { LineageCache } from './cache.js';
-import { describeQuery, requiredColumns } from './columns.js';
+import { describeQuery, requiredColumns, scannedInputs } from './columns.js';
 import { describeMany, planColumnsMany } from './plan.js';
 import type { Scratch } from './duck.js';
 import { parseMany, sha, type ParseResult } from './parse.js';
@@ -131,6 +131,19 @@ async function unionSchema(conn: DuckDBConnection, slices: Column[][]): Promise<
   return describeQuery(conn, `(${selects.join(' UNION ALL BY NAME ')})`);
 }
 
+/** Views cannot hold a dynamic PIVOT, so opaque tasks are described one by one. */
+async function describeAll(conn: DuckDBConnection, ps: readonly TaskParse[], sqlOf: (p: TaskParse) => string): Promise<(Column[] | Error)[]> {
+  const batch = ps.filter((p) => !p.opaque);
+  const described = await describeMany(conn, batch.map(sqlOf));
+  const byTask = new Map(batch.map((p, i) => [p.task, described[i]!]));
+  const out: (Column[] | Error)[] = [];
+  for (const p of ps) {
+    if (!p.opaque) out.push(byTask.get(p.task)!);
+    else out.push(await describeQuery(conn, sqlOf(p)).catch((e: unknown) => new Error(errorMessage(e))));
+  }
+  return out;
+}
+
 async function timed<T>(stats: LineageStats, phase: keyof LineageStats['ms'], fn: () => Promise<T>): Promise<T> {
   const t = performance.now();
   try {
@@ -181,6 +194,7 @@ export async function inferColumns(
       const hit = cache?.getColumns(key);
       if (hit) {
         stats.columnCacheHits++;
+        if (p.opaque) p.reads = Object.keys(hit.inputs).sort();
         lineage.set(p.task, { ...p, ...hit, notes: [...p.notes, ...hit.notes] });
       } else work.push({ p, key });
     }
@@ -194,7 +208,7 @@ export async function inferColumns(
     const sqlOf = (p: TaskParse) => specs.get(p.task)!.sql;
     const plannable = work.filter((w) => !w.p.opaque);
     const [described, plannedAll] = await Promise.all([
-      timed(stats, 'describe', () => describeMany(scratch.conn, work.map(({ p }) => sqlOf(p)))),
+      timed(stats, 'describe', () => describeAll(scratch.conn, work.map(({ p }) => p), sqlOf)),
       opts.strategy === 'explain'
         ? Promise.resolve([])
         : timed(stats, 'plan', () =>
@@ -226,6 +240,8 @@ export async function inferColumns(
     };
     for (const b of bound) {
       if (b.p.opaque) {
+        const scanned = await scannedInputs(scratch.conn, sqlOf(b.p), b.p.reads);
+        if (scanned) b.p.reads = b.p.reads.filter((ds) => scanned.has(ds));
         const all = Object.fromEntries(b.p.reads.map((ds) => [ds, b.inputs.get(ds)!.map((c) => c.name).sort()]));
         done(b, { inputs: all, notes: [] }, ['output schema depends on the data (dynamic PIVOT)']);
         continue;

@@ -1,2 +1,3 @@
 export { openStateDb, STATE_DB, type Db } from './db.js';
 export { SqliteLineageCache } from './lineageCache.js';
+export * from './store.js';

@@ -1,0 +1,2 @@
+export { Warehouse, WAREHOUSE_FILE, SLICE_SCHEMA, sliceName, type MaterializeResult } from './warehouse.js';
+export * from './tokens.js';

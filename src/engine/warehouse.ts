@@ -1,0 +1,141 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { physicalName, quoteIdent, sqlName } from '../catalog/names.js';
+import type { EngineConfig } from '../config/types.js';
+import { RelspecError, errorMessage } from '../errors.js';
+import type { Column } from '../lineage/types.js';
+import { tokenSelect, tokensFromRow } from './tokens.js';
+
+export const WAREHOUSE_FILE = 'warehouse.duckdb';
+export const SLICE_SCHEMA = 'relspec_slices';
+
+/** Where a task's result lives: the output itself, or its slice when the output has several producers. */
+export const sliceName = (task: string): string => `${quoteIdent(SLICE_SCHEMA)}.${quoteIdent(task)}`;
+
+export interface MaterializeResult {
+  rows?: number;
+  tokens: Record<string, string>;
+}
+
+/** The project's DuckDB database (`state/warehouse.duckdb`): sources as views, outputs as tables/views. */
+export class Warehouse {
+  /** Relations by lower-case `schema.table`: DuckDB refuses to replace a view by a table and vice versa. */
+  private kinds = new Map<string, 'table' | 'view'>();
+
+  private constructor(
+    readonly instance: DuckDBInstance,
+    readonly conn: DuckDBConnection,
+    readonly file: string,
+  ) {}
+
+  static async open(stateDir: string, engine: Readonly<EngineConfig> = {}): Promise<Warehouse> {
+    mkdirSync(stateDir, { recursive: true });
+    const file = path.join(stateDir, WAREHOUSE_FILE);
+    let instance: DuckDBInstance;
+    try {
+      const options: Record<string, string> = {};
+      if (engine.threads) options.threads = String(engine.threads);
+      if (engine.memoryLimit) options.memory_limit = engine.memoryLimit;
+      instance = await DuckDBInstance.create(file, options);
+    } catch (e) {
+      throw new RelspecError('E_STATE', `cannot open warehouse: ${errorMessage(e).split('\n')[0]}`, {
+        file,
+        fix: 'another process may hold it (a running `relspec watch`?); stop it, or delete the file to rebuild',
+      });
+    }
+    const conn = await instance.connect();
+    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SLICE_SCHEMA)}`);
+    return new Warehouse(instance, conn, file);
+  }
+
+  async version(): Promise<string> {
+    const r = await this.conn.runAndReadAll('SELECT version()');
+    return String(r.getRows()[0]![0]);
+  }
+
+  /** Every relation in the warehouse as `schema.table` (lower-case) → its kind. */
+  async relations(): Promise<Map<string, 'table' | 'view'>> {
+    const r = await this.conn.runAndReadAll(
+      `SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database()
+       UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal AND database_name = current_database()`,
+    );
+    this.kinds = new Map((r.getRows() as [string, string, 'table' | 'view'][]).map(([s, t, k]) => [`${s}.${t}`.toLowerCase(), k]));
+    return new Map(this.kinds);
+  }
+
+  private key(relation: string): string {
+    return relation.replace(/"/g, '').toLowerCase();
+  }
+
+  /** Drops `relation` if it exists as the other kind, so CREATE OR REPLACE can proceed. */
+  private async clearOtherKind(relation: string, kind: 'table' | 'view'): Promise<void> {
+    const have = this.kinds.get(this.key(relation));
+    if (have && have !== kind) await this.conn.run(`DROP ${have === 'table' ? 'TABLE' : 'VIEW'} ${relation}`);
+    this.kinds.set(this.key(relation), kind);
+  }
+
+  /** (Re)points every source view at its pinned reader (file list) in one call. */
+  async registerSources(sources: readonly { name: string; reader: string }[]): Promise<void> {
+    if (sources.length === 0) return;
+    const schemas = new Set(sources.map((s) => physicalName(s.name)[0]).filter((s) => s !== 'main'));
+    await this.conn.run(
+      [
+        ...[...schemas].map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`),
+        ...sources.map((s) => `CREATE OR REPLACE VIEW ${sqlName(s.name)} AS SELECT * FROM ${s.reader};`),
+      ].join('\n'),
+    );
+  }
+
+  async ensureSchema(dataset: string): Promise<void> {
+    const [schema] = physicalName(dataset);
+    if (schema !== 'main') await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+  }
+
+  /**
+   * Materializes a query into `target` and, for a table, computes its tokens over `sets` in the same
+   * round trip (the last statement's rows come back).
+   */
+  async materialize(target: string, kind: 'table' | 'view', sql: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<MaterializeResult> {
+    // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
+    await this.clearOtherKind(target, kind);
+    if (kind === 'view') {
+      await this.conn.run(`CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
+      return { tokens: {} };
+    }
+    const r = await this.conn.runAndReadAll(
+      `CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${tokenSelect(sets, schema.map((c) => c.name))} FROM ${target}`,
+    );
+    return tokensFromRow(r.getRows()[0]!, sets, schema);
+  }
+
+  /** Tokens of an existing relation (a source reader, an output table, a slice). */
+  async tokens(relation: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<{ rows: number; tokens: Record<string, string> }> {
+    const r = await this.conn.runAndReadAll(`SELECT ${tokenSelect(sets, schema.map((c) => c.name))} FROM ${relation}`);
+    return tokensFromRow(r.getRows()[0]!, sets, schema);
+  }
+
+  /** The output of several producers: a view over their slices, unioned BY NAME. */
+  async unionView(output: string, tasks: readonly string[]): Promise<void> {
+    await this.ensureSchema(output);
+    const body = tasks.map((t) => `SELECT * FROM ${sliceName(t)}`).join('\nUNION ALL BY NAME\n');
+    await this.clearOtherKind(sqlName(output), 'view');
+    await this.conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${body}`);
+  }
+
+  async drop(relation: string): Promise<void> {
+    const have = this.kinds.get(this.key(relation));
+    if (!have) return;
+    await this.conn.run(`DROP ${have === 'table' ? 'TABLE' : 'VIEW'} IF EXISTS ${relation}`);
+    this.kinds.delete(this.key(relation));
+  }
+
+  has(relation: string): boolean {
+    return this.kinds.has(this.key(relation));
+  }
+
+  close(): void {
+    this.conn.closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { descendants, outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
+import type { Project } from '../project/load.js';
+import type { ObservedSource } from '../sources/index.js';
+import type { EvidenceRow, Store, TaskRow } from '../state/store.js';
+import type { RootChange } from './types.js';
+
+export interface Observation {
+  changes: RootChange[];
+  /** task → root change ids that may affect it (new entries only). */
+  pending: [string, string][];
+  /** Evidence rows to write for sources (new versions, new file signatures). */
+  sourceEvidence: EvidenceRow[];
+  /** Task rows to upsert and task names to delete. */
+  taskRows: TaskRow[];
+  removedTasks: TaskRow[];
+}
+
+async function hashFile(path: string, h: ReturnType<typeof createHash>): Promise<void> {
+  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
+}
+
+/** What the reader sees: the source's format and options are part of its identity. */
+function readerIdentity(project: Project, name: string): string {
+  const s = project.config.sources[name]!;
+  return JSON.stringify([s.format, s.path, s.options]);
+}
+
+export function filesSignature(project: Project, src: ObservedSource): string {
+  const h = createHash('sha256').update(readerIdentity(project, src.name));
+  for (const f of src.files) h.update(`\0${f.path}\0${f.size}\0${f.mtimeMs}`);
+  return h.digest('hex').slice(0, 24);
+}
+
+/** Content hash: only computed when the cheap signature (paths, sizes, mtimes) moved. */
+export async function contentHash(project: Project, src: ObservedSource): Promise<string> {
+  const h = createHash('sha256').update(readerIdentity(project, src.name));
+  for (const f of src.files) {
+    h.update(`\0${f.path}\0`);
+    await hashFile(f.path, h);
+  }
+  return h.digest('hex').slice(0, 24);
+}
+
+const affected = (g: RelGraph, ids: string[]): string[] => [...descendants(g, ids)].sort();
+
+/**
+ * Compares what is there now (config, engine, sources, tasks) with what the state recorded, and
+ * turns each difference into a root change plus the tasks it may affect. Nothing is written here.
+ */
+export async function observe(project: Project, store: Store, engineVersion: string): Promise<Observation> {
+  const obs: Observation = { changes: [], pending: [], sourceEvidence: [], taskRows: [], removedTasks: [] };
+  const g = project.graph;
+  const allTasks = project.tasks.map((t) => t.name).filter((t) => g.hasNode(taskId(t)));
+
+  const oldConfig = store.getMeta('config_hash');
+  if (oldConfig !== undefined && oldConfig !== project.configHash) {
+    obs.changes.push({ id: `config@${project.configHash}`, kind: 'config_edited', file: project.config.configFile ?? '(inline)', from: oldConfig, to: project.configHash });
+  }
+  const oldEngine = store.getMeta('engine_version');
+  if (oldEngine !== undefined && oldEngine !== engineVersion) {
+    const id = `engine@${engineVersion}`;
+    obs.changes.push({ id, kind: 'engine_changed', from: oldEngine, to: engineVersion });
+    for (const t of allTasks) obs.pending.push([t, id]);
+  }
+
+  const evidence = store.evidence();
+  for (const src of [...project.sources.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const old = evidence.get(src.name);
+    const sig = filesSignature(project, src);
+    if (old && old.kind === 'source' && old.filesSig === sig) continue;
+    const content = await contentHash(project, src);
+    const path = project.config.sources[src.name]!.path;
+    if (old && old.kind === 'source' && old.contentHash === content) {
+      // Touched, not changed (same bytes): remember the new signature so we do not hash again.
+      obs.sourceEvidence.push({ ...old, filesSig: sig, files: src.files.map((f) => [f.path, f.size, f.mtimeMs]) });
+      continue;
+    }
+    const version = (old?.version ?? 0) + 1;
+    const id = `source:${src.name}@${version}:${content.slice(0, 8)}`;
+    if (old) {
+      obs.changes.push({ id, kind: 'source_changed', source: src.name, path, fromVersion: old.version, toVersion: version, files: diffFiles(old, src) });
+    } else {
+      obs.changes.push({ id, kind: 'source_added', source: src.name, path, toVersion: version });
+    }
+    for (const t of affected(g, [sourceId(src.name)])) obs.pending.push([t, id]);
+    obs.sourceEvidence.push({
+      name: src.name,
+      kind: 'source',
+      version,
+      schema: src.schema,
+      schemaFp: null,
+      tokens: {},
+      filesSig: sig,
+      contentHash: content,
+      changeId: id,
+      updatedRun: null,
+      files: src.files.map((f) => [f.path, f.size, f.mtimeMs]),
+    });
+  }
+
+  const stored = store.tasks();
+  for (const name of allTasks) {
+    const spec = project.taskByName.get(name)!;
+    const p = project.lineage.parsed.get(name)!;
+    const old = stored.get(name);
+    const row: TaskRow = { name, file: spec.file, output: spec.options.output, fingerprint: p.fingerprint, sql: spec.sql, changeId: old?.changeId ?? null };
+    if (!old) {
+      const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
+      obs.changes.push({ id, kind: 'task_added', task: name, file: spec.file });
+      for (const t of [name, ...affected(g, [taskId(name)])]) obs.pending.push([t, id]);
+      obs.taskRows.push({ ...row, changeId: id });
+    } else if (old.fingerprint !== p.fingerprint) {
+      const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
+      obs.changes.push({ id, kind: 'task_edited', task: name, file: spec.file, fromFingerprint: old.fingerprint, toFingerprint: p.fingerprint });
+      for (const t of [name, ...affected(g, [taskId(name)])]) obs.pending.push([t, id]);
+      obs.taskRows.push({ ...row, changeId: id });
+    } else if (old.sql !== spec.sql || old.file !== spec.file) {
+      obs.taskRows.push(row); // formatting-only edit: remember the text for diffs, change nothing
+    }
+  }
+  for (const [name, old] of stored) {
+    if (project.taskByName.has(name)) continue;
+    const id = `task:${name}@removed:${old.fingerprint.slice(0, 12)}`;
+    obs.changes.push({ id, kind: 'task_removed', task: name, file: old.file });
+    obs.removedTasks.push(old);
+    if (g.hasNode(outputId(old.output))) for (const t of [...g.inNeighbors(outputId(old.output)).map((n) => g.getNodeAttribute(n, 'name')), ...affected(g, [outputId(old.output)])]) obs.pending.push([t, id]);
+  }
+  return obs;
+}
+
+function diffFiles(old: EvidenceRow, src: ObservedSource): { added: string[]; removed: string[]; modified: string[] } {
+  const before = new Map((old.files ?? []).map(([p, s, m]) => [p, `${s}:${m}`]));
+  const now = new Map(src.files.map((f) => [f.path, `${f.size}:${f.mtimeMs}`]));
+  return {
+    added: [...now.keys()].filter((p) => !before.has(p)),
+    removed: [...before.keys()].filter((p) => !now.has(p)),
+    modified: [...now.keys()].filter((p) => before.has(p) && before.get(p) !== now.get(p)),
+  };
+}

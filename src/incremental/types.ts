@@ -1,0 +1,93 @@
+/**
+ * Root changes: what relspec observed. Each has a stable id so causes in later runs can point at it.
+ */
+export type RootChange =
+  | {
+      id: string;
+      kind: 'source_changed';
+      source: string;
+      path: string;
+      fromVersion: number;
+      toVersion: number;
+      files: { added: string[]; removed: string[]; modified: string[] };
+    }
+  | { id: string; kind: 'source_added'; source: string; path: string; toVersion: number }
+  | { id: string; kind: 'task_added'; task: string; file: string }
+  | { id: string; kind: 'task_edited'; task: string; file: string; fromFingerprint: string; toFingerprint: string }
+  | { id: string; kind: 'task_removed'; task: string; file: string }
+  | { id: string; kind: 'config_edited'; file: string; from: string; to: string }
+  | { id: string; kind: 'engine_changed'; from: string; to: string }
+  | { id: string; kind: 'rescan'; reason: string };
+
+export type RootChangeKind = RootChange['kind'];
+
+export interface UpstreamRef {
+  task: string;
+  runId: number;
+}
+
+/** Why a task ran. Every chain of causes ends at a root change. */
+export type Cause =
+  | { kind: 'new'; root?: string }
+  | { kind: 'plan_changed'; from: string; to: string; root?: string }
+  | {
+      kind: 'input_changed';
+      input: string;
+      columns: string[];
+      from: string | null;
+      to: string;
+      /** The root change that made the input differ, when the input is a source. */
+      root?: string;
+      /** The upstream task run that rewrote the input, when the input is an output. */
+      upstream?: UpstreamRef;
+    }
+  | { kind: 'previous_failure'; runId: number }
+  | { kind: 'output_missing' }
+  | { kind: 'engine_changed'; from: string; to: string }
+  | { kind: 'forced' };
+
+export type CauseKind = Cause['kind'];
+
+export type TaskStatus = 'built' | 'skipped' | 'failed' | 'blocked';
+export type PlanStatus = 'would_build' | 'skipped' | 'would_build_unless_cutoff' | 'failed' | 'blocked';
+
+/** The token of one input over the task's required columns, as recorded in a trace. */
+export interface TraceInput {
+  columns: string[];
+  token: string;
+}
+
+export interface Trace {
+  task: string;
+  fingerprint: string;
+  engineVersion: string;
+  inputs: Record<string, TraceInput>;
+  output: string;
+  /** Tokens of the task's own output (slice), by column-set key. */
+  outputTokens: Record<string, string>;
+  runId: number;
+  sql: string;
+}
+
+export interface TaskResult {
+  task: string;
+  output: string;
+  status: TaskStatus;
+  causes: Cause[];
+  durationMs: number;
+  rows?: number;
+  error?: string;
+  /** For skipped tasks: why not (up to date, or cut off at an input). */
+  reason?: string;
+  file?: string;
+}
+
+export interface RunResult {
+  runId: number;
+  status: 'ok' | 'failed' | 'noop';
+  changes: RootChange[];
+  tasks: TaskResult[];
+  /** Problems outside tasks (config, sources, graph) found in this run. */
+  errors: { code: string; message: string; file?: string; fix?: string }[];
+  durationMs: number;
+}

@@ -1,0 +1,299 @@
+import type { Cause, RootChange, TaskResult, Trace } from '../incremental/types.js';
+import type { Db } from './db.js';
+
+export interface EvidenceRow {
+  name: string;
+  kind: 'source' | 'output';
+  version: number;
+  schema: { name: string; type: string }[] | null;
+  schemaFp: string | null;
+  tokens: Record<string, string>;
+  filesSig: string | null;
+  contentHash: string | null;
+  changeId: string | null;
+  updatedRun: number | null;
+  /** Sources: the files last observed, as [path, size, mtimeMs]. */
+  files?: [string, number, number][] | null;
+}
+
+export interface TaskRow {
+  name: string;
+  file: string;
+  output: string;
+  fingerprint: string;
+  sql: string;
+  changeId: string | null;
+}
+
+export interface RunRow {
+  id: number;
+  trigger: string;
+  startedAt: string;
+  endedAt: string | null;
+  status: string;
+  graphSignature: string | null;
+  engineVersion: string | null;
+  configHash: string | null;
+  selection: string | null;
+  summary: Record<string, number> | null;
+}
+
+export interface TaskRunRow {
+  runId: number;
+  task: string;
+  output: string;
+  status: string;
+  durationMs: number | null;
+  rows: number | null;
+  error: string | null;
+  reason: string | null;
+}
+
+const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
+
+/** Typed access to the state database; every write that must be atomic takes a transaction. */
+export class Store {
+  constructor(readonly db: Db) {}
+
+  getMeta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+  setMeta(key: string, value: string): void {
+    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  startRun(trigger: string, selection: string | undefined, engineVersion: string, configHash: string): number {
+    const r = this.db
+      .prepare("INSERT INTO runs (trigger, started_at, status, engine_version, config_hash, selection) VALUES (?, ?, 'running', ?, ?, ?)")
+      .run(trigger, new Date().toISOString(), engineVersion, configHash, selection ?? null);
+    return Number(r.lastInsertRowid);
+  }
+  finishRun(id: number, status: string, signature: string | null, summary: Record<string, number>): void {
+    this.db
+      .prepare('UPDATE runs SET ended_at = ?, status = ?, graph_signature = ?, summary = ? WHERE id = ?')
+      .run(new Date().toISOString(), status, signature, JSON.stringify(summary), id);
+  }
+  /** Runs left 'running' by a crash are closed as interrupted. */
+  closeDanglingRuns(): void {
+    this.db.prepare("UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE status = 'running'").run(new Date().toISOString());
+  }
+  run(id: number): RunRow | undefined {
+    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    return r ? toRun(r) : undefined;
+  }
+  runs(limit: number): RunRow[] {
+    return (this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRun);
+  }
+  lastRunId(): number | undefined {
+    return (this.db.prepare('SELECT max(id) AS id FROM runs').get() as { id: number | null }).id ?? undefined;
+  }
+
+  recordChanges(runId: number, changes: readonly RootChange[]): void {
+    const st = this.db.prepare('INSERT OR IGNORE INTO changes (id, run_id, kind, subject, details) VALUES (?, ?, ?, ?, ?)');
+    for (const c of changes) st.run(c.id, runId, c.kind, subjectOf(c), JSON.stringify(c));
+  }
+  change(id: string): (RootChange & { runId: number }) | undefined {
+    const r = this.db.prepare('SELECT run_id, details FROM changes WHERE id = ?').get(id) as { run_id: number; details: string } | undefined;
+    return r ? { ...(JSON.parse(r.details) as RootChange), runId: r.run_id } : undefined;
+  }
+  changesOfRun(runId: number): RootChange[] {
+    return (this.db.prepare('SELECT details FROM changes WHERE run_id = ? ORDER BY rowid').all(runId) as { details: string }[]).map(
+      (r) => JSON.parse(r.details) as RootChange,
+    );
+  }
+
+  addPending(entries: readonly [task: string, changeId: string][]): void {
+    const st = this.db.prepare('INSERT OR IGNORE INTO pending (task, change_id) VALUES (?, ?)');
+    for (const [t, c] of entries) st.run(t, c);
+  }
+  pending(): Map<string, string[]> {
+    const out = new Map<string, string[]>();
+    for (const r of this.db.prepare('SELECT task, change_id FROM pending ORDER BY rowid').all() as { task: string; change_id: string }[]) {
+      out.set(r.task, [...(out.get(r.task) ?? []), r.change_id]);
+    }
+    return out;
+  }
+  clearPending(task: string): void {
+    this.db.prepare('DELETE FROM pending WHERE task = ?').run(task);
+  }
+
+  evidence(): Map<string, EvidenceRow> {
+    const out = new Map<string, EvidenceRow>();
+    for (const r of this.db.prepare('SELECT * FROM evidence').all() as Record<string, unknown>[]) {
+      out.set(String(r.name), {
+        name: String(r.name),
+        kind: r.kind as EvidenceRow['kind'],
+        version: Number(r.version),
+        schema: json(r.schema as string | null),
+        schemaFp: (r.schema_fp as string | null) ?? null,
+        tokens: json(r.tokens as string) ?? {},
+        filesSig: (r.files_sig as string | null) ?? null,
+        contentHash: (r.content_hash as string | null) ?? null,
+        changeId: (r.change_id as string | null) ?? null,
+        updatedRun: (r.updated_run as number | null) ?? null,
+        files: json(r.files as string | null),
+      });
+    }
+    return out;
+  }
+  putEvidence(e: EvidenceRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO evidence (name, kind, version, schema, schema_fp, tokens, files_sig, content_hash, change_id, updated_run, files)
+         VALUES (@name, @kind, @version, @schema, @schemaFp, @tokens, @filesSig, @contentHash, @changeId, @updatedRun, @files)
+         ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, version = excluded.version, schema = excluded.schema,
+           schema_fp = excluded.schema_fp, tokens = excluded.tokens, files_sig = excluded.files_sig,
+           content_hash = excluded.content_hash, change_id = excluded.change_id, updated_run = excluded.updated_run,
+           files = excluded.files`,
+      )
+      .run({ ...e, schema: e.schema ? JSON.stringify(e.schema) : null, tokens: JSON.stringify(e.tokens), files: e.files ? JSON.stringify(e.files) : null });
+  }
+  deleteEvidence(name: string): void {
+    this.db.prepare('DELETE FROM evidence WHERE name = ?').run(name);
+  }
+
+  tasks(): Map<string, TaskRow> {
+    const rows = this.db.prepare('SELECT name, file, output, fingerprint, sql, change_id AS changeId FROM tasks').all() as TaskRow[];
+    return new Map(rows.map((r) => [r.name, r]));
+  }
+  putTask(t: TaskRow): void {
+    this.db
+      .prepare(
+        `INSERT INTO tasks (name, file, output, fingerprint, sql, change_id) VALUES (@name, @file, @output, @fingerprint, @sql, @changeId)
+         ON CONFLICT(name) DO UPDATE SET file = excluded.file, output = excluded.output, fingerprint = excluded.fingerprint,
+           sql = excluded.sql, change_id = excluded.change_id`,
+      )
+      .run(t);
+  }
+  deleteTask(name: string): void {
+    this.db.prepare('DELETE FROM tasks WHERE name = ?').run(name);
+    this.db.prepare('DELETE FROM traces WHERE task = ?').run(name);
+    this.db.prepare('DELETE FROM pending WHERE task = ?').run(name);
+  }
+
+  traces(): Map<string, Trace> {
+    const out = new Map<string, Trace>();
+    for (const r of this.db.prepare('SELECT * FROM traces').all() as Record<string, string | number>[]) {
+      out.set(String(r.task), {
+        task: String(r.task),
+        fingerprint: String(r.fingerprint),
+        engineVersion: String(r.engine_version),
+        inputs: JSON.parse(String(r.inputs)),
+        output: String(r.output),
+        outputTokens: JSON.parse(String(r.output_tokens)),
+        runId: Number(r.run_id),
+        sql: String(r.sql),
+      });
+    }
+    return out;
+  }
+  putTrace(t: Trace): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO traces (task, fingerprint, engine_version, inputs, output, output_tokens, run_id, sql)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(t.task, t.fingerprint, t.engineVersion, JSON.stringify(t.inputs), t.output, JSON.stringify(t.outputTokens), t.runId, t.sql);
+  }
+
+  recordTaskRun(runId: number, r: TaskResult): void {
+    this.db
+      .prepare(
+        `INSERT OR REPLACE INTO task_runs (run_id, task, output, status, duration_ms, rows, error, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(runId, r.task, r.output, r.status, r.durationMs, r.rows ?? null, r.error ?? null, r.reason ?? null);
+    const st = this.db.prepare(
+      `INSERT OR REPLACE INTO causes (run_id, task, seq, kind, input, columns, old_token, new_token, change_id, upstream_task, upstream_run, details)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    r.causes.forEach((c, i) => {
+      const x = c as Partial<Extract<Cause, { kind: 'input_changed' }>> & { kind: string; root?: string };
+      st.run(
+        runId,
+        r.task,
+        i,
+        c.kind,
+        x.input ?? null,
+        x.columns ? JSON.stringify(x.columns) : null,
+        x.from ?? null,
+        x.to ?? null,
+        x.root ?? null,
+        x.upstream?.task ?? null,
+        x.upstream?.runId ?? null,
+        JSON.stringify(c),
+      );
+    });
+  }
+  taskRun(runId: number, task: string): TaskRunRow | undefined {
+    const r = this.db.prepare('SELECT * FROM task_runs WHERE run_id = ? AND task = ?').get(runId, task) as Record<string, unknown> | undefined;
+    return r ? toTaskRun(r) : undefined;
+  }
+  taskRunsOf(runId: number): TaskRunRow[] {
+    return (this.db.prepare('SELECT * FROM task_runs WHERE run_id = ? ORDER BY rowid').all(runId) as Record<string, unknown>[]).map(toTaskRun);
+  }
+  /** The latest run of a task with one of these statuses (at or before `atRun`). */
+  lastTaskRun(task: string, statuses: readonly string[], atRun = Number.MAX_SAFE_INTEGER): TaskRunRow | undefined {
+    const r = this.db
+      .prepare(`SELECT * FROM task_runs WHERE task = ? AND run_id <= ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY run_id DESC LIMIT 1`)
+      .get(task, atRun, ...statuses) as Record<string, unknown> | undefined;
+    return r ? toTaskRun(r) : undefined;
+  }
+  /** Latest task run of every task. */
+  latestTaskRuns(): Map<string, TaskRunRow> {
+    const rows = this.db
+      .prepare('SELECT t.* FROM task_runs t JOIN (SELECT task, max(run_id) AS run_id FROM task_runs GROUP BY task) m USING (task, run_id)')
+      .all() as Record<string, unknown>[];
+    return new Map(rows.map((r) => [String(r.task), toTaskRun(r)]));
+  }
+  causes(runId: number, task: string): Cause[] {
+    return (this.db.prepare('SELECT details FROM causes WHERE run_id = ? AND task = ? ORDER BY seq').all(runId, task) as { details: string }[]).map(
+      (r) => JSON.parse(r.details) as Cause,
+    );
+  }
+
+  tx<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}
+
+function subjectOf(c: RootChange): string {
+  switch (c.kind) {
+    case 'source_changed':
+    case 'source_added':
+      return c.source;
+    case 'task_added':
+    case 'task_edited':
+    case 'task_removed':
+      return c.task;
+    case 'config_edited':
+      return c.file;
+    case 'engine_changed':
+      return 'duckdb';
+    case 'rescan':
+      return 'project';
+  }
+}
+
+const toRun = (r: Record<string, unknown>): RunRow => ({
+  id: Number(r.id),
+  trigger: String(r.trigger),
+  startedAt: String(r.started_at),
+  endedAt: (r.ended_at as string | null) ?? null,
+  status: String(r.status),
+  graphSignature: (r.graph_signature as string | null) ?? null,
+  engineVersion: (r.engine_version as string | null) ?? null,
+  configHash: (r.config_hash as string | null) ?? null,
+  selection: (r.selection as string | null) ?? null,
+  summary: json(r.summary as string | null),
+});
+
+const toTaskRun = (r: Record<string, unknown>): TaskRunRow => ({
+  runId: Number(r.run_id),
+  task: String(r.task),
+  output: String(r.output),
+  status: String(r.status),
+  durationMs: (r.duration_ms as number | null) ?? null,
+  rows: (r.rows as number | null) ?? null,
+  error: (r.error as string | null) ?? null,
+  reason: (r.reason as string | null) ?? null,
+});

@@ -3,6 +3,7 @@ import { RelspecError, RelspecErrors } from '../errors.js';
 import { graphCommand } from './commands/graph.js';
 import { lineageCommand } from './commands/lineage.js';
 import { validateCommand } from './commands/validate.js';
+import { runCommand } from './commands/run.js';
 
 type Action = (...args: never[]) => Promise<number>;
 
@@ -24,6 +25,22 @@ export async function main(argv: string[]): Promise<number> {
       code = await (fn as (...a: unknown[]) => Promise<number>)(...args.slice(0, -2), opts);
     };
 
+  program
+    .command('run')
+    .description('observe changes and rebuild exactly the tasks whose result can change')
+    .option('-s, --select <selector>', 'limit the run: name, +name, name+, tag:x, comma-separated')
+    .option('--full-refresh', 'ignore traces for the selection: rebuild it all')
+    .option('--json', 'machine-readable output')
+    .option('-v, --verbose', 'also list skipped tasks')
+    .action(wrap((o: never) => runCommand(o)));
+  program
+    .command('plan')
+    .description('show what `relspec run` would do, without executing')
+    .option('-s, --select <selector>', 'limit the plan to a selection')
+    .option('--full-refresh', 'ignore traces for the selection')
+    .option('--json', 'machine-readable output')
+    .option('-v, --verbose', 'also list skipped tasks')
+    .action(wrap((o: never) => runCommand(o, true)));
   program
     .command('validate')
     .description('load the config, catalog tasks, infer lineage and validate the graph')

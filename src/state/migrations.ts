@@ -43,7 +43,7 @@ export const MIGRATIONS: readonly string[] = [
   -- Tasks an observed change may affect and that have not been verified since: survives crashes.
   CREATE TABLE pending (
     task      TEXT NOT NULL,
-    change_id TEXT NOT NULL REFERENCES changes(id),
+    change_id TEXT NOT NULL,
     PRIMARY KEY (task, change_id)
   );
   -- Every dataset: sources and outputs. tokens: JSON { columnSetKey: token }.

@@ -55,7 +55,8 @@ export interface MetadataAction {
   name?: string;
   description?: string;
   formatProvider: string;
-  schemaString: string;
+  /** Required by the spec, but Databricks DLT writes a first metaData without it (no columns yet). */
+  schemaString?: string;
   partitionColumns: string[];
   configuration: Record<string, string>;
   createdTime?: number;
@@ -264,7 +265,7 @@ export function collectAction(set: ActionSet, line: unknown, w: Where, allowed?:
           name: f.optStr(body, 'name'),
           description: f.optStr(body, 'description'),
           formatProvider: new Fields(w, 'metaData.format').optStr(format, 'provider') ?? 'parquet',
-          schemaString: f.str(body, 'schemaString'),
+          schemaString: f.optStr(body, 'schemaString'),
           partitionColumns: cols,
           configuration: Object.fromEntries(Object.entries(conf).filter(([, v]) => v !== null)) as Record<string, string>,
           createdTime: f.optNum(body, 'createdTime'),

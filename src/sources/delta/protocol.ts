@@ -77,7 +77,10 @@ export type ColumnMappingMode = 'none' | 'name' | 'id';
  */
 export function columnMappingMode(p: ProtocolAction, m: MetadataAction, w: Where): ColumnMappingMode {
   const mode = m.configuration['delta.columnMapping.mode'] ?? 'none';
-  const enabled = p.minReaderVersion === 2 || (p.minReaderVersion === 3 && (p.readerFeatures ?? []).includes('columnMapping'));
+  // Spark 3.1 upgrading a reader-2 table to reader 3 lists columnMapping only in writerFeatures
+  // (DAT iceberg_compat_v1); the physical names are still in use, so either list enables it.
+  const listed = [...(p.readerFeatures ?? []), ...(p.writerFeatures ?? [])].includes('columnMapping');
+  const enabled = p.minReaderVersion === 2 || (p.minReaderVersion === 3 && listed);
   if (!enabled || mode === 'none') return 'none';
   if (mode === 'name' || mode === 'id') return mode;
   throw unsupported(w, `unsupported delta.columnMapping.mode ${JSON.stringify(mode)} in ${w.table}`);

@@ -93,8 +93,9 @@ function parseStruct(t: Obj, w: Where, at: string): StructType {
   return { kind: 'struct', fields };
 }
 
-/** Parses `metaData.schemaString`; a bad schema is a corrupt log (E_DELTA). */
-export function parseSchemaString(schemaString: string, w: Where): StructType {
+/** Parses `metaData.schemaString`; a bad schema is a corrupt log (E_DELTA). Absent = no columns yet. */
+export function parseSchemaString(schemaString: string | undefined, w: Where): StructType {
+  if (schemaString === undefined) return { kind: 'struct', fields: [] };
   let json: unknown;
   try {
     json = JSON.parse(schemaString);

@@ -196,6 +196,9 @@ async function replay(listing: LogListing, target: number, cp: CheckpointEntry |
   for (const p of metadata.partitionColumns) {
     if (!fields.has(p)) throw deltaError(w, `partition column ${p} is not in the table schema`);
   }
+  if (!schema.fields.length && state.files.size) {
+    throw deltaError(w, 'metaData has no schemaString but the table has data files', 'the log is corrupt: the schema is required to read data');
+  }
   if (metadata.formatProvider !== 'parquet') {
     throw deltaError(w, `data file format ${metadata.formatProvider} is not parquet (the only format Delta defines)`);
   }

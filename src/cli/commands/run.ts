@@ -1,0 +1,82 @@
+import { loadConfig } from '../../config/load.js';
+import { run, type PlanEntry } from '../../incremental/run.js';
+import type { Cause, TaskResult } from '../../incremental/types.js';
+import { print, printJson, type GlobalOptions } from '../context.js';
+
+export interface RunCliOptions extends GlobalOptions {
+  select?: string;
+  fullRefresh?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+export function describeCause(c: Cause): string {
+  switch (c.kind) {
+    case 'input_changed':
+      return `${c.input}(${c.columns.join(', ') || 'row count'}) changed`;
+    case 'plan_changed':
+      return 'plan changed';
+    case 'previous_failure':
+      return `failed in run ${c.runId}`;
+    case 'engine_changed':
+      return `engine ${c.from} → ${c.to}`;
+    case 'output_missing':
+      return 'output missing';
+    case 'new':
+      return 'new';
+    case 'forced':
+      return 'forced';
+  }
+}
+
+function line(r: TaskResult | PlanEntry, i: number, n: number): string {
+  const head = `${String(i).padStart(String(n).length)} of ${n} ${label(r.status)} ${r.task} `;
+  const secs = `${(r.durationMs / 1000).toFixed(2)}s`;
+  const tail =
+    r.status === 'built'
+      ? `[built in ${secs}${r.rows !== undefined ? `, ${r.rows} rows` : ''}: ${r.causes.map(describeCause).join('; ')}]`
+      : r.status === 'failed'
+        ? `[failed: ${r.error}]`
+        : r.status === 'blocked' || r.status === 'skipped'
+          ? `[${r.status}: ${r.reason ?? ''}]`
+          : `[${r.status}: ${r.causes.map(describeCause).join('; ')}]`;
+  return head.padEnd(48, '.') + ' ' + tail;
+}
+
+const label = (s: string) => ({ built: 'OK   ', skipped: 'SKIP ', failed: 'ERROR', blocked: 'BLOCK', would_build: 'BUILD', would_build_unless_cutoff: 'MAYBE' })[s] ?? s;
+
+export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<number> {
+  const loaded = await loadConfig(opts.config);
+  const quietSkips = !opts.verbose;
+  const out = await run({
+    loaded,
+    select: opts.select,
+    fullRefresh: opts.fullRefresh,
+    dryRun,
+    onTask: opts.json
+      ? undefined
+      : (r, i, n) => {
+          if (r.status === 'skipped' && quietSkips) return;
+          print(line(r, i, n));
+        },
+  });
+  if (opts.json) {
+    printJson({
+      runId: out.runId,
+      status: out.status,
+      changes: out.changes,
+      tasks: out.tasks.map((t) => ({ task: t.task, output: t.output, status: t.status, causes: t.causes, durationMs: Math.round(t.durationMs * 100) / 100, rows: t.rows ?? null, ...(t.error ? { error: t.error } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
+      errors: out.errors,
+    });
+  } else {
+    for (const e of out.errors) process.stderr.write(`error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}\n`);
+    const c = (s: string) => out.tasks.filter((t) => t.status === s).length;
+    if (dryRun) {
+      print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped')} failed=${c('failed')} blocked=${c('blocked')}`);
+    } else {
+      if (out.changes.length > 0) print(`changes: ${out.changes.map((ch) => ch.id).join(', ')}`);
+      print(`run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped')} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`);
+    }
+  }
+  return out.status === 'failed' ? 1 : 0;
+}

@@ -1,0 +1,89 @@
+import { sqlName } from '../catalog/names.js';
+import { combineTokens, derivedToken, columnSetKey } from '../engine/tokens.js';
+import { sliceName, type Warehouse } from '../engine/warehouse.js';
+import { RelspecError } from '../errors.js';
+import type { GraphTask } from '../graph/index.js';
+import type { Project } from '../project/load.js';
+import type { Store } from '../state/store.js';
+import { VIEW_KEY, type TokenBook } from './tokenbook.js';
+import type { Cause, TaskResult, Trace, TraceInput } from './types.js';
+
+export interface BuildContext {
+  project: Project;
+  store: Store;
+  warehouse: Warehouse;
+  book: TokenBook;
+  runId: number;
+  engineVersion: string;
+  traces: Map<string, Trace>;
+  producers: (ds: string) => string[];
+}
+
+/** Where a task writes: the output itself, or its slice when the output has several producers. */
+export function targetOf(task: GraphTask, producers: (ds: string) => string[]): string {
+  return producers(task.output).length > 1 ? sliceName(task.name) : sqlName(task.output);
+}
+
+/**
+ * Materializes the task, computes its output tokens, then — and only then — writes evidence, trace,
+ * task run and causes in one SQLite transaction (DESIGN invariant 4: a trace is never newer than the
+ * output it describes; a crash in between re-runs the task, which is idempotent).
+ * Returns the result and whether the output's content changed.
+ */
+export async function buildTask(task: GraphTask, current: Record<string, TraceInput>, causes: Cause[], ctx: BuildContext): Promise<{ result: TaskResult; changed: boolean }> {
+  const { project, warehouse, book, store } = ctx;
+  const spec = project.taskByName.get(task.name)!;
+  if (task.materialize === 'delta') {
+    throw new RelspecError('E_TASK', '@materialize delta is not supported yet', { file: spec.file, fix: 'use @materialize table or view for now' });
+  }
+  const schema = task.outputSchema ?? [];
+  const producers = ctx.producers(task.output);
+  const target = targetOf(task, ctx.producers);
+  const outSchema = book.schemaOf(task.output);
+  const sets = book.consumerSets(task.output, outSchema);
+  const t0 = performance.now();
+  await warehouse.ensureSchema(task.output);
+  const res = await warehouse.materialize(target, task.materialize, spec.sql, sets, schema);
+  const inputTokens = Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token]));
+  const sliceTokens = task.materialize === 'view' ? { [VIEW_KEY]: derivedToken(task.fingerprint!, inputTokens) } : res.tokens;
+
+  let outputTokens = sliceTokens;
+  let rows = res.rows;
+  if (producers.length > 1) {
+    const present = producers.filter((p) => p === task.name || warehouse.has(sliceName(p)));
+    await warehouse.unionView(task.output, present);
+    const sliceKinds = present.map((p) => project.graph.getNodeAttribute(`task:${p}`, 'task')!.materialize);
+    if (sliceKinds.includes('view')) {
+      // A view slice has no scanned token: the union's token is made of its parts.
+      const parts = present.map((p) => (p === task.name ? sliceTokens : (ctx.traces.get(p)?.outputTokens ?? {})));
+      const allKey = columnSetKey(schema.map((c) => c.name));
+      outputTokens = { [VIEW_KEY]: combineTokens(parts.map((t) => t[VIEW_KEY] ?? t[allKey] ?? '?')) };
+    } else {
+      const scanned = await warehouse.tokens(sqlName(task.output), sets, outSchema);
+      outputTokens = scanned.tokens;
+    }
+  }
+  const durationMs = performance.now() - t0;
+  const result: TaskResult = { task: task.name, output: task.output, status: 'built', causes, durationMs, rows, file: spec.file };
+  const trace: Trace = {
+    task: task.name,
+    fingerprint: task.fingerprint!,
+    engineVersion: ctx.engineVersion,
+    inputs: current,
+    output: task.output,
+    outputTokens: sliceTokens,
+    runId: ctx.runId,
+    sql: spec.sql,
+  };
+  let changed = false;
+  store.tx(() => {
+    changed = book.set(task.output, 'output', outputTokens, rows, ctx.runId);
+    store.putEvidence(book.evidence.get(task.output)!);
+    book.dirty.delete(task.output);
+    store.putTrace(trace);
+    store.recordTaskRun(ctx.runId, result);
+    store.clearPending(task.name);
+  });
+  ctx.traces.set(task.name, trace);
+  return { result, changed };
+}

@@ -1,0 +1,243 @@
+import { sqlName } from '../catalog/names.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { SLICE_SCHEMA, Warehouse } from '../engine/warehouse.js';
+import { RelspecError, errorMessage } from '../errors.js';
+import { cyclicTasks, descendants, generations, graphSignature, outputId, selectTasks, taskId, tasksOf, type GraphTask } from '../graph/index.js';
+import { loadProject, type Project } from '../project/load.js';
+import { readerSql } from '../sources/index.js';
+import { openStateDb, type Db } from '../state/db.js';
+import { Store } from '../state/store.js';
+import { buildTask, targetOf } from './build.js';
+import { observe } from './observe.js';
+import { TokenBook } from './tokenbook.js';
+import type { PlanStatus, RootChange, RunResult, TaskResult } from './types.js';
+import { verify, type VerifyContext } from './verify.js';
+
+export interface RunOptions {
+  configPath?: string;
+  cwd?: string;
+  /** An already-loaded config (the daemon keeps the last good one). */
+  loaded?: LoadedConfig;
+  select?: string;
+  fullRefresh?: boolean;
+  /** Decide without executing or writing anything (`relspec plan`). */
+  dryRun?: boolean;
+  /** Verify every task, not only the candidates (start-up, watcher overflow). */
+  reconcile?: boolean;
+  /** Recorded as a `rescan` root change. */
+  rescanReason?: string;
+  trigger?: string;
+  /** Reused between runs by the daemon. */
+  session?: { db: Db; warehouse: Warehouse };
+  onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
+  /** Checked between tasks: stop scheduling new ones (SIGTERM). */
+  signal?: AbortSignal;
+}
+
+export interface PlanEntry extends Omit<TaskResult, 'status'> {
+  status: PlanStatus;
+}
+
+export interface RunOutcome extends Omit<RunResult, 'tasks'> {
+  tasks: (TaskResult | PlanEntry)[];
+  signature: string;
+  interrupted: boolean;
+}
+
+/**
+ * One pass: observe changes → candidates → verify traces → execute stale tasks in topological
+ * generations → record everything. `relspec run`, `relspec plan` and the daemon all call this.
+ */
+export async function run(opts: RunOptions = {}): Promise<RunOutcome> {
+  const t0 = performance.now();
+  const loaded = opts.loaded ?? (await loadConfig(opts.configPath, opts.cwd));
+  const db = opts.session?.db ?? openStateDb(loaded.config.stateDir);
+  let warehouse: Warehouse | undefined = opts.session?.warehouse;
+  try {
+    warehouse ??= await Warehouse.open(loaded.config.stateDir, loaded.config.engine);
+    return await runWith(loaded, new Store(db), warehouse, opts, t0);
+  } finally {
+    if (!opts.session) {
+      warehouse?.close();
+      db.close();
+    }
+  }
+}
+
+async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse, opts: RunOptions, t0: number): Promise<RunOutcome> {
+  const dry = opts.dryRun ?? false;
+  if (!dry) store.closeDanglingRuns();
+  const project = await loadProject({ config: loaded, db: store.db });
+  const g = project.graph;
+  const engineVersion = await warehouse.version();
+  const relations = await warehouse.relations();
+  const obs = await observe(project, store, engineVersion);
+  const runId = dry ? 0 : store.startRun(opts.trigger ?? 'cli', opts.select, engineVersion, project.configHash);
+  const changes: RootChange[] = [...obs.changes];
+  const reconcile = opts.reconcile || opts.rescanReason !== undefined;
+  if (opts.rescanReason && !dry) changes.push({ id: `rescan@${runId}`, kind: 'rescan', reason: opts.rescanReason });
+
+  const producersOf = new Map<string, string[]>();
+  for (const t of tasksOf(g)) producersOf.set(t.output, [...(producersOf.get(t.output) ?? []), t.name].sort());
+  const producers = (ds: string) => producersOf.get(ds) ?? [];
+
+  if (!dry) {
+    store.tx(() => {
+      store.recordChanges(runId, changes);
+      store.addPending(obs.pending);
+      for (const e of obs.sourceEvidence) store.putEvidence(e);
+      for (const t of obs.taskRows) store.putTask(t);
+      for (const t of obs.removedTasks) store.deleteTask(t.name);
+    });
+    // Removed tasks: their slice, and their output unless another task still produces it.
+    for (const t of obs.removedTasks) {
+      await warehouse.drop(`${'"' + SLICE_SCHEMA + '"'}."${t.name.replace(/"/g, '""')}"`);
+      if (producers(t.output).length === 0) {
+        await warehouse.drop(sqlName(t.output));
+        store.deleteEvidence(t.output);
+      }
+    }
+    await warehouse.registerSources(
+      [...project.sources.values()].map((s) => ({ name: s.name, reader: readerSql(project.config.sources[s.name]!, s.files.map((f) => f.path)) })),
+    );
+  }
+  const evidence = store.evidence();
+  if (dry) for (const e of obs.sourceEvidence) evidence.set(e.name, e);
+  const book = new TokenBook(project, warehouse, evidence);
+  const traces = store.traces();
+  const pending = store.pending();
+  if (dry) for (const [t, c] of obs.pending) pending.set(t, [...(pending.get(t) ?? []), c]);
+  const latest = store.latestTaskRuns();
+
+  // Tasks that cannot run: their file has an error, they sit in a cycle, or lineage could not tell.
+  const taskErrors = new Map<string, RelspecError>();
+  const byFile = new Map(project.tasks.map((t) => [t.file, t.name]));
+  for (const e of project.errors) {
+    const name = e.file ? byFile.get(e.file) : undefined;
+    if (name && !taskErrors.has(name)) taskErrors.set(name, e);
+  }
+  for (const name of cyclicTasks(g)) {
+    if (!taskErrors.has(name)) {
+      const e = project.errors.find((x) => x.code === 'E_GRAPH' && x.message.includes(name));
+      taskErrors.set(name, e ?? new RelspecError('E_GRAPH', `task ${name} is part of a cycle`, { file: project.taskByName.get(name)?.file }));
+    }
+  }
+  const errors = project.errors.filter((e) => !(e.file && byFile.has(e.file))).map((e) => e.toJSON());
+
+  const selection = opts.select ? selectTasks(g, opts.select) : undefined;
+  const inSel = (t: string) => !selection || selection.has(t);
+  const outputExists = (t: GraphTask) => relations.has(targetOf(t, producers).replace(/"/g, '').toLowerCase());
+  const candidates = new Set<string>();
+  for (const t of tasksOf(g)) {
+    if (!inSel(t.name)) continue;
+    const last = latest.get(t.name);
+    if (reconcile || opts.fullRefresh || pending.has(t.name) || !traces.has(t.name) || last?.status === 'failed' || !outputExists(t) || taskErrors.has(t.name)) {
+      candidates.add(t.name);
+    }
+  }
+  for (const name of taskErrors.keys()) if (inSel(name) && !g.hasNode(taskId(name))) candidates.add(name);
+  // Tasks whose inputs may change during this run (an upstream rebuilt for its own reasons).
+  const reachable = new Set([...candidates, ...[...descendants(g, [...candidates].filter((t) => g.hasNode(taskId(t))).map(taskId))].filter(inSel)]);
+
+  const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending };
+  const results: (TaskResult | PlanEntry)[] = [];
+  const status = new Map<string, string>();
+  const total = candidates.size;
+  let interrupted = false;
+  const emit = (r: TaskResult | PlanEntry) => {
+    results.push(r);
+    status.set(r.task, r.status);
+    if (!dry && r.status !== 'built') store.recordTaskRun(runId, r as TaskResult);
+    opts.onTask?.(r, results.length, total);
+  };
+
+  // Tasks with errors outside the graph (unparsable SQL, unknown tables) fail first.
+  for (const name of [...taskErrors.keys()].sort()) {
+    if (g.hasNode(taskId(name)) || !candidates.has(name)) continue;
+    const spec = project.taskByName.get(name)!;
+    emit({ task: name, output: spec.options.output, status: 'failed', causes: [], durationMs: 0, error: taskErrors.get(name)!.oneLine(), file: spec.file });
+  }
+
+  const schedule = generations(g, reachable).flat();
+  const cyclic = cyclicTasks(g);
+  for (const name of [...cyclic].sort()) {
+    if (!candidates.has(name)) continue;
+    const t = g.getNodeAttribute(taskId(name), 'task')!;
+    emit({ task: name, output: t.output, status: 'failed', causes: [], durationMs: 0, error: taskErrors.get(name)?.oneLine(), file: t.file });
+  }
+  for (const t of schedule) {
+    if (!candidates.has(t.name)) continue;
+    if (opts.signal?.aborted) {
+      interrupted = true;
+      break;
+    }
+    const base = { task: t.name, output: t.output, causes: [], durationMs: 0, file: t.file };
+    const upstream = t.reads.flatMap(producers);
+    const badUp = upstream.find((u) => status.get(u) === 'failed' || status.get(u) === 'blocked');
+    if (taskErrors.has(t.name)) {
+      emit({ ...base, status: 'failed', error: taskErrors.get(t.name)!.oneLine() });
+      continue;
+    }
+    if (badUp) {
+      emit({ ...base, status: 'blocked', reason: `upstream task ${badUp} ${status.get(badUp)}` });
+      continue;
+    }
+    const lineageBlocked = project.lineage.blocked.get(t.name);
+    if (lineageBlocked) {
+      emit({ ...base, status: 'blocked', reason: lineageBlocked });
+      continue;
+    }
+    const verdict = await verify(t, ctx);
+    if (dry) {
+      const waits = upstream.some((u) => status.get(u) === 'would_build' || status.get(u) === 'would_build_unless_cutoff');
+      const own = verdict.causes.filter((c) => !(c.kind === 'input_changed' && producers(c.input).some((p) => status.has(p))));
+      const st: PlanStatus = own.length > 0 ? 'would_build' : waits ? 'would_build_unless_cutoff' : verdict.causes.length > 0 ? 'would_build' : 'skipped';
+      emit({ ...base, status: st, causes: verdict.causes });
+      if (st !== 'skipped') for (const d of downstreamOf(t)) candidates.add(d);
+      continue;
+    }
+    if (verdict.causes.length === 0) {
+      const reads = Object.keys(verdict.current);
+      const reason = pending.has(t.name)
+        ? `cut off: ${reads.map((ds) => `${ds}(${verdict.current[ds]!.columns.join(', ') || 'row count'})`).join(', ') || 'its inputs'} unchanged`
+        : 'up to date';
+      store.clearPending(t.name);
+      emit({ ...base, status: 'skipped', reason });
+      continue;
+    }
+    try {
+      const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers });
+      relations.set(targetOf(t, producers).replace(/"/g, '').toLowerCase(), t.materialize === 'view' ? 'view' : 'table');
+      ctx.builtThisRun.set(t.name, runId);
+      if (changed) for (const d of downstreamOf(t)) candidates.add(d);
+      emit(result);
+    } catch (e) {
+      const msg = e instanceof RelspecError ? e.oneLine() : `${t.file}: ${errorMessage(e).split('\n')[0]}`;
+      emit({ ...base, status: 'failed', causes: verdict.causes, error: msg });
+    }
+  }
+  // Tokens computed on demand (new column sets) are facts about current content: keep them.
+  if (!dry && book.dirty.size > 0) store.tx(() => book.dirty.forEach((ds) => store.putEvidence(book.evidence.get(ds)!)));
+
+  function downstreamOf(t: GraphTask): string[] {
+    const out: string[] = [];
+    g.forEachOutNeighbor(outputId(t.output), (n, a) => {
+      if (a.kind === 'task' && inSel(a.name)) out.push(a.name);
+    });
+    return out;
+  }
+
+  const count = (s: string) => results.filter((r) => r.status === s).length;
+  const failed = count('failed') + errors.length > 0;
+  const runStatus: RunResult['status'] = failed ? 'failed' : count('built') === 0 ? 'noop' : 'ok';
+  const signature = graphSignature(g);
+  const summary = { built: count('built'), skipped: count('skipped'), failed: count('failed'), blocked: count('blocked') };
+  if (!dry) {
+    store.finishRun(runId, interrupted ? 'interrupted' : runStatus, signature, summary);
+    store.setMeta('config_hash', project.configHash);
+    store.setMeta('engine_version', engineVersion);
+  }
+  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted };
+}
+
+export type { Project };

@@ -42,6 +42,8 @@ export interface RunOutcome extends Omit<RunResult, 'tasks'> {
   tasks: (TaskResult | PlanEntry)[];
   signature: string;
   interrupted: boolean;
+  /** Tasks (in the selection) that no change could reach: up to date without verification. */
+  unaffected: number;
 }
 
 /**
@@ -231,13 +233,14 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const failed = count('failed') + errors.length > 0;
   const runStatus: RunResult['status'] = failed ? 'failed' : count('built') === 0 ? 'noop' : 'ok';
   const signature = graphSignature(g);
-  const summary = { built: count('built'), skipped: count('skipped'), failed: count('failed'), blocked: count('blocked') };
+  const unaffected = tasksOf(g).filter((t) => inSel(t.name) && !status.has(t.name)).length;
+  const summary = { built: count('built'), skipped: count('skipped') + unaffected, failed: count('failed'), blocked: count('blocked') };
   if (!dry) {
     store.finishRun(runId, interrupted ? 'interrupted' : runStatus, signature, summary);
     store.setMeta('config_hash', project.configHash);
     store.setMeta('engine_version', engineVersion);
   }
-  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted };
+  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected };
 }
 
 export type { Project };

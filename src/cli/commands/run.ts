@@ -67,15 +67,16 @@ export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<n
       changes: out.changes,
       tasks: out.tasks.map((t) => ({ task: t.task, output: t.output, status: t.status, causes: t.causes, durationMs: Math.round(t.durationMs * 100) / 100, rows: t.rows ?? null, ...(t.error ? { error: t.error } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
       errors: out.errors,
+      summary: { unaffected: out.unaffected },
     });
   } else {
     for (const e of out.errors) process.stderr.write(`error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}\n`);
     const c = (s: string) => out.tasks.filter((t) => t.status === s).length;
     if (dryRun) {
-      print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped')} failed=${c('failed')} blocked=${c('blocked')}`);
+      print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')}`);
     } else {
       if (out.changes.length > 0) print(`changes: ${out.changes.map((ch) => ch.id).join(', ')}`);
-      print(`run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped')} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`);
+      print(`run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`);
     }
   }
   return out.status === 'failed' ? 1 : 0;

@@ -100,7 +100,16 @@ export class Warehouse {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
     await this.clearOtherKind(target, kind);
     if (kind === 'view') {
-      await this.conn.run(`CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
+      const [schema] = target.split('.').map((x) => x.replace(/"/g, ''));
+      if (schema === 'main') {
+        await this.conn.run(`CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
+      } else {
+        // DuckDB binds a view's body with the view's own schema searched first: `staging.orders`
+        // reading the source `orders` would bind to itself. The body lives in main under a hidden
+        // name; the public view only names it fully qualified.
+        const body = `main.${quoteIdent(`__view__${target.replace(/"/g, '')}`)}`;
+        await this.conn.run(`CREATE OR REPLACE VIEW ${body} AS\n${sql}\n;\nCREATE OR REPLACE VIEW ${target} AS SELECT * FROM ${body};`);
+      }
       return { tokens: {} };
     }
     const r = await this.conn.runAndReadAll(

@@ -80,7 +80,7 @@ describe('config', () => {
 
   it('a missing config file is a clear error', async () => {
     p = tempProject();
-    const e = await loadConfig('nope.ts', p.dir).catch((x: RelspecError) => x);
+    const e = (await loadConfig('nope.ts', p.dir).catch((x: unknown) => x)) as RelspecError;
     expect(e.oneLine()).toBe(`E_CONFIG_LOAD ${path.join(p.dir, 'nope.ts')}: config file not found — create nope.ts or pass --config PATH`);
   });
 

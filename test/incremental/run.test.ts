@@ -186,6 +186,16 @@ describe('incremental run', () => {
     expect(await rows("select table_type from information_schema.tables where table_name = 'totals'")).toEqual([['BASE TABLE']]);
   });
 
+  it('a view in a schema may share its table name with a source (DuckDB binds view bodies in their own schema)', async () => {
+    await setup({
+      'tasks/staging/orders.sql': '-- @materialize view\nselect id, amount from orders',
+      'tasks/uses_staging.sql': 'select sum(amount) as s from staging.orders',
+    });
+    const o = await go();
+    expect(o.status).toBe('ok');
+    expect(await rows('select s from uses_staging')).toEqual([[67.5]]);
+  });
+
   it('--full-refresh rebuilds the selection; --select limits the run', async () => {
     await setup();
     await go();

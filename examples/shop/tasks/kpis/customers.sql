@@ -1,0 +1,2 @@
+-- @output kpis
+select 'customers' as kpi, count(*)::DOUBLE as value from customers

@@ -1,0 +1,2 @@
+-- @output kpis
+select 'revenue' as kpi, sum(revenue)::DOUBLE as value from marts.daily_revenue

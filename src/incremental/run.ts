@@ -194,7 +194,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       const waits = upstream.some((u) => status.get(u) === 'would_build' || status.get(u) === 'would_build_unless_cutoff');
       const own = verdict.causes.filter((c) => !(c.kind === 'input_changed' && producers(c.input).some((p) => status.has(p))));
       const st: PlanStatus = own.length > 0 ? 'would_build' : waits ? 'would_build_unless_cutoff' : verdict.causes.length > 0 ? 'would_build' : 'skipped';
-      emit({ ...base, status: st, causes: verdict.causes });
+      const waitsOn = upstream.filter((u) => status.get(u) === 'would_build' || status.get(u) === 'would_build_unless_cutoff');
+      emit({ ...base, status: st, causes: verdict.causes, ...(st === 'would_build_unless_cutoff' ? { reason: `waits on ${[...new Set(waitsOn)].join(', ')}` } : {}) });
       if (st !== 'skipped') for (const d of downstreamOf(t)) candidates.add(d);
       continue;
     }

@@ -1,6 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { run, type PlanEntry } from '../../incremental/run.js';
-import type { Cause, TaskResult } from '../../incremental/types.js';
+import type { Cause, RootChange, TaskResult } from '../../incremental/types.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 
 export interface RunCliOptions extends GlobalOptions {
@@ -37,7 +37,7 @@ function line(r: TaskResult | PlanEntry, i: number, n: number): string {
       ? `[built in ${secs}${r.rows !== undefined ? `, ${r.rows} rows` : ''}: ${r.causes.map(describeCause).join('; ')}]`
       : r.status === 'failed'
         ? `[failed: ${r.error}]`
-        : r.status === 'blocked' || r.status === 'skipped'
+        : r.status === 'blocked' || r.status === 'skipped' || r.status === 'would_build_unless_cutoff'
           ? `[${r.status}: ${r.reason ?? ''}]`
           : `[${r.status}: ${r.causes.map(describeCause).join('; ')}]`;
   return head.padEnd(48, '.') + ' ' + tail;
@@ -75,9 +75,17 @@ export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<n
     if (dryRun) {
       print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')}`);
     } else {
-      if (out.changes.length > 0) print(`changes: ${out.changes.map((ch) => ch.id).join(', ')}`);
+      if (out.changes.length > 0) print(`changes: ${summarizeChanges(out.changes)}`);
       print(`run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`);
     }
   }
   return out.status === 'failed' ? 1 : 0;
+}
+
+/** Up to four change ids, else counts per kind. */
+export function summarizeChanges(changes: readonly RootChange[]): string {
+  if (changes.length <= 4) return changes.map((ch) => ch.id).join(', ');
+  const byKind = new Map<string, number>();
+  for (const c of changes) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
+  return `${changes.length} (${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}; see --json)`;
 }

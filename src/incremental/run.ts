@@ -86,6 +86,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   if (!dry) {
     store.tx(() => {
       store.recordChanges(runId, changes);
+      if (changes.some((c) => c.kind === 'engine_changed')) store.clearTokens();
       store.addPending(obs.pending);
       for (const e of obs.sourceEvidence) store.putEvidence(e);
       for (const t of obs.taskRows) store.putTask(t);

@@ -148,6 +148,10 @@ export class Store {
       )
       .run({ ...e, schema: e.schema ? JSON.stringify(e.schema) : null, tokens: JSON.stringify(e.tokens), files: e.files ? JSON.stringify(e.files) : null });
   }
+  /** A new engine may hash differently: every stored token is recomputed on demand. */
+  clearTokens(): void {
+    this.db.prepare("UPDATE evidence SET tokens = '{}'").run();
+  }
   deleteEvidence(name: string): void {
     this.db.prepare('DELETE FROM evidence WHERE name = ?').run(name);
   }
@@ -249,6 +253,21 @@ export class Store {
     return (this.db.prepare('SELECT details FROM causes WHERE run_id = ? AND task = ? ORDER BY seq').all(runId, task) as { details: string }[]).map(
       (r) => JSON.parse(r.details) as Cause,
     );
+  }
+
+  // Read API for `why`, `status` and `history`: they open the database read-only while a daemon writes.
+  /** Root changes about one subject (a source, task or config file), newest first, observed at or before `atRun`. */
+  changesAbout(subject: string, atRun = Number.MAX_SAFE_INTEGER): (RootChange & { runId: number })[] {
+    return (
+      this.db.prepare('SELECT run_id, details FROM changes WHERE subject = ? AND run_id <= ? ORDER BY run_id DESC, rowid DESC').all(subject, atRun) as {
+        run_id: number;
+        details: string;
+      }[]
+    ).map((r) => ({ ...(JSON.parse(r.details) as RootChange), runId: r.run_id }));
+  }
+  /** Ids of the root changes observed in a run, in observation order. */
+  changeIdsOfRun(runId: number): string[] {
+    return (this.db.prepare('SELECT id FROM changes WHERE run_id = ? ORDER BY rowid').all(runId) as { id: string }[]).map((r) => r.id);
   }
 
   tx<T>(fn: () => T): T {

@@ -251,3 +251,19 @@ describe('incremental run', () => {
     expect(names(await go(), 'built')).toEqual(['report', 'totals']);
   });
 });
+
+describe('engine version', () => {
+  it('a new DuckDB version invalidates every trace (cause engine_changed) and stored tokens', async () => {
+    await setup();
+    await go();
+    const db = openStateDb(`${p.dir}/state`);
+    db.prepare("UPDATE traces SET engine_version = 'v0.0.1'").run();
+    db.prepare("UPDATE meta SET value = 'v0.0.1' WHERE key = 'engine_version'").run();
+    db.close();
+    const o = await go();
+    expect(o.changes.map((c) => c.kind)).toEqual(['engine_changed']);
+    expect(names(o, 'built')).toEqual(['counts', 'notes', 'report', 'totals']);
+    expect(o.tasks.find((t) => t.task === 'counts')!.causes).toEqual([{ kind: 'engine_changed', from: 'v0.0.1', to: expect.stringMatching(/^v1\./) }]);
+    expect((await go()).status).toBe('noop');
+  });
+});

@@ -11,8 +11,30 @@ export const columnSetKey = (cols: readonly string[]): string => JSON.stringify(
 
 const short = (s: string): string => createHash('sha256').update(s).digest('hex').slice(0, 12);
 
+/**
+ * `count:hashSum:types` with the exact integers, so tokens can be maintained arithmetically (a Delta
+ * commit adds its signed change rows) and equal a full scan's; `displayToken` shortens it.
+ */
 export function makeToken(count: string | number | bigint, hashSum: string | null, types: string): string {
-  return `${count}:${short(`${hashSum ?? '0'}\0${types}`)}`;
+  return `${count}:${hashSum ?? '0'}:${short(types).slice(0, 8)}`;
+}
+
+export function parseToken(token: string): { count: bigint; sum: bigint; types: string } | undefined {
+  const m = /^(-?\d+):(-?\d+):([0-9a-f]+)$/.exec(token);
+  return m ? { count: BigInt(m[1]!), sum: BigInt(m[2]!), types: m[3]! } : undefined;
+}
+
+/** Adds signed change counts and hash sums to a token (the projection is unchanged iff both are 0). */
+export function addToToken(token: string, dCount: bigint, dSum: bigint): string | undefined {
+  const t = parseToken(token);
+  return t ? `${t.count + dCount}:${t.sum + dSum}:${t.types}` : undefined;
+}
+
+/** `10 rows #a1b2c3d4` for people: the rows and a short hash of the rest. */
+export function displayToken(token: string | null | undefined): string {
+  if (!token) return '∅';
+  const t = parseToken(token);
+  return t ? `${t.count} rows #${short(`${t.sum}:${t.types}`).slice(0, 8)}` : token;
 }
 
 export function typesOf(cols: readonly string[], schema: readonly Column[]): string {

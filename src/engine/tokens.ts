@@ -54,6 +54,21 @@ export function tokenSelect(sets: readonly (readonly string[])[], available: rea
   return exprs.join(', ');
 }
 
+/**
+ * Signed count and hash sums over change rows (column `_change_type`): inserted and post-image rows
+ * count +1, deleted and pre-image rows −1 (DESIGN, "Change detection from Delta commits").
+ */
+export function signedTokenSelect(sets: readonly (readonly string[])[], available: readonly string[]): string {
+  const has = new Set(available);
+  const sign = `(CASE WHEN _change_type IN ('insert', 'update_postimage') THEN 1 ELSE -1 END)`;
+  const exprs = [`coalesce(sum(${sign}), 0)::HUGEINT`];
+  for (const s of sets) {
+    const args = [...s].sort().map((c) => (has.has(c) ? quoteIdent(c) : 'NULL'));
+    exprs.push(args.length === 0 ? '0::HUGEINT' : `coalesce(sum(${sign} * hash(${args.join(', ')})::HUGEINT), 0)::HUGEINT`);
+  }
+  return exprs.join(', ');
+}
+
 /** Row of `tokenSelect` → tokens by column-set key. */
 export function tokensFromRow(row: readonly unknown[], sets: readonly (readonly string[])[], schema: readonly Column[]): { rows: number; tokens: Record<string, string> } {
   const count = String(row[0]);

@@ -5,6 +5,10 @@ import type { Project } from '../project/load.js';
 import type { ObservedSource } from '../sources/index.js';
 import type { EvidenceRow, Store, TaskRow } from '../state/store.js';
 import type { RootChange } from './types.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { deltaTokens } from './delta.js';
+import { consumerSets } from './tokenbook.js';
+import { columnSetKey } from '../engine/tokens.js';
 
 export interface Observation {
   changes: RootChange[];
@@ -49,7 +53,7 @@ const affected = (g: RelGraph, ids: string[]): string[] => [...descendants(g, id
  * Compares what is there now (config, engine, sources, tasks) with what the state recorded, and
  * turns each difference into a root change plus the tasks it may affect. Nothing is written here.
  */
-export async function observe(project: Project, store: Store, engineVersion: string): Promise<Observation> {
+export async function observe(project: Project, store: Store, engineVersion: string, conn: DuckDBConnection): Promise<Observation> {
   const obs: Observation = { changes: [], pending: [], sourceEvidence: [], taskRows: [], removedTasks: [] };
   const g = project.graph;
   const allTasks = project.tasks.map((t) => t.name).filter((t) => g.hasNode(taskId(t)));
@@ -68,6 +72,10 @@ export async function observe(project: Project, store: Store, engineVersion: str
   const evidence = store.evidence();
   for (const src of [...project.sources.values()].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     const old = evidence.get(src.name);
+    if (src.delta) {
+      await observeDelta(project, src, old, conn, obs);
+      continue;
+    }
     const sig = filesSignature(project, src);
     if (old && old.kind === 'source' && old.filesSig === sig) continue;
     const content = await contentHash(project, src);
@@ -138,4 +146,51 @@ function diffFiles(old: EvidenceRow, src: ObservedSource): { added: string[]; re
     removed: [...before.keys()].filter((p) => !now.has(p)),
     modified: [...now.keys()].filter((p) => before.has(p) && before.get(p) !== now.get(p)),
   };
+}
+
+/**
+ * A Delta source's version is its latest commit, pinned when the project loaded. Moving from v to w
+ * is one root change carrying each commit's operation and counts, and for each consumer column
+ * set whether its projection changed — decided from the change rows alone.
+ */
+async function observeDelta(project: Project, src: ObservedSource, old: EvidenceRow | undefined, conn: DuckDBConnection, obs: Observation): Promise<void> {
+  const snap = src.delta!;
+  const sig = `delta@${snap.version}`;
+  if (old && old.kind === 'source' && old.filesSig === sig) return;
+  const g = project.graph;
+  const sets = consumerSets(g, src.name, src.schema);
+  const from = old?.kind === 'source' && old.filesSig?.startsWith('delta@') ? old.version : undefined;
+  const res = await deltaTokens(conn, snap, from, from === undefined ? {} : old!.tokens, sets.map((s) => s.columns), src.schema);
+  const path = project.config.sources[src.name]!.path;
+  const id = `delta:${src.name}@${snap.version}`;
+  const change: RootChange =
+    from === undefined
+      ? { id, kind: 'source_added', source: src.name, path, toVersion: snap.version }
+      : {
+          id,
+          kind: 'delta_commits',
+          source: src.name,
+          path,
+          fromVersion: from,
+          toVersion: snap.version,
+          commits: res.commits,
+          consumers: sets.filter((s) => s.tasks.length > 0).map((s) => ({ tasks: s.tasks.sort(), columns: s.columns, changed: res.changed.has(columnSetKey(s.columns)) })),
+          ...(res.fallback ? { fallback: res.fallback } : {}),
+        };
+  obs.changes.push(change);
+  // An unchanged projection (OPTIMIZE, an unread column) marks nothing: the traces would agree anyway.
+  if (from === undefined || res.changed.size > 0) for (const t of affected(g, [sourceId(src.name)])) obs.pending.push([t, id]);
+  obs.sourceEvidence.push({
+    name: src.name,
+    kind: 'source',
+    version: snap.version,
+    schema: src.schema,
+    schemaFp: null,
+    tokens: res.tokens,
+    filesSig: sig,
+    contentHash: null,
+    changeId: res.changed.size > 0 || from === undefined ? id : (old?.changeId ?? id),
+    updatedRun: null,
+    files: null,
+  });
 }

@@ -5,6 +5,7 @@ import { RelspecError, errorMessage } from '../errors.js';
 import { cyclicTasks, descendants, generations, graphSignature, outputId, selectTasks, taskId, tasksOf, type GraphTask } from '../graph/index.js';
 import { loadProject, type Project } from '../project/load.js';
 import { readerSql } from '../sources/index.js';
+import { registerSnapshotView } from '../sources/delta/index.js';
 import { openStateDb, type Db } from '../state/db.js';
 import { Store } from '../state/store.js';
 import { buildTask, targetOf } from './build.js';
@@ -73,7 +74,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const g = project.graph;
   const engineVersion = await warehouse.version();
   const relations = await warehouse.relations();
-  const obs = await observe(project, store, engineVersion);
+  const obs = await observe(project, store, engineVersion, warehouse.conn);
   const runId = dry ? 0 : store.startRun(opts.trigger ?? 'cli', opts.select, engineVersion, project.configHash);
   const changes: RootChange[] = [...obs.changes];
   const reconcile = opts.reconcile || opts.rescanReason !== undefined;
@@ -101,8 +102,11 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       }
     }
     await warehouse.registerSources(
-      [...project.sources.values()].map((s) => ({ name: s.name, reader: readerSql(project.config.sources[s.name]!, s.files.map((f) => f.path)) })),
+      [...project.sources.values()].filter((s) => !s.delta).map((s) => ({ name: s.name, reader: readerSql(project.config.sources[s.name]!, s.files.map((f) => f.path)) })),
     );
+    // A Delta source is a view over its pinned snapshot: a commit landing during this run is the
+    // next run's (DESIGN invariant 7).
+    for (const s of project.sources.values()) if (s.delta) await registerSnapshotView(warehouse.conn, s.name, s.delta, { temporary: false });
   }
   const evidence = store.evidence();
   if (dry) for (const e of obs.sourceEvidence) evidence.set(e.name, e);

@@ -4,8 +4,27 @@ import type { Warehouse } from '../engine/warehouse.js';
 import { outputId, sourceId, type RelGraph } from '../graph/index.js';
 import type { Column } from '../lineage/types.js';
 import { readerSql } from '../sources/index.js';
+import { snapshotQuery } from '../sources/delta/index.js';
 import type { Project } from '../project/load.js';
 import type { EvidenceRow } from '../state/store.js';
+
+/** Every distinct column set the consumers of `ds` read (with those tasks), plus all of its columns. */
+export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[]): { columns: string[]; tasks: string[] }[] {
+  const node = g.hasNode(sourceId(ds)) ? sourceId(ds) : outputId(ds);
+  const sets = new Map<string, { columns: string[]; tasks: string[] }>();
+  if (g.hasNode(node)) {
+    g.forEachOutEdge(node, (_, a, __, target) => {
+      if (!a.columns) return;
+      const key = columnSetKey(a.columns);
+      const entry = sets.get(key) ?? { columns: [...a.columns].sort(), tasks: [] };
+      entry.tasks.push(g.getNodeAttribute(target, 'name'));
+      sets.set(key, entry);
+    });
+  }
+  const all = schema.map((c) => c.name).sort();
+  if (!sets.has(columnSetKey(all))) sets.set(columnSetKey(all), { columns: all, tasks: [] });
+  return [...sets.values()];
+}
 
 /** A view's token does not depend on the consumer's columns: stored under this key. */
 export const VIEW_KEY = '*';
@@ -24,19 +43,8 @@ export class TokenBook {
     readonly evidence: Map<string, EvidenceRow>,
   ) {}
 
-  /** Every distinct column set the consumers of `ds` read, plus all of its columns. */
   consumerSets(ds: string, schema: readonly Column[]): string[][] {
-    const g: RelGraph = this.project.graph;
-    const node = g.hasNode(sourceId(ds)) ? sourceId(ds) : outputId(ds);
-    const sets = new Map<string, string[]>();
-    if (g.hasNode(node)) {
-      g.forEachOutEdge(node, (_, a) => {
-        if (a.columns) sets.set(columnSetKey(a.columns), [...a.columns].sort());
-      });
-    }
-    const all = schema.map((c) => c.name).sort();
-    sets.set(columnSetKey(all), all);
-    return [...sets.values()];
+    return consumerSets(this.project.graph, ds, schema).map((s) => s.columns);
   }
 
   schemaOf(ds: string): Column[] {
@@ -44,8 +52,9 @@ export class TokenBook {
   }
 
   /** The dataset's relation to scan: a source's pinned reader, or the output in the warehouse. */
-  private relation(ds: string): string | undefined {
+  private async relation(ds: string): Promise<string | undefined> {
     const src = this.project.sources.get(ds);
+    if (src?.delta && this.warehouse) return `(${await snapshotQuery(this.warehouse.conn, src.delta)})`;
     if (src) {
       const cfg = this.project.config.sources[ds]!;
       return readerSql(cfg, src.files.map((f) => f.path));
@@ -58,7 +67,7 @@ export class TokenBook {
     const key = columnSetKey(cols);
     if (ev?.tokens[VIEW_KEY]) return ev.tokens[VIEW_KEY];
     if (ev?.tokens[key]) return ev.tokens[key];
-    const rel = this.relation(ds);
+    const rel = await this.relation(ds);
     if (!rel || !this.warehouse) return undefined;
     const schema = this.schemaOf(ds);
     const sets = this.consumerSets(ds, schema);

@@ -12,6 +12,19 @@ export type RootChange =
       files: { added: string[]; removed: string[]; modified: string[] };
     }
   | { id: string; kind: 'source_added'; source: string; path: string; toVersion: number }
+  | {
+      id: string;
+      kind: 'delta_commits';
+      source: string;
+      path: string;
+      fromVersion: number;
+      toVersion: number;
+      commits: DeltaCommitSummary[];
+      /** Per column set read by consumers: did the projection change? */
+      consumers: { tasks: string[]; columns: string[]; changed: boolean }[];
+      /** Set when the change rows could not be read (vacuumed files, schema change): full scans. */
+      fallback?: string;
+    }
   | { id: string; kind: 'task_added'; task: string; file: string }
   | { id: string; kind: 'task_edited'; task: string; file: string; fromFingerprint: string; toFingerprint: string }
   | { id: string; kind: 'task_removed'; task: string; file: string }
@@ -20,6 +33,13 @@ export type RootChange =
   | { id: string; kind: 'rescan'; reason: string };
 
 export type RootChangeKind = RootChange['kind'];
+
+export interface DeltaCommitSummary {
+  version: number;
+  timestamp: number;
+  operation?: string;
+  counts: { insert: number; delete: number; update_preimage: number; update_postimage: number };
+}
 
 export interface UpstreamRef {
   task: string;

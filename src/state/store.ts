@@ -279,6 +279,7 @@ function subjectOf(c: RootChange): string {
   switch (c.kind) {
     case 'source_changed':
     case 'source_added':
+    case 'delta_commits':
       return c.source;
     case 'task_added':
     case 'task_edited':

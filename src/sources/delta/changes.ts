@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ActionSet, AddAction, MetadataAction, RemoveAction } from './actions.js';
-import { loadDeletionVector } from './deletionVectors.js';
+import { dvUniqueId, loadDeletionVector } from './deletionVectors.js';
 import { listLog, missingCommit, readCommit, type LogListing } from './log.js';
 import { checkReaderProtocol } from './protocol.js';
 import { readSql, type ExtraColumn, type FileRead } from './readSql.js';
@@ -48,8 +48,18 @@ const COMMIT_EXTRAS: ExtraColumn[] = [
 const CDC_EXTRAS: ExtraColumn[] = [{ name: '_change_type', type: 'VARCHAR', fromFile: '_change_type' }, ...COMMIT_EXTRAS];
 const ACTION_EXTRAS: ExtraColumn[] = [{ name: '_change_type', type: 'VARCHAR', fromConst: (r) => r }, ...COMMIT_EXTRAS];
 
+export interface TableChangesOptions {
+  /**
+   * Default true: fail unless `delta.enableChangeDataFeed` is on across the range (Spark/kernel
+   * semantics). With false, versions without cdc files still yield their add/remove rows — the
+   * signed row multiset DESIGN.md's change tokens need; an UPDATE then shows as whole-file
+   * delete + insert instead of pre/post images.
+   */
+  requireChangeDataFeed?: boolean;
+}
+
 /** Validates the range and that CDF covers it; returns the listing and the start snapshot. */
-async function checkRange(conn: DuckDBConnection, tableDir: string, start: number, end: number | undefined): Promise<{ listing: LogListing; last: number; snap: Snapshot }> {
+async function checkRange(conn: DuckDBConnection, tableDir: string, start: number, end: number | undefined, requireCdf: boolean): Promise<{ listing: LogListing; last: number; snap: Snapshot }> {
   const listing = await listLog(tableDir);
   const table = listing.tableDir;
   const last = end ?? listing.latestVersion;
@@ -63,15 +73,16 @@ async function checkRange(conn: DuckDBConnection, tableDir: string, start: numbe
   // Every commit of the range must exist: the cdc/add/remove actions live only in commit files.
   for (let v = start; v <= last; v++) if (!listing.commits.has(v)) throw missingCommit(listing, v);
   const snap = await loadSnapshot(conn, tableDir, { version: start, listing });
-  if (!cdfEnabled(snap.metadata)) {
+  if (requireCdf && !cdfEnabled(snap.metadata)) {
     throw deltaError({ table, version: start }, `change data feed is not enabled in ${table} at version ${start} (delta.enableChangeDataFeed is not true)`,
       'enable it with delta.enableChangeDataFeed=true; changes before that are not recorded');
   }
   return { listing, last, snap };
 }
 
-export async function tableChanges(conn: DuckDBConnection, tableDir: string, start: number, end?: number): Promise<TableChanges> {
-  const { listing, last, snap } = await checkRange(conn, tableDir, start, end);
+export async function tableChanges(conn: DuckDBConnection, tableDir: string, start: number, end?: number, opts: TableChangesOptions = {}): Promise<TableChanges> {
+  const requireCdf = opts.requireChangeDataFeed ?? true;
+  const { listing, last, snap } = await checkRange(conn, tableDir, start, end, requireCdf);
   const table = listing.tableDir;
   const versions: number[] = [];
   for (let v = start; v <= last; v++) versions.push(v);
@@ -90,7 +101,7 @@ export async function tableChanges(conn: DuckDBConnection, tableDir: string, sta
       if (set.protocol.length) checkReaderProtocol(set.protocol[0], w);
       if (set.metaData.length) {
         meta = set.metaData[0];
-        if (!cdfEnabled(meta)) {
+        if (requireCdf && !cdfEnabled(meta)) {
           throw deltaError(w, `change data feed is not enabled in ${table} at version ${v} (a metaData action turns it off inside the range)`,
             `read the changes up to version ${v - 1}, then from the next version that has it enabled`);
         }
@@ -162,7 +173,7 @@ async function actionChanges(set: ActionSet, snap: Snapshot, w: Where, prev: () 
     let pv = r.partitionValues;
     if (pv === undefined && snap.partitionColumns.length) {
       // Old writers omit partitionValues on removes; the removed add is in the previous snapshot.
-      const before = (await prev()).files.find((f) => f.absPath === absPath);
+      const before = (await prev()).files.find((f) => f.absPath === absPath && dvUniqueId(f.deletionVector) === dvUniqueId(r.deletionVector));
       if (!before) throw deltaError(w, `removed file ${r.path} is not in the previous version's snapshot; its partition values are unknown`);
       pv = before.partitionValues;
     }
@@ -188,8 +199,8 @@ export interface VersionChangeCounts {
 }
 
 /** Rows per `_change_type` per version of [from, to]. */
-export async function changeCounts(conn: DuckDBConnection, tableDir: string, from: number, to?: number): Promise<{ from: number; to: number; versions: VersionChangeCounts[] }> {
-  const tc = await tableChanges(conn, tableDir, from, to);
+export async function changeCounts(conn: DuckDBConnection, tableDir: string, from: number, to?: number, opts: TableChangesOptions = {}): Promise<{ from: number; to: number; versions: VersionChangeCounts[] }> {
+  const tc = await tableChanges(conn, tableDir, from, to, opts);
   let rows: unknown[][];
   try {
     rows = (await conn.runAndReadAll(`SELECT _commit_version, _change_type, count(*) FROM (${tc.sql}) GROUP BY ALL`)).getRows() as unknown[][];

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { collectAction, emptyActionSet, parseJsonLines, type ActionSet } from './actions.js';
+import { emptyActionSet, type ActionSet } from './actions.js';
+import { collectAction, parseJsonLines } from './parse.js';
 import type { CheckpointEntry, LogListing } from './log.js';
 import { deltaError, duckPath, firstLine, resolveDataPath, sqlString, type Where } from './util.js';
 

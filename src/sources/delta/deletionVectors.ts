@@ -175,7 +175,9 @@ export async function loadDeletionVector(tableDir: string, dv: DeletionVectorDes
   } else {
     const file = dvFilePath(tableDir, dv, w);
     const offset = dv.offset ?? 1;
-    const key = `${file}@${offset}`;
+    // DV files are immutable (written once, uniquely named); the size is part of the key so a
+    // cached decode never skips the size check of a differently described DV.
+    const key = `${file}@${offset}#${dv.sizeInBytes}`;
     const hit = cache.get(key);
     if (hit) rows = hit;
     else {

@@ -15,7 +15,7 @@ import { deltaError, duckPath, firstLine, sqlString } from './util.js';
 
 export { loadSnapshot, type Snapshot, type LiveFile, type CommitStamp, type LoadOptions } from './snapshot.js';
 export { snapshotQuery, registerSnapshotView, type SnapshotQueryOptions, type RegisterOptions } from './scan.js';
-export { tableChanges, changeCounts, type TableChanges, type ChangeCommit, type ChangeCounts, type VersionChangeCounts } from './changes.js';
+export { tableChanges, changeCounts, type TableChanges, type TableChangesOptions, type ChangeCommit, type ChangeCounts, type VersionChangeCounts } from './changes.js';
 export { tableHistory, type HistoryEntry } from './history.js';
 export { listLog, type LogListing } from './log.js';
 export { SUPPORTED_READER_FEATURES } from './protocol.js';

@@ -1,6 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseJsonLines, type ActionSet } from './actions.js';
+import type { ActionSet } from './actions.js';
+import { parseJsonLines } from './parse.js';
 import { deltaError, firstLine, type Where } from './util.js';
 
 /**

@@ -123,16 +123,34 @@ const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
  * Partition values are strings in the log (**Partition Value Serialization**): "An empty string for
  * any type translates to a null partition value"; a missing key is null as well. Timestamps
  * without a zone are interpreted as UTC (the writer's zone is not recorded; Spark writes UTC), and
- * timestamp_ntz values are taken as written.
+ * timestamp_ntz values are taken as written. Values are checked here so that a bad one is an
+ * E_DELTA error naming the file, not a cast error when the query runs.
  */
-export function normalizePartitionValue(raw: string | null | undefined, t: DeltaType): string | null {
+export function normalizePartitionValue(raw: string | null | undefined, f: DeltaField, w: Where): string | null {
   if (raw === null || raw === undefined || raw === '') return null;
-  if (t.kind === 'primitive' && t.name === 'timestamp') {
+  const t = f.type;
+  const name = t.kind === 'primitive' ? t.name : t.kind;
+  const check = PARTITION_FORMATS[name];
+  if (check && !check.test(raw.trim())) {
+    throw deltaError(w, `partition value ${JSON.stringify(raw)} of column ${f.name} is not a valid ${name}`);
+  }
+  if (name === 'timestamp') {
     if (/^\d{4}-\d{2}-\d{2}$/.test(raw)) return `${raw} 00:00:00+00`;
     return /[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)$/i.test(raw) ? raw : `${raw}+00`;
   }
   return raw;
 }
+
+const INT = /^[+-]?\d+$/;
+const NUM = /^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(NaN|Infinity|inf))$/i;
+const DATE = /^[+-]?\d{4,}-\d{1,2}-\d{1,2}$/;
+const TS = /^[+-]?\d{4,}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/i;
+const PARTITION_FORMATS: Record<string, RegExp> = {
+  byte: INT, short: INT, integer: INT, long: INT,
+  float: NUM, double: NUM, decimal: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
+  boolean: /^(true|false)$/i,
+  date: DATE, timestamp: TS, timestamp_ntz: TS,
+};
 
 /** The typed value of a (normalized) partition string column `ref`. */
 export function partitionExpr(ref: string, t: DeltaType): string {

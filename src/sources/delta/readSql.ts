@@ -115,7 +115,7 @@ async function groupSql(conn: DuckDBConnection, plan: ReadPlan, fs: FileSchema, 
   if (needMeta) {
     const rows = reads.map((r, fi) => {
       const mode = r.include ? 2 : r.exclude?.length ? 1 : 0;
-      const pv = partFields.map((f) => literal(normalizePartitionValue(r.partitionValues[physicalName(f, plan.mode)], f.type)));
+      const pv = partFields.map((f) => literal(normalizePartitionValue(r.partitionValues[physicalName(f, plan.mode)], f, { ...w, file: r.absPath })));
       const cv = constExtras.map((_, j) => literal(r.consts?.[j] ?? null));
       return `(${[fi, mode, ...pv, ...cv].join(', ')})`;
     });

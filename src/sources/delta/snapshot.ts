@@ -143,9 +143,15 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
         `cannot reconstruct version ${target}: commit 0 is missing and no checkpoint exists at or before version ${target}`,
         'the log was truncated by metadata cleanup; read a version at or after the oldest checkpoint');
     }
-    // "Delta files ... must be contiguous": a commit missing after the starting point cannot be
-    // bridged by an older checkpoint either (it would need that commit too).
-    for (let v = from; v <= target; v++) if (!listing.commits.has(v)) throw missingCommit(listing, v);
+    // Commits after the starting point must all exist (PROTOCOL-NOTES §2.3); a missing one cannot
+    // be bridged by an older checkpoint either, which would need that commit too.
+    for (let v = from; v <= target; v++) {
+      if (listing.commits.has(v)) continue;
+      if (!checkpointError) throw missingCommit(listing, v);
+      throw deltaError({ table, version: target, file: checkpointError.file },
+        `a checkpoint is unreadable and replaying from an older starting point needs commit ${v}, which is missing. Checkpoint error: ${checkpointError.message}`,
+        checkpointError.fix, checkpointError);
+    }
     let base: ActionSet | undefined;
     if (cp) {
       try {

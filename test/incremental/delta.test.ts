@@ -123,4 +123,22 @@ describe('Delta source in the engine', () => {
     expect(deltaChange(next)).toMatchObject({ fromVersion: version - 2, toVersion: version - 1 });
     expect(built(next)).toEqual(['counts', 'names', 'prices', 'report']);
   });
+
+  it('schema evolution: an added column invalidates no task that does not read it', async () => {
+    t.log(version++, [commitInfo('ADD COLUMNS'), metaData([['id', 'long'], ['name', 'string'], ['price', 'double'], ['note', 'string'], ['color', 'string']])]);
+    const o = await go();
+    expect(o.status).not.toBe('failed');
+    expect(built(o)).toEqual([]);
+  });
+
+  it('schema evolution: a dropped column that a task reads fails that task with a clear error; the rest proceeds', async () => {
+    t.log(version++, [commitInfo('DROP COLUMNS'), metaData([['id', 'long'], ['name', 'string'], ['note', 'string'], ['color', 'string']])]);
+    const o = await go();
+    expect(o.status).toBe('failed');
+    const prices = o.tasks.find((x) => x.task === 'prices')!;
+    expect(prices.status).toBe('failed');
+    expect(prices.error).toMatch(/prices\.sql: task prices does not bind: .*price/);
+    expect(o.tasks.find((x) => x.task === 'report')).toMatchObject({ status: 'blocked' });
+    expect(o.tasks.find((x) => x.task === 'names')?.status ?? 'unaffected').not.toBe('failed');
+  });
 });

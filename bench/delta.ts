@@ -5,6 +5,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { columnSetKey, tokenSelect, tokensFromRow } from '../src/engine/tokens.js';
 import { deltaTokens } from '../src/incremental/delta.js';
 import { loadSnapshot, snapshotQuery } from '../src/sources/delta/index.js';
+import { duckType } from '../src/sources/delta/schema.js';
 import type { Row } from './report.js';
 
 /**
@@ -53,7 +54,7 @@ export async function benchDeltaChanges(log: (s: string) => void, rows = 1_000_0
 
     const s0 = await loadSnapshot(c, dir, { version: 0 });
     const s1 = await loadSnapshot(c, dir);
-    const schema = s1.schema.fields.map((f) => ({ name: f.name, type: f.type === 'long' ? 'BIGINT' : f.type === 'double' ? 'DOUBLE' : 'VARCHAR' }));
+    const schema = s1.schema.fields.map((f) => ({ name: f.name, type: duckType(f.type) }));
     const sets = [['id', 'price'], ['bucket', 'id'], ['id', 'name']];
     const names = schema.map((x) => x.name);
     const full = async (snap: typeof s0) => tokensFromRow((await c.runAndReadAll(`SELECT ${tokenSelect(sets, names)} FROM (${await snapshotQuery(c, snap)})`)).getRows()[0]!, sets, schema);

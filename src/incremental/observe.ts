@@ -121,7 +121,7 @@ export async function observe(project: Project, store: Store, engineVersion: str
       obs.taskRows.push({ ...row, changeId: id });
     } else if (old.fingerprint !== p.fingerprint) {
       const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
-      obs.changes.push({ id, kind: 'task_edited', task: name, file: spec.file, fromFingerprint: old.fingerprint, toFingerprint: p.fingerprint });
+      obs.changes.push({ id, kind: 'task_edited', task: name, file: spec.file, fromFingerprint: old.fingerprint, toFingerprint: p.fingerprint, fromSql: old.sql, toSql: spec.sql });
       for (const t of [name, ...affected(g, [taskId(name)])]) obs.pending.push([t, id]);
       obs.taskRows.push({ ...row, changeId: id });
     } else if (old.sql !== spec.sql || old.file !== spec.file) {

@@ -76,6 +76,18 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const relations = await warehouse.relations();
   const obs = await observe(project, store, engineVersion, warehouse.conn);
   const runId = dry ? 0 : store.startRun(opts.trigger ?? 'cli', opts.select, engineVersion, project.configHash);
+  // Change ids name what changed (task@fingerprint, config@hash): going back to an earlier state
+  // repeats one, so a repeat gets this run's number to stay a distinct record.
+  const renamed = new Map<string, string>();
+  for (const c of obs.changes) {
+    if (!dry && store.change(c.id)) {
+      renamed.set(c.id, `${c.id}#r${runId}`);
+      c.id = `${c.id}#r${runId}`;
+    }
+  }
+  obs.pending = obs.pending.map(([t, id]) => [t, renamed.get(id) ?? id]);
+  for (const e of obs.sourceEvidence) if (e.changeId && renamed.has(e.changeId)) e.changeId = renamed.get(e.changeId)!;
+  for (const t of obs.taskRows) if (t.changeId && renamed.has(t.changeId)) t.changeId = renamed.get(t.changeId)!;
   const changes: RootChange[] = [...obs.changes];
   const reconcile = opts.reconcile || opts.rescanReason !== undefined;
   if (opts.rescanReason && !dry) changes.push({ id: `rescan@${runId}`, kind: 'rescan', reason: opts.rescanReason });

@@ -26,7 +26,7 @@ export type RootChange =
       fallback?: string;
     }
   | { id: string; kind: 'task_added'; task: string; file: string }
-  | { id: string; kind: 'task_edited'; task: string; file: string; fromFingerprint: string; toFingerprint: string }
+  | { id: string; kind: 'task_edited'; task: string; file: string; fromFingerprint: string; toFingerprint: string; fromSql?: string; toSql?: string }
   | { id: string; kind: 'task_removed'; task: string; file: string }
   | { id: string; kind: 'config_edited'; file: string; from: string; to: string }
   | { id: string; kind: 'engine_changed'; from: string; to: string }

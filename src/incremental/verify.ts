@@ -42,7 +42,8 @@ export async function verify(task: GraphTask, ctx: VerifyContext): Promise<Verdi
   }
   const causes: Cause[] = [];
   const trace = ctx.traces.get(task.name);
-  const taskRoot = ctx.pending.get(task.name)?.find((id) => id.startsWith(`task:${task.name}@`));
+  // The latest edit is the one whose SQL is being built.
+  const taskRoot = ctx.pending.get(task.name)?.findLast((id) => id.startsWith(`task:${task.name}@`));
   if (!trace) {
     causes.push({ kind: 'new', ...(taskRoot ? { root: taskRoot } : {}) });
   } else {

@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { loadConfig } from '../../config/load.js';
+import { RelspecError } from '../../errors.js';
+import { status } from '../../incremental/why.js';
+import { openStateDb, STATE_DB } from '../../state/db.js';
+import { Store } from '../../state/store.js';
+import { print, printJson, type GlobalOptions } from '../context.js';
+
+export interface StateReader {
+  store: Store;
+  /** The project root (the config file's directory), for showing paths relative to it. */
+  root: string;
+  close(): void;
+}
+
+/**
+ * Opens the state database read-only: `why`, `status` and `history` read it while a daemon or a
+ * `relspec run` writes (WAL). No database, or one without a run, is a one-line E_STATE error.
+ */
+export async function openStateReader(opts: GlobalOptions): Promise<StateReader> {
+  const loaded = await loadConfig(opts.config);
+  const file = path.join(loaded.config.stateDir, STATE_DB);
+  const noRuns = () => new RelspecError('E_STATE', 'no runs yet', { file, fix: 'run `relspec run` first' });
+  if (!existsSync(file)) throw noRuns();
+  const db = openStateDb(loaded.config.stateDir, { readonly: true });
+  try {
+    const hasRuns = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() !== undefined;
+    const store = new Store(db);
+    if (!hasRuns || store.lastRunId() === undefined) throw noRuns();
+    return { store, root: loaded.config.root, close: () => db.close() };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+export async function statusCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
+  const reader = await openStateReader(opts);
+  try {
+    const s = status(reader.store);
+    if (opts.json) {
+      printJson(s);
+      return 0;
+    }
+    const rows = s.tasks.map((t) => [
+      t.task,
+      t.output,
+      t.lastBuiltRun === null ? '-' : `run ${t.lastBuiltRun}`,
+      t.lastStatus === null ? '-' : `${t.lastStatus} (run ${t.lastRun})`,
+      t.state === 'fresh' ? 'fresh' : `stale: ${t.reason}`,
+    ]);
+    const head = ['TASK', 'OUTPUT', 'LAST BUILT', 'LAST STATUS', 'STATE'];
+    const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const fmt = (r: string[]) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd();
+    print(fmt(head));
+    for (const r of rows) print(fmt(r));
+    const stale = s.tasks.filter((t) => t.state === 'stale').length;
+    print(`${s.tasks.length} tasks: ${s.tasks.length - stale} fresh, ${stale} stale (as of run ${s.runId})`);
+    return 0;
+  } finally {
+    reader.close();
+  }
+}

@@ -1,0 +1,186 @@
+import path from 'node:path';
+import { displayToken } from '../../engine/tokens.js';
+import { RelspecError } from '../../errors.js';
+import { why, type CutoffInput, type ExplainedCause, type Explanation, type StoredRootChange } from '../../incremental/why.js';
+import { print, printJson, type GlobalOptions } from '../context.js';
+import { openStateReader } from './status.js';
+
+export interface WhyCliOptions extends GlobalOptions {
+  run?: string;
+  json?: boolean;
+}
+
+/** A change token for people (`10 rows #a1b2c3d4`); `(none)` before the first build. */
+export const shortToken = (t: string | null | undefined): string => (t === null || t === undefined ? '(none)' : displayToken(t));
+
+/** `old → new`, shortened unless shortening would make two different tokens look alike. */
+export const tokenChange = (from: string | null | undefined, to: string | null | undefined): string => {
+  const a = shortToken(from);
+  const b = shortToken(to);
+  return a === b && from !== to ? `${from ?? '(none)'} → ${to ?? '(none)'}` : `${a} → ${b}`;
+};
+
+const cols = (c: readonly string[] | undefined) => (c && c.length > 0 ? c.join(', ') : 'row count');
+
+export function describeRoot(c: StoredRootChange, root: string): string {
+  const rel = (p: string) => {
+    const r = path.relative(root, p);
+    return r === '' || r.startsWith('..') || path.isAbsolute(r) ? p : r;
+  };
+  switch (c.kind) {
+    case 'source_changed': {
+      const parts: string[] = [];
+      const list = (label: string, files: string[]) => {
+        if (files.length === 0) return;
+        const shown = files.slice(0, 5).map(rel);
+        parts.push(`${label} ${shown.join(', ')}${files.length > shown.length ? ` and ${files.length - shown.length} more` : ''}`);
+      };
+      list('added', c.files.added);
+      list('removed', c.files.removed);
+      list('modified', c.files.modified);
+      return `source ${c.source} changed: version ${c.fromVersion} → ${c.toVersion}${parts.length ? ` (${parts.join('; ')})` : ''}`;
+    }
+    case 'source_added':
+      return `source ${c.source} added: version ${c.toVersion} (${rel(c.path)})`;
+    case 'task_added':
+      return `task ${c.task} added (${rel(c.file)})`;
+    case 'task_edited':
+      return `task ${c.task} edited (${rel(c.file)})`;
+    case 'task_removed':
+      return `task ${c.task} removed (${rel(c.file)})`;
+    case 'config_edited':
+      return `config edited (${rel(c.file)})`;
+    case 'engine_changed':
+      return `engine changed ${c.from} → ${c.to}`;
+    case 'delta_commits': {
+      const n = c.commits.length;
+      const ops = [...new Set(c.commits.map((x) => x.operation ?? 'commit'))].join(', ');
+      const sum = (k: keyof (typeof c.commits)[number]['counts']) => c.commits.reduce((a, x) => a + x.counts[k], 0);
+      const rows = `${sum('insert')} inserted, ${sum('delete')} deleted, ${sum('update_preimage')} updated`;
+      const fallback = c.fallback ? `; full scan instead of change rows: ${c.fallback}` : '';
+      return `source ${c.source} changed: Delta version ${c.fromVersion} → ${c.toVersion} (${n} commit${n === 1 ? '' : 's'}: ${ops}; ${rows}${fallback})`;
+    }
+    case 'rescan':
+      return `rescan: ${c.reason}`;
+    default: {
+      // A kind newer than this renderer: still name it.
+      const x = c as { kind: string; id: string };
+      return `${x.kind} ${x.id}`;
+    }
+  }
+}
+
+/** Renders explanations as an indented tree (two spaces a level, `←` where a cause leads back). */
+export class WhyRenderer {
+  readonly lines: string[] = [];
+  constructor(private readonly root: string) {}
+
+  private push(indent: number, s: string): void {
+    this.lines.push(' '.repeat(indent) + s);
+  }
+
+  headline(e: Explanation, top: boolean): string {
+    const who = top && e.target !== e.task ? `${e.target} (produced by ${e.task})` : e.task;
+    const since = e.lastBuiltRun != null ? `up to date since run ${e.lastBuiltRun} (its last build)` : 'never built';
+    if (e.elided) {
+      const what = { repeated: 'explained above', cycle: 'cycle — stopping here', depth: 'chain too deep — stopping here' }[e.elided];
+      return `${who} (${e.status} in run ${e.runId}): ${what}`;
+    }
+    switch (e.status) {
+      case 'built':
+        return `${who} was built in run ${e.runId} because:`;
+      case 'failed':
+        return `${who} failed in run ${e.runId}: ${e.error ?? e.reason ?? 'unknown error'}${e.causes.length ? ' — it was being rebuilt because:' : ''}`;
+      case 'blocked':
+        return `${who} was blocked in run ${e.runId}: ${e.reason ?? ''}`;
+      case 'skipped': {
+        const at = (e.cutoff ?? []).filter((c) => c.root || c.upstream);
+        if (at.length > 0) {
+          return `${who} was not rebuilt in run ${e.runId}: cut off at input ${at.map((c) => `${c.input}(${cols(c.columns)})`).join(', ')} — its columns are unchanged; ${since}`;
+        }
+        return `${who} was not rebuilt in run ${e.runId}: ${since}`;
+      }
+      case 'unaffected':
+        return `${who} was not rebuilt in run ${e.runId}: ${e.reason ?? since}`;
+      case 'unknown':
+        return `${who}: ${e.reason ?? `no record in run ${e.runId}`}`;
+    }
+  }
+
+  explanation(e: Explanation, indent: number, top: boolean, arrow = ''): void {
+    this.push(indent, arrow + this.headline(e, top));
+    if (e.elided) return;
+    for (const c of e.causes) this.cause(c, indent + 2);
+    for (const c of e.cutoff ?? []) this.cutoffInput(c, indent + 2);
+    for (const b of e.blockedBy ?? []) this.explanation(b, indent + 2, false, '← ');
+    if (e.pendingChanges?.length) this.push(indent + 2, `pending (observed, not yet verified): ${e.pendingChanges.join(', ')}`);
+  }
+
+  private cause(c: ExplainedCause, indent: number): void {
+    switch (c.kind) {
+      case 'input_changed':
+        this.push(indent, `input ${c.input}(${cols(c.columns)}) changed ${tokenChange(c.from, c.to)}`);
+        if (c.upstream) this.explanation(c.upstream, indent + 2, false, '← ');
+        break;
+      case 'plan_changed':
+        this.push(indent, `plan changed ${c.from?.slice(0, 12)} → ${c.to?.slice(0, 12)}`);
+        break;
+      case 'new':
+        this.push(indent, 'new task');
+        break;
+      case 'previous_failure':
+        this.push(indent, `it failed in run ${c.runId}${c.error ? `: ${c.error}` : ''}`);
+        break;
+      case 'output_missing':
+        this.push(indent, 'its output was missing');
+        break;
+      case 'engine_changed':
+        this.push(indent, `engine changed ${c.from} → ${c.to}`);
+        break;
+      case 'forced':
+        this.push(indent, 'forced (--full-refresh)');
+        break;
+    }
+    if (c.root) this.push(indent + 2, `← ${describeRoot(c.root, this.root)}`);
+    else if (c.rootId) this.push(indent + 2, `← root change ${c.rootId} (not recorded)`);
+    if (c.kind === 'plan_changed') {
+      if (c.diff) for (const l of c.diff.split('\n')) this.push(indent + 4, l);
+      else this.push(indent + 4, '(no diff: the previous SQL was not recorded)');
+    }
+  }
+
+  private cutoffInput(c: CutoffInput, indent: number): void {
+    this.push(indent, `input ${c.input}(${cols(c.columns)}) unchanged${c.token ? ` ${shortToken(c.token)}` : ''}`);
+    if (c.root) this.push(indent + 2, `← ${describeRoot(c.root, this.root)}`);
+    if (c.upstream) this.explanation(c.upstream, indent + 2, false, '← ');
+  }
+}
+
+export async function whyCommand(name: string, opts: WhyCliOptions): Promise<number> {
+  let runId: number | undefined;
+  if (opts.run !== undefined) {
+    runId = Number(opts.run);
+    if (!Number.isInteger(runId) || runId < 1) throw new RelspecError('E_USAGE', `--run must be a run number, got '${opts.run}'`, { fix: 'see `relspec history`' });
+  }
+  const reader = await openStateReader(opts);
+  try {
+    const res = why(reader.store, name, { runId });
+    if (opts.json) {
+      printJson(res.explanations.length === 1 ? res.explanations[0] : { target: res.target, producers: res.explanations });
+      return 0;
+    }
+    const r = new WhyRenderer(reader.root);
+    if (res.explanations.length > 1) r.lines.push(`output ${name} has ${res.tasks.length} producers: ${res.tasks.join(', ')}`);
+    res.explanations.forEach((e, i) => {
+      if (i > 0 || res.explanations.length > 1) r.lines.push('');
+      r.explanation(e, 0, true);
+      if (e.status !== 'built' && e.lastBuiltRun != null && !e.elided) {
+        r.lines.push(`(\`relspec why ${e.task} --run ${e.lastBuiltRun}\` explains that build)`);
+      }
+    });
+    print(r.lines.join('\n'));
+    return 0;
+  } finally {
+    reader.close();
+  }
+}

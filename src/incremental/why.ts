@@ -1,0 +1,516 @@
+import { distance } from 'fastest-levenshtein';
+import { RelspecError } from '../errors.js';
+import type { RunRow, Store, TaskRunRow } from '../state/store.js';
+import type { Cause, CauseKind, RootChange, Trace } from './types.js';
+
+/**
+ * The read side of the state database: why a task was (or was not) built, what is stale now, and
+ * the run history. Pure data from the Store — the CLI only formats it.
+ */
+
+/** A root change as stored: the observed change plus the run that observed it. */
+export type StoredRootChange = RootChange & { runId: number };
+
+export type ExplanationStatus = 'built' | 'skipped' | 'failed' | 'blocked' | 'unaffected' | 'unknown';
+
+export interface ExplainedCause {
+  kind: CauseKind;
+  input?: string;
+  columns?: string[];
+  from?: string | null;
+  to?: string;
+  /** The root change, fetched by id. */
+  root?: StoredRootChange;
+  /** A root change id that the state no longer (or never) recorded. */
+  rootId?: string;
+  /** Why the upstream task that rewrote this input was built (same shape, recursively). */
+  upstream?: Explanation;
+  /** previous_failure: the run that failed, and its error. */
+  runId?: number;
+  error?: string;
+  /** plan_changed: unified diff of the task's SQL, when both texts are recorded. */
+  diff?: string;
+}
+
+/** An input at which a change stopped: its required columns were unchanged. */
+export interface CutoffInput {
+  input: string;
+  columns: string[];
+  /** The token over `columns`, unchanged since the last build (when known for that run). */
+  token?: string;
+  /** A source input: the change observed since the task's last build. */
+  root?: StoredRootChange;
+  /** An output input: what its producer did in that run. */
+  upstream?: Explanation;
+}
+
+export interface Explanation {
+  /** What was asked about (a task, or the output it produces). */
+  target: string;
+  task: string;
+  output: string | null;
+  /** The run explained. */
+  runId: number;
+  status: ExplanationStatus;
+  causes: ExplainedCause[];
+  /** Not built: the recorded reason (skipped, blocked) or a summary. */
+  reason?: string;
+  /** Not built: its last build at or before `runId`. */
+  lastBuiltRun?: number | null;
+  /** Failed: the error. */
+  error?: string;
+  /** Skipped: the inputs where the change stopped. */
+  cutoff?: CutoffInput[];
+  /** Blocked: the upstream tasks that failed or were blocked in that run. */
+  blockedBy?: Explanation[];
+  /** Latest run only: root changes observed but not yet verified for this task. */
+  pendingChanges?: string[];
+  /** The recursion stopped here: already explained above, a cycle, or too deep. */
+  elided?: 'repeated' | 'cycle' | 'depth';
+}
+
+export interface WhyOptions {
+  /** Explain this run instead of the latest one. */
+  runId?: number;
+  /** Recursion guards. */
+  maxDepth?: number;
+  maxNodes?: number;
+}
+
+export interface WhyResult {
+  target: string;
+  /** The tasks NAME maps to: itself, or the producers of the output NAME. */
+  tasks: string[];
+  explanations: Explanation[];
+}
+
+const DEFAULT_MAX_DEPTH = 32;
+const DEFAULT_MAX_NODES = 500;
+const ALL_STATUSES = ['built', 'skipped', 'failed', 'blocked'] as const;
+
+/** Every task the state knows: current ones (tasks table) and ones only seen in task runs. */
+function knownTasks(store: Store): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const [name, r] of store.latestTaskRuns()) out.set(name, r.output);
+  for (const [name, t] of store.tasks()) out.set(name, t.output);
+  return out;
+}
+
+function producersIndex(tasks: Map<string, string>): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [task, output] of tasks) out.set(output, [...(out.get(output) ?? []), task].sort());
+  return out;
+}
+
+/** Names within a small edit distance (or containing each other), closest first. */
+export function closeMatches(name: string, names: Iterable<string>, max = 3): string[] {
+  const q = name.toLowerCase();
+  const limit = Math.max(2, Math.ceil(q.length / 3));
+  return [...new Set(names)]
+    .map((n) => ({ n, d: distance(q, n.toLowerCase()) }))
+    .filter(({ n, d }) => d <= limit || n.toLowerCase().includes(q) || q.includes(n.toLowerCase()))
+    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1))
+    .slice(0, max)
+    .map(({ n }) => n);
+}
+
+/** A task name or output name → the tasks to explain. Unknown names are an E_SELECT error naming close matches. */
+export function resolveTarget(store: Store, name: string): string[] {
+  const tasks = knownTasks(store);
+  if (tasks.has(name)) return [name];
+  const producers = producersIndex(tasks);
+  const bare = name.startsWith('main.') ? name.slice(5) : name;
+  const found = producers.get(name) ?? producers.get(bare);
+  if (found) return found;
+  const near = closeMatches(name, [...tasks.keys(), ...producers.keys()]);
+  throw new RelspecError('E_SELECT', `no task or output named '${name}'`, {
+    fix: near.length > 0 ? `did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : 'run `relspec status` to list every task',
+  });
+}
+
+/** Runs the latest run, or checks run N exists. */
+function runToExplain(store: Store, runId: number | undefined): number {
+  const last = store.lastRunId();
+  if (last === undefined) throw new RelspecError('E_STATE', 'no runs yet', { fix: 'run `relspec run` first' });
+  if (runId === undefined) return last;
+  if (!store.run(runId)) throw new RelspecError('E_SELECT', `no run ${runId}`, { fix: `runs are numbered 1 to ${last}; see \`relspec history\`` });
+  return runId;
+}
+
+/**
+ * Why NAME was built in the latest run (or run N) — its causes, each input change followed back
+ * to root changes — or, when it was not built there, why not.
+ */
+export function why(store: Store, name: string, opts: WhyOptions = {}): WhyResult {
+  const tasks = resolveTarget(store, name);
+  const runId = runToExplain(store, opts.runId);
+  const x = new Explainer(store, opts);
+  return { target: name, tasks, explanations: tasks.map((t) => x.explain(name, t, runId)) };
+}
+
+class Explainer {
+  private readonly tasks: Map<string, string>;
+  private readonly producers: Map<string, string[]>;
+  private readonly traces: Map<string, Trace>;
+  private readonly taskRows: ReturnType<Store['tasks']>;
+  /** Pending changes are about now: shown for the latest run only. */
+  private readonly pending: Map<string, string[]>;
+  private readonly latestRun: number;
+  private readonly seen = new Set<string>();
+  private nodes = 0;
+  private readonly maxDepth: number;
+  private readonly maxNodes: number;
+
+  constructor(
+    private readonly store: Store,
+    opts: WhyOptions,
+  ) {
+    this.tasks = knownTasks(store);
+    this.producers = producersIndex(this.tasks);
+    this.traces = store.traces();
+    this.taskRows = store.tasks();
+    this.pending = store.pending();
+    this.latestRun = store.lastRunId() ?? 0;
+    this.maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.maxNodes = opts.maxNodes ?? DEFAULT_MAX_NODES;
+  }
+
+  explain(target: string, task: string, runId: number, path: readonly string[] = []): Explanation {
+    const key = `${task}@${runId}`;
+    const row = this.store.taskRun(runId, task);
+    const base = { target, task, output: row?.output ?? this.tasks.get(task) ?? null, runId };
+    const guard = path.includes(key) ? 'cycle' : this.seen.has(key) ? 'repeated' : path.length >= this.maxDepth || this.nodes >= this.maxNodes ? 'depth' : undefined;
+    if (guard) return { ...base, status: (row?.status as ExplanationStatus | undefined) ?? 'unknown', causes: [], elided: guard };
+    this.seen.add(key);
+    this.nodes++;
+    const here = [...path, key];
+
+    if (row?.status === 'built') {
+      return { ...base, status: 'built', causes: this.store.causes(runId, task).map((c) => this.cause(task, c, here)) };
+    }
+    const lastBuilt = this.store.lastTaskRun(task, ['built'], runId)?.runId ?? null;
+    const pendingChanges = runId === this.latestRun ? this.pending.get(task) : undefined;
+    const extra = pendingChanges?.length ? { pendingChanges } : {};
+    if (!row) {
+      const last = this.store.lastTaskRun(task, ALL_STATUSES, runId);
+      if (!last) return { ...base, status: 'unknown', causes: [], lastBuiltRun: null, reason: `no record of ${task} at or before run ${runId}`, ...extra };
+      const reason = pendingChanges?.length
+        ? `not verified yet: ${pendingChanges.length === 1 ? 'a change awaits' : `${pendingChanges.length} changes await`} the next run${lastBuilt !== null ? ` (last built in run ${lastBuilt})` : ''}`
+        : last.status === 'failed' || last.status === 'blocked'
+          ? `not attempted in run ${runId}; it ${last.status === 'failed' ? 'failed' : 'was blocked'} in run ${last.runId}`
+          : lastBuilt !== null
+            ? `up to date since run ${lastBuilt} (its last build)`
+            : `not attempted in run ${runId}`;
+      return { ...base, output: base.output ?? last.output, status: 'unaffected', causes: [], lastBuiltRun: lastBuilt, reason, ...extra };
+    }
+    const status = row.status as ExplanationStatus;
+    if (status === 'failed') {
+      return {
+        ...base,
+        status,
+        causes: this.store.causes(runId, task).map((c) => this.cause(task, c, here)),
+        lastBuiltRun: lastBuilt,
+        ...(row.error ? { error: row.error } : {}),
+        ...(row.reason ? { reason: row.reason } : {}),
+        ...extra,
+      };
+    }
+    if (status === 'blocked') {
+      const blockedBy = this.blockers(task, row, runId).map((t) => this.explain(t, t, runId, here));
+      return { ...base, status, causes: [], lastBuiltRun: lastBuilt, reason: row.reason ?? 'blocked', ...(blockedBy.length ? { blockedBy } : {}), ...extra };
+    }
+    return {
+      ...base,
+      status,
+      causes: [],
+      lastBuiltRun: lastBuilt,
+      reason: row.reason ?? 'up to date',
+      cutoff: this.cutoff(task, runId, lastBuilt, here),
+      ...extra,
+    };
+  }
+
+  private cause(task: string, c: Cause, path: readonly string[]): ExplainedCause {
+    const out: ExplainedCause = { ...(c as ExplainedCause) };
+    delete out.root;
+    delete out.upstream;
+    const rootId = 'root' in c ? c.root : undefined;
+    if (rootId) {
+      const root = this.store.change(rootId);
+      if (root) out.root = root;
+      else out.rootId = rootId;
+    }
+    if (c.kind === 'input_changed' && c.upstream) out.upstream = this.explain(c.upstream.task, c.upstream.task, c.upstream.runId, path);
+    if (c.kind === 'previous_failure') {
+      const failed = this.store.taskRun(c.runId, task);
+      if (failed?.error) out.error = failed.error;
+    }
+    if (c.kind === 'plan_changed') {
+      const sql = this.sqlOfEdit(task, c.from, c.to, out.root);
+      if (sql) out.diff = unifiedDiff(sql.from, sql.to, { from: `${task}@${c.from.slice(0, 12)}`, to: `${task}@${c.to.slice(0, 12)}` });
+    }
+    return out;
+  }
+
+  /**
+   * Both texts of an edit. The task_edited change carries them when observe recorded them
+   * (`fromSql`/`toSql`); otherwise the trace (SQL of the last build) and the tasks table (SQL as
+   * last observed) serve when their fingerprints match.
+   */
+  private sqlOfEdit(task: string, fromFp: string, toFp: string, root: StoredRootChange | undefined): { from: string; to: string } | undefined {
+    const recorded = root?.kind === 'task_edited' ? (root as typeof root & { fromSql?: unknown; toSql?: unknown }) : undefined;
+    const trace = this.traces.get(task);
+    const row = this.taskRows.get(task);
+    const byFp = (fp: string): string | undefined => (trace?.fingerprint === fp ? trace.sql : row?.fingerprint === fp ? row.sql : undefined);
+    const from = typeof recorded?.fromSql === 'string' ? recorded.fromSql : byFp(fromFp);
+    const to = typeof recorded?.toSql === 'string' ? recorded.toSql : byFp(toFp);
+    return from !== undefined && to !== undefined ? { from, to } : undefined;
+  }
+
+  /** Blocked: the upstream named in the reason, else producers of its inputs that failed or were blocked in that run. */
+  private blockers(task: string, row: TaskRunRow, runId: number): string[] {
+    const named = /^upstream task (\S+) (failed|blocked)$/.exec(row.reason ?? '')?.[1];
+    if (named) return [named];
+    const inputs = Object.keys(this.traces.get(task)?.inputs ?? {});
+    return inputs
+      .flatMap((ds) => this.producers.get(ds) ?? [])
+      .filter((p) => {
+        const s = this.store.taskRun(runId, p)?.status;
+        return s === 'failed' || s === 'blocked';
+      });
+  }
+
+  /**
+   * Skipped: for each input, what reached it in this run — a source change since the task's last
+   * build, or its producer's own run — and that the task's columns of it stayed the same.
+   */
+  private cutoff(task: string, runId: number, lastBuilt: number | null, path: readonly string[]): CutoffInput[] {
+    const trace = this.traces.get(task);
+    if (!trace) return [];
+    const tokenKnown = trace.runId <= runId;
+    const all: CutoffInput[] = [];
+    const touched: CutoffInput[] = [];
+    for (const ds of Object.keys(trace.inputs).sort()) {
+      const inp = trace.inputs[ds]!;
+      const entry: CutoffInput = { input: ds, columns: inp.columns, ...(tokenKnown ? { token: inp.token } : {}) };
+      all.push(entry);
+      const producers = this.producers.get(ds) ?? [];
+      if (producers.length === 0) {
+        const change = this.store
+          .changesAbout(ds, runId)
+          .find((c) => (c.kind === 'source_changed' || c.kind === 'source_added' || c.kind === 'delta_commits') && (lastBuilt === null || c.runId > lastBuilt));
+        if (change) {
+          entry.root = change;
+          touched.push(entry);
+        }
+        continue;
+      }
+      const ran = producers.map((p) => ({ p, row: this.store.taskRun(runId, p) })).filter((x) => x.row);
+      const pick = ran.find((x) => x.row!.status === 'built') ?? ran[0];
+      if (pick) {
+        entry.upstream = this.explain(pick.p, pick.p, runId, path);
+        touched.push(entry);
+      }
+    }
+    return touched.length > 0 ? touched : all;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// status
+
+export interface TaskState {
+  task: string;
+  output: string;
+  lastBuiltRun: number | null;
+  /** Status of its latest task run, and which run that was. */
+  lastStatus: string | null;
+  lastRun: number | null;
+  state: 'fresh' | 'stale';
+  /** Why it is stale. */
+  reason?: string;
+  pendingChanges: string[];
+}
+
+export interface StatusResult {
+  /** The latest run: the state is as of this run (plus changes observed since). */
+  runId: number | null;
+  tasks: TaskState[];
+}
+
+/**
+ * Per task: last build, last status, and whether it is fresh now — stale when a root change
+ * awaits verification for it, its last run failed or was blocked, or it has no trace.
+ */
+export function status(store: Store): StatusResult {
+  const rows = store.tasks();
+  const latest = store.latestTaskRuns();
+  const traces = store.traces();
+  const pending = store.pending();
+  const names = new Set(rows.keys());
+  // Tasks only seen in task runs (a broken task that never entered the graph), unless removed since.
+  for (const [name, r] of latest) {
+    if (names.has(name)) continue;
+    const removed = store.changesAbout(name).some((c) => c.kind === 'task_removed' && c.runId >= r.runId);
+    if (!removed) names.add(name);
+  }
+  const tasks = [...names].sort().map((task): TaskState => {
+    const last = latest.get(task);
+    const trace = traces.get(task);
+    const lastBuiltRun = trace?.runId ?? store.lastTaskRun(task, ['built'])?.runId ?? null;
+    const pendingChanges = pending.get(task) ?? [];
+    const reason =
+      last?.status === 'failed'
+        ? `failed in run ${last.runId}`
+        : last?.status === 'blocked'
+          ? `blocked in run ${last.runId}${last.reason ? `: ${last.reason}` : ''}`
+          : !trace
+            ? 'never built'
+            : pendingChanges.length > 0
+              ? `pending: ${pendingChanges.join(', ')}`
+              : undefined;
+    return {
+      task,
+      output: rows.get(task)?.output ?? last?.output ?? task,
+      lastBuiltRun,
+      lastStatus: last?.status ?? null,
+      lastRun: last?.runId ?? null,
+      state: reason ? 'stale' : 'fresh',
+      ...(reason ? { reason } : {}),
+      pendingChanges,
+    };
+  });
+  return { runId: store.lastRunId() ?? null, tasks };
+}
+
+// ---------------------------------------------------------------------------------------------
+// history
+
+export interface RunInfo {
+  runId: number;
+  trigger: string;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  status: string;
+  selection: string | null;
+  summary: Record<string, number> | null;
+  graphSignature: string | null;
+  engineVersion: string | null;
+  /** Root change ids observed in the run. */
+  changes: string[];
+}
+
+/** Runs, newest first. */
+export function history(store: Store, limit = 20): RunInfo[] {
+  return store.runs(limit).map((r: RunRow) => {
+    const start = Date.parse(r.startedAt);
+    const end = r.endedAt ? Date.parse(r.endedAt) : NaN;
+    return {
+      runId: r.id,
+      trigger: r.trigger,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      durationMs: Number.isFinite(start) && Number.isFinite(end) ? end - start : null,
+      status: r.status,
+      selection: r.selection,
+      summary: r.summary,
+      graphSignature: r.graphSignature,
+      engineVersion: r.engineVersion,
+      changes: store.changeIdsOfRun(r.id),
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// unified diff
+
+const splitLines = (s: string): string[] => {
+  const lines = s.split('\n');
+  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
+};
+
+/**
+ * A unified diff (3 lines of context) of two texts; empty when they are equal. Line-level LCS;
+ * beyond a few million cells it degrades to one hunk replacing everything.
+ */
+export function unifiedDiff(a: string, b: string, labels: { from: string; to: string } = { from: 'a', to: 'b' }, context = 3): string {
+  if (a === b) return '';
+  const x = splitLines(a);
+  const y = splitLines(b);
+  type Op = { t: ' ' | '-' | '+'; s: string };
+  const ops: Op[] = [];
+  let pre = 0;
+  while (pre < x.length && pre < y.length && x[pre] === y[pre]) pre++;
+  let suf = 0;
+  while (suf < x.length - pre && suf < y.length - pre && x[x.length - 1 - suf] === y[y.length - 1 - suf]) suf++;
+  for (let i = 0; i < pre; i++) ops.push({ t: ' ', s: x[i]! });
+  const xs = x.slice(pre, x.length - suf);
+  const ys = y.slice(pre, y.length - suf);
+  const n = xs.length;
+  const m = ys.length;
+  if (n * m > 4_000_000) {
+    for (const s of xs) ops.push({ t: '-', s });
+    for (const s of ys) ops.push({ t: '+', s });
+  } else {
+    // lcs[i][j] = LCS length of xs[i..] and ys[j..]
+    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = xs[i] === ys[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
+    let i = 0;
+    let j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && xs[i] === ys[j]) {
+        ops.push({ t: ' ', s: xs[i]! });
+        i++;
+        j++;
+      } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
+        ops.push({ t: '+', s: ys[j++]! });
+      } else {
+        ops.push({ t: '-', s: xs[i++]! });
+      }
+    }
+    // Deletions before insertions within a change block, as diff(1) prints them.
+    for (let k = 0; k < ops.length; ) {
+      if (ops[k]!.t === ' ') {
+        k++;
+        continue;
+      }
+      let e = k;
+      while (e < ops.length && ops[e]!.t !== ' ') e++;
+      const block = ops.slice(k, e);
+      ops.splice(k, e - k, ...block.filter((o) => o.t === '-'), ...block.filter((o) => o.t === '+'));
+      k = e;
+    }
+  }
+  for (let i = x.length - suf; i < x.length; i++) ops.push({ t: ' ', s: x[i]! });
+
+  // Group into hunks.
+  const out = [`--- ${labels.from}`, `+++ ${labels.to}`];
+  const changed = ops.map((o, k) => (o.t !== ' ' ? k : -1)).filter((k) => k >= 0);
+  let h = 0;
+  while (h < changed.length) {
+    const start = Math.max(0, changed[h]! - context);
+    let end = Math.min(ops.length, changed[h]! + context + 1);
+    let next = h + 1;
+    while (next < changed.length && changed[next]! - context <= end) {
+      end = Math.min(ops.length, changed[next]! + context + 1);
+      next++;
+    }
+    // Line numbers at the hunk start.
+    let oa = 1;
+    let ob = 1;
+    for (let k = 0; k < start; k++) {
+      if (ops[k]!.t !== '+') oa++;
+      if (ops[k]!.t !== '-') ob++;
+    }
+    const slice = ops.slice(start, end);
+    const la = slice.filter((o) => o.t !== '+').length;
+    const lb = slice.filter((o) => o.t !== '-').length;
+    const range = (start: number, len: number) => (len === 1 ? `${start}` : `${len === 0 ? start - 1 : start},${len}`);
+    out.push(`@@ -${range(oa, la)} +${range(ob, lb)} @@`);
+    for (const o of slice) out.push(`${o.t}${o.s}`);
+    h = next;
+  }
+  return out.join('\n');
+}

@@ -1,5 +1,8 @@
 import path from 'node:path';
 import { benchLineage } from './lineage.js';
+import { benchEngine } from './engine.js';
+import { benchMinimality } from './minimality.js';
+import { benchInvalidation } from './invalidation.js';
 import { printTable, writeResults, type Row } from './report.js';
 
 /**
@@ -15,6 +18,16 @@ for (const n of sizes) {
   log(`lineage + graph: ${n} tasks`);
   rows.push(...(await benchLineage(n, log)));
 }
+
+log('per-task overhead: 1000 small table tasks, relspec cold build vs a plain DuckDB loop');
+rows.push(...(await benchEngine(1000, quick ? 1 : 3, log)));
+
+log('minimality: 200 tasks, a fixed suite of changes');
+rows.push(...(await benchMinimality(200, log)));
+
+const invalidationSize = quick ? 1000 : 10000;
+log(`invalidation: ${invalidationSize} tasks, candidate set and trace verification (no build)`);
+rows.push(...(await benchInvalidation(invalidationSize, log)));
 
 const table = printTable(rows);
 process.stdout.write(table + '\n');

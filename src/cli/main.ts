@@ -4,6 +4,11 @@ import { graphCommand } from './commands/graph.js';
 import { lineageCommand } from './commands/lineage.js';
 import { validateCommand } from './commands/validate.js';
 import { runCommand } from './commands/run.js';
+import { deltaChanges, deltaHistory, deltaInspect } from './commands/delta.js';
+import { historyCommand } from './commands/history.js';
+import { statusCommand } from './commands/status.js';
+import { whyCommand } from './commands/why.js';
+import { watchCommand } from './commands/watch.js';
 
 type Action = (...args: never[]) => Promise<number>;
 
@@ -58,6 +63,52 @@ export async function main(argv: string[]): Promise<number> {
     .option('-f, --format <format>', 'text | json | dot | mermaid', 'text')
     .option('-s, --select <selector>', 'name, +name, name+, tag:x, comma-separated')
     .action(wrap((o: never) => graphCommand(o)));
+
+  program
+    .command('why')
+    .argument('<name>', 'a task, or an output (explains each of its producers)')
+    .description('why a task was built in the latest run (or run N) — causes down to root changes — or why not')
+    .option('-r, --run <n>', 'explain run N instead of the latest')
+    .option('--json', 'machine-readable output')
+    .action(wrap((name: never, o: never) => whyCommand(name, o)));
+  program
+    .command('status')
+    .description('per task: last build, last status, fresh or stale now')
+    .option('--json', 'machine-readable output')
+    .action(wrap((o: never) => statusCommand(o)));
+  program
+    .command('history')
+    .description('runs, newest first: trigger, start, duration, status, counts, graph signature, root changes')
+    .option('-n, --limit <n>', 'how many runs', '20')
+    .option('--json', 'machine-readable output')
+    .action(wrap((o: never) => historyCommand(o)));
+
+  program
+    .command('watch')
+    .description('keep the project fresh: rebuild the impacted tasks on every source, task or config change')
+    .option('--json-log', 'one JSON object per log line')
+    .action(wrap((o: never) => watchCommand(o)));
+
+  const delta = program.command('delta').description('read Delta tables: inspect, changes, history');
+  delta
+    .command('inspect')
+    .argument('<dir>', 'the table directory')
+    .option('--version <n>', 'time travel to this version')
+    .option('--json', 'machine-readable output')
+    .action(wrap((dir: never, o: never) => deltaInspect(dir, o)));
+  delta
+    .command('changes')
+    .argument('<dir>', 'the table directory')
+    .requiredOption('--from <n>', 'first version')
+    .option('--to <n>', 'last version (default: latest)')
+    .option('--rows', 'print the change rows')
+    .option('--json', 'machine-readable output')
+    .action(wrap((dir: never, o: never) => deltaChanges(dir, o)));
+  delta
+    .command('history')
+    .argument('<dir>', 'the table directory')
+    .option('--json', 'machine-readable output')
+    .action(wrap((dir: never, o: never) => deltaHistory(dir, o)));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -1,28 +1,11 @@
 import { taskId, type RelGraph } from './model.js';
-
-function reach(g: RelGraph, seeds: readonly string[], dir: 'out' | 'in'): Set<string> {
-  const seen = new Set<string>();
-  const tasks = new Set<string>();
-  const stack = seeds.filter((s) => g.hasNode(s));
-  while (stack.length > 0) {
-    const id = stack.pop()!;
-    const next = (n: string) => {
-      if (seen.has(n)) return;
-      seen.add(n);
-      if (g.getNodeAttribute(n, 'kind') === 'task') tasks.add(g.getNodeAttribute(n, 'name'));
-      stack.push(n);
-    };
-    if (dir === 'out') g.forEachOutNeighbor(id, next);
-    else g.forEachInNeighbor(id, next);
-  }
-  return tasks;
-}
+import { reachTasks } from './compiled.js';
 
 /** Tasks downstream of these nodes (the invalidation candidates), seeds excluded. */
-export const descendants = (g: RelGraph, nodeIds: readonly string[]): Set<string> => reach(g, nodeIds, 'out');
+export const descendants = (g: RelGraph, nodeIds: readonly string[]): Set<string> => reachTasks(g, nodeIds, 'out');
 
 /** Tasks upstream of these nodes (provenance), seeds excluded. */
-export const ancestors = (g: RelGraph, nodeIds: readonly string[]): Set<string> => reach(g, nodeIds, 'in');
+export const ancestors = (g: RelGraph, nodeIds: readonly string[]): Set<string> => reachTasks(g, nodeIds, 'in');
 
 /** Task → tasks it directly depends on (through the outputs it reads). */
 export function taskDependencies(g: RelGraph): Map<string, Set<string>> {

@@ -3,6 +3,7 @@ import type { GraphTask, RelGraph } from './model.js';
 import { cyclicTasks } from './validate.js';
 import { descendants } from './impact.js';
 import { taskId } from './model.js';
+import { compile } from './compiled.js';
 
 export const byPriorityThenName = (a: GraphTask, b: GraphTask): number =>
   a.priority - b.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -11,9 +12,10 @@ export const byPriorityThenName = (a: GraphTask, b: GraphTask): number =>
  * Deterministic topological generations of tasks: a task's generation is the length of the longest
  * chain of tasks above it; inside a generation, lower priority first, then name. Tasks in a cycle
  * (and everything downstream of one) are left out — validation reports them.
- * `only` restricts the result to a subset (a partial run), keeping the full graph's layering.
+ * `only` restricts the result to a subset (a partial run): see generationsOf.
  */
 export function generations(g: RelGraph, only?: ReadonlySet<string>): GraphTask[][] {
+  if (only) return generationsOf(g, only);
   let graph = g;
   const bad = cyclicTasks(g);
   if (bad.size > 0) {
@@ -27,9 +29,55 @@ export function generations(g: RelGraph, only?: ReadonlySet<string>): GraphTask[
     const tasks: GraphTask[] = [];
     for (const id of gen) {
       const a = graph.getNodeAttributes(id);
-      if (a.kind === 'task' && (!only || only.has(a.name))) tasks.push(a.task!);
+      if (a.kind === 'task') tasks.push(a.task!);
     }
     if (tasks.length > 0) out.push(tasks.sort(byPriorityThenName));
+  }
+  return out;
+}
+
+/**
+ * Generations of a subset of tasks, by Kahn's algorithm over the subgraph they induce: a run pays
+ * for what it touches, not for the whole graph. A task's generation counts the longest chain of
+ * subset tasks above it; tasks of the subset that sit in a cycle are left out.
+ */
+export function generationsOf(g: RelGraph, only: ReadonlySet<string>): GraphTask[][] {
+  const c = compile(g);
+  const members: number[] = [];
+  for (const name of only) {
+    const i = c.index.get(taskId(name));
+    if (i !== undefined) members.push(i);
+  }
+  const inSet = new Uint8Array(c.ids.length);
+  for (const i of members) inSet[i] = 1;
+  // Task → task edges go through one evidence node (task → output → task).
+  const indeg = new Map<number, number>();
+  const next = new Map<number, number[]>();
+  for (const i of members) {
+    indeg.set(i, indeg.get(i) ?? 0);
+    for (let k = c.outOffsets[i]!; k < c.outOffsets[i + 1]!; k++) {
+      const ev = c.outTargets[k]!;
+      for (let m = c.outOffsets[ev]!; m < c.outOffsets[ev + 1]!; m++) {
+        const j = c.outTargets[m]!;
+        if (!inSet[j] || j === i) continue;
+        (next.get(i) ?? next.set(i, []).get(i)!).push(j);
+        indeg.set(j, (indeg.get(j) ?? 0) + 1);
+      }
+    }
+  }
+  const out: GraphTask[][] = [];
+  let level = members.filter((i) => indeg.get(i) === 0);
+  while (level.length > 0) {
+    out.push(level.map((i) => g.getNodeAttribute(c.ids[i]!, 'task')!).sort(byPriorityThenName));
+    const following: number[] = [];
+    for (const i of level) {
+      for (const j of next.get(i) ?? []) {
+        const d = indeg.get(j)! - 1;
+        indeg.set(j, d);
+        if (d === 0) following.push(j);
+      }
+    }
+    level = following;
   }
   return out;
 }

@@ -17,6 +17,10 @@ export interface BuildContext {
   engineVersion: string;
   traces: Map<string, Trace>;
   producers: (ds: string) => string[];
+  /** task → root change ids it is pending on (in memory; mirrors the pending table). */
+  pending: Map<string, string[]>;
+  /** Tasks that read a dataset directly. */
+  consumers: (ds: string) => string[];
 }
 
 /** Where a task writes: the output itself, or its slice when the output has several producers. */
@@ -83,7 +87,16 @@ export async function buildTask(task: GraphTask, current: Record<string, TraceIn
     store.putTrace(trace);
     store.recordTaskRun(ctx.runId, result);
     store.clearPending(task.name);
+    if (changed) {
+      // The next level is stale now: mark it in the same transaction, so a crash after this
+      // commit still rebuilds it (observe only marks the first level).
+      const roots = ctx.pending.get(task.name) ?? [`build:${task.name}@r${ctx.runId}`];
+      const marks = ctx.consumers(task.output).flatMap((c) => roots.map((r) => [c, r] as [string, string]));
+      store.addPending(marks);
+      for (const [c, r] of marks) ctx.pending.set(c, [...new Set([...(ctx.pending.get(c) ?? []), r])]);
+    }
   });
+  ctx.pending.delete(task.name);
   ctx.traces.set(task.name, trace);
   return { result, changed };
 }

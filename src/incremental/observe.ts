@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { descendants, outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
+import { outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { ObservedSource } from '../sources/index.js';
 import type { EvidenceRow, Store, TaskRow } from '../state/store.js';
@@ -47,7 +47,20 @@ export async function contentHash(project: Project, src: ObservedSource): Promis
   return h.digest('hex').slice(0, 24);
 }
 
-const affected = (g: RelGraph, ids: string[]): string[] => [...descendants(g, ids)].sort();
+/**
+ * Tasks reading a node's output directly. Pending marks go one level down only: when a build
+ * changes its output, the same transaction marks the next level (build.ts), so a crash anywhere
+ * still leaves every stale task marked — without writing a mark per descendant per change.
+ */
+const affected = (g: RelGraph, ids: string[]): string[] => {
+  const out = new Set<string>();
+  for (const id of ids) {
+    if (!g.hasNode(id)) continue;
+    const evidence = g.getNodeAttribute(id, 'kind') === 'task' ? g.outNeighbors(id) : [id];
+    for (const ev of evidence) for (const t of g.outNeighbors(ev)) out.add(g.getNodeAttribute(t, 'name'));
+  }
+  return [...out].sort();
+};
 
 /**
  * Compares what is there now (config, engine, sources, tasks) with what the state recorded, and
@@ -117,12 +130,12 @@ export async function observe(project: Project, store: Store, engineVersion: str
     if (!old) {
       const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
       obs.changes.push({ id, kind: 'task_added', task: name, file: spec.file });
-      for (const t of [name, ...affected(g, [taskId(name)])]) obs.pending.push([t, id]);
+      obs.pending.push([name, id]);
       obs.taskRows.push({ ...row, changeId: id });
     } else if (old.fingerprint !== p.fingerprint) {
       const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
       obs.changes.push({ id, kind: 'task_edited', task: name, file: spec.file, fromFingerprint: old.fingerprint, toFingerprint: p.fingerprint, fromSql: old.sql, toSql: spec.sql });
-      for (const t of [name, ...affected(g, [taskId(name)])]) obs.pending.push([t, id]);
+      obs.pending.push([name, id]);
       obs.taskRows.push({ ...row, changeId: id });
     } else if (old.sql !== spec.sql || old.file !== spec.file) {
       obs.taskRows.push(row); // formatting-only edit: remember the text for diffs, change nothing

@@ -158,7 +158,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   // Tasks whose inputs may change during this run (an upstream rebuilt for its own reasons).
   const reachable = new Set([...candidates, ...[...descendants(g, [...candidates].filter((t) => g.hasNode(taskId(t))).map(taskId))].filter(inSel)]);
 
-  const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending };
+  const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending, latest };
+  const consumers = (ds: string): string[] => (g.hasNode(outputId(ds)) ? g.outNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name')) : []);
   const results: (TaskResult | PlanEntry)[] = [];
   const status = new Map<string, string>();
   const total = candidates.size;
@@ -166,6 +167,10 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const emit = (r: TaskResult | PlanEntry) => {
     results.push(r);
     status.set(r.task, r.status);
+    // A failed or blocked task's consumers are reported blocked for this run.
+    if ((r.status === 'failed' || r.status === 'blocked') && g.hasNode(taskId(r.task))) {
+      for (const d of downstreamOf(g.getNodeAttribute(taskId(r.task), 'task')!)) candidates.add(d);
+    }
     if (!dry && r.status !== 'built') store.recordTaskRun(runId, r as TaskResult);
     opts.onTask?.(r, results.length, total);
   };
@@ -185,7 +190,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     emit({ task: name, output: t.output, status: 'failed', causes: [], durationMs: 0, error: taskErrors.get(name)?.oneLine(), file: t.file });
   }
   for (const t of schedule) {
-    if (!candidates.has(t.name)) continue;
+    if (!candidates.has(t.name) || status.has(t.name)) continue;
     if (opts.signal?.aborted) {
       interrupted = true;
       break;
@@ -218,7 +223,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     }
     if (verdict.causes.length === 0) {
       const reads = Object.keys(verdict.current);
-      const reason = pending.has(t.name)
+      const upstreamMoved = pending.has(t.name) || upstream.some((u) => ctx.builtThisRun.has(u));
+      const reason = upstreamMoved
         ? `cut off: ${reads.map((ds) => `${ds}(${verdict.current[ds]!.columns.join(', ') || 'row count'})`).join(', ') || 'its inputs'} unchanged`
         : 'up to date';
       store.clearPending(t.name);
@@ -226,10 +232,12 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       continue;
     }
     try {
-      const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers });
+      const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers, pending, consumers });
       relations.set(targetOf(t, producers).replace(/"/g, '').toLowerCase(), t.materialize === 'view' ? 'view' : 'table');
       ctx.builtThisRun.set(t.name, runId);
-      if (changed) for (const d of downstreamOf(t)) candidates.add(d);
+      // Direct consumers are verified either way: the cheap token compare shows the cutoff.
+      void changed;
+      for (const d of downstreamOf(t)) candidates.add(d);
       emit(result);
     } catch (e) {
       const msg = e instanceof RelspecError ? e.oneLine() : `${t.file}: ${errorMessage(e).split('\n')[0]}`;

@@ -21,13 +21,15 @@ export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[])
       sets.set(key, entry);
     });
   }
-  const all = schema.map((c) => c.name).sort();
-  if (!sets.has(columnSetKey(all))) sets.set(columnSetKey(all), { columns: all, tasks: [] });
+  // Only the sets someone reads: hashing every column of every output doubled a build's scan cost.
+  void schema;
   return [...sets.values()];
 }
 
 /** A view's token does not depend on the consumer's columns: stored under this key. */
 export const VIEW_KEY = '*';
+/** The row count of a table output, kept beside its tokens. */
+export const ROWS_KEY = '#rows';
 
 /**
  * Current change tokens of every dataset, by column set. Stored tokens are reused; a missing one is
@@ -78,10 +80,11 @@ export class TokenBook {
   }
 
   /** Records tokens of a dataset (after a build, or a scan). Returns true if its content changed. */
-  set(ds: string, kind: 'source' | 'output', tokens: Record<string, string>, _rows?: number, runId?: number): boolean {
+  set(ds: string, kind: 'source' | 'output', tokens: Record<string, string>, rows?: number, runId?: number): boolean {
     const ev = this.evidence.get(ds);
-    const allKey = columnSetKey(this.schemaOf(ds).map((c) => c.name));
-    const changed = !ev || (ev.tokens[VIEW_KEY] ?? ev.tokens[allKey]) !== (tokens[VIEW_KEY] ?? tokens[allKey]);
+    if (rows !== undefined) tokens = { ...tokens, [ROWS_KEY]: String(rows) };
+    // Changed for a consumer iff a token it reads moved; the row count stands in when none is read.
+    const changed = !ev || Object.keys(tokens).some((k) => ev.tokens[k] !== tokens[k]);
     this.evidence.set(ds, {
       name: ds,
       kind,

@@ -1,5 +1,5 @@
 import type { GraphTask } from '../graph/index.js';
-import type { Store } from '../state/store.js';
+import type { Store, TaskRunRow } from '../state/store.js';
 import type { TokenBook } from './tokenbook.js';
 import type { Cause, Trace, TraceInput } from './types.js';
 
@@ -17,6 +17,8 @@ export interface VerifyContext {
   builtThisRun: Map<string, number>;
   /** task → pending root change ids. */
   pending: Map<string, string[]>;
+  /** The latest recorded run of each task (loaded once per run). */
+  latest: Map<string, TaskRunRow>;
 }
 
 export interface Verdict {
@@ -67,7 +69,7 @@ export async function verify(task: GraphTask, ctx: VerifyContext): Promise<Verdi
       }
       causes.push(cause);
     }
-    const last = ctx.store.lastTaskRun(task.name, ['built', 'failed']);
+    const last = ctx.latest.get(task.name);
     if (last?.status === 'failed') causes.push({ kind: 'previous_failure', runId: last.runId });
     if (!ctx.outputExists(task)) causes.push({ kind: 'output_missing' });
   }

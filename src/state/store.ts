@@ -1,4 +1,5 @@
 import type { Cause, RootChange, TaskResult, Trace } from '../incremental/types.js';
+import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 
 export interface EvidenceRow {
@@ -53,13 +54,22 @@ const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse
 
 /** Typed access to the state database; every write that must be atomic takes a transaction. */
 export class Store {
+  private readonly statements = new Map<string, Database.Statement>();
+
   constructor(readonly db: Db) {}
 
+  /** Statements are prepared once per store: preparing per call dominated per-task bookkeeping. */
+  private stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) this.statements.set(sql, (st = this.db.prepare(sql)));
+    return st;
+  }
+
   getMeta(key: string): string | undefined {
-    return (this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+    return (this.stmt('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
   }
   setMeta(key: string, value: string): void {
-    this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+    this.stmt('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
   }
 
   startRun(trigger: string, selection: string | undefined, engineVersion: string, configHash: string): number {
@@ -75,51 +85,53 @@ export class Store {
   }
   /** Runs left 'running' by a crash are closed as interrupted. */
   closeDanglingRuns(): void {
-    this.db.prepare("UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE status = 'running'").run(new Date().toISOString());
+    this.stmt("UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE status = 'running'").run(new Date().toISOString());
   }
   run(id: number): RunRow | undefined {
-    const r = this.db.prepare('SELECT * FROM runs WHERE id = ?').get(id) as Record<string, unknown> | undefined;
+    const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as Record<string, unknown> | undefined;
     return r ? toRun(r) : undefined;
   }
   runs(limit: number): RunRow[] {
-    return (this.db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRun);
+    return (this.stmt('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit) as Record<string, unknown>[]).map(toRun);
   }
   lastRunId(): number | undefined {
-    return (this.db.prepare('SELECT max(id) AS id FROM runs').get() as { id: number | null }).id ?? undefined;
+    return (this.stmt('SELECT max(id) AS id FROM runs').get() as { id: number | null }).id ?? undefined;
   }
 
   recordChanges(runId: number, changes: readonly RootChange[]): void {
-    const st = this.db.prepare('INSERT OR IGNORE INTO changes (id, run_id, kind, subject, details) VALUES (?, ?, ?, ?, ?)');
+    const st = this.stmt('INSERT OR IGNORE INTO changes (id, run_id, kind, subject, details) VALUES (?, ?, ?, ?, ?)');
     for (const c of changes) st.run(c.id, runId, c.kind, subjectOf(c), JSON.stringify(c));
   }
   change(id: string): (RootChange & { runId: number }) | undefined {
-    const r = this.db.prepare('SELECT run_id, details FROM changes WHERE id = ?').get(id) as { run_id: number; details: string } | undefined;
+    const r = this.stmt('SELECT run_id, details FROM changes WHERE id = ?').get(id) as { run_id: number; details: string } | undefined;
     return r ? { ...(JSON.parse(r.details) as RootChange), runId: r.run_id } : undefined;
   }
   changesOfRun(runId: number): RootChange[] {
-    return (this.db.prepare('SELECT details FROM changes WHERE run_id = ? ORDER BY rowid').all(runId) as { details: string }[]).map(
+    return (this.stmt('SELECT details FROM changes WHERE run_id = ? ORDER BY rowid').all(runId) as { details: string }[]).map(
       (r) => JSON.parse(r.details) as RootChange,
     );
   }
 
   addPending(entries: readonly [task: string, changeId: string][]): void {
-    const st = this.db.prepare('INSERT OR IGNORE INTO pending (task, change_id) VALUES (?, ?)');
+    const st = this.stmt('INSERT OR IGNORE INTO pending (task, change_id) VALUES (?, ?)');
     for (const [t, c] of entries) st.run(t, c);
   }
   pending(): Map<string, string[]> {
     const out = new Map<string, string[]>();
-    for (const r of this.db.prepare('SELECT task, change_id FROM pending ORDER BY rowid').all() as { task: string; change_id: string }[]) {
-      out.set(r.task, [...(out.get(r.task) ?? []), r.change_id]);
+    for (const r of this.stmt('SELECT task, change_id FROM pending ORDER BY rowid').all() as { task: string; change_id: string }[]) {
+      const ids = out.get(r.task);
+      if (ids) ids.push(r.change_id);
+      else out.set(r.task, [r.change_id]);
     }
     return out;
   }
   clearPending(task: string): void {
-    this.db.prepare('DELETE FROM pending WHERE task = ?').run(task);
+    this.stmt('DELETE FROM pending WHERE task = ?').run(task);
   }
 
   evidence(): Map<string, EvidenceRow> {
     const out = new Map<string, EvidenceRow>();
-    for (const r of this.db.prepare('SELECT * FROM evidence').all() as Record<string, unknown>[]) {
+    for (const r of this.stmt('SELECT * FROM evidence').all() as Record<string, unknown>[]) {
       out.set(String(r.name), {
         name: String(r.name),
         kind: r.kind as EvidenceRow['kind'],
@@ -150,14 +162,14 @@ export class Store {
   }
   /** A new engine may hash differently: every stored token is recomputed on demand. */
   clearTokens(): void {
-    this.db.prepare("UPDATE evidence SET tokens = '{}'").run();
+    this.stmt("UPDATE evidence SET tokens = '{}'").run();
   }
   deleteEvidence(name: string): void {
-    this.db.prepare('DELETE FROM evidence WHERE name = ?').run(name);
+    this.stmt('DELETE FROM evidence WHERE name = ?').run(name);
   }
 
   tasks(): Map<string, TaskRow> {
-    const rows = this.db.prepare('SELECT name, file, output, fingerprint, sql, change_id AS changeId FROM tasks').all() as TaskRow[];
+    const rows = this.stmt('SELECT name, file, output, fingerprint, sql, change_id AS changeId FROM tasks').all() as TaskRow[];
     return new Map(rows.map((r) => [r.name, r]));
   }
   putTask(t: TaskRow): void {
@@ -170,14 +182,14 @@ export class Store {
       .run(t);
   }
   deleteTask(name: string): void {
-    this.db.prepare('DELETE FROM tasks WHERE name = ?').run(name);
-    this.db.prepare('DELETE FROM traces WHERE task = ?').run(name);
-    this.db.prepare('DELETE FROM pending WHERE task = ?').run(name);
+    this.stmt('DELETE FROM tasks WHERE name = ?').run(name);
+    this.stmt('DELETE FROM traces WHERE task = ?').run(name);
+    this.stmt('DELETE FROM pending WHERE task = ?').run(name);
   }
 
   traces(): Map<string, Trace> {
     const out = new Map<string, Trace>();
-    for (const r of this.db.prepare('SELECT * FROM traces').all() as Record<string, string | number>[]) {
+    for (const r of this.stmt('SELECT * FROM traces').all() as Record<string, string | number>[]) {
       out.set(String(r.task), {
         task: String(r.task),
         fingerprint: String(r.fingerprint),
@@ -206,7 +218,7 @@ export class Store {
         `INSERT OR REPLACE INTO task_runs (run_id, task, output, status, duration_ms, rows, error, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(runId, r.task, r.output, r.status, r.durationMs, r.rows ?? null, r.error ?? null, r.reason ?? null);
-    const st = this.db.prepare(
+    const st = this.stmt(
       `INSERT OR REPLACE INTO causes (run_id, task, seq, kind, input, columns, old_token, new_token, change_id, upstream_task, upstream_run, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
@@ -229,11 +241,11 @@ export class Store {
     });
   }
   taskRun(runId: number, task: string): TaskRunRow | undefined {
-    const r = this.db.prepare('SELECT * FROM task_runs WHERE run_id = ? AND task = ?').get(runId, task) as Record<string, unknown> | undefined;
+    const r = this.stmt('SELECT * FROM task_runs WHERE run_id = ? AND task = ?').get(runId, task) as Record<string, unknown> | undefined;
     return r ? toTaskRun(r) : undefined;
   }
   taskRunsOf(runId: number): TaskRunRow[] {
-    return (this.db.prepare('SELECT * FROM task_runs WHERE run_id = ? ORDER BY rowid').all(runId) as Record<string, unknown>[]).map(toTaskRun);
+    return (this.stmt('SELECT * FROM task_runs WHERE run_id = ? ORDER BY rowid').all(runId) as Record<string, unknown>[]).map(toTaskRun);
   }
   /** The latest run of a task with one of these statuses (at or before `atRun`). */
   lastTaskRun(task: string, statuses: readonly string[], atRun = Number.MAX_SAFE_INTEGER): TaskRunRow | undefined {
@@ -250,7 +262,7 @@ export class Store {
     return new Map(rows.map((r) => [String(r.task), toTaskRun(r)]));
   }
   causes(runId: number, task: string): Cause[] {
-    return (this.db.prepare('SELECT details FROM causes WHERE run_id = ? AND task = ? ORDER BY seq').all(runId, task) as { details: string }[]).map(
+    return (this.stmt('SELECT details FROM causes WHERE run_id = ? AND task = ? ORDER BY seq').all(runId, task) as { details: string }[]).map(
       (r) => JSON.parse(r.details) as Cause,
     );
   }
@@ -259,7 +271,7 @@ export class Store {
   /** Root changes about one subject (a source, task or config file), newest first, observed at or before `atRun`. */
   changesAbout(subject: string, atRun = Number.MAX_SAFE_INTEGER): (RootChange & { runId: number })[] {
     return (
-      this.db.prepare('SELECT run_id, details FROM changes WHERE subject = ? AND run_id <= ? ORDER BY run_id DESC, rowid DESC').all(subject, atRun) as {
+      this.stmt('SELECT run_id, details FROM changes WHERE subject = ? AND run_id <= ? ORDER BY run_id DESC, rowid DESC').all(subject, atRun) as {
         run_id: number;
         details: string;
       }[]
@@ -267,7 +279,7 @@ export class Store {
   }
   /** Ids of the root changes observed in a run, in observation order. */
   changeIdsOfRun(runId: number): string[] {
-    return (this.db.prepare('SELECT id FROM changes WHERE run_id = ? ORDER BY rowid').all(runId) as { id: string }[]).map((r) => r.id);
+    return (this.stmt('SELECT id FROM changes WHERE run_id = ? ORDER BY rowid').all(runId) as { id: string }[]).map((r) => r.id);
   }
 
   tx<T>(fn: () => T): T {

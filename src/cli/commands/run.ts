@@ -1,4 +1,5 @@
-import { loadConfig } from '../../config/load.js';
+import { loadConfig, type LoadedConfig } from '../../config/load.js';
+import { withStateLock } from '../../daemon/lock.js';
 import { run, type PlanEntry } from '../../incremental/run.js';
 import type { Cause, RootChange, TaskResult } from '../../incremental/types.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
@@ -47,6 +48,12 @@ const label = (s: string) => ({ built: 'OK   ', skipped: 'SKIP ', failed: 'ERROR
 
 export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<number> {
   const loaded = await loadConfig(opts.config);
+  // One writer per state directory: a running daemon (or another run) refuses this run (exit 2).
+  if (!dryRun) return withStateLock(loaded.config.stateDir, 'run', () => runLoaded(opts, loaded, dryRun));
+  return runLoaded(opts, loaded, dryRun);
+}
+
+async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: boolean): Promise<number> {
   const quietSkips = !opts.verbose;
   const out = await run({
     loaded,

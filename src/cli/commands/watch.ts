@@ -1,0 +1,39 @@
+import { startDaemon } from '../../daemon/daemon.js';
+import { LockedError } from '../../daemon/lock.js';
+import type { GlobalOptions } from '../context.js';
+
+export interface WatchCliOptions extends GlobalOptions {
+  jsonLog?: boolean;
+}
+
+/**
+ * `relspec watch`: a thin shell over startDaemon. SIGINT/SIGTERM stop it cleanly (exit 0); a second
+ * signal while it is still stopping exits at once (the lock is released by an exit handler).
+ */
+export async function watchCommand(opts: WatchCliOptions): Promise<number> {
+  const daemon = startDaemon({ configPath: opts.config, jsonLog: opts.jsonLog });
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (++signals > 1) {
+      process.stderr.write(`relspec: ${sig} again: exiting without waiting for the running task\n`);
+      process.exit(130);
+    }
+    daemon.stop().catch((e: unknown) => process.stderr.write(`relspec: error while stopping: ${String(e)}\n`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await daemon.ready;
+    await daemon.closed;
+    return 0;
+  } catch (e) {
+    if (e instanceof LockedError) {
+      process.stderr.write(`${e.message}\n`);
+      return 2;
+    }
+    throw e; // main's reportError: one line for known errors (exit 2), a stack otherwise
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,92 @@
+import { RelspecError, RelspecErrors, errorMessage } from '../errors.js';
+import type { PlanEntry, RunOutcome } from '../incremental/run.js';
+import type { Cause, TaskResult } from '../incremental/types.js';
+import type { Log, LogTag } from './log.js';
+
+/** How the daemon reports runs and errors in its log (one line per run, per non-skipped task). */
+
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
+
+function cause(c: Cause): string {
+  return c.kind === 'input_changed' ? `${c.input}(${c.columns.join(', ') || 'row count'}) changed` : c.kind.replace(/_/g, ' ');
+}
+
+export function logTask(log: Log, r: TaskResult | PlanEntry): void {
+  if (r.status === 'skipped') return;
+  const fields = { task: r.task, status: r.status, durationMs: Math.round(r.durationMs * 100) / 100, ...(r.rows !== undefined ? { rows: r.rows } : {}), causes: r.causes.map((c) => c.kind) };
+  if (r.status === 'built') {
+    log('task', 'built', `built ${r.task} in ${secs(r.durationMs)}${r.rows !== undefined ? `, ${r.rows} rows` : ''}: ${r.causes.map(cause).join('; ')}`, fields);
+  } else if (r.status === 'failed') {
+    log('task', 'failed', `failed ${r.task}: ${r.error ?? 'unknown error'}`, { ...fields, error: r.error });
+  } else {
+    log('task', r.status, `${r.status} ${r.task}: ${r.reason ?? ''}`, { ...fields, reason: r.reason });
+  }
+}
+
+export function logRun(log: Log, out: RunOutcome, trigger: string): void {
+  for (const e of out.errors) log('run', 'project_error', `error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}`, { ...e });
+  const n = (s: string) => out.tasks.filter((t) => t.status === s).length;
+  const counts = { built: n('built'), skipped: n('skipped') + out.unaffected, failed: n('failed'), blocked: n('blocked') };
+  const status = out.interrupted ? 'interrupted' : out.status;
+  const ids = out.changes.map((c) => c.id);
+  const shown = ids.length <= 4 ? ids.join(', ') : `${ids.slice(0, 4).join(', ')} and ${ids.length - 4} more`;
+  log(
+    'run',
+    'finished',
+    `run ${out.runId} ${status}: built=${counts.built} skipped=${counts.skipped} failed=${counts.failed} blocked=${counts.blocked} in ${secs(out.durationMs)}${ids.length ? `; changes: ${shown}` : ''}`,
+    {
+      runId: out.runId,
+      trigger,
+      status,
+      ...counts,
+      durationMs: Math.round(out.durationMs),
+      changes: ids,
+      tasks: out.tasks.filter((t) => t.status !== 'skipped').map((t) => ({ task: t.task, status: t.status })),
+    },
+  );
+}
+
+/** Every error of a RelspecErrors, one line each; anything else with its message. */
+export function logConfigErrors(log: Log, tag: LogTag, e: unknown, summary: string): void {
+  const errors = e instanceof RelspecErrors ? e.errors : e instanceof RelspecError ? [e] : [];
+  if (errors.length === 0) {
+    log(tag, 'error', `${summary}: ${e instanceof Error ? (e.stack ?? e.message) : errorMessage(e)}`, { error: errorMessage(e) });
+    return;
+  }
+  for (const x of errors) log(tag, 'error', x.oneLine(), { error: x.toJSON() });
+  log(tag, tag === 'config' ? 'invalid' : 'failed', summary, { errors: errors.length });
+}
+
+/**
+ * What changed since the last run started. Handlers only add to the current batch; a run swaps in
+ * a fresh one before it starts, so an event arriving while a run uses the old values lands in the
+ * next batch (and sets `queued`) instead of being lost.
+ */
+export interface Batch {
+  events: number;
+  tasks: Set<string>;
+  sources: Set<string>;
+  config: boolean;
+  rescan?: string;
+}
+
+export function logBatch(log: Log, b: Batch, trigger: string): void {
+  if (trigger === 'reconcile') {
+    log('watch', 'batch', 'start-up reconcile', { trigger, events: b.events });
+    return;
+  }
+  const parts = [
+    ...(b.config ? ['config'] : []),
+    ...(b.tasks.size ? [`tasks ${[...b.tasks].sort().join(', ')}`] : []),
+    ...(b.sources.size ? [`sources ${[...b.sources].sort().join(', ')}`] : []),
+    ...(b.rescan ? [`rescan (${b.rescan})`] : []),
+  ];
+  log('watch', 'batch', `${b.events} event${b.events === 1 ? '' : 's'}: ${parts.join('; ')}`, {
+    trigger,
+    events: b.events,
+    config: b.config,
+    tasks: [...b.tasks].sort(),
+    sources: [...b.sources].sort(),
+    ...(b.rescan ? { rescan: b.rescan } : {}),
+  });
+}

@@ -1,0 +1,37 @@
+import type { ResolvedConfig } from '../config/types.js';
+import { Warehouse } from '../engine/warehouse.js';
+import { openStateDb, type Db } from '../state/db.js';
+
+/**
+ * The daemon's open handles, reused by every run (`run({ session })`). DuckDB allows one writer
+ * process per file, so while the daemon lives it owns the warehouse; SQLite (WAL) stays readable by
+ * `status`, `why` and `history`, and run() keeps its write transactions short.
+ */
+export interface Session {
+  db: Db;
+  warehouse: Warehouse;
+}
+
+export async function openSession(c: ResolvedConfig): Promise<Session> {
+  const db = openStateDb(c.stateDir);
+  try {
+    return { db, warehouse: await Warehouse.open(c.stateDir, c.engine) };
+  } catch (e) {
+    db.close();
+    throw e;
+  }
+}
+
+export function closeSession(s: Session | undefined): void {
+  if (!s) return;
+  try {
+    s.warehouse.close();
+  } catch {
+    /* already closed */
+  }
+  try {
+    s.db.close();
+  } catch {
+    /* already closed */
+  }
+}

@@ -1,0 +1,54 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { acquireLock, LockedError, LOCK_FILE } from '../../src/daemon/lock.js';
+import { tempProject, type TempProject } from '../helpers/project.js';
+
+let p: TempProject;
+afterEach(() => p?.cleanup());
+
+/** A pid that surely belongs to no process: a child that already exited (and was reaped). */
+function deadPid(): number {
+  return spawnSync(process.execPath, ['-e', '']).pid!;
+}
+
+describe('state lock', () => {
+  it('is exclusive, names the holder, and is released', () => {
+    p = tempProject();
+    const state = path.join(p.dir, 'state');
+    const lock = acquireLock(state, 'daemon');
+    expect(readFileSync(path.join(state, LOCK_FILE), 'utf8')).toBe(`${process.pid} daemon\n`);
+    expect(() => acquireLock(state, 'run')).toThrow(LockedError);
+    lock.release();
+    expect(existsSync(path.join(state, LOCK_FILE))).toBe(false);
+    acquireLock(state, 'run').release();
+  });
+
+  it('refuses while a live process holds it, with the exact message', async () => {
+    p = tempProject();
+    const state = path.join(p.dir, 'state');
+    const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      p.write(`state/${LOCK_FILE}`, `${child.pid} daemon\n`);
+      expect(() => acquireLock(state, 'daemon')).toThrow(`relspec daemon (pid ${child.pid}) is running on ${state}; stop it or use 'relspec status'`);
+      writeFileSync(path.join(state, LOCK_FILE), `${child.pid} run\n`);
+      expect(() => acquireLock(state, 'daemon')).toThrow(`relspec run (pid ${child.pid}) is running on ${state}`);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('takes over a stale lock (dead pid) and a garbage one', () => {
+    p = tempProject();
+    const state = path.join(p.dir, 'state');
+    p.write(`state/${LOCK_FILE}`, `${deadPid()} daemon\n`);
+    const lock = acquireLock(state, 'daemon');
+    expect(readFileSync(path.join(state, LOCK_FILE), 'utf8')).toBe(`${process.pid} daemon\n`);
+    lock.release();
+    p.write(`state/${LOCK_FILE}`, 'garbage');
+    const old = new Date(Date.now() - 10_000);
+    utimesSync(path.join(state, LOCK_FILE), old, old);
+    acquireLock(state, 'run').release();
+  });
+});

@@ -113,7 +113,7 @@ export async function benchInvalidation(n: number, log: (s: string) => void): Pr
 
     // What run() reads from the state database on every pass before it can verify anything.
     const load = timeSync(() => ({ evidence: store.evidence(), traces: store.traces(), pending: store.pending(), latest: store.latestTaskRuns() }), 5);
-    const { evidence, traces } = load.value;
+    const { evidence, traces, latest } = load.value;
 
     const producersOf = new Map<string, string[]>();
     for (const tk of tasks) producersOf.set(tk.output, [...(producersOf.get(tk.output) ?? []), tk.name].sort());
@@ -127,6 +127,7 @@ export async function benchInvalidation(n: number, log: (s: string) => void): Pr
       producers: (ds) => producersOf.get(ds) ?? [],
       builtThisRun: new Map(),
       pending: new Map(),
+      latest,
     };
 
     const rows: Row[] = [];

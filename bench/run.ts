@@ -3,6 +3,8 @@ import { benchLineage } from './lineage.js';
 import { benchEngine } from './engine.js';
 import { benchMinimality } from './minimality.js';
 import { benchInvalidation } from './invalidation.js';
+import { benchDeltaChanges } from './delta.js';
+import { benchRss, benchWatch } from './watch.js';
 import { printTable, writeResults, type Row } from './report.js';
 
 /**
@@ -28,6 +30,15 @@ rows.push(...(await benchMinimality(200, log)));
 const invalidationSize = quick ? 1000 : 10000;
 log(`invalidation: ${invalidationSize} tasks, candidate set and trace verification (no build)`);
 rows.push(...(await benchInvalidation(invalidationSize, log)));
+
+log('Delta change detection: 1,000 updated rows');
+rows.push(...(await benchDeltaChanges(log, quick ? 100_000 : 1_000_000, quick ? 5 : 20, 1000)));
+
+log('watch: change-to-fresh latency and idle CPU (relspec watch, real process)');
+rows.push(...(await benchWatch(log, quick ? 15 : 50, quick ? 10 : 60)));
+
+log(`RSS and warm restart: ${quick ? 1000 : 10000} tasks`);
+rows.push(...(await benchRss(quick ? 1000 : 10000, log)));
 
 const table = printTable(rows);
 process.stdout.write(table + '\n');

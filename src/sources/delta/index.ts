@@ -73,3 +73,8 @@ async function countRows(conn: DuckDBConnection, s: Snapshot): Promise<number | 
     throw deltaError({ table: s.tableDir, version: s.version }, `cannot read data file footers: ${firstLine(e)}`, undefined, e);
   }
 }
+export {
+  createTable, writeTable, prepareWrite, commitWrite, writeCheckpoint, DeltaCommitConflict, isCommitConflict, SUPPORTED_WRITER_FEATURES,
+  type CreateTableOptions, type WriteOptions, type WriteMode, type WriteCounts, type WriteResult, type CommitOptions, type PreparedWrite,
+  type CheckpointResult, type ColumnSpec, type SchemaInput,
+} from './writer.js';

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { PartitionValues } from '../actions.js';
+import type { DeltaField, DeltaType, StructType } from '../schema.js';
+import { deltaError, duckPath, firstLine, sqlIdent, sqlString, type Where } from '../util.js';
+
+/**
+ * Writing data and change data files with DuckDB (PROTOCOL.md **Data Files**, **Partition Value
+ * Serialization**, **Per-file Statistics**, **Change Data Files**). One parquet file per partition
+ * value tuple, named `part-<uuid>.parquet` (data) or `_change_data/.../cdc-<uuid>.parquet`; the
+ * partition columns are not stored in the files, their values go to the log as strings.
+ */
+
+export interface FileTarget {
+  /** Absolute table directory. */
+  table: string;
+  schema: StructType;
+  partitionColumns: readonly string[];
+  w: Where;
+}
+
+export interface WrittenFile {
+  absPath: string;
+  /** The path as written to the log: relative to the table root, URI-encoded. */
+  path: string;
+  partitionValues: PartitionValues;
+  size: number;
+  modificationTime: number;
+  /** Rows in the file (data files only). */
+  numRecords?: number;
+  /** `stats` JSON (data files only). */
+  stats?: string;
+}
+
+const typeName = (t: DeltaType): string => (t.kind === 'primitive' ? t.name : t.kind);
+
+/** SQL text of a partition value per **Partition Value Serialization**; NULL for null (and for ''). */
+export function partitionText(col: string, t: DeltaType): string {
+  switch (typeName(t)) {
+    case 'string':
+      return `NULLIF(${col}, '')`;
+    case 'timestamp':
+      return `strftime(timezone('UTC', ${col}), '%Y-%m-%dT%H:%M:%S.%fZ')`;
+    case 'timestamp_ntz':
+      return `strftime(${col}, '%Y-%m-%d %H:%M:%S.%f')`;
+    default:
+      return `CAST(${col} AS VARCHAR)`;
+  }
+}
+
+/** Hive's path escaping (`FileUtils.escapePathName`), as Spark names partition directories. */
+const HIVE_SPECIAL = /[\x00-\x1f"#%'*/:=?\\\x7f{}[\]^]/g;
+export const hiveEscape = (s: string): string =>
+  s.replace(HIVE_SPECIAL, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+
+/** A relative file path as a URI path (the log stores URIs; readers decode them). */
+export const uriPath = (rel: string): string => rel.split('/').map((s) => encodeURIComponent(s).replace(/%3D/g, '=')).join('/');
+
+const NUMERIC = new Set(['byte', 'short', 'integer', 'long', 'decimal']);
+const STRING_PREFIX = 32;
+
+/** [min, max] SQL for a stats-eligible column, and whether the values are JSON numbers. */
+function minMax(col: string, t: DeltaType): [string, string, boolean] | undefined {
+  const name = typeName(t);
+  if (NUMERIC.has(name)) return [`CAST(min(${col}) AS VARCHAR)`, `CAST(max(${col}) AS VARCHAR)`, true];
+  if (name === 'date') return [`CAST(min(${col}) AS VARCHAR)`, `CAST(max(${col}) AS VARCHAR)`, false];
+  // "Timestamp columns are truncated down to milliseconds" (readers widen the max by 1 ms).
+  if (name === 'timestamp') return [`strftime(timezone('UTC', min(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`, `strftime(timezone('UTC', max(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`, false];
+  if (name === 'timestamp_ntz') return [`strftime(min(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, `strftime(max(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, false];
+  // A prefix of the min is still a lower bound; a truncated max would not be an upper bound.
+  if (name === 'string') return [`left(min(${col}), ${STRING_PREFIX})`, `CASE WHEN length(max(${col})) <= ${STRING_PREFIX} THEN max(${col}) END`, false];
+  return undefined; // float/double (NaN ordering), boolean, binary, nested: no min/max
+}
+
+/** `stats` of one written file: numRecords, and nullCount/minValues/maxValues of simple columns. */
+async function fileStats(conn: DuckDBConnection, absPath: string, fields: readonly DeltaField[], w: Where): Promise<{ numRecords: number; stats: string }> {
+  const simple = fields.filter((f) => f.type.kind === 'primitive' || f.type.kind === 'decimal');
+  const exprs = ['CAST(count(*) AS VARCHAR)'];
+  const plan = simple.map((f) => {
+    const col = sqlIdent(f.name);
+    exprs.push(`CAST(count(*) - count(${col}) AS VARCHAR)`);
+    const mm = minMax(col, f.type);
+    if (mm) exprs.push(mm[0], mm[1]);
+    return { f, numeric: mm?.[2], hasMinMax: mm !== undefined };
+  });
+  let row: (string | null)[];
+  try {
+    row = (await conn.runAndReadAll(`SELECT ${exprs.join(', ')} FROM read_parquet(${sqlString(duckPath(absPath))})`)).getRows()[0] as (string | null)[];
+  } catch (e) {
+    throw deltaError({ ...w, file: absPath }, `cannot compute statistics of a written data file: ${firstLine(e)}`, undefined, e);
+  }
+  const numRecords = Number(row[0]);
+  const nulls: string[] = [];
+  const mins: string[] = [];
+  const maxs: string[] = [];
+  let i = 1;
+  const json = (v: string, numeric: boolean | undefined): string => (numeric && /^-?\d+(\.\d+)?$/.test(v) ? v : JSON.stringify(v));
+  for (const p of plan) {
+    const key = JSON.stringify(p.f.name);
+    nulls.push(`${key}:${row[i++]}`);
+    if (!p.hasMinMax) continue;
+    const [lo, hi] = [row[i++], row[i++]];
+    if (lo !== null) mins.push(`${key}:${json(lo, p.numeric)}`);
+    if (hi !== null) maxs.push(`${key}:${json(hi, p.numeric)}`);
+  }
+  const stats = `{"numRecords":${numRecords},"minValues":{${mins.join(',')}},"maxValues":{${maxs.join(',')}},"nullCount":{${nulls.join(',')}}}`;
+  return { numRecords, stats };
+}
+
+/**
+ * Writes the rows of `relation` (a table name or parenthesized SELECT with the table's columns,
+ * plus `_change_type` for cdc files) as one file per partition value tuple.
+ */
+export async function writeFiles(conn: DuckDBConnection, t: FileTarget, relation: string, kind: 'data' | 'cdc'): Promise<WrittenFile[]> {
+  const parts = t.partitionColumns.map((p) => t.schema.fields.find((f) => f.name === p)!);
+  const dataFields = t.schema.fields.filter((f) => !t.partitionColumns.includes(f.name));
+  const cols = [...dataFields.map((f) => sqlIdent(f.name)), ...(kind === 'cdc' ? ['_change_type'] : [])].join(', ');
+  const texts = parts.map((f) => partitionText(sqlIdent(f.name), f.type));
+  const run = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (e) {
+      throw deltaError(t.w, `cannot ${what}: ${firstLine(e)}`, undefined, e);
+    }
+  };
+  let tuples: (string | null)[][];
+  if (parts.length) {
+    tuples = await run('list partition values', async () =>
+      (await conn.runAndReadAll(`SELECT DISTINCT ${texts.join(', ')} FROM ${relation}`)).getRows() as (string | null)[][]);
+  } else {
+    const [[n]] = await run('count rows', async () => (await conn.runAndReadAll(`SELECT count(*) FROM ${relation}`)).getRows());
+    tuples = Number(n) > 0 ? [[]] : [];
+  }
+  const out: WrittenFile[] = [];
+  for (const tuple of tuples) {
+    const dirs = parts.map((f, i) => `${hiveEscape(f.name)}=${tuple[i] === null ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(tuple[i]!)}`);
+    const name = kind === 'cdc' ? `cdc-${randomUUID()}.parquet` : `part-${randomUUID()}.parquet`;
+    const rel = [...(kind === 'cdc' ? ['_change_data'] : []), ...dirs, name].join('/');
+    const absPath = path.join(t.table, ...rel.split('/'));
+    await mkdir(path.dirname(absPath), { recursive: true });
+    const where = texts.map((x, i) => `${x} IS NOT DISTINCT FROM ${tuple[i] === null ? 'NULL' : sqlString(tuple[i]!)}`);
+    const select = `SELECT ${cols} FROM ${relation}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    await run(`write ${kind} file ${rel}`, () => conn.run(`COPY (${select}) TO ${sqlString(absPath)} (FORMAT parquet)`));
+    const st = await stat(absPath);
+    const partitionValues = Object.fromEntries(parts.map((f, i) => [f.name, tuple[i]]));
+    const file: WrittenFile = { absPath, path: uriPath(rel), partitionValues, size: st.size, modificationTime: Math.trunc(st.mtimeMs) };
+    if (kind === 'data') Object.assign(file, await fileStats(conn, absPath, dataFields, t.w));
+    out.push(file);
+  }
+  return out;
+}
+
+/** Deletes files written for a commit that did not happen (uniquely named, never referenced). */
+export async function discardFiles(files: readonly string[]): Promise<void> {
+  await Promise.all(files.map((f) => unlink(f).catch(() => undefined)));
+}

@@ -69,7 +69,7 @@ export class Warehouse {
   }
 
   /** Drops `relation` if it exists as the other kind, so CREATE OR REPLACE can proceed. */
-  private async clearOtherKind(relation: string, kind: 'table' | 'view'): Promise<void> {
+  async clearOtherKind(relation: string, kind: 'table' | 'view'): Promise<void> {
     const have = this.kinds.get(this.key(relation));
     if (have && have !== kind) await this.conn.run(`DROP ${have === 'table' ? 'TABLE' : 'VIEW'} ${relation}`);
     this.kinds.set(this.key(relation), kind);

@@ -1,6 +1,7 @@
 import { sqlName } from '../catalog/names.js';
 import { combineTokens, derivedToken, columnSetKey } from '../engine/tokens.js';
 import { sliceName, type Warehouse } from '../engine/warehouse.js';
+import { materializeDelta } from '../engine/deltaOutput.js';
 import { RelspecError } from '../errors.js';
 import type { GraphTask } from '../graph/index.js';
 import type { Project } from '../project/load.js';
@@ -37,17 +38,26 @@ export function targetOf(task: GraphTask, producers: (ds: string) => string[]): 
 export async function buildTask(task: GraphTask, current: Record<string, TraceInput>, causes: Cause[], ctx: BuildContext): Promise<{ result: TaskResult; changed: boolean }> {
   const { project, warehouse, book, store } = ctx;
   const spec = project.taskByName.get(task.name)!;
-  if (task.materialize === 'delta') {
-    throw new RelspecError('E_TASK', '@materialize delta is not supported yet', { file: spec.file, fix: 'use @materialize table or view for now' });
-  }
   const schema = task.outputSchema ?? [];
   const producers = ctx.producers(task.output);
+  if (task.materialize === 'delta' && producers.length > 1) {
+    throw new RelspecError('E_TASK', `@materialize delta needs a single producer, but ${producers.length} tasks write ${task.output}`, {
+      file: spec.file,
+      fix: 'use @materialize table for the producers of a shared output, and a delta task over it',
+    });
+  }
   const target = targetOf(task, ctx.producers);
   const outSchema = book.schemaOf(task.output);
   const sets = book.consumerSets(task.output, outSchema);
   const t0 = performance.now();
   await warehouse.ensureSchema(task.output);
-  const res = await warehouse.materialize(target, task.materialize, spec.sql, sets, schema);
+  let res: { rows?: number; tokens: Record<string, string> };
+  if (task.materialize === 'delta') {
+    await warehouse.clearOtherKind(target, 'view');
+    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, spec.sql, sets, schema);
+  } else {
+    res = await warehouse.materialize(target, task.materialize, spec.sql, sets, schema);
+  }
   const inputTokens = Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token]));
   const sliceTokens = task.materialize === 'view' ? { [VIEW_KEY]: derivedToken(task.fingerprint!, inputTokens) } : res.tokens;
 

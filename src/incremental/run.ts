@@ -1,4 +1,7 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { sqlName } from '../catalog/names.js';
+import { deltaOutputDir } from '../engine/deltaOutput.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { SLICE_SCHEMA, Warehouse } from '../engine/warehouse.js';
 import { RelspecError, errorMessage } from '../errors.js';
@@ -145,7 +148,9 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
 
   const selection = opts.select ? selectTasks(g, opts.select) : undefined;
   const inSel = (t: string) => !selection || selection.has(t);
-  const outputExists = (t: GraphTask) => relations.has(targetOf(t, producers).replace(/"/g, '').toLowerCase());
+  const outputExists = (t: GraphTask) =>
+    relations.has(targetOf(t, producers).replace(/"/g, '').toLowerCase()) &&
+    (t.materialize !== 'delta' || existsSync(path.join(deltaOutputDir(project.config.outputsDir, t.output), '_delta_log')));
   const candidates = new Set<string>();
   for (const t of tasksOf(g)) {
     if (!inSel(t.name)) continue;
@@ -233,7 +238,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     }
     try {
       const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers, pending, consumers });
-      relations.set(targetOf(t, producers).replace(/"/g, '').toLowerCase(), t.materialize === 'view' ? 'view' : 'table');
+      relations.set(targetOf(t, producers).replace(/"/g, '').toLowerCase(), t.materialize === 'table' ? 'table' : 'view');
       ctx.builtThisRun.set(t.name, runId);
       // Direct consumers are verified either way: the cheap token compare shows the cutoff.
       void changed;

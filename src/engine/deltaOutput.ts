@@ -1,0 +1,90 @@
+import { existsSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { quoteIdent, sqlName } from '../catalog/names.js';
+import type { Column } from '../lineage/types.js';
+import { createTable, loadSnapshot, snapshotQuery, writeTable } from '../sources/delta/index.js';
+import { tokenSelect, tokensFromRow } from './tokens.js';
+
+export interface DeltaOutputResult {
+  rows: number;
+  tokens: Record<string, string>;
+  version: number;
+  /** What the commit did: the first write, a row-level difference, a full overwrite, or nothing. */
+  commit: 'create' | 'difference' | 'overwrite' | 'unchanged';
+  changedRows: number;
+}
+
+const STAGE = '__relspec_delta_stage';
+
+/** Where an output's Delta table lives: one directory per output under the outputs directory. */
+export const deltaOutputDir = (outputsDir: string, output: string): string => path.join(outputsDir, output);
+
+/**
+ * `@materialize delta`: the task's rows become the next version of a Delta table. A rebuild commits
+ * only the row-level difference — every row tuple whose multiplicity changed is deleted and its new
+ * copies inserted (replace-by-key over all columns, so duplicates stay exact) — with CDF, so
+ * consumers outside relspec can follow the table's change feed. When the difference is not smaller
+ * than the table, it overwrites. The warehouse then shows the output as a view over the snapshot.
+ */
+export async function materializeDelta(
+  conn: DuckDBConnection,
+  outputsDir: string,
+  output: string,
+  sql: string,
+  sets: readonly (readonly string[])[],
+  schema: readonly Column[],
+): Promise<DeltaOutputResult> {
+  const dir = deltaOutputDir(outputsDir, output);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS\n${sql}\n;`);
+  const staged = (await conn.runAndReadAll(`DESCRIBE ${STAGE}`)).getRows().map(([n, t]) => ({ name: String(n), type: String(t) }));
+  const cols = staged.map((c) => quoteIdent(c.name)).join(', ');
+  let commit: DeltaOutputResult['commit'] = 'unchanged';
+  let changedRows = 0;
+  let current = existsSync(path.join(dir, '_delta_log')) ? await loadSnapshot(conn, dir).catch(() => undefined) : undefined;
+  const sameSchema =
+    current !== undefined &&
+    JSON.stringify((await conn.runAndReadAll(`DESCRIBE (${await snapshotQuery(conn, current)})`)).getRows().map(([n, t]) => [n, t])) ===
+      JSON.stringify(staged.map((c) => [c.name, c.type]));
+  if (!current || !sameSchema) {
+    // First build, or the columns changed (the writer does not evolve schemas): start a new table.
+    rmSync(dir, { recursive: true, force: true });
+    await createTable(conn, dir, { schema: staged, name: output });
+    await writeTable(conn, dir, { mode: 'append', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE' });
+    commit = 'create';
+  } else {
+    const old = `(${await snapshotQuery(conn, current)})`;
+    const diff = `SELECT DISTINCT * FROM ((SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${STAGE}) UNION ALL (SELECT ${cols} FROM ${STAGE} EXCEPT ALL SELECT ${cols} FROM ${old}))`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE}_diff AS ${diff}`);
+    const [[nDiff]] = (await conn.runAndReadAll(`SELECT count(*) FROM ${STAGE}_diff`)).getRows();
+    if (Number(nDiff) > 0) {
+      // NULL-safe tuple membership: a row-value IN would drop tuples containing NULLs.
+      const member = `EXISTS (SELECT 1 FROM ${STAGE}_diff d WHERE ${staged.map((c) => `d.${quoteIdent(c.name)} IS NOT DISTINCT FROM t.${quoteIdent(c.name)}`).join(' AND ')})`;
+      const inDiff = (rel: string) => `SELECT count(*) FROM ${rel} t WHERE ${member}`;
+      const [[a]] = (await conn.runAndReadAll(inDiff(old))).getRows();
+      const [[b]] = (await conn.runAndReadAll(inDiff(STAGE))).getRows();
+      const [[size]] = (await conn.runAndReadAll(`SELECT count(*) FROM ${old}`)).getRows();
+      changedRows = Number(a) + Number(b);
+      if (changedRows < Number(size)) {
+        await writeTable(conn, dir, {
+          mode: 'replace',
+          keys: staged.map((c) => c.name),
+          deleteKeysSql: `SELECT * FROM ${STAGE}_diff`,
+          sql: `SELECT * FROM ${STAGE} t WHERE ${member}`,
+          operation: 'MERGE',
+        });
+        commit = 'difference';
+      } else {
+        await writeTable(conn, dir, { mode: 'overwrite', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE' });
+        commit = 'overwrite';
+      }
+    }
+  }
+  current = await loadSnapshot(conn, dir);
+  const query = await snapshotQuery(conn, current, { inlineRowsLimit: Infinity });
+  await conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`);
+  const r = await conn.runAndReadAll(`SELECT ${tokenSelect(sets, schema.map((c) => c.name))} FROM ${sqlName(output)}`);
+  const { rows, tokens } = tokensFromRow(r.getRows()[0]!, sets, schema);
+  await conn.run(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE}_diff;`);
+  return { rows, tokens, version: current.version, commit, changedRows };
+}

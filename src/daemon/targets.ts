@@ -59,10 +59,8 @@ export function watchTargets(config: ResolvedConfig): WatchTarget[] {
       const log = path.join(src.path, '_delta_log');
       const re = /(^\d+\.json$)|(\.parquet$)|(^_last_checkpoint$)/;
       targets.push({ kind: 'source', source: src.name, root: log, maxDepth: 0, pattern: path.join(log, '*'), match: (p) => path.dirname(p) === log && re.test(path.basename(p)) });
-    } else if (src.format === 'code') {
-      // Code sources arrive with a later issue; until then they are an error at load, not watched.
-      continue;
     } else {
+      // File sources and code sources alike: the glob's files are what a run re-reads.
       targets.push(fileSourceTarget(src.name, src.path));
     }
   }

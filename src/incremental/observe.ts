@@ -174,7 +174,7 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
   const sets = consumerSets(g, src.name, src.schema);
   const from = old?.kind === 'source' && old.filesSig?.startsWith('delta@') ? old.version : undefined;
   const res = await deltaTokens(conn, snap, from, from === undefined ? {} : old!.tokens, sets.map((s) => s.columns), src.schema);
-  const path = project.config.sources[src.name]!.path;
+  const path = snap.tableDir;
   const id = `delta:${src.name}@${snap.version}`;
   const change: RootChange =
     from === undefined

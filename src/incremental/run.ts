@@ -8,7 +8,7 @@ import { RelspecError, errorMessage } from '../errors.js';
 import { cyclicTasks, descendants, generations, graphSignature, outputId, selectTasks, taskId, tasksOf, type GraphTask } from '../graph/index.js';
 import { loadProject, type Project } from '../project/load.js';
 import { readerSql } from '../sources/index.js';
-import { registerSnapshotView } from '../sources/delta/index.js';
+import { snapshotQuery } from '../sources/delta/index.js';
 import { openStateDb, type Db } from '../state/db.js';
 import { Store } from '../state/store.js';
 import { buildTask, targetOf } from './build.js';
@@ -116,12 +116,16 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
         store.deleteEvidence(t.output);
       }
     }
-    await warehouse.registerSources(
-      [...project.sources.values()].filter((s) => !s.delta).map((s) => ({ name: s.name, reader: readerSql(project.config.sources[s.name]!, s.files.map((f) => f.path)) })),
-    );
     // A Delta source is a view over its pinned snapshot: a commit landing during this run is the
-    // next run's (DESIGN invariant 7).
-    for (const s of project.sources.values()) if (s.delta) await registerSnapshotView(warehouse.conn, s.name, s.delta, { temporary: false });
+    // next run's (DESIGN invariant 7). Its deleted rows are inlined: the view outlives this connection.
+    const readers: { name: string; reader: string }[] = [];
+    for (const s of project.sources.values()) {
+      const reader = s.delta
+        ? `(${await snapshotQuery(warehouse.conn, s.delta, { inlineRowsLimit: Infinity })})`
+        : readerSql(project.config.sources[s.name]!, s.files.map((f) => f.path));
+      readers.push({ name: s.name, reader });
+    }
+    await warehouse.registerSources(readers);
   }
   const evidence = store.evidence();
   if (dry) for (const e of obs.sourceEvidence) evidence.set(e.name, e);

@@ -1,0 +1,1094 @@
+/**
+ * Differential testing of the incremental engine (DESIGN invariant 1: incremental equals clean).
+ *
+ * A scenario is a seeded random project — 2–3 parquet sources and a random DAG of SQL tasks — that
+ * goes through random steps (source rewrites, new/removed files, new columns, task edits, added,
+ * removed and restored tasks, view ⇄ table switches, several of these at once). After every step
+ * the project is run incrementally in its own directory, then copied (config, tasks, data; no
+ * state) to a fresh directory and built from scratch; every relation of the two warehouses (its
+ * kind, columns and rows) is then compared, rows as multisets with columns ordered by name.
+ * Minimality (DESIGN invariant 2) is checked where it is certain: a formatting-only edit, a change
+ * to or addition of a column no task reads, and a rewrite keeping the same multiset of rows build
+ * no task; a second run with no change builds no task.
+ *
+ * Everything is driven by one PRNG per scenario: `runScenario({ seed, steps })` replays exactly.
+ */
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { rng } from '../../bench/gen.js';
+import { run, type RunOutcome } from '../../src/incremental/run.js';
+
+// ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
+
+export class Rand {
+  private readonly next: () => number;
+  constructor(seed: number) {
+    this.next = rng(seed);
+  }
+  float(): number {
+    return this.next();
+  }
+  /** Integer in [lo, hi]. */
+  int(lo: number, hi: number): number {
+    return lo + Math.floor(this.next() * (hi - lo + 1));
+  }
+  chance(p: number): boolean {
+    return this.next() < p;
+  }
+  pick<T>(xs: readonly T[]): T {
+    if (xs.length === 0) throw new Error('pick from empty list');
+    return xs[Math.floor(this.next() * xs.length)]!;
+  }
+  weighted<T extends string>(ws: Partial<Record<T, number>>): T {
+    const entries = (Object.entries(ws) as [T, number][]).filter(([, w]) => w > 0);
+    const total = entries.reduce((s, [, w]) => s + w, 0);
+    let x = this.next() * total;
+    for (const [k, w] of entries) {
+      x -= w;
+      if (x < 0) return k;
+    }
+    return entries[entries.length - 1]![0];
+  }
+}
+
+// ───────────────────────────────────────────── the model ─────────────────────────────────────────────
+
+type ColType = 'BIGINT' | 'VARCHAR';
+type Value = number | string | null;
+
+export interface SourceModel {
+  name: string;
+  /** k BIGINT, v BIGINT, g VARCHAR, note VARCHAR, then added columns `<source>_x<N>`. */
+  columns: { name: string; type: ColType }[];
+  files: { file: string; rows: Value[][] }[];
+  nextFile: number;
+}
+
+/** `count` is `count(*)`: the task then reads no `v` at all (column-level cutoff matters). */
+type AggFn = 'sum' | 'max' | 'min' | 'count';
+const AGG_FNS: readonly AggFn[] = ['sum', 'max', 'min', 'count'];
+
+type Pred = { col: 'v' | 'k'; op: '>' | '<=' | '<>'; c: number } | { col: 'g'; op: '<>' | '='; c: string };
+
+export type Shape =
+  | { kind: 'filter'; from: string; star: boolean; distinct: boolean; pred: Pred }
+  | { kind: 'agg'; from: string; by: 'kg' | 'g' | 'k'; fn: AggFn; groupAll: boolean; having: number | null; where: Pred | null }
+  | { kind: 'join'; left: string; right: string; how: 'left' | 'inner'; on: 'k' | 'kg'; op: '+' | '-'; rightFn: 'max' | 'count' }
+  | { kind: 'semi'; from: string; other: string; neg: boolean; g: string }
+  | { kind: 'cte'; from: string; mod: number; rem: number; fn: 'sum' | 'max' | 'min' }
+  | { kind: 'window'; from: string; variant: 'rank' | 'psum' | 'lag' | 'count' | 'running'; limit: number }
+  | { kind: 'union'; a: string; b: string; byName: boolean; pred: Pred }
+  | { kind: 'note'; from: string; variant: 'filter' | 'len'; c: number };
+
+export interface TaskModel {
+  /** Task name: `t07`, or `m.t07` for a file in `tasks/m/`. */
+  name: string;
+  file: string;
+  /** Dataset the task produces: its own name, or a shared `u<N>` (explicit `@output`). */
+  output: string;
+  shared: boolean;
+  materialize: 'table' | 'view';
+  shape: Shape;
+  /** Formatting variant (bits): keyword case, layout, comments, spacing, header style. */
+  style: number;
+}
+
+export interface ProjectModel {
+  sources: SourceModel[];
+  tasks: TaskModel[];
+  nextTask: number;
+  nextGroup: number;
+  /** Tasks removed by steps, which a later step may restore (same name, same SQL). */
+  removed: TaskModel[];
+  /** Steer around KNOWN_BUGS: generation and steps keep away from what triggers them. */
+  avoidKnownBugs: boolean;
+}
+
+const GROUPS = ['a', 'b', 'c', 'd'];
+const K_MAX = 11;
+/** Row bound per source (files × rows per file), used to keep derived outputs small. */
+const SOURCE_BOUND = 3 * 60;
+const MAX_FILE_ROWS = 60;
+const MAX_FILES = 3;
+const ROW_CAP = 2500;
+
+const inputsOf = (s: Shape): string[] => {
+  switch (s.kind) {
+    case 'join':
+      return [s.left, s.right];
+    case 'semi':
+      return [s.from, s.other];
+    case 'union':
+      return [s.a, s.b];
+    default:
+      return [s.from];
+  }
+};
+
+const isSource = (m: ProjectModel, ds: string) => m.sources.some((s) => s.name === ds);
+const sourceRows = (s: SourceModel) => s.files.reduce((n, f) => n + f.rows.length, 0);
+const outputs = (m: ProjectModel): string[] => [...new Set(m.tasks.map((t) => t.output))];
+const producersOf = (m: ProjectModel, ds: string) => m.tasks.filter((t) => t.output === ds);
+const readersOf = (m: ProjectModel, ds: string) => m.tasks.filter((t) => inputsOf(t.shape).includes(ds));
+
+/** Tasks that may read `col` of source `src` directly (conservative: any mention or `*`). */
+function mayRead(m: ProjectModel, src: string, col: string): TaskModel[] {
+  return m.tasks.filter((t) => {
+    const s = t.shape;
+    if (!inputsOf(s).includes(src)) return false;
+    if (s.kind === 'filter' && s.star) return true;
+    if (s.kind === 'note' && col === 'note') return true;
+    return ['k', 'v', 'g'].includes(col);
+  });
+}
+
+/** The columns a task produces (a `*` passes its input's columns through). */
+function shapeColumns(s: Shape, input: (ds: string) => string[]): string[] {
+  switch (s.kind) {
+    case 'filter':
+      return s.star ? input(s.from) : ['k', 'v', 'g'];
+    case 'agg':
+      return ['k', 'g', 'v', 'n'];
+    case 'window':
+      return s.variant === 'rank' ? ['k', 'v', 'g', 'rn'] : s.variant === 'count' ? ['k', 'v', 'g', 'n'] : ['k', 'v', 'g'];
+    case 'note':
+      return s.variant === 'len' ? ['k', 'v', 'g', 'nl'] : ['k', 'v', 'g'];
+    default:
+      return ['k', 'v', 'g'];
+  }
+}
+
+/** Why the model is not a valid project (unknown input, cycle, too many rows), or null. */
+export function invalidity(m: ProjectModel): string | null {
+  const outs = new Set(outputs(m));
+  for (const t of m.tasks) {
+    for (const i of inputsOf(t.shape)) if (!isSource(m, i) && !outs.has(i)) return `${t.name} reads unknown ${i}`;
+    if (t.shape.kind === 'note' && !isSource(m, t.shape.from)) return `${t.name}: note shape over a non-source`;
+  }
+  // Cycles over datasets: output ← inputs of its producers.
+  const state = new Map<string, 1 | 2>();
+  const bound = new Map<string, number>();
+  const visit = (ds: string): number | 'cycle' => {
+    if (isSource(m, ds)) return SOURCE_BOUND;
+    const st = state.get(ds);
+    if (st === 1) return 'cycle';
+    if (st === 2) return bound.get(ds)!;
+    state.set(ds, 1);
+    let total = 0;
+    for (const t of producersOf(m, ds)) {
+      const ins: number[] = [];
+      for (const i of inputsOf(t.shape)) {
+        const b = visit(i);
+        if (b === 'cycle') return 'cycle';
+        ins.push(b);
+      }
+      const s = t.shape;
+      total +=
+        s.kind === 'union' ? ins[0]! + ins[1]! : s.kind === 'agg' ? Math.min(ins[0]!, s.by === 'kg' ? (K_MAX + 1) * GROUPS.length : s.by === 'k' ? K_MAX + 1 : GROUPS.length) : ins[0]!;
+    }
+    state.set(ds, 2);
+    bound.set(ds, total);
+    return total;
+  };
+  for (const ds of outs) {
+    const b = visit(ds);
+    if (b === 'cycle') return `cycle through ${ds}`;
+    if (b > ROW_CAP) return `${ds} may hold ${b} rows`;
+  }
+  if (m.avoidKnownBugs) {
+    // KNOWN_BUGS.partialUnionTokens: a table producer of a shared output has all of the output's
+    // columns (a producer with fewer is a view, whose build does not scan the union). Producers
+    // passing `*` through would change columns with their input: none in shared outputs.
+    const columns = (ds: string): string[] => {
+      const src = m.sources.find((x) => x.name === ds);
+      if (src) return src.columns.map((c) => c.name);
+      return [...new Set(producersOf(m, ds).flatMap((t) => shapeColumns(t.shape, columns)))];
+    };
+    for (const ds of outs) {
+      const prods = producersOf(m, ds);
+      if (prods.length < 2) continue;
+      if (prods.some((t) => t.shape.kind === 'filter' && t.shape.star)) return `${ds}: a producer passes * through`;
+      const all = columns(ds).length;
+      const narrow = prods.find((t) => t.materialize === 'table' && shapeColumns(t.shape, columns).length < all);
+      if (narrow) return `${ds}: table producer ${narrow.name} lacks some of the output's columns`;
+      // KNOWN_BUGS.mixedUnionToken: the producers of one output are all views or all tables.
+      if (new Set(prods.map((t) => t.materialize)).size > 1) return `${ds}: view and table producers`;
+    }
+  }
+  return null;
+}
+
+// ───────────────────────────────────────────── SQL rendering ─────────────────────────────────────────────
+
+const KEYWORDS = /\b(select|from|where|group|by|having|join|left|inner|on|with|as|union|all|over|partition|order|desc|qualify|and|distinct|name|in|not)\b/g;
+
+/** Values stay small whatever the depth of the DAG: no overflow, no floating point. */
+const bounded = (e: string) => `((${e}) % 10007)::BIGINT`;
+
+function predSql(p: Pred, q = ''): string {
+  return p.col === 'g' ? `${q}g ${p.op} '${p.c}'` : `${q}${p.col} ${p.op} ${p.c}`;
+}
+
+function windowClauses(s: Extract<Shape, { kind: 'window' }>): string[] {
+  switch (s.variant) {
+    case 'rank':
+      return [`select k, v, g, rank() over (partition by g order by v desc) as rn`, `from ${s.from}`, `qualify rn <= ${s.limit}`];
+    case 'psum':
+      return [`select k, ${bounded('sum(v) over (partition by g)')} as v, g`, `from ${s.from}`];
+    case 'lag':
+      return [`select k, coalesce(lag(v) over (partition by g order by k, v), ${s.limit})::BIGINT as v, g`, `from ${s.from}`];
+    case 'count':
+      return [`select k, v, g, count(*) over (partition by k) as n`, `from ${s.from}`];
+    case 'running':
+      return [`select k, ${bounded('sum(v) over (partition by g order by k)')} as v, g`, `from ${s.from}`];
+  }
+}
+
+/** The query as clauses, keywords in lower case. */
+function clauses(s: Shape): string[] {
+  switch (s.kind) {
+    case 'filter':
+      return [`select ${s.distinct ? 'distinct ' : ''}${s.star ? '*' : 'k, v, g'}`, `from ${s.from}`, `where ${predSql(s.pred)}`];
+    case 'agg': {
+      const agg = bounded(s.fn === 'count' ? 'count(*)' : `${s.fn}(v)`);
+      const sel =
+        s.by === 'kg'
+          ? `select k, g, ${agg} as v, count(*) as n`
+          : s.by === 'g'
+            ? `select min(k) as k, g, ${agg} as v, count(*) as n`
+            : `select k, ${agg} as v, max(g) as g, count(*) as n`;
+      const group = s.groupAll ? 'group by all' : `group by ${s.by === 'kg' ? 'k, g' : s.by}`;
+      return [sel, `from ${s.from}`, ...(s.where ? [`where ${predSql(s.where)}`] : []), group, ...(s.having !== null ? [`having count(*) > ${s.having}`] : [])];
+    }
+    case 'join': {
+      const keys = s.on === 'kg' ? 'k, g' : 'k';
+      return [
+        `select a.k, a.g, ${bounded(`a.v ${s.op} coalesce(b.v, 0)`)} as v`,
+        `from ${s.left} as a`,
+        `${s.how} join (select ${keys}, ${s.rightFn === 'max' ? 'max(v)' : 'count(*)'} as v from ${s.right} group by ${keys}) as b`,
+        `on a.k = b.k${s.on === 'kg' ? ' and a.g = b.g' : ''}`,
+      ];
+    }
+    case 'semi':
+      return [`select k, v, g`, `from ${s.from}`, `where k ${s.neg ? 'not in' : 'in'} (select k from ${s.other} where g <> '${s.g}')`];
+    case 'cte':
+      return [
+        `with base as (select k, v, g from ${s.from} where k % ${s.mod} <> ${s.rem}),`,
+        `stats as (select g, ${s.fn}(v) as mv from base group by g)`,
+        `select base.k, ${bounded('stats.mv - base.v')} as v, base.g`,
+        'from base',
+        'join stats on base.g = stats.g',
+      ];
+    case 'window':
+      return windowClauses(s);
+    case 'union':
+      return [
+        `select k, v, g from ${s.a} where ${predSql(s.pred)}`,
+        s.byName ? 'union all by name' : 'union all',
+        s.byName ? `select g, v, k from ${s.b}` : `select k, v, g from ${s.b}`,
+      ];
+    case 'note':
+      return s.variant === 'filter'
+        ? [`select k, v, g`, `from ${s.from}`, `where note <> 'n${s.c}'`]
+        : [`select k, v, g, length(note)::BIGINT + ${s.c} as nl`, `from ${s.from}`];
+  }
+}
+
+/** The SQL of a task: its semantics come from the shape, its formatting from the style. */
+export function body(s: Shape, style: number): string {
+  let cs = clauses(s);
+  if (style & 1) cs = cs.map((c) => c.replace(KEYWORDS, (k) => k.toUpperCase()));
+  if (style & 8) cs = cs.map((c) => c.replace(/, /g, ' ,  ').replace(/ = /g, '  =  '));
+  if (style & 4) cs = [`${cs[0]} /* ${cs.length} clauses */`, ...cs.slice(1)];
+  let sql = style & 2 ? cs.join('\n    ') : cs.join(' ');
+  if (style & 4) sql = `-- generated task\n${sql}\n-- end of task`;
+  return sql;
+}
+
+export function renderTask(t: TaskModel): string {
+  const h = t.style & 16 ? (k: string, v: string) => `--@${k}   ${v}` : (k: string, v: string) => `-- @${k} ${v}`;
+  const header = [h('materialize', t.materialize), ...(t.shared ? [h('output', t.output)] : [])];
+  if (t.style & 16) header.splice(1, 0, '-- (differential test)', '');
+  return `${header.join('\n')}\n${t.style & 16 ? '\n' : ''}${body(t.shape, t.style)}\n`;
+}
+
+// ───────────────────────────────────────────── generation ─────────────────────────────────────────────
+
+function randomValue(r: Rand, col: { name: string; type: ColType }): Value {
+  switch (col.name) {
+    case 'k':
+      return r.int(0, K_MAX);
+    case 'v':
+      return r.chance(0.06) ? null : r.int(-5, 40);
+    case 'g':
+      return r.pick(GROUPS);
+    case 'note':
+      return `n${r.int(0, 9)}`;
+    default:
+      return col.type === 'BIGINT' ? r.int(0, 999) : `x${r.int(0, 99)}`;
+  }
+}
+
+const randomRow = (r: Rand, s: SourceModel): Value[] => s.columns.map((c) => randomValue(r, c));
+
+function randomPred(r: Rand): Pred {
+  switch (r.int(0, 2)) {
+    case 0:
+      return { col: 'v', op: r.pick(['>', '<=', '<>'] as const), c: r.int(-2, 30) };
+    case 1:
+      return { col: 'k', op: r.pick(['>', '<=', '<>'] as const), c: r.int(0, K_MAX) };
+    default:
+      return { col: 'g', op: r.pick(['<>', '='] as const), c: r.pick(GROUPS) };
+  }
+}
+
+/** A dataset to read: mostly recent outputs (deep DAGs), outputs of several producers, sometimes a source. */
+function pickInput(r: Rand, m: ProjectModel, exclude?: string): string {
+  const outs = outputs(m).filter((o) => o !== exclude);
+  const shared = outs.filter((o) => producersOf(m, o).length > 1);
+  if (shared.length > 0 && r.chance(0.25)) return r.pick(shared);
+  if (outs.length > 0 && r.chance(0.7)) return r.chance(0.6) ? r.pick(outs.slice(-3)) : r.pick(outs);
+  return r.pick(m.sources.map((s) => s.name));
+}
+
+function randomShape(r: Rand, m: ProjectModel): Shape {
+  const kind = r.weighted({ filter: 2, agg: 2, join: 2, semi: 1, cte: 1, window: 2, union: 1, note: 0.6 });
+  switch (kind) {
+    case 'filter':
+      return { kind, from: pickInput(r, m), star: r.chance(0.25), distinct: r.chance(0.15), pred: randomPred(r) };
+    case 'agg':
+      return {
+        kind,
+        from: pickInput(r, m),
+        by: r.pick(['kg', 'kg', 'g', 'k'] as const),
+        fn: r.pick(AGG_FNS),
+        groupAll: r.chance(0.3),
+        having: r.chance(0.3) ? r.int(0, 3) : null,
+        where: r.chance(0.4) ? randomPred(r) : null,
+      };
+    case 'join':
+      return { kind, left: pickInput(r, m), right: pickInput(r, m), how: r.pick(['left', 'inner'] as const), on: r.pick(['k', 'kg'] as const), op: r.pick(['+', '-'] as const), rightFn: r.chance(0.7) ? 'max' : 'count' };
+    case 'semi':
+      return { kind, from: pickInput(r, m), other: pickInput(r, m), neg: r.chance(0.4), g: r.pick(GROUPS) };
+    case 'cte':
+      return { kind, from: pickInput(r, m), mod: r.int(2, 5), rem: r.int(0, 1), fn: r.pick(['sum', 'max', 'min'] as const) };
+    case 'window':
+      return { kind, from: pickInput(r, m), variant: r.pick(['rank', 'psum', 'lag', 'count', 'running'] as const), limit: r.int(1, 4) };
+    case 'union':
+      return { kind, a: pickInput(r, m), b: pickInput(r, m), byName: r.chance(0.3), pred: randomPred(r) };
+    case 'note':
+      return { kind, from: r.pick(m.sources.map((s) => s.name)), variant: r.pick(['filter', 'len'] as const), c: r.int(0, 9) };
+  }
+}
+
+/** A new task (not yet in the model) that keeps the model valid, or undefined after many tries. */
+function newTask(r: Rand, m: ProjectModel): TaskModel | undefined {
+  for (let attempt = 0; attempt < 30; attempt++) {
+    const n = m.nextTask;
+    const inM = r.chance(0.2);
+    const name = `${inM ? 'm.' : ''}t${String(n).padStart(2, '0')}`;
+    const groups = [...new Set(m.tasks.filter((t) => t.shared).map((t) => t.output))];
+    let output = name;
+    let shared = false;
+    if (r.chance(0.4)) {
+      shared = true;
+      output = groups.length > 0 && r.chance(0.7) ? r.pick(groups) : `u${m.nextGroup}`;
+    }
+    const t: TaskModel = {
+      name,
+      file: `tasks/${inM ? 'm/' : ''}t${String(n).padStart(2, '0')}.sql`,
+      output,
+      shared,
+      materialize: r.chance(0.4) ? 'view' : 'table',
+      shape: randomShape(r, m),
+      style: r.int(0, 31),
+    };
+    if (inputsOf(t.shape).includes(t.output)) continue;
+    const next = { ...m, tasks: [...m.tasks, t] };
+    if (invalidity(next) !== null) continue;
+    m.nextTask++;
+    if (shared && output === `u${m.nextGroup}`) m.nextGroup++;
+    return t;
+  }
+  return undefined;
+}
+
+export function generateModel(r: Rand, opts: { avoidKnownBugs?: boolean } = {}): ProjectModel {
+  const m: ProjectModel = { sources: [], tasks: [], nextTask: 1, nextGroup: 1, removed: [], avoidKnownBugs: opts.avoidKnownBugs ?? true };
+  const nSources = r.int(2, 3);
+  for (let i = 0; i < nSources; i++) {
+    const s: SourceModel = {
+      name: `s${i}`,
+      columns: [
+        { name: 'k', type: 'BIGINT' },
+        { name: 'v', type: 'BIGINT' },
+        { name: 'g', type: 'VARCHAR' },
+        { name: 'note', type: 'VARCHAR' },
+      ],
+      files: [],
+      nextFile: 0,
+    };
+    const nFiles = r.chance(0.25) ? 2 : 1;
+    for (let f = 0; f < nFiles; f++) {
+      const rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
+      s.files.push({ file: `data/${s.name}/part${s.nextFile++}.parquet`, rows });
+    }
+    m.sources.push(s);
+  }
+  const nTasks = r.int(4, 12);
+  while (m.tasks.length < nTasks) {
+    const t = newTask(r, m);
+    if (!t) break;
+    m.tasks.push(t);
+  }
+  return m;
+}
+
+// ───────────────────────────────────────────── files ─────────────────────────────────────────────
+
+const CONFIG_FILE = 'watch.config.ts';
+
+function configText(m: ProjectModel): string {
+  const lines = m.sources.map((s) => `    ${s.name}: { format: 'parquet', path: 'data/${s.name}/*.parquet' },`);
+  return `export default {\n  sources: {\n${lines.join('\n')}\n  },\n};\n`;
+}
+
+const lit = (v: Value): string => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : `'${v.replace(/'/g, "''")}'`);
+
+async function writeParquet(dir: string, s: SourceModel, file: { file: string; rows: Value[][] }): Promise<void> {
+  const p = path.join(dir, file.file);
+  mkdirSync(path.dirname(p), { recursive: true });
+  const aliases = s.columns.map((_, i) => `c${i}`);
+  const select = s.columns.map((c, i) => `c${i}::${c.type} AS "${c.name}"`).join(', ');
+  const values =
+    file.rows.length > 0
+      ? file.rows.map((row) => `(${row.map(lit).join(', ')})`).join(', ')
+      : `(${s.columns.map(() => 'NULL').join(', ')})`;
+  const query = `SELECT ${select} FROM (VALUES ${values}) AS t(${aliases.join(', ')})${file.rows.length === 0 ? ' WHERE false' : ''}`;
+  const inst = await DuckDBInstance.create(':memory:');
+  const c = await inst.connect();
+  try {
+    await c.run(`COPY (${query}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`);
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+}
+
+function writeTask(dir: string, t: TaskModel): void {
+  const p = path.join(dir, t.file);
+  mkdirSync(path.dirname(p), { recursive: true });
+  writeFileSync(p, renderTask(t));
+}
+
+export async function writeProject(dir: string, m: ProjectModel): Promise<void> {
+  writeFileSync(path.join(dir, CONFIG_FILE), configText(m));
+  mkdirSync(path.join(dir, 'tasks'), { recursive: true });
+  for (const s of m.sources) for (const f of s.files) await writeParquet(dir, s, f);
+  for (const t of m.tasks) writeTask(dir, t);
+}
+
+// ───────────────────────────────────────────── steps ─────────────────────────────────────────────
+
+/**
+ * Bugs already reported (each has a minimal `it.fails` reproduction in
+ * test/incremental/differential.test.ts). By default the generator steers around them so that a
+ * run surfaces new differences; `avoidKnownBugs: false` (CLI `--include-known`) walks into them.
+ */
+export const KNOWN_BUGS = {
+  removeSharedProducer:
+    'removing one of several producers of an output leaves the output a union view over the dropped slice (src/incremental/run.ts)',
+  partialUnionTokens:
+    'a table producer built while another producer of its output has no slice yet fails when the others have more columns (src/incremental/build.ts)',
+  mixedUnionToken:
+    'an output made of a view slice and a table slice gets a token blind to the table slice: its readers are cut off and go stale (src/incremental/build.ts)',
+} as const;
+
+export type StepKind =
+  | 'rows'
+  | 'unread_column'
+  | 'add_column'
+  | 'add_file'
+  | 'shuffle'
+  | 'touch'
+  | 'format'
+  | 'semantic'
+  | 'add_task'
+  | 'remove_leaf'
+  | 'restore_task'
+  | 'switch_kind'
+  | 'batch';
+
+export interface Step {
+  kind: StepKind;
+  description: string;
+  /** Minimality: this step must not build any task. */
+  expectNoBuild: boolean;
+  /** The kinds a batch is made of. */
+  parts?: StepKind[];
+}
+
+/** A random semantic edit of one parameter, keeping the model valid. */
+function semanticEdit(r: Rand, m: ProjectModel, t: TaskModel): Shape | undefined {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const s = structuredClone(t.shape) as Shape;
+    const sources = m.sources.map((x) => x.name);
+    const reroute = (cur: string) => (isSource(m, cur) && r.chance(0.5) ? r.pick(sources) : pickInput(r, m, t.output));
+    switch (s.kind) {
+      case 'filter':
+        if (r.chance(0.2)) s.from = reroute(s.from);
+        else if (r.chance(0.2)) s.distinct = !s.distinct;
+        else s.pred = r.chance(0.5) ? { ...s.pred, c: (typeof s.pred.c === 'number' ? s.pred.c + r.int(1, 5) : r.pick(GROUPS)) } as Pred : randomPred(r);
+        break;
+      case 'agg':
+        switch (r.int(0, 3)) {
+          case 0:
+            s.fn = r.pick(AGG_FNS);
+            break;
+          case 1:
+            s.having = s.having === null ? r.int(0, 3) : r.chance(0.5) ? null : s.having + 1;
+            break;
+          case 2:
+            s.where = r.chance(0.3) ? null : randomPred(r);
+            break;
+          default:
+            s.from = reroute(s.from);
+        }
+        break;
+      case 'join':
+        switch (r.int(0, 3)) {
+          case 0:
+            s.how = s.how === 'left' ? 'inner' : 'left';
+            break;
+          case 1:
+            s.on = s.on === 'k' ? 'kg' : 'k';
+            break;
+          case 2:
+            if (r.chance(0.5)) s.op = s.op === '+' ? '-' : '+';
+            else s.rightFn = s.rightFn === 'max' ? 'count' : 'max';
+            break;
+          default:
+            if (r.chance(0.5)) s.left = reroute(s.left);
+            else s.right = reroute(s.right);
+        }
+        break;
+      case 'semi':
+        switch (r.int(0, 2)) {
+          case 0:
+            s.neg = !s.neg;
+            break;
+          case 1:
+            s.g = r.pick(GROUPS);
+            break;
+          default:
+            if (r.chance(0.5)) s.from = reroute(s.from);
+            else s.other = reroute(s.other);
+        }
+        break;
+      case 'cte':
+        if (r.chance(0.5)) s.mod = r.int(2, 6);
+        else s.fn = r.pick(['sum', 'max', 'min'] as const);
+        break;
+      case 'window':
+        if (r.chance(0.5)) s.limit = r.int(1, 5);
+        else s.variant = r.pick(['rank', 'psum', 'lag', 'count', 'running'] as const);
+        break;
+      case 'union':
+        if (r.chance(0.5)) s.pred = randomPred(r);
+        else if (r.chance(0.5)) s.b = reroute(s.b);
+        else s.byName = !s.byName;
+        break;
+      case 'note':
+        if (r.chance(0.5)) s.c = (s.c + r.int(1, 9)) % 10;
+        else s.variant = s.variant === 'filter' ? 'len' : 'filter';
+        break;
+    }
+    if (body(s, 0) === body(t.shape, 0)) continue; // a parameter the SQL does not show
+    if (inputsOf(s).includes(t.output)) continue;
+    const next = { ...m, tasks: m.tasks.map((x) => (x === t ? { ...x, shape: s } : x)) };
+    if (invalidity(next) === null) return s;
+  }
+  return undefined;
+}
+
+/** Picks a random step, applies it to the model and to the files in `dir`. */
+export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, allowBatch = true): Promise<Step> {
+  for (;;) {
+    const kind = r.weighted<StepKind>({
+      rows: 3,
+      unread_column: 1.5,
+      add_column: 0.7,
+      add_file: 1,
+      shuffle: 1,
+      touch: 0.4,
+      format: 1.5,
+      semantic: 2,
+      add_task: 1,
+      remove_leaf: m.tasks.length > 2 ? 1 : 0,
+      restore_task: m.removed.length > 0 ? 0.6 : 0,
+      switch_kind: 1,
+      batch: allowBatch ? 1 : 0,
+    });
+    if (kind === 'batch') {
+      // Several edits before one run, as a daemon's debounce or a `git checkout` delivers them.
+      const parts: Step[] = [];
+      for (let i = r.int(2, 3); i > 0; i--) parts.push(await applyRandomStep(r, m, dir, false));
+      return { kind, description: parts.map((p) => p.description).join(' + '), expectNoBuild: parts.every((p) => p.expectNoBuild), parts: parts.map((p) => p.kind) };
+    }
+    const step = await tryStep(kind, r, m, dir);
+    if (step) return step;
+  }
+}
+
+async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): Promise<Step | undefined> {
+  switch (kind) {
+    case 'rows': {
+      const s = r.pick(m.sources);
+      const f = r.pick(s.files);
+      const ops: string[] = [];
+      const n = r.int(1, 3);
+      for (let i = 0; i < n; i++) {
+        const op = r.weighted({ insert: f.rows.length < MAX_FILE_ROWS && sourceRows(s) < SOURCE_BOUND - 4 ? 2 : 0, delete: f.rows.length > 0 ? 2 : 0, update: f.rows.length > 0 ? 3 : 0 });
+        if (op === 'insert') {
+          const count = r.int(1, 4);
+          for (let j = 0; j < count; j++) f.rows.push(randomRow(r, s));
+          ops.push(`insert ${count}`);
+        } else if (op === 'delete') {
+          const count = Math.min(f.rows.length, r.int(1, 3));
+          for (let j = 0; j < count; j++) f.rows.splice(r.int(0, f.rows.length - 1), 1);
+          ops.push(`delete ${count}`);
+        } else if (op === 'update') {
+          const col = r.weighted({ v: 3, g: 1, k: 1 });
+          const ci = s.columns.findIndex((c) => c.name === col);
+          const count = Math.min(f.rows.length, r.int(1, 3));
+          for (let j = 0; j < count; j++) f.rows[r.int(0, f.rows.length - 1)]![ci] = randomValue(r, s.columns[ci]!);
+          ops.push(`update ${count}×${col}`);
+        }
+      }
+      await writeParquet(dir, s, f);
+      return { kind, description: `rewrite ${f.file}: ${ops.join(', ')}`, expectNoBuild: false };
+    }
+    case 'unread_column': {
+      const s = r.pick(m.sources);
+      const candidates = s.columns.slice(3).map((c) => c.name);
+      const col = r.pick(candidates);
+      const unread = mayRead(m, s.name, col).length === 0;
+      const f = r.pick(s.files);
+      if (f.rows.length === 0) return undefined;
+      const ci = s.columns.findIndex((c) => c.name === col);
+      const count = Math.min(f.rows.length, r.int(1, 4));
+      for (let j = 0; j < count; j++) {
+        const row = f.rows[r.int(0, f.rows.length - 1)]!;
+        const old = row[ci];
+        do row[ci] = randomValue(r, s.columns[ci]!);
+        while (row[ci] === old);
+      }
+      await writeParquet(dir, s, f);
+      return { kind, description: `rewrite ${f.file}: update ${count}×${col}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+    }
+    case 'add_column': {
+      const s = r.pick(m.sources);
+      const type: ColType = r.chance(0.5) ? 'BIGINT' : 'VARCHAR';
+      const col = { name: `${s.name}_x${s.columns.length - 3}`, type };
+      s.columns.push(col);
+      for (const f of s.files) for (const row of f.rows) row.push(randomValue(r, col));
+      for (const f of s.files) await writeParquet(dir, s, f);
+      const unread = mayRead(m, s.name, col.name).length === 0;
+      return { kind, description: `add column ${col.name} ${type} to source ${s.name}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+    }
+    case 'add_file': {
+      const s = r.pick(m.sources);
+      if (s.files.length >= MAX_FILES) {
+        // Remove an extra file instead: the glob matches one file less.
+        const f = s.files.splice(r.int(1, s.files.length - 1), 1)[0]!;
+        rmSync(path.join(dir, f.file));
+        return { kind, description: `remove file ${f.file} (${f.rows.length} rows) from source ${s.name}`, expectNoBuild: false };
+      }
+      const n = Math.max(0, Math.min(r.int(0, 12), SOURCE_BOUND - sourceRows(s)));
+      const f = { file: `data/${s.name}/part${s.nextFile++}.parquet`, rows: Array.from({ length: n }, () => randomRow(r, s)) };
+      s.files.push(f);
+      await writeParquet(dir, s, f);
+      return { kind, description: `add file ${f.file} (${f.rows.length} rows) to source ${s.name}`, expectNoBuild: false };
+    }
+    case 'shuffle': {
+      // Same multiset of rows, other bytes: permuted in a file, or moved to another file of the glob.
+      const s = r.pick(m.sources);
+      const [a, b] = [r.pick(s.files), r.pick(s.files)];
+      if (a !== b && a.rows.length > 0) {
+        const count = Math.min(a.rows.length, r.int(1, 4));
+        for (let j = 0; j < count; j++) b.rows.push(...a.rows.splice(r.int(0, a.rows.length - 1), 1));
+        await writeParquet(dir, s, a);
+        await writeParquet(dir, s, b);
+        return { kind, description: `move ${count} row(s) from ${a.file} to ${b.file} (same rows in ${s.name})`, expectNoBuild: true };
+      }
+      if (a.rows.length < 2) return undefined;
+      for (let i = a.rows.length - 1; i > 0; i--) {
+        const j = r.int(0, i);
+        [a.rows[i], a.rows[j]] = [a.rows[j]!, a.rows[i]!];
+      }
+      await writeParquet(dir, s, a);
+      return { kind, description: `permute the rows of ${a.file} (same rows in ${s.name})`, expectNoBuild: true };
+    }
+    case 'touch': {
+      const s = r.pick(m.sources);
+      const f = r.pick(s.files);
+      await writeParquet(dir, s, f);
+      return { kind, description: `rewrite ${f.file} with the same rows`, expectNoBuild: true };
+    }
+    case 'restore_task': {
+      if (m.removed.length === 0) return undefined;
+      const t = r.pick(m.removed);
+      const next = { ...m, tasks: [...m.tasks, t] };
+      if (invalidity(next) !== null) return undefined;
+      m.removed.splice(m.removed.indexOf(t), 1);
+      m.tasks.push(t);
+      writeTask(dir, t);
+      return { kind, description: `restore removed task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`, expectNoBuild: false };
+    }
+    case 'batch':
+      return undefined;
+    case 'format': {
+      if (m.tasks.length === 0) return undefined;
+      const t = r.pick(m.tasks);
+      const old = t.style;
+      do t.style = r.int(0, 31);
+      while (t.style === old);
+      writeTask(dir, t);
+      return { kind, description: `formatting-only edit of ${t.name} (style ${old} → ${t.style})`, expectNoBuild: true };
+    }
+    case 'semantic': {
+      if (m.tasks.length === 0) return undefined;
+      const t = r.pick(m.tasks);
+      const s = semanticEdit(r, m, t);
+      if (!s) return undefined;
+      const before = body(t.shape, 0);
+      t.shape = s;
+      writeTask(dir, t);
+      return { kind, description: `semantic edit of ${t.name}: ${before}  ⇒  ${body(s, 0)}`, expectNoBuild: false };
+    }
+    case 'add_task': {
+      const t = newTask(r, m);
+      if (!t) return undefined;
+      m.tasks.push(t);
+      writeTask(dir, t);
+      return { kind, description: `add task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`, expectNoBuild: false };
+    }
+    case 'remove_leaf': {
+      const leaves = m.tasks.filter((t) => readersOf(m, t.output).length === 0 && !(m.avoidKnownBugs && producersOf(m, t.output).length > 1));
+      if (leaves.length === 0 || m.tasks.length <= 2) return undefined;
+      const t = r.pick(leaves);
+      m.tasks.splice(m.tasks.indexOf(t), 1);
+      m.removed.push(t);
+      rmSync(path.join(dir, t.file));
+      const rest = producersOf(m, t.output).length;
+      return { kind, description: `remove leaf task ${t.name}${t.shared ? ` (output ${t.output}, ${rest} producer(s) left)` : ''}`, expectNoBuild: false };
+    }
+    case 'switch_kind': {
+      if (m.tasks.length === 0) return undefined;
+      const t = r.pick(m.tasks);
+      t.materialize = t.materialize === 'view' ? 'table' : 'view';
+      if (invalidity(m) !== null) {
+        t.materialize = t.materialize === 'view' ? 'table' : 'view';
+        return undefined;
+      }
+      writeTask(dir, t);
+      return { kind, description: `switch ${t.name} to ${t.materialize}`, expectNoBuild: false };
+    }
+  }
+}
+
+// ───────────────────────────────────────────── comparison ─────────────────────────────────────────────
+
+interface RelationSnapshot {
+  kind: 'table' | 'view';
+  columns?: string[];
+  rows?: string[];
+  error?: string;
+}
+
+/** Every relation of a warehouse (slices excepted) with its rows, columns ordered by name. */
+export async function snapshotWarehouse(file: string, skipRows: ReadonlySet<string> = new Set()): Promise<Map<string, RelationSnapshot>> {
+  const inst = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+  const c = await inst.connect();
+  const out = new Map<string, RelationSnapshot>();
+  try {
+    const rels = await c.runAndReadAll(
+      `SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database()
+       UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal AND database_name = current_database()`,
+    );
+    for (const [schema, name, kind] of rels.getRows() as [string, string, 'table' | 'view'][]) {
+      // Internal relations: slices of shared outputs, hidden bodies of schema-qualified views.
+      if (schema === 'relspec_slices' || name.startsWith('__view__')) continue;
+      const key = schema === 'main' ? name : `${schema}.${name}`;
+      const snap: RelationSnapshot = { kind };
+      out.set(key, snap);
+      if (skipRows.has(key)) continue;
+      try {
+        const r = await c.runAndReadAll(`SELECT * FROM "${schema}"."${name}"`);
+        const names = r.columnNames();
+        const types = r.columnTypes().map((t) => t.toString());
+        const order = names.map((n, i) => [n, i] as const).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+        snap.columns = order.map(([n, i]) => `${n} ${types[i]}`);
+        snap.rows = r
+          .getRowsJson()
+          .map((row) => JSON.stringify(order.map(([, i]) => row[i])))
+          .sort();
+      } catch (e) {
+        snap.error = String(e instanceof Error ? e.message : e).split('\n')[0];
+      }
+    }
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+  return out;
+}
+
+function multisetDiff(a: string[], b: string[]): { onlyA: string[]; onlyB: string[] } {
+  const counts = new Map<string, number>();
+  for (const x of a) counts.set(x, (counts.get(x) ?? 0) + 1);
+  const onlyB: string[] = [];
+  for (const x of b) {
+    const n = counts.get(x) ?? 0;
+    if (n > 0) counts.set(x, n - 1);
+    else onlyB.push(x);
+  }
+  const onlyA = [...counts].flatMap(([x, n]) => Array<string>(n).fill(x));
+  return { onlyA, onlyB };
+}
+
+export type DiffKind = 'rows' | 'schema' | 'kind' | 'missing' | 'extra' | 'broken' | 'minimality' | 'noop_rerun' | 'incremental_failed' | 'crash' | 'clean_failed';
+
+export interface Diff {
+  seed: number;
+  step: number;
+  action: string;
+  kind: DiffKind;
+  output?: string;
+  detail: string;
+}
+
+/** Compares the incremental warehouse with the clean one: what differs, per relation. */
+export function compareSnapshots(inc: Map<string, RelationSnapshot>, clean: Map<string, RelationSnapshot>): { kind: DiffKind; output: string; detail: string }[] {
+  const diffs: { kind: DiffKind; output: string; detail: string }[] = [];
+  for (const [name, c] of clean) {
+    const i = inc.get(name);
+    if (!i) {
+      diffs.push({ kind: 'missing', output: name, detail: `missing from the incremental warehouse (clean has a ${c.kind})` });
+      continue;
+    }
+    if (i.kind !== c.kind) diffs.push({ kind: 'kind', output: name, detail: `incremental has a ${i.kind}, clean a ${c.kind}` });
+    if (i.error !== undefined || c.error !== undefined) {
+      if (i.error !== c.error) diffs.push({ kind: 'broken', output: name, detail: `incremental: ${i.error ?? 'ok'}; clean: ${c.error ?? 'ok'}` });
+      continue;
+    }
+    if (JSON.stringify(i.columns) !== JSON.stringify(c.columns)) {
+      diffs.push({ kind: 'schema', output: name, detail: `incremental columns [${i.columns?.join(', ')}], clean [${c.columns?.join(', ')}]` });
+      continue;
+    }
+    if (i.rows && c.rows) {
+      const { onlyA, onlyB } = multisetDiff(i.rows, c.rows);
+      if (onlyA.length + onlyB.length > 0) {
+        diffs.push({
+          kind: 'rows',
+          output: name,
+          detail:
+            `${i.rows.length} rows incremental vs ${c.rows.length} clean over (${c.columns?.map((x) => x.split(' ')[0]).join(', ')}); ` +
+            `only incremental: ${onlyA.length} ${onlyA.slice(0, 3).join(' ')}; only clean: ${onlyB.length} ${onlyB.slice(0, 3).join(' ')}`,
+        });
+      }
+    }
+  }
+  for (const [name, i] of inc) if (!clean.has(name)) diffs.push({ kind: 'extra', output: name, detail: `stale ${i.kind} left in the incremental warehouse` });
+  return diffs;
+}
+
+// ───────────────────────────────────────────── scenarios ─────────────────────────────────────────────
+
+export interface ScenarioOptions {
+  seed: number;
+  steps: number;
+  /** Keep the temp directories (always kept when a diff is found). */
+  keep?: boolean;
+  /** Check that a second run with no change builds nothing (default true). */
+  noopRerun?: boolean;
+  /** Steer around KNOWN_BUGS (default true). */
+  avoidKnownBugs?: boolean;
+  /** Called after each step's incremental run (the harness's own tests corrupt the state here). */
+  afterIncrementalRun?: (dir: string, step: number) => Promise<void>;
+  log?: (line: string) => void;
+}
+
+export interface StepLog {
+  step: number;
+  kind: StepKind | 'initial';
+  /** The step asserted that no task builds (formatting, unread column, same rows). */
+  expectNoBuild: boolean;
+  action: string;
+  built: string[];
+  ms: number;
+}
+
+export interface ScenarioResult {
+  seed: number;
+  tasks: number;
+  sources: number;
+  stepsRun: number;
+  diffs: Diff[];
+  log: StepLog[];
+  /** The incremental project directory (removed unless kept). */
+  dir: string;
+  kept: boolean;
+  ms: number;
+}
+
+async function safeRun(dir: string): Promise<{ out?: RunOutcome; error?: string }> {
+  try {
+    return { out: await run({ configPath: CONFIG_FILE, cwd: dir }) };
+  } catch (e) {
+    return { error: e instanceof Error ? (e.stack ?? e.message) : String(e) };
+  }
+}
+
+const failures = (o: RunOutcome): string[] => [
+  ...o.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked').map((t) => `${t.task} ${t.status}: ${'error' in t && t.error ? t.error : 'reason' in t ? t.reason : ''}`),
+  ...o.errors.map((e) => `${e.code}: ${e.message}`),
+];
+const built = (o: RunOutcome): string[] => o.tasks.filter((t) => t.status === 'built').map((t) => t.task);
+const causesOf = (o: RunOutcome): string =>
+  o.tasks
+    .filter((t) => t.status === 'built')
+    .map((t) => `${t.task}←${t.causes.map((c) => c.kind + ('input' in c ? `(${c.input}[${c.columns.join(',')}])` : '')).join('+')}`)
+    .join('; ');
+
+/** Builds a copy of the incremental project (config, tasks, data; no state) from scratch. */
+async function cleanBuild(incDir: string): Promise<{ dir: string; out?: RunOutcome; error?: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diff-clean-'));
+  for (const p of [CONFIG_FILE, 'tasks', 'data']) cpSync(path.join(incDir, p), path.join(dir, p), { recursive: true });
+  return { dir, ...(await safeRun(dir)) };
+}
+
+export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult> {
+  const t0 = performance.now();
+  const { seed } = opts;
+  const r = new Rand(seed);
+  const m = generateModel(r, { avoidKnownBugs: opts.avoidKnownBugs ?? true });
+  const dir = mkdtempSync(path.join(tmpdir(), `relspec-diff-${seed}-`));
+  const diffs: Diff[] = [];
+  const log: StepLog[] = [];
+  const sourceNames = new Set(m.sources.map((s) => s.name));
+  let stepsRun = 0;
+  const say = opts.log ?? (() => {});
+  await writeProject(dir, m);
+
+  // Step 0: the first build is itself a clean build; it must succeed (the generator writes valid SQL).
+  const first = await safeRun(dir);
+  const add = (step: number, action: string, kind: DiffKind, detail: string, output?: string) => diffs.push({ seed, step, action, kind, detail, ...(output ? { output } : {}) });
+  if (first.error) add(0, 'initial build', 'crash', first.error);
+  else if (failures(first.out!).length > 0) add(0, 'initial build', 'clean_failed', failures(first.out!).join(' | '));
+  log.push({ step: 0, kind: 'initial', expectNoBuild: false, action: 'initial build', built: first.out ? built(first.out) : [], ms: performance.now() - t0 });
+
+  for (let step = 1; step <= opts.steps && diffs.length === 0; step++) {
+    const ts = performance.now();
+    const action = await applyRandomStep(r, m, dir);
+    say(`seed ${seed} step ${step}: ${action.description}`);
+    stepsRun = step;
+    const inc = await safeRun(dir);
+    log.push({ step, kind: action.kind, expectNoBuild: action.expectNoBuild, action: action.description, built: inc.out ? built(inc.out) : [], ms: 0 });
+    const clean = await cleanBuild(dir);
+    try {
+      if (inc.error) {
+        add(step, action.description, 'crash', inc.error);
+        break;
+      }
+      if (clean.error || failures(clean.out!).length > 0) {
+        add(step, action.description, 'clean_failed', clean.error ?? failures(clean.out!).join(' | '));
+        break;
+      }
+      const incOut = inc.out!;
+      await opts.afterIncrementalRun?.(dir, step);
+      if (failures(incOut).length > 0) add(step, action.description, 'incremental_failed', failures(incOut).join(' | '));
+      if (action.expectNoBuild && built(incOut).length > 0) add(step, action.description, 'minimality', `built ${causesOf(incOut)}`);
+      const [si, sc] = [
+        await snapshotWarehouse(path.join(dir, 'state/warehouse.duckdb'), sourceNames),
+        await snapshotWarehouse(path.join(clean.dir, 'state/warehouse.duckdb'), sourceNames),
+      ];
+      for (const d of compareSnapshots(si, sc)) add(step, action.description, d.kind, d.detail, d.output);
+      if (opts.noopRerun ?? true) {
+        const again = await safeRun(dir);
+        if (again.error) add(step, action.description, 'crash', `second run: ${again.error}`);
+        else if (built(again.out!).length > 0) add(step, action.description, 'noop_rerun', `a second run with no change built ${causesOf(again.out!)}`);
+      }
+    } finally {
+      rmSync(clean.dir, { recursive: true, force: true });
+      log[log.length - 1]!.ms = performance.now() - ts;
+    }
+  }
+  const kept = (opts.keep ?? false) || diffs.length > 0;
+  if (!kept) rmSync(dir, { recursive: true, force: true });
+  return { seed, tasks: m.tasks.length, sources: m.sources.length, stepsRun, diffs, log, dir, kept, ms: performance.now() - t0 };
+}
+
+export function formatDiff(d: Diff): string {
+  return `seed=${d.seed} step=${d.step} [${d.kind}]${d.output ? ` output ${d.output}` : ''}: ${d.detail}\n    after: ${d.action}`;
+}
+
+export interface DifferentialOptions {
+  scenarios: number;
+  steps: number;
+  seed: number;
+  /** Scenarios run concurrently (default 1). */
+  jobs?: number;
+  keep?: boolean;
+  noopRerun?: boolean;
+  avoidKnownBugs?: boolean;
+  onScenario?: (r: ScenarioResult, done: number) => void;
+  log?: (line: string) => void;
+}
+
+export interface DifferentialSummary {
+  scenarios: number;
+  steps: number;
+  stepsRun: number;
+  /** Steps run, by kind (a batch counts once as `batch`). */
+  kinds: Record<string, number>;
+  /** Steps that asserted that no task builds. */
+  noBuildChecks: number;
+  /** Task builds in incremental runs after the initial build. */
+  builds: number;
+  diffs: Diff[];
+  results: ScenarioResult[];
+  ms: number;
+}
+
+/** Scenario i runs with seed `seed + i`: reproduce one with `--seed <its seed> --scenarios 1`. */
+export async function runDifferential(opts: DifferentialOptions): Promise<DifferentialSummary> {
+  const t0 = performance.now();
+  const results: ScenarioResult[] = [];
+  let nextIndex = 0;
+  const worker = async () => {
+    while (nextIndex < opts.scenarios) {
+      const i = nextIndex++;
+      const res = await runScenario({ seed: opts.seed + i, steps: opts.steps, keep: opts.keep, noopRerun: opts.noopRerun, avoidKnownBugs: opts.avoidKnownBugs, log: opts.log });
+      results.push(res);
+      opts.onScenario?.(res, results.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs ?? 1, opts.scenarios)) }, worker));
+  results.sort((a, b) => a.seed - b.seed);
+  return {
+    scenarios: opts.scenarios,
+    steps: opts.steps,
+    stepsRun: results.reduce((s, r) => s + r.stepsRun, 0),
+    kinds: results
+      .flatMap((r) => r.log.filter((l) => l.step > 0))
+      .reduce<Record<string, number>>((acc, l) => ({ ...acc, [l.kind]: (acc[l.kind] ?? 0) + 1 }), {}),
+    noBuildChecks: results.reduce((s, r) => s + r.log.filter((l) => l.step > 0 && l.expectNoBuild).length, 0),
+    builds: results.reduce((s, r) => s + r.log.filter((l) => l.step > 0).reduce((n, l) => n + l.built.length, 0), 0),
+    diffs: results.flatMap((r) => r.diffs),
+    results,
+    ms: performance.now() - t0,
+  };
+}

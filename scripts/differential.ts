@@ -7,7 +7,7 @@
  * Exits 1 when any diff is found.
  */
 import { parseArgs } from 'node:util';
-import { KNOWN_BUGS, formatDiff, runDifferential } from '../test/helpers/differential.js';
+import { formatDiff, runDifferential } from '../test/helpers/differential.js';
 
 const { values } = parseArgs({
   options: {
@@ -17,16 +17,13 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
     'no-rerun': { type: 'boolean', default: false },
-    'include-known': { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
 
 if (values.help) {
-  console.log('usage: node --import tsx scripts/differential.ts --scenarios N --steps M --seed S [--jobs J] [--keep] [--no-rerun] [--include-known] [--verbose]');
-  console.log('By default steps that walk into already reported bugs are avoided:');
-  for (const [id, what] of Object.entries(KNOWN_BUGS)) console.log(`  ${id}: ${what}`);
+  console.log('usage: node --import tsx scripts/differential.ts --scenarios N --steps M --seed S [--jobs J] [--keep] [--no-rerun] [--verbose]');
   process.exit(0);
 }
 
@@ -51,7 +48,6 @@ const summary = await runDifferential({
   jobs,
   keep: values.keep,
   noopRerun: !values['no-rerun'],
-  avoidKnownBugs: !values['include-known'],
   log: values.verbose ? (line) => console.log(`  ${line}`) : undefined,
   onScenario: (r, done) => {
     const status = r.diffs.length === 0 ? 'ok' : `${r.diffs.length} diff(s)`;
@@ -65,8 +61,7 @@ const summary = await runDifferential({
 const bySeed = new Set(summary.diffs.map((d) => d.seed));
 console.log(
   `${summary.scenarios} scenarios × ${summary.steps} steps (${summary.stepsRun} steps run) in ${(summary.ms / 1000).toFixed(1)}s, ` +
-    `${summary.diffs.length} diffs found${bySeed.size > 0 ? ` (seeds ${[...bySeed].join(', ')})` : ''}` +
-    (values['include-known'] ? '' : ` [known bugs avoided: ${Object.keys(KNOWN_BUGS).join(', ')}]`),
+    `${summary.diffs.length} diffs found${bySeed.size > 0 ? ` (seeds ${[...bySeed].join(', ')})` : ''}`,
 );
 if (values.verbose) {
   const kinds = Object.entries(summary.kinds)

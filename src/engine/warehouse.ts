@@ -87,9 +87,14 @@ export class Warehouse {
     );
   }
 
+  /** Schemas known to exist: CREATE SCHEMA IF NOT EXISTS per build is a catalog write and a commit. */
+  private schemas = new Set<string>(['main']);
+
   async ensureSchema(dataset: string): Promise<void> {
     const [schema] = physicalName(dataset);
-    if (schema !== 'main') await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    if (this.schemas.has(schema)) return;
+    await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
+    this.schemas.add(schema);
   }
 
   /**
@@ -97,6 +102,20 @@ export class Warehouse {
    * round trip (the last statement's rows come back).
    */
   async materialize(target: string, kind: 'table' | 'view', sql: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<MaterializeResult> {
+    try {
+      return await this.materializeInner(target, kind, sql, sets, schema);
+    } catch (e) {
+      // The query failed on the data (a bad cast, an overflow, error()): the caller names the task
+      // file in front of this line. CREATE OR REPLACE failed as a whole, so the old output stands.
+      throw new Error(
+        `E_TASK_RUN the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]} — ` +
+          'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
+        { cause: e },
+      );
+    }
+  }
+
+  private async materializeInner(target: string, kind: 'table' | 'view', sql: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<MaterializeResult> {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
     await this.clearOtherKind(target, kind);
     if (kind === 'view') {

@@ -1,12 +1,12 @@
 import { sqlName } from '../catalog/names.js';
-import { combineTokens, derivedToken, columnSetKey } from '../engine/tokens.js';
+import { derivedToken } from '../engine/tokens.js';
 import { sliceName, type Warehouse } from '../engine/warehouse.js';
 import { materializeDelta } from '../engine/deltaOutput.js';
 import { RelspecError } from '../errors.js';
 import type { GraphTask } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { Store } from '../state/store.js';
-import { VIEW_KEY, type TokenBook } from './tokenbook.js';
+import { PARTS_KEY, VIEW_KEY, type TokenBook } from './tokenbook.js';
 import type { Cause, TaskResult, Trace, TraceInput } from './types.js';
 
 export interface BuildContext {
@@ -62,20 +62,11 @@ export async function buildTask(task: GraphTask, current: Record<string, TraceIn
   const sliceTokens = task.materialize === 'view' ? { [VIEW_KEY]: derivedToken(task.fingerprint!, inputTokens) } : res.tokens;
 
   let outputTokens = sliceTokens;
-  let rows = res.rows;
+  const rows = res.rows;
+  let outputRows = rows;
   if (producers.length > 1) {
-    const present = producers.filter((p) => p === task.name || warehouse.has(sliceName(p)));
-    await warehouse.unionView(task.output, present);
-    const sliceKinds = present.map((p) => project.graph.getNodeAttribute(`task:${p}`, 'task')!.materialize);
-    if (sliceKinds.includes('view')) {
-      // A view slice has no scanned token: the union's token is made of its parts.
-      const parts = present.map((p) => (p === task.name ? sliceTokens : (ctx.traces.get(p)?.outputTokens ?? {})));
-      const allKey = columnSetKey(schema.map((c) => c.name));
-      outputTokens = { [VIEW_KEY]: combineTokens(parts.map((t) => t[VIEW_KEY] ?? t[allKey] ?? '?')) };
-    } else {
-      const scanned = await warehouse.tokens(sqlName(task.output), sets, outSchema);
-      outputTokens = scanned.tokens;
-    }
+    await refreshUnion(warehouse, book, task.output, { task: task.name });
+    ({ tokens: outputTokens, rows: outputRows } = await book.unionTokens(task.output, sets, { task: task.name, tokens: sliceTokens }));
   }
   const durationMs = performance.now() - t0;
   const result: TaskResult = { task: task.name, output: task.output, status: 'built', causes, durationMs, rows, file: spec.file };
@@ -91,7 +82,7 @@ export async function buildTask(task: GraphTask, current: Record<string, TraceIn
   };
   let changed = false;
   store.tx(() => {
-    changed = book.set(task.output, 'output', outputTokens, rows, ctx.runId);
+    changed = book.set(task.output, 'output', outputTokens, outputRows, ctx.runId);
     store.putEvidence(book.evidence.get(task.output)!);
     book.dirty.delete(task.output);
     store.putTrace(trace);
@@ -109,4 +100,44 @@ export async function buildTask(task: GraphTask, current: Record<string, TraceIn
   ctx.pending.delete(task.name);
   ctx.traces.set(task.name, trace);
   return { result, changed };
+}
+
+/** The union view of a shared output over the slices that exist (and `own`'s, being built). */
+export async function refreshUnion(warehouse: Warehouse, book: TokenBook, output: string, own?: { task: string }): Promise<void> {
+  const present = book.producers(output).filter((p) => p === own?.task || warehouse.has(sliceName(p)));
+  if (present.length > 0) await warehouse.unionView(output, present);
+  else await warehouse.drop(sqlName(output));
+}
+
+/**
+ * Brings every shared output's union view in line with the slices that exist: a producer removed
+ * (its slice dropped), or a crash between dropping a slice and recording it. An output whose parts
+ * moved gets new tokens from its slices, and its readers are marked stale when they changed.
+ */
+export async function reconcileUnions(
+  ctx: Pick<BuildContext, 'project' | 'store' | 'warehouse' | 'book' | 'runId' | 'pending' | 'consumers'>,
+  outputs: Iterable<string>,
+  rootOf: (output: string) => string,
+): Promise<void> {
+  const { warehouse, book, store } = ctx;
+  for (const output of outputs) {
+    const producers = book.producers(output);
+    if (producers.length < 2) continue;
+    const present = producers.filter((p) => warehouse.has(sliceName(p)));
+    const ev = book.evidence.get(output);
+    if (ev && ev.tokens[PARTS_KEY] === JSON.stringify(present) && (present.length === 0 || warehouse.has(sqlName(output)))) continue;
+    if (!ev && present.length === 0) continue;
+    await refreshUnion(warehouse, book, output);
+    const { tokens, rows } = await book.unionTokens(output, book.consumerSets(output, book.schemaOf(output)));
+    store.tx(() => {
+      const changed = book.set(output, 'output', tokens, rows, ctx.runId);
+      store.putEvidence(book.evidence.get(output)!);
+      book.dirty.delete(output);
+      if (!changed) return;
+      const root = rootOf(output);
+      const marks = ctx.consumers(output).map((c) => [c, root] as [string, string]);
+      store.addPending(marks);
+      for (const [c, r] of marks) ctx.pending.set(c, [...new Set([...(ctx.pending.get(c) ?? []), r])]);
+    });
+  }
 }

@@ -1,12 +1,13 @@
 import { sqlName } from '../catalog/names.js';
-import { columnSetKey } from '../engine/tokens.js';
-import type { Warehouse } from '../engine/warehouse.js';
-import { outputId, sourceId, type RelGraph } from '../graph/index.js';
+import { columnSetKey, combineTokens, parseToken } from '../engine/tokens.js';
+import { sliceName, type Warehouse } from '../engine/warehouse.js';
+import { outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
 import type { Column } from '../lineage/types.js';
 import { readerSql } from '../sources/index.js';
 import { snapshotQuery } from '../sources/delta/index.js';
 import type { Project } from '../project/load.js';
 import type { EvidenceRow } from '../state/store.js';
+import type { Trace } from './types.js';
 
 /** Every distinct column set the consumers of `ds` read (with those tasks), plus all of its columns. */
 export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[]): { columns: string[]; tasks: string[] }[] {
@@ -30,6 +31,8 @@ export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[])
 export const VIEW_KEY = '*';
 /** The row count of a table output, kept beside its tokens. */
 export const ROWS_KEY = '#rows';
+/** A shared output's slices in its union view, kept beside its tokens (see reconcileUnions). */
+export const PARTS_KEY = '#parts';
 
 /**
  * Current change tokens of every dataset, by column set. Stored tokens are reused; a missing one is
@@ -43,7 +46,57 @@ export class TokenBook {
     private readonly project: Project,
     private readonly warehouse: Warehouse | undefined,
     readonly evidence: Map<string, EvidenceRow>,
+    /** Producers' traces: a shared output's token is made of its slices' tokens. */
+    private readonly traces: Map<string, Trace> = new Map(),
   ) {}
+
+  /** Producers of a dataset, sorted (several: the all-producers rule). */
+  producers(ds: string): string[] {
+    const g = this.project.graph;
+    return g.hasNode(outputId(ds)) ? g.inNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name') as string).sort() : [];
+  }
+
+  /**
+   * Tokens of an output with several producers, over each column set, made of its slices' tokens —
+   * never a scan of the union view: the union lacks the columns of a producer that has no slice yet,
+   * and a view slice has no scanned token. A slice's part is its trace's token over the set (its view
+   * token for a view slice), or a scan of the slice when no trace holds that set. Table slices of one
+   * column-type signature add up exactly (counts and hash sums are sums over rows); otherwise the
+   * parts are hashed together, which changes iff some slice changed.
+   * `own` overrides the trace of the producer being built (its trace is written after this).
+   */
+  async unionTokens(ds: string, sets: readonly (readonly string[])[], own?: { task: string; tokens: Record<string, string> }): Promise<{ rows?: number; tokens: Record<string, string> }> {
+    const present = this.producers(ds).filter((p) => p === own?.task || this.warehouse?.has(sliceName(p)));
+    const tokens: Record<string, string> = {};
+    let rows: number | undefined;
+    for (const s of sets) {
+      const key = columnSetKey(s);
+      const parts: string[] = [];
+      for (const p of present) {
+        const t = p === own?.task ? own.tokens : (this.traces.get(p)?.outputTokens ?? {});
+        parts.push(t[VIEW_KEY] ?? t[key] ?? (await this.scanSlice(p, s)) ?? '?');
+      }
+      const parsed = parts.map(parseToken);
+      const types = parsed[0]?.types;
+      if (parsed.length > 0 && parsed.every((x) => x && x.types === types)) {
+        const count = parsed.reduce((a, x) => a + x!.count, 0n);
+        tokens[key] = `${count}:${parsed.reduce((a, x) => a + x!.sum, 0n)}:${types}`;
+        rows = Number(count);
+      } else {
+        tokens[key] = parts.length === 0 ? 'union:empty' : combineTokens(parts);
+      }
+    }
+    tokens[PARTS_KEY] = JSON.stringify(present);
+    return { rows, tokens };
+  }
+
+  private async scanSlice(task: string, cols: readonly string[]): Promise<string | undefined> {
+    const g = this.project.graph;
+    if (!this.warehouse || !g.hasNode(taskId(task)) || !this.warehouse.has(sliceName(task))) return undefined;
+    const spec = g.getNodeAttribute(taskId(task), 'task')!;
+    const r = await this.warehouse.tokens(sliceName(task), [cols], spec.outputSchema ?? []);
+    return r.tokens[columnSetKey(cols)];
+  }
 
   consumerSets(ds: string, schema: readonly Column[]): string[][] {
     return consumerSets(this.project.graph, ds, schema).map((s) => s.columns);
@@ -69,6 +122,12 @@ export class TokenBook {
     const key = columnSetKey(cols);
     if (ev?.tokens[VIEW_KEY]) return ev.tokens[VIEW_KEY];
     if (ev?.tokens[key]) return ev.tokens[key];
+    if (!this.project.sources.has(ds) && this.producers(ds).length > 1) {
+      const { tokens } = await this.unionTokens(ds, [[...cols].sort()]);
+      const tok = tokens[key];
+      if (tok !== undefined && !tok.startsWith('union:empty')) this.set(ds, 'output', { ...(ev?.tokens ?? {}), ...tokens });
+      return tok === 'union:empty' ? undefined : tok;
+    }
     const rel = await this.relation(ds);
     if (!rel || !this.warehouse) return undefined;
     const schema = this.schemaOf(ds);

@@ -113,11 +113,14 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
 async function createStubs(conn: DuckDBConnection, stubs: [string, readonly Column[]][]): Promise<void> {
   if (stubs.length === 0) return;
   const schemas = new Set(stubs.map(([ds]) => physicalName(ds)[0]).filter((s) => s !== 'main'));
+  // One transaction: thousands of auto-committed CREATEs cost a commit each.
   const ddl = [
+    'BEGIN;',
     ...[...schemas].map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`),
     ...stubs.map(
       ([ds, cols]) => `CREATE OR REPLACE TABLE ${sqlName(ds)} (${cols.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')});`,
     ),
+    'COMMIT;',
   ];
   await conn.run(ddl.join('\n'));
 }

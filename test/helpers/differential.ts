@@ -1,9 +1,11 @@
 /**
  * Differential testing of the incremental engine (DESIGN invariant 1: incremental equals clean).
  *
- * A scenario is a seeded random project — 2–3 parquet sources and a random DAG of SQL tasks — that
- * goes through random steps (source rewrites, new/removed files, new columns, task edits, added,
- * removed and restored tasks, view ⇄ table switches, several of these at once). After every step
+ * A scenario is a seeded random project — 2–3 sources (parquet globs, and Delta tables written with
+ * relspec's own Delta writer) and a random DAG of SQL tasks — that goes through random steps (source
+ * rewrites, new/removed files, new columns, Delta commits: insert, update, delete, MERGE of equal
+ * rows, overwrite, an added column; task edits, added, removed and restored tasks, view ⇄ table
+ * switches, several of these at once). After every step
  * the project is run incrementally in its own directory, then copied (config, tasks, data; no
  * state) to a fresh directory and built from scratch; every relation of the two warehouses (its
  * kind, columns and rows) is then compared, rows as multisets with columns ordered by name.
@@ -19,6 +21,9 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { rng } from '../../bench/gen.js';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
+import { createTable, writeTable, type WriteOptions } from '../../src/sources/delta/writer.js';
+import { commitInfo, putCommit } from '../../src/sources/delta/writer/commit.js';
+import { loadSnapshot } from '../../src/sources/delta/index.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
 
@@ -60,10 +65,22 @@ type Value = number | string | null;
 
 export interface SourceModel {
   name: string;
-  /** k BIGINT, v BIGINT, g VARCHAR, note VARCHAR, then added columns `<source>_x<N>`. */
+  /** k BIGINT, v BIGINT, g VARCHAR, note VARCHAR, then (Delta) rid BIGINT, then added columns `<source>_x<N>`. */
   columns: { name: string; type: ColType }[];
+  /** Parquet sources: the files of the glob. Empty for a Delta source. */
   files: { file: string; rows: Value[][] }[];
   nextFile: number;
+  /** A Delta table source (`data/<name>`), edited by commits of relspec's writer. */
+  delta?: DeltaModel;
+}
+
+export interface DeltaModel {
+  /** The table's rows; column `rid` (a unique row id) is the key of replace-by-key writes. */
+  rows: Value[][];
+  nextRid: number;
+  /** The writer checkpoints every N commits (small N: checkpoints are read on the way). */
+  checkpointInterval: number;
+  commits: number;
 }
 
 /** `count` is `count(*)`: the task then reads no `v` at all (column-level cutoff matters). */
@@ -102,8 +119,6 @@ export interface ProjectModel {
   nextGroup: number;
   /** Tasks removed by steps, which a later step may restore (same name, same SQL). */
   removed: TaskModel[];
-  /** Steer around KNOWN_BUGS: generation and steps keep away from what triggers them. */
-  avoidKnownBugs: boolean;
 }
 
 const GROUPS = ['a', 'b', 'c', 'd'];
@@ -128,7 +143,9 @@ const inputsOf = (s: Shape): string[] => {
 };
 
 const isSource = (m: ProjectModel, ds: string) => m.sources.some((s) => s.name === ds);
-const sourceRows = (s: SourceModel) => s.files.reduce((n, f) => n + f.rows.length, 0);
+const sourceRows = (s: SourceModel) => (s.delta ? s.delta.rows.length : s.files.reduce((n, f) => n + f.rows.length, 0));
+const fileSources = (m: ProjectModel) => m.sources.filter((s) => !s.delta);
+const deltaSources = (m: ProjectModel) => m.sources.filter((s) => s.delta);
 const outputs = (m: ProjectModel): string[] => [...new Set(m.tasks.map((t) => t.output))];
 const producersOf = (m: ProjectModel, ds: string) => m.tasks.filter((t) => t.output === ds);
 const readersOf = (m: ProjectModel, ds: string) => m.tasks.filter((t) => inputsOf(t.shape).includes(ds));
@@ -196,26 +213,6 @@ export function invalidity(m: ProjectModel): string | null {
     const b = visit(ds);
     if (b === 'cycle') return `cycle through ${ds}`;
     if (b > ROW_CAP) return `${ds} may hold ${b} rows`;
-  }
-  if (m.avoidKnownBugs) {
-    // KNOWN_BUGS.partialUnionTokens: a table producer of a shared output has all of the output's
-    // columns (a producer with fewer is a view, whose build does not scan the union). Producers
-    // passing `*` through would change columns with their input: none in shared outputs.
-    const columns = (ds: string): string[] => {
-      const src = m.sources.find((x) => x.name === ds);
-      if (src) return src.columns.map((c) => c.name);
-      return [...new Set(producersOf(m, ds).flatMap((t) => shapeColumns(t.shape, columns)))];
-    };
-    for (const ds of outs) {
-      const prods = producersOf(m, ds);
-      if (prods.length < 2) continue;
-      if (prods.some((t) => t.shape.kind === 'filter' && t.shape.star)) return `${ds}: a producer passes * through`;
-      const all = columns(ds).length;
-      const narrow = prods.find((t) => t.materialize === 'table' && shapeColumns(t.shape, columns).length < all);
-      if (narrow) return `${ds}: table producer ${narrow.name} lacks some of the output's columns`;
-      // KNOWN_BUGS.mixedUnionToken: the producers of one output are all views or all tables.
-      if (new Set(prods.map((t) => t.materialize)).size > 1) return `${ds}: view and table producers`;
-    }
   }
   return null;
 }
@@ -326,12 +323,14 @@ function randomValue(r: Rand, col: { name: string; type: ColType }): Value {
       return r.pick(GROUPS);
     case 'note':
       return `n${r.int(0, 9)}`;
+    case 'rid':
+      throw new Error('rid values are assigned, not drawn');
     default:
       return col.type === 'BIGINT' ? r.int(0, 999) : `x${r.int(0, 99)}`;
   }
 }
 
-const randomRow = (r: Rand, s: SourceModel): Value[] => s.columns.map((c) => randomValue(r, c));
+const randomRow = (r: Rand, s: SourceModel): Value[] => s.columns.map((c) => (c.name === 'rid' ? s.delta!.nextRid++ : randomValue(r, c)));
 
 function randomPred(r: Rand): Pred {
   switch (r.int(0, 2)) {
@@ -415,8 +414,8 @@ function newTask(r: Rand, m: ProjectModel): TaskModel | undefined {
   return undefined;
 }
 
-export function generateModel(r: Rand, opts: { avoidKnownBugs?: boolean } = {}): ProjectModel {
-  const m: ProjectModel = { sources: [], tasks: [], nextTask: 1, nextGroup: 1, removed: [], avoidKnownBugs: opts.avoidKnownBugs ?? true };
+export function generateModel(r: Rand, opts: { delta?: boolean } = {}): ProjectModel {
+  const m: ProjectModel = { sources: [], tasks: [], nextTask: 1, nextGroup: 1, removed: [] };
   const nSources = r.int(2, 3);
   for (let i = 0; i < nSources; i++) {
     const s: SourceModel = {
@@ -430,10 +429,16 @@ export function generateModel(r: Rand, opts: { avoidKnownBugs?: boolean } = {}):
       files: [],
       nextFile: 0,
     };
-    const nFiles = r.chance(0.25) ? 2 : 1;
-    for (let f = 0; f < nFiles; f++) {
-      const rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
-      s.files.push({ file: `data/${s.name}/part${s.nextFile++}.parquet`, rows });
+    if (opts.delta !== false && r.chance(0.4)) {
+      s.columns.push({ name: 'rid', type: 'BIGINT' });
+      s.delta = { rows: [], nextRid: 1, checkpointInterval: r.pick([3, 5, 10]), commits: 0 };
+      s.delta.rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
+    } else {
+      const nFiles = r.chance(0.25) ? 2 : 1;
+      for (let f = 0; f < nFiles; f++) {
+        const rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
+        s.files.push({ file: `data/${s.name}/part${s.nextFile++}.parquet`, rows });
+      }
     }
     m.sources.push(s);
   }
@@ -451,7 +456,9 @@ export function generateModel(r: Rand, opts: { avoidKnownBugs?: boolean } = {}):
 const CONFIG_FILE = 'watch.config.ts';
 
 function configText(m: ProjectModel): string {
-  const lines = m.sources.map((s) => `    ${s.name}: { format: 'parquet', path: 'data/${s.name}/*.parquet' },`);
+  const lines = m.sources.map((s) =>
+    s.delta ? `    ${s.name}: { format: 'delta', path: 'data/${s.name}' },` : `    ${s.name}: { format: 'parquet', path: 'data/${s.name}/*.parquet' },`,
+  );
   return `export default {\n  sources: {\n${lines.join('\n')}\n  },\n};\n`;
 }
 
@@ -460,13 +467,7 @@ const lit = (v: Value): string => (v === null ? 'NULL' : typeof v === 'number' ?
 async function writeParquet(dir: string, s: SourceModel, file: { file: string; rows: Value[][] }): Promise<void> {
   const p = path.join(dir, file.file);
   mkdirSync(path.dirname(p), { recursive: true });
-  const aliases = s.columns.map((_, i) => `c${i}`);
-  const select = s.columns.map((c, i) => `c${i}::${c.type} AS "${c.name}"`).join(', ');
-  const values =
-    file.rows.length > 0
-      ? file.rows.map((row) => `(${row.map(lit).join(', ')})`).join(', ')
-      : `(${s.columns.map(() => 'NULL').join(', ')})`;
-  const query = `SELECT ${select} FROM (VALUES ${values}) AS t(${aliases.join(', ')})${file.rows.length === 0 ? ' WHERE false' : ''}`;
+  const query = valuesQuery(s.columns, file.rows);
   const inst = await DuckDBInstance.create(':memory:');
   const c = await inst.connect();
   try {
@@ -475,6 +476,59 @@ async function writeParquet(dir: string, s: SourceModel, file: { file: string; r
     c.closeSync();
     inst.closeSync();
   }
+}
+
+/** A SELECT of exactly these rows, typed and named as the columns (zero rows: `WHERE false`). */
+function valuesQuery(columns: readonly { name: string; type: ColType }[], rows: readonly Value[][]): string {
+  const aliases = columns.map((_, i) => `c${i}`);
+  const select = columns.map((c, i) => `c${i}::${c.type} AS "${c.name}"`).join(', ');
+  const values = rows.length > 0 ? rows.map((row) => `(${row.map(lit).join(', ')})`).join(', ') : `(${columns.map(() => 'NULL').join(', ')})`;
+  return `SELECT ${select} FROM (VALUES ${values}) AS t(${aliases.join(', ')})${rows.length === 0 ? ' WHERE false' : ''}`;
+}
+
+const deltaDir = (dir: string, s: SourceModel) => path.join(dir, 'data', s.name);
+
+async function withDuck<T>(fn: (c: import('@duckdb/node-api').DuckDBConnection) => Promise<T>): Promise<T> {
+  const inst = await DuckDBInstance.create(':memory:');
+  const c = await inst.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+}
+
+/** One commit of relspec's Delta writer on the source's table. */
+async function deltaWrite(dir: string, s: SourceModel, opts: Omit<WriteOptions, 'checkpointInterval'>): Promise<void> {
+  await withDuck((c) => writeTable(c, deltaDir(dir, s), { ...opts, checkpointInterval: s.delta!.checkpointInterval }));
+  s.delta!.commits++;
+}
+
+async function createDelta(dir: string, s: SourceModel): Promise<void> {
+  await withDuck(async (c) => {
+    await createTable(c, deltaDir(dir, s), { schema: s.columns.map((col) => ({ name: col.name, type: col.type })) });
+  });
+  // The initial rows in one or two commits.
+  const rows = s.delta!.rows;
+  const cut = rows.length > 20 ? Math.floor(rows.length / 2) : rows.length;
+  await deltaWrite(dir, s, { mode: 'append', sql: valuesQuery(s.columns, rows.slice(0, cut)) });
+  if (cut < rows.length) await deltaWrite(dir, s, { mode: 'append', sql: valuesQuery(s.columns, rows.slice(cut)) });
+}
+
+/**
+ * ALTER TABLE ADD COLUMNS as writers do it: a commit with only a new metaData (relspec's writer
+ * has no schema evolution). Rows written before read the new column as NULL.
+ */
+async function deltaAddColumn(dir: string, s: SourceModel, col: { name: string; type: ColType }): Promise<void> {
+  const table = deltaDir(dir, s);
+  const snap = await withDuck((c) => loadSnapshot(c, table));
+  const m = snap.metadata;
+  const schema = JSON.parse(m.schemaString!) as { type: 'struct'; fields: unknown[] };
+  schema.fields.push({ name: col.name, type: col.type === 'BIGINT' ? 'long' : 'string', nullable: true, metadata: {} });
+  const metaData = { id: m.id, format: { provider: m.formatProvider, options: {} }, schemaString: JSON.stringify(schema), partitionColumns: m.partitionColumns, configuration: m.configuration, createdTime: m.createdTime };
+  await putCommit(table, snap.version + 1, [commitInfo('ADD COLUMNS', snap.version, { columns: JSON.stringify([col.name]) }, {}, false), { metaData }]);
+  s.delta!.commits++;
 }
 
 function writeTask(dir: string, t: TaskModel): void {
@@ -486,25 +540,14 @@ function writeTask(dir: string, t: TaskModel): void {
 export async function writeProject(dir: string, m: ProjectModel): Promise<void> {
   writeFileSync(path.join(dir, CONFIG_FILE), configText(m));
   mkdirSync(path.join(dir, 'tasks'), { recursive: true });
-  for (const s of m.sources) for (const f of s.files) await writeParquet(dir, s, f);
+  for (const s of m.sources) {
+    if (s.delta) await createDelta(dir, s);
+    for (const f of s.files) await writeParquet(dir, s, f);
+  }
   for (const t of m.tasks) writeTask(dir, t);
 }
 
 // ───────────────────────────────────────────── steps ─────────────────────────────────────────────
-
-/**
- * Bugs already reported (each has a minimal `it.fails` reproduction in
- * test/incremental/differential.test.ts). By default the generator steers around them so that a
- * run surfaces new differences; `avoidKnownBugs: false` (CLI `--include-known`) walks into them.
- */
-export const KNOWN_BUGS = {
-  removeSharedProducer:
-    'removing one of several producers of an output leaves the output a union view over the dropped slice (src/incremental/run.ts)',
-  partialUnionTokens:
-    'a table producer built while another producer of its output has no slice yet fails when the others have more columns (src/incremental/build.ts)',
-  mixedUnionToken:
-    'an output made of a view slice and a table slice gets a token blind to the table slice: its readers are cut off and go stale (src/incremental/build.ts)',
-} as const;
 
 export type StepKind =
   | 'rows'
@@ -519,6 +562,13 @@ export type StepKind =
   | 'remove_leaf'
   | 'restore_task'
   | 'switch_kind'
+  | 'delta_insert'
+  | 'delta_update'
+  | 'delta_delete'
+  | 'delta_unread'
+  | 'delta_merge_same'
+  | 'delta_overwrite'
+  | 'delta_add_column'
   | 'batch';
 
 export interface Step {
@@ -613,16 +663,115 @@ function semanticEdit(r: Rand, m: ProjectModel, t: TaskModel): Shape | undefined
   return undefined;
 }
 
+const colIndex = (s: SourceModel, name: string) => s.columns.findIndex((c) => c.name === name);
+const ridsSql = (rows: readonly Value[][], ri: number) => `SELECT rid FROM (VALUES ${rows.map((row) => `(${row[ri]}::BIGINT)`).join(', ')}) AS t(rid)`;
+
+/** One commit of the writer on a Delta source: what Spark or delta-rs jobs do to a table. */
+async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): Promise<Step | undefined> {
+  if (deltaSources(m).length === 0) return undefined;
+  const s = r.pick(deltaSources(m));
+  const d = s.delta!;
+  const ri = colIndex(s, 'rid');
+  const pickRows = (n: number): Value[][] => {
+    const out = new Set<Value[]>();
+    while (out.size < Math.min(n, d.rows.length)) out.add(r.pick(d.rows));
+    return [...out];
+  };
+  const at = `${s.name} v${d.commits + 1}`;
+  switch (kind) {
+    case 'delta_insert': {
+      if (sourceRows(s) >= SOURCE_BOUND - 4) return undefined;
+      const rows = Array.from({ length: r.int(1, 4) }, () => randomRow(r, s));
+      d.rows.push(...rows);
+      await deltaWrite(dir, s, { mode: 'append', sql: valuesQuery(s.columns, rows), operation: 'WRITE' });
+      return { kind, description: `delta ${at}: append ${rows.length} row(s)`, expectNoBuild: false };
+    }
+    case 'delta_update': {
+      if (d.rows.length === 0) return undefined;
+      const col = r.weighted({ v: 3, g: 1, k: 1 });
+      const ci = colIndex(s, col);
+      const rows = pickRows(r.int(1, 3));
+      for (const row of rows) row[ci] = randomValue(r, s.columns[ci]!);
+      await deltaWrite(dir, s, { mode: 'replace', keys: ['rid'], sql: valuesQuery(s.columns, rows), operation: 'UPDATE' });
+      return { kind, description: `delta ${at}: update ${rows.length}×${col} (replace by rid)`, expectNoBuild: false };
+    }
+    case 'delta_delete': {
+      if (d.rows.length === 0) return undefined;
+      const rows = pickRows(r.int(1, 3));
+      d.rows = d.rows.filter((row) => !rows.includes(row));
+      await deltaWrite(dir, s, { mode: 'replace', keys: ['rid'], sql: valuesQuery(s.columns, []), deleteKeysSql: ridsSql(rows, ri), operation: 'DELETE' });
+      return { kind, description: `delta ${at}: delete ${rows.length} row(s)`, expectNoBuild: false };
+    }
+    case 'delta_unread': {
+      // An update of `note` or an added column: a no-build check when no task reads it.
+      const cols = s.columns.filter((c) => c.name === 'note' || c.name.startsWith(`${s.name}_x`));
+      if (d.rows.length === 0 || cols.length === 0) return undefined;
+      const col = r.pick(cols);
+      const ci = colIndex(s, col.name);
+      const rows = pickRows(r.int(1, 4));
+      for (const row of rows) {
+        const old = row[ci];
+        do row[ci] = randomValue(r, col);
+        while (row[ci] === old);
+      }
+      await deltaWrite(dir, s, { mode: 'replace', keys: ['rid'], sql: valuesQuery(s.columns, rows), operation: 'UPDATE' });
+      const unread = mayRead(m, s.name, col.name).length === 0;
+      return { kind, description: `delta ${at}: update ${rows.length}×${col.name}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+    }
+    case 'delta_merge_same': {
+      // A MERGE that rewrote rows with equal values: files change, rows do not.
+      if (d.rows.length === 0) return undefined;
+      const rows = pickRows(r.int(1, 4));
+      await deltaWrite(dir, s, { mode: 'replace', keys: ['rid'], sql: valuesQuery(s.columns, rows), operation: 'MERGE' });
+      return { kind, description: `delta ${at}: MERGE ${rows.length} row(s) with equal values`, expectNoBuild: true };
+    }
+    case 'delta_overwrite': {
+      // Overwrite: the same rows in another order (nothing changes), or with some rows replaced.
+      const same = r.chance(0.5) || d.rows.length === 0;
+      if (!same) {
+        for (const row of pickRows(r.int(1, 3))) d.rows.splice(d.rows.indexOf(row), 1);
+        if (sourceRows(s) < SOURCE_BOUND - 4) d.rows.push(...Array.from({ length: r.int(0, 3) }, () => randomRow(r, s)));
+      }
+      for (let i = d.rows.length - 1; i > 0; i--) {
+        const j = r.int(0, i);
+        [d.rows[i], d.rows[j]] = [d.rows[j]!, d.rows[i]!];
+      }
+      await deltaWrite(dir, s, { mode: 'overwrite', sql: valuesQuery(s.columns, d.rows) });
+      return { kind, description: `delta ${at}: overwrite with ${same ? 'the same rows' : 'changed rows'} (${d.rows.length})`, expectNoBuild: same };
+    }
+    case 'delta_add_column': {
+      const type: ColType = r.chance(0.5) ? 'BIGINT' : 'VARCHAR';
+      const col = { name: `${s.name}_x${s.columns.length - 4}`, type };
+      await deltaAddColumn(dir, s, col);
+      s.columns.push(col);
+      for (const row of d.rows) row.push(null);
+      const unread = mayRead(m, s.name, col.name).length === 0;
+      return { kind, description: `delta ${at}: add column ${col.name} ${type} (metaData commit)${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+    }
+    default:
+      return undefined;
+  }
+}
+
 /** Picks a random step, applies it to the model and to the files in `dir`. */
 export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, allowBatch = true): Promise<Step> {
   for (;;) {
+    const files = fileSources(m).length > 0 ? 1 : 0;
+    const delta = deltaSources(m).length > 0 ? 1 : 0;
     const kind = r.weighted<StepKind>({
-      rows: 3,
-      unread_column: 1.5,
-      add_column: 0.7,
-      add_file: 1,
-      shuffle: 1,
-      touch: 0.4,
+      rows: 3 * files,
+      unread_column: 1.5 * files,
+      add_column: 0.7 * files,
+      add_file: 1 * files,
+      shuffle: 1 * files,
+      touch: 0.4 * files,
+      delta_insert: 1.2 * delta,
+      delta_update: 1.5 * delta,
+      delta_delete: 1 * delta,
+      delta_unread: 0.8 * delta,
+      delta_merge_same: 0.5 * delta,
+      delta_overwrite: 0.6 * delta,
+      delta_add_column: 0.4 * delta,
       format: 1.5,
       semantic: 2,
       add_task: 1,
@@ -645,7 +794,8 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
 async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): Promise<Step | undefined> {
   switch (kind) {
     case 'rows': {
-      const s = r.pick(m.sources);
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
       const f = r.pick(s.files);
       const ops: string[] = [];
       const n = r.int(1, 3);
@@ -671,7 +821,8 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return { kind, description: `rewrite ${f.file}: ${ops.join(', ')}`, expectNoBuild: false };
     }
     case 'unread_column': {
-      const s = r.pick(m.sources);
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
       const candidates = s.columns.slice(3).map((c) => c.name);
       const col = r.pick(candidates);
       const unread = mayRead(m, s.name, col).length === 0;
@@ -689,7 +840,8 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return { kind, description: `rewrite ${f.file}: update ${count}×${col}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
     }
     case 'add_column': {
-      const s = r.pick(m.sources);
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
       const type: ColType = r.chance(0.5) ? 'BIGINT' : 'VARCHAR';
       const col = { name: `${s.name}_x${s.columns.length - 3}`, type };
       s.columns.push(col);
@@ -699,7 +851,8 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return { kind, description: `add column ${col.name} ${type} to source ${s.name}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
     }
     case 'add_file': {
-      const s = r.pick(m.sources);
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
       if (s.files.length >= MAX_FILES) {
         // Remove an extra file instead: the glob matches one file less.
         const f = s.files.splice(r.int(1, s.files.length - 1), 1)[0]!;
@@ -714,7 +867,8 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
     }
     case 'shuffle': {
       // Same multiset of rows, other bytes: permuted in a file, or moved to another file of the glob.
-      const s = r.pick(m.sources);
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
       const [a, b] = [r.pick(s.files), r.pick(s.files)];
       if (a !== b && a.rows.length > 0) {
         const count = Math.min(a.rows.length, r.int(1, 4));
@@ -732,11 +886,20 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return { kind, description: `permute the rows of ${a.file} (same rows in ${s.name})`, expectNoBuild: true };
     }
     case 'touch': {
-      const s = r.pick(m.sources);
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
       const f = r.pick(s.files);
       await writeParquet(dir, s, f);
       return { kind, description: `rewrite ${f.file} with the same rows`, expectNoBuild: true };
     }
+    case 'delta_insert':
+    case 'delta_update':
+    case 'delta_delete':
+    case 'delta_unread':
+    case 'delta_merge_same':
+    case 'delta_overwrite':
+    case 'delta_add_column':
+      return deltaStep(kind, r, m, dir);
     case 'restore_task': {
       if (m.removed.length === 0) return undefined;
       const t = r.pick(m.removed);
@@ -776,7 +939,7 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return { kind, description: `add task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`, expectNoBuild: false };
     }
     case 'remove_leaf': {
-      const leaves = m.tasks.filter((t) => readersOf(m, t.output).length === 0 && !(m.avoidKnownBugs && producersOf(m, t.output).length > 1));
+      const leaves = m.tasks.filter((t) => readersOf(m, t.output).length === 0);
       if (leaves.length === 0 || m.tasks.length <= 2) return undefined;
       const t = r.pick(leaves);
       m.tasks.splice(m.tasks.indexOf(t), 1);
@@ -914,8 +1077,6 @@ export interface ScenarioOptions {
   keep?: boolean;
   /** Check that a second run with no change builds nothing (default true). */
   noopRerun?: boolean;
-  /** Steer around KNOWN_BUGS (default true). */
-  avoidKnownBugs?: boolean;
   /** Called after each step's incremental run (the harness's own tests corrupt the state here). */
   afterIncrementalRun?: (dir: string, step: number) => Promise<void>;
   log?: (line: string) => void;
@@ -974,7 +1135,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const t0 = performance.now();
   const { seed } = opts;
   const r = new Rand(seed);
-  const m = generateModel(r, { avoidKnownBugs: opts.avoidKnownBugs ?? true });
+  const m = generateModel(r);
   const dir = mkdtempSync(path.join(tmpdir(), `relspec-diff-${seed}-`));
   const diffs: Diff[] = [];
   const log: StepLog[] = [];
@@ -1043,7 +1204,6 @@ export interface DifferentialOptions {
   jobs?: number;
   keep?: boolean;
   noopRerun?: boolean;
-  avoidKnownBugs?: boolean;
   onScenario?: (r: ScenarioResult, done: number) => void;
   log?: (line: string) => void;
 }
@@ -1071,7 +1231,7 @@ export async function runDifferential(opts: DifferentialOptions): Promise<Differ
   const worker = async () => {
     while (nextIndex < opts.scenarios) {
       const i = nextIndex++;
-      const res = await runScenario({ seed: opts.seed + i, steps: opts.steps, keep: opts.keep, noopRerun: opts.noopRerun, avoidKnownBugs: opts.avoidKnownBugs, log: opts.log });
+      const res = await runScenario({ seed: opts.seed + i, steps: opts.steps, keep: opts.keep, noopRerun: opts.noopRerun, log: opts.log });
       results.push(res);
       opts.onScenario?.(res, results.length);
     }

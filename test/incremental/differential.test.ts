@@ -24,8 +24,6 @@ const SCENARIOS = envInt('RELSPEC_DIFF_SCENARIOS', 6);
 const STEPS = envInt('RELSPEC_DIFF_STEPS', 5);
 const SEED = envInt('RELSPEC_DIFF_SEED', 1);
 const JOBS = Math.max(1, envInt('RELSPEC_DIFF_JOBS', 2));
-/** RELSPEC_DIFF_KNOWN=include walks into already reported bugs (KNOWN_BUGS) too. */
-const AVOID_KNOWN = process.env.RELSPEC_DIFF_KNOWN !== 'include';
 
 /** At most JOBS scenarios at a time (the DuckDB work is mostly off the JS thread). */
 let running = 0;
@@ -55,7 +53,7 @@ describe.concurrent(`incremental equals clean: ${SCENARIOS} scenarios × ${STEPS
   for (let i = 0; i < SCENARIOS; i++) {
     const seed = SEED + i;
     it(`seed ${seed}`, { timeout }, async () => {
-      const r = await slot(() => runScenario({ seed, steps: STEPS, avoidKnownBugs: AVOID_KNOWN }));
+      const r = await slot(() => runScenario({ seed, steps: STEPS }));
       if (r.diffs.length > 0) console.error(`differential diffs:\n${report(r)}`);
       expect(r.diffs.map(formatDiff), report(r)).toEqual([]);
     });
@@ -154,7 +152,7 @@ describe('differential findings', () => {
   // producer is verified as up to date (same plan, same inputs; `outputExists` looks at the
   // relations listed before the drop and finds the old union view under the output's name), so the
   // output stays a view over a dropped slice. A clean build makes it a table of the survivor's rows.
-  it.fails('removing one of two producers of an output leaves that output readable and equal to a clean build', async () => {
+  it('removing one of two producers of an output leaves that output readable and equal to a clean build', async () => {
     p = tempProject({
       'watch.config.ts': `export default { sources: { s: { format: 'parquet', path: 'data/s.parquet' } } };\n`,
       'tasks/a.sql': '-- @output u\nselect k from s\n',
@@ -175,7 +173,7 @@ describe('differential findings', () => {
   // producer), the union lacks the other producer's extra columns, and a consumer's set naming one
   // (`n`, read by c) fails to bind. `a` comes first in the schedule here. The next run succeeds
   // (every slice exists by then), so a clean build takes two runs.
-  it.fails('a table producer with fewer columns than its co-producer builds on the first run', async () => {
+  it('a table producer with fewer columns than its co-producer builds on the first run', async () => {
     p = tempProject({
       'watch.config.ts': `export default { sources: { s: { format: 'parquet', path: 'data/s.parquet' } } };\n`,
       'tasks/a.sql': '-- @output u\nselect k from s\n',
@@ -209,7 +207,7 @@ describe('differential findings', () => {
   // the table slice: here b's rows change, the token of u stays `union(view a, '?')`, and c is
   // "cut off: u(k) unchanged" — stale, where a clean build sees b's new rows.
   // (Found by the differential test: seed 623, step 2.)
-  it.fails('a reader of an output made of a view slice and a table slice sees the table slice change', async () => {
+  it('a reader of an output made of a view slice and a table slice sees the table slice change', async () => {
     p = tempProject({
       'watch.config.ts': `export default { sources: { s1: { format: 'parquet', path: 'data/s1.parquet' }, s2: { format: 'parquet', path: 'data/s2.parquet' } } };\n`,
       'tasks/a.sql': '-- @materialize view\n-- @output u\nselect k from s1\n',

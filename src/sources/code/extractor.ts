@@ -10,7 +10,9 @@
  *
  *  1. the seeds: files reported changed, files whose content hash differs from the cached one (the
  *     extractor checks every file's size/mtime, so a missed event is still caught), added and removed
- *     files;
+ *     files. Steps 2–4 start only from seeds whose *surface* changed (./surface.ts: the ids of its
+ *     declarations and their types as the checker prints them) — a body edit or moved lines leave
+ *     it as it was, and then no other file's facts can change;
  *  2. R = the seeds, closed under "re-exports from" (`export … from`, `export *`): a re-exporting
  *     module's surface changes with its source, transitively;
  *  3. importers of any file in R, by any import kind, in the previous or the current import graph
@@ -30,11 +32,24 @@
 import type ts from 'typescript';
 import type { FileDecls } from './declarations.js';
 import { symbolRows } from './declarations.js';
+import { surfaceOf } from './surface.js';
 import { extractImports } from './imports.js';
 import { extractOccurrences, Resolver } from './occurrences.js';
 import { CodeProject, fileRow, isCodeFile, normalizeRel } from './project.js';
 import { compareCalls, compareFiles, compareImports, compareReferences, compareSymbols } from './rows.js';
 import type { ChangedFacts, Facts, ImportRow } from './types.js';
+
+/** What one file's facts depended on when extracted (see `restoreBaseline`). */
+export interface BaselineFile {
+  sha: string;
+  imports: ImportRow[];
+  /** Code-base files its resolved references and calls point into (itself excluded). */
+  targets: string[];
+  /** It declares globals (a script, `declare global`, `declare module 'x'`). */
+  global: boolean;
+  /** Hash of what other files can resolve into it (see ./surface.ts); absent: unknown. */
+  surface?: string;
+}
 
 export interface ExtractStats {
   files: number;
@@ -60,9 +75,18 @@ export class CodeFactExtractor {
   /** Code-base files each file's resolved references/calls point into. */
   private readonly targetsByFile = new Map<string, Set<string>>();
   private readonly globalFiles = new Set<string>();
+  /** Each file's surface (./surface.ts) at its last extraction. */
+  private readonly surfaces = new Map<string, string>();
+  /** Surfaces computed in the current program, not yet recorded (reused by extract). */
+  private readonly pendingSurfaces = new Map<string, string>();
+  private surfaceProgram: ts.Program | undefined;
   private baseline = false;
+  /** Content hashes of a restored baseline, consumed by the next extractChanged. */
+  private restored: Map<string, string> | undefined;
   /** Timing of the last call. */
   lastStats: ExtractStats | undefined;
+  /** Files whose symbols/references/calls could not be extracted, with the error (they keep their file and import rows). */
+  readonly failures = new Map<string, string>();
 
   constructor(root: string) {
     this.project = new CodeProject(root);
@@ -70,6 +94,50 @@ export class CodeFactExtractor {
 
   get root(): string {
     return this.project.root;
+  }
+
+  /**
+   * Starts from a recorded state instead of a full extraction: what each file's facts depended on
+   * when they were last extracted (its content hash, import rows, the files its references resolve
+   * into, whether it declares globals). The next `extractChanged` then treats only files whose hash
+   * differs from the recorded one (or that appeared or disappeared) as changed — so a fresh process
+   * (a nightly `relspec run`) re-extracts the edit's affected files, not the code base. The recorded
+   * state must describe the facts the caller holds; the caller keeps it (it is not read back here).
+   */
+  restoreBaseline(files: ReadonlyMap<string, BaselineFile>): void {
+    this.importsByFile = new Map([...files].map(([p, f]) => [p, f.imports]));
+    this.targetsByFile.clear();
+    this.globalFiles.clear();
+    this.surfaces.clear();
+    for (const [p, f] of files) {
+      this.targetsByFile.set(p, new Set(f.targets));
+      if (f.global) this.globalFiles.add(p);
+      if (f.surface !== undefined) this.surfaces.set(p, f.surface);
+    }
+    this.restored = new Map([...files].map(([p, f]) => [p, f.sha]));
+    this.baseline = true;
+  }
+
+  /**
+   * Builds the program for `files` now (parse and bind every file: seconds for a large code base), so
+   * the next `extractChanged` only pays for what changed. For long-lived processes (the daemon).
+   */
+  prime(files: readonly string[]): void {
+    this.project.refresh(files);
+    this.project.program();
+  }
+
+  /** The recorded dependencies of a file, after the last extraction step (for `restoreBaseline`). */
+  baselineOf(rel: string): Omit<BaselineFile, 'sha'> | undefined {
+    const f = this.project.file(rel);
+    if (!f) return undefined;
+    const surface = this.surfaces.get(rel);
+    return {
+      imports: this.importsByFile.get(rel) ?? [],
+      targets: [...(this.targetsByFile.get(rel) ?? [])].sort(),
+      global: this.globalFiles.has(rel),
+      ...(surface === undefined ? {} : { surface }),
+    };
   }
 
   /** Facts for every file of the code base `files` (relative paths). */
@@ -111,7 +179,22 @@ export class CodeFactExtractor {
     }
     const current = new Set(this.project.paths());
     const seeds = new Set<string>([...explicit, ...refreshed.contentChanged, ...refreshed.added, ...refreshed.removed]);
+    const restored = this.restored;
+    this.restored = undefined;
+    if (restored) {
+      // A fresh project reads every file as new: only a hash that differs from the record is a change.
+      for (const p of [...seeds]) if (!explicit.has(p) && restored.get(p) === this.project.file(p)?.sha) seeds.delete(p);
+      for (const p of restored.keys()) if (!current.has(p)) seeds.add(p);
+    }
     const affected = new Set(seeds);
+    // A seed whose surface is unchanged (a body edit, a comment, code moved down a line) cannot
+    // change what other files resolve to: ids carry no positions. Only the others propagate.
+    const propagating = new Set<string>();
+    for (const s of seeds) {
+      const before = this.surfaces.get(s);
+      const now = current.has(s) ? this.surfaceNow(program, resolver, s) : undefined;
+      if (before === undefined || now === undefined || before !== now) propagating.add(s);
+    }
 
     const graph = (rows: Map<string, ImportRow[]>, kinds?: ReadonlySet<string>): Map<string, Set<string>> => {
       const importersOf = new Map<string, Set<string>>();
@@ -130,8 +213,8 @@ export class CodeFactExtractor {
     const reexportGraphs = [graph(previousImports, reexport), graph(this.importsByFile, reexport)];
 
     // 2. re-export closure
-    const closure = new Set(seeds);
-    const queue = [...seeds];
+    const closure = new Set(propagating);
+    const queue = [...propagating];
     while (queue.length > 0) {
       const f = queue.pop()!;
       for (const g of reexportGraphs) {
@@ -150,7 +233,7 @@ export class CodeFactExtractor {
     }
     // 4. previous resolved references into a seed
     for (const [p, targets] of this.targetsByFile) {
-      for (const s of seeds) {
+      for (const s of propagating) {
         if (targets.has(s)) {
           affected.add(p);
           break;
@@ -170,9 +253,12 @@ export class CodeFactExtractor {
         break;
       }
     }
-    for (const r of refreshed.removed) {
+    for (const r of seeds) {
+      if (current.has(r)) continue;
       this.targetsByFile.delete(r);
       this.globalFiles.delete(r);
+      this.failures.delete(r);
+      this.surfaces.delete(r);
     }
 
     const paths = [...affected].filter((p) => current.has(p)).sort();
@@ -191,6 +277,33 @@ export class CodeFactExtractor {
     const program = this.project.program();
     const checker = program.getTypeChecker();
     return { program, resolver: new Resolver(this.project, program, checker, this.declCache), programMs: performance.now() - t };
+  }
+
+  /** The file's surface in the current program (computed once per program and file). */
+  private surfaceNow(program: ts.Program, resolver: Resolver, rel: string): string | undefined {
+    if (program !== this.surfaceProgram) {
+      this.pendingSurfaces.clear();
+      this.surfaceProgram = program;
+    }
+    const cached = this.pendingSurfaces.get(rel);
+    if (cached !== undefined) return cached;
+    const f = this.project.file(rel);
+    if (!f) return undefined;
+    const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
+    let v: string;
+    if (!sf) {
+      v = `sha:${f.sha}`; // not code (json): its content is all other files can resolve against
+    } else {
+      const decls = resolver.declsOf(sf);
+      if (!decls) return undefined;
+      try {
+        v = surfaceOf(decls, resolver.checker);
+      } catch {
+        return undefined;
+      }
+    }
+    this.pendingSurfaces.set(rel, v);
+    return v;
   }
 
   private isGlobal(program: ts.Program, resolver: Resolver, rel: string): boolean {
@@ -215,18 +328,30 @@ export class CodeFactExtractor {
     for (const rel of paths) {
       const f = this.project.file(rel);
       if (!f) continue;
-      facts.files.push(fileRow(f));
-      facts.imports.push(...(this.importsByFile.get(rel) ?? []));
       const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
+      facts.files.push(fileRow(f, sf ? program.getSyntacticDiagnostics(sf).length : 0));
+      facts.imports.push(...(this.importsByFile.get(rel) ?? []));
       if (!sf) continue;
-      const decls = resolver.declsOf(sf)!;
-      facts.symbols.push(...symbolRows(sf, decls));
-      const occ = extractOccurrences(sf, resolver);
-      facts.references.push(...occ.references);
-      facts.calls.push(...occ.calls);
-      this.targetsByFile.set(rel, occ.targets);
-      if (decls.global) this.globalFiles.add(rel);
-      else this.globalFiles.delete(rel);
+      // One file's facts are all-or-nothing, and a file the compiler API chokes on (it is tolerant,
+      // but not proven total) loses only its own symbols/references/calls, never other files'.
+      try {
+        const decls = resolver.declsOf(sf)!;
+        const symbols = symbolRows(sf, decls);
+        const occ = extractOccurrences(sf, resolver);
+        facts.symbols.push(...symbols);
+        facts.references.push(...occ.references);
+        facts.calls.push(...occ.calls);
+        this.targetsByFile.set(rel, occ.targets);
+        const surface = this.surfaceNow(program, resolver, rel);
+        if (surface === undefined) this.surfaces.delete(rel);
+        else this.surfaces.set(rel, surface);
+        if (decls.global) this.globalFiles.add(rel);
+        else this.globalFiles.delete(rel);
+        this.failures.delete(rel);
+      } catch (e) {
+        this.failures.set(rel, e instanceof Error ? e.message : String(e));
+        this.targetsByFile.delete(rel);
+      }
     }
     facts.files.sort(compareFiles);
     facts.symbols.sort(compareSymbols);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { CodeFactExtractor } from './extractor.js';
 import type { ChangedFacts, ExtractChangedInput, ExtractInput, Facts } from './types.js';
 
-export { CodeFactExtractor, type ExtractStats } from './extractor.js';
+export { CodeFactExtractor, type BaselineFile, type ExtractStats } from './extractor.js';
 export { isCodeFile, languageOf } from './project.js';
 export type * from './types.js';
 

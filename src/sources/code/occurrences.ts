@@ -162,6 +162,7 @@ const DECLARATION_NAME_PARENTS = new Set<ts.SyntaxKind>([
 ]);
 
 function isSkippedName(id: ts.Identifier | ts.PrivateIdentifier): boolean {
+  if (id.text === '') return true; // an identifier the parser inserted to recover from a syntax error
   const p = id.parent;
   if (DECLARATION_NAME_PARENTS.has(p.kind) && (p as ts.Node & { name?: ts.Node }).name === id) return true;
   if ((ts.isLabeledStatement(p) || ts.isBreakStatement(p) || ts.isContinueStatement(p)) && p.label === id) return true;
@@ -284,6 +285,21 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
     return resolver.idOfSymbol(sym);
   };
 
+  /** An unresolved call whose callee the checker does find a declaration of: outside the code base. */
+  const declaredElsewhere = (n: CallLike): boolean => {
+    const nameNode = calleeNameNode(calleeOf(n));
+    try {
+      if (nameNode && nameNode.kind !== ts.SyntaxKind.SuperKeyword) {
+        let sym = checker.getSymbolAtLocation(nameNode);
+        if (sym && sym.flags & ts.SymbolFlags.Alias) sym = checker.getAliasedSymbol(sym);
+        return (sym?.declarations?.length ?? 0) > 0;
+      }
+      return checker.getResolvedSignature(n)?.declaration !== undefined;
+    } catch {
+      return false;
+    }
+  };
+
   /** The call whose callee this identifier names, if any. */
   const callOfCallee = (id: ts.Node): CallLike | undefined => {
     let e: ts.Node = id;
@@ -387,7 +403,8 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
         if (callee.kind === ts.SyntaxKind.ImportKeyword) break; // dynamic import: an imports row
         const id = note(resolveCall(n));
         calleeIds.set(n, id);
-        calls.push({ caller, callee: id, callee_name: calleeText(callee, sf), path: rel, ...nodeSpan(sf, n), resolved: id !== null });
+        const external = id === null && declaredElsewhere(n);
+        calls.push({ caller, callee: id, callee_name: calleeText(callee, sf), path: rel, ...nodeSpan(sf, n), resolved: id !== null, external });
         break;
       }
       default:

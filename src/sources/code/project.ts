@@ -58,8 +58,8 @@ export interface FileState {
   snapshot: ts.IScriptSnapshot;
 }
 
-export function fileRow(f: FileState): FileRow {
-  return { path: f.rel, language: languageOf(f.rel), size: f.size, sha: f.sha, lines: f.lines };
+export function fileRow(f: FileState, syntaxErrors = 0): FileRow {
+  return { path: f.rel, language: languageOf(f.rel), size: f.size, sha: f.sha, lines: f.lines, syntax_errors: syntaxErrors };
 }
 
 /** Compiler options: the root's tsconfig.json when present, with the settings extraction needs forced on. */

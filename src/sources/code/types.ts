@@ -21,6 +21,11 @@ export interface FileRow {
   sha: string;
   /** Number of lines: newline count, plus one when the last line has no trailing newline. */
   lines: number;
+  /**
+   * Syntax errors the parser recovered from (0 for non-code files). The compiler is tolerant: a file
+   * with syntax errors still yields the symbols, references and calls it could parse.
+   */
+  syntax_errors: number;
 }
 
 export type SymbolKind =
@@ -93,6 +98,12 @@ export interface CallRow {
   end_line: number;
   end_col: number;
   resolved: boolean;
+  /**
+   * Not resolved, but the checker found the callee's declaration outside the code base (the runtime's
+   * lib, @types, a package): `console.log`, `items.map`, `new Map()`. False for resolved calls and
+   * for callees it found no declaration of at all (a call through `any`, a missing name).
+   */
+  external: boolean;
 }
 
 export type ImportKind = 'import' | 'export-from' | 'require' | 'dynamic';

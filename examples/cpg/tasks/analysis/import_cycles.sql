@@ -1,15 +1,21 @@
 -- @tags cpg, analysis
--- @description Files that can reach themselves through imports, with one shortest cycle each.
-with recursive walk(start, here, trail, depth) as (
-  select src, dst, [src, dst], 1 from cpg_edges where kind = 'imports'
-  union all
-  select w.start, e.dst, list_append(w.trail, e.dst), w.depth + 1
-  from walk w join cpg_edges e on e.kind = 'imports' and e.src = w.here
-  where w.here <> w.start and not list_contains(w.trail[2:], e.dst) and w.depth < 12
+-- @description Files entangled in import cycles: groups of files that (transitively) import each
+-- other — the strongly connected components of the import graph with more than one file,
+-- or a file importing itself. The recursive CTE computes reachability (UNION dedupes, so it ends).
+with recursive
+deps as (select distinct src, dst from cpg_edges where kind = 'imports'),
+reach(src, dst) as (
+  select src, dst from deps
+  union
+  select r.src, d.dst from reach r join deps d on d.src = r.dst
+),
+cyclic as (
+  select a.src as file, list(a.dst order by a.dst) as component
+  from reach a join reach b on b.src = a.dst and b.dst = a.src
+  group by a.src
 )
-select replace(start, 'file:', '') as file, min(depth) as length,
-       arg_min(array_to_string(list_transform(trail, x -> replace(x, 'file:', '')), ' → '), depth) as cycle
-from walk
-where here = start
-group by start
-order by length, file
+select replace(component[1], '#module', '') as cycle,
+       len(component) as files,
+       list_transform(component, x -> replace(x, '#module', '')) as members
+from cyclic
+group by all

@@ -1,7 +1,14 @@
 -- @tags cpg, analysis
 -- @priority 200
--- @description What the CPG holds, by node and edge kind.
-select 'node' as what, kind, count(*) as n from cpg_nodes group by kind
-union all
-select 'edge' as what, kind, count(*) as n from cpg_edges group by kind
-order by what desc, kind
+-- @description The CPG in numbers: files, symbols, nodes, edges per kind, and what the analyses found
+-- (`#` orders the lines; `relspec show analysis.summary` prints them).
+with edge_kinds as (select 'edges.' || kind as metric, count(*) as value from cpg_edges group by kind)
+select 1 as "#", 'files' as metric, count(*) as value from code.files
+union all select 2, 'symbols', count(*) from norm.symbols
+union all select 3, 'nodes', count(*) from cpg_nodes
+union all select 4, 'edges', count(*) from cpg_edges
+union all select 4 + row_number() over (order by metric), metric, value from edge_kinds
+union all select 10, 'calls into libraries', coalesce(sum(sites) filter (where target = 'external'), 0) from analysis.unresolved_calls
+union all select 11, 'calls with no declaration found', coalesce(sum(sites) filter (where target = 'unknown'), 0) from analysis.unresolved_calls
+union all select 12, 'unused exports', count(*) from analysis.unused_exports
+union all select 13, 'files in import cycles', coalesce(sum(files), 0) from analysis.import_cycles

@@ -1,6 +1,6 @@
 -- @output cpg_edges
 -- @tags cpg, edges
--- @description file → exported symbol: what a module offers to others.
-select 'file:' || path as src, id as dst, 'defines' as kind, path, start_line as line
-from code.symbols
+-- @description Interface: file → each symbol it exports.
+select file_node as src, id as dst, 'defines' as kind, null::VARCHAR as detail, path, start_line as line
+from norm.symbols
 where exported

@@ -1,6 +1,7 @@
 -- @output cpg_edges
 -- @tags cpg, edges
--- @description file → referenced symbol, one edge per resolved reference (calls are separate).
-select distinct 'file:' || r.path as src, r.symbol as dst, 'references' as kind, r.path, r.start_line as line
-from code."references" r
-where r.resolved and r.role <> 'call'
+-- @description Uses: scope → referenced symbol, one edge per resolved reference (reads, writes,
+-- types, imports, re-exports); the role is the detail. Calls are their own edges.
+select scope as src, symbol as dst, 'references' as kind, role as detail, path, start_line as line
+from norm.occurrences
+where resolved

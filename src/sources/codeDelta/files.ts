@@ -1,0 +1,89 @@
+/**
+ * The files of a code source and which of them changed since the manifest: size and mtime first,
+ * then the sha of the bytes (a touched file with the same content is not a change).
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import picomatch from 'picomatch';
+import { glob } from 'tinyglobby';
+import type { ResolvedSource } from '../../config/types.js';
+import type { Manifest } from './manifest.js';
+
+const posix = (p: string): string => p.split(path.sep).join('/');
+
+/**
+ * The extraction root: the config directory, so fact paths read like the repository's
+ * (`src/x.ts`) and its tsconfig.json applies — unless the glob's static base lies outside it, in
+ * which case the base is the root.
+ */
+export function codeRoot(source: ResolvedSource, configRoot: string): string {
+  const scan = picomatch.scan(posix(source.path));
+  const base = path.resolve(scan.isGlob ? scan.base || '/' : path.dirname(source.path));
+  const rel = path.relative(configRoot, base);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? base : configRoot;
+}
+
+export interface ListedFile {
+  rel: string;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * The source's files, relative to `root` with forward slashes, sorted. Dependency folders and
+ * relspec's own state never count as code, whatever the glob says.
+ */
+export async function listCodeFiles(source: ResolvedSource, root: string, exclude: readonly string[]): Promise<ListedFile[]> {
+  const found = await glob(posix(source.path), { absolute: true, onlyFiles: true, expandDirectories: false, ignore: ['**/node_modules/**', '**/.git/**'] });
+  const inside = (dir: string, p: string) => p === dir || p.startsWith(dir + path.sep);
+  const out: ListedFile[] = [];
+  for (const abs of found) {
+    const p = path.normalize(abs);
+    if (exclude.some((d) => inside(d, p))) continue;
+    let st: ReturnType<typeof statSync>;
+    try {
+      st = statSync(p);
+    } catch {
+      continue; // deleted between the glob and the stat: not part of this run
+    }
+    out.push({ rel: posix(path.relative(root, p)), size: st.size, mtimeMs: st.mtimeMs });
+  }
+  return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+}
+
+export interface FileChanges {
+  added: string[];
+  removed: string[];
+  modified: string[];
+  /** Files whose size or mtime moved but whose bytes did not: the manifest takes the new stat. */
+  touched: Map<string, { size: number; mtimeMs: number }>;
+}
+
+export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
+
+/** What changed since the manifest; `undefined` manifest: every file is added. */
+export function diffFiles(listed: readonly ListedFile[], root: string, manifest: Manifest | undefined): FileChanges {
+  const ch: FileChanges = { added: [], removed: [], modified: [], touched: new Map() };
+  const now = new Set(listed.map((f) => f.rel));
+  for (const f of listed) {
+    const old = manifest?.files[f.rel];
+    if (!old) {
+      ch.added.push(f.rel);
+      continue;
+    }
+    if (old.size === f.size && old.mtimeMs === f.mtimeMs) continue;
+    let sha: string;
+    try {
+      sha = sha256(readFileSync(path.join(root, f.rel)));
+    } catch {
+      ch.modified.push(f.rel); // unreadable now: let the extractor decide (it drops vanished files)
+      continue;
+    }
+    if (sha === old.sha) ch.touched.set(f.rel, { size: f.size, mtimeMs: f.mtimeMs });
+    else ch.modified.push(f.rel);
+  }
+  for (const rel of Object.keys(manifest?.files ?? {})) if (!now.has(rel)) ch.removed.push(rel);
+  ch.removed.sort();
+  return ch;
+}

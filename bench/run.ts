@@ -15,21 +15,26 @@ const quick = process.argv.includes('--quick');
 const log = (s: string) => process.stderr.write(s + '\n');
 const rows: Row[] = [];
 
-const sizes = quick ? [1000] : [1000, 10000];
+// Invalidation is measured on the lineage bench's projects (10k, 100k), loaded from its cache.
+const sizes = quick ? [1000] : [1000, 10000, 100000];
+const invalidationSizes = new Set(quick ? [1000] : [10000, 100000]);
+const invalidationRows: Row[] = [];
 for (const n of sizes) {
   log(`lineage + graph: ${n} tasks`);
-  rows.push(...(await benchLineage(n, log)));
+  rows.push(
+    ...(await benchLineage(n, log, invalidationSizes.has(n) ? async (dir) => {
+      log(`invalidation: ${n} tasks, candidate set and trace verification (no build)`);
+      invalidationRows.push(...(await benchInvalidation(n, log, dir)));
+    } : undefined)),
+  );
 }
+rows.push(...invalidationRows);
 
 log('per-task overhead: 1000 small table tasks, relspec cold build vs a plain DuckDB loop');
 rows.push(...(await benchEngine(1000, quick ? 1 : 3, log)));
 
 log('minimality: 200 tasks, a fixed suite of changes');
 rows.push(...(await benchMinimality(200, log)));
-
-const invalidationSize = quick ? 1000 : 10000;
-log(`invalidation: ${invalidationSize} tasks, candidate set and trace verification (no build)`);
-rows.push(...(await benchInvalidation(invalidationSize, log)));
 
 log('Delta change detection: 1,000 updated rows');
 rows.push(...(await benchDeltaChanges(log, quick ? 100_000 : 1_000_000, quick ? 5 : 20, 1000)));

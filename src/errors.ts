@@ -7,6 +7,8 @@ export type ErrorCode =
   | 'E_CONFIG_LOAD'
   | 'E_TASK'
   | 'E_TASK_SQL'
+  /** A task's query failed while running on the data (the message is prefixed by the task file). */
+  | 'E_TASK_RUN'
   | 'E_UNKNOWN_TABLE'
   | 'E_GRAPH'
   | 'E_SOURCE'

@@ -18,6 +18,22 @@ export interface ParsedHeader {
  * between them. The header ends at the first line that is neither.
  */
 export function parseHeader(text: string, taskName: string, file: string): ParsedHeader {
+  return parseHeaderWith(text, taskName, file, (e) => {
+    throw e;
+  });
+}
+
+/**
+ * Like parseHeader, but a bad option is reported to `onError` and replaced by its default, so a
+ * task file with a broken header still has a name, an output and a body (the catalog keeps such a
+ * task in the graph, failed, so that its output and its consumers' are not dropped).
+ */
+export function parseHeaderLenient(text: string, taskName: string, file: string): ParsedHeader & { errors: RelspecError[] } {
+  const errors: RelspecError[] = [];
+  return { ...parseHeaderWith(text, taskName, file, (e) => void errors.push(e)), errors };
+}
+
+function parseHeaderWith(text: string, taskName: string, file: string, fail: (e: RelspecError) => void): ParsedHeader {
   const lines = text.split(/\r?\n/);
   const raw = new Map<string, { value: string; line: number }>();
   let i = 0;
@@ -27,16 +43,18 @@ export function parseHeader(text: string, taskName: string, file: string): Parse
     if (m) {
       const key = m[1]!;
       if (!(KEYS as readonly string[]).includes(key)) {
-        throw new RelspecError('E_TASK', `unknown header option '@${key}' on line ${i + 1}`, {
+        fail(new RelspecError('E_TASK', `unknown header option '@${key}' on line ${i + 1}`, {
           file,
           fix: `use one of ${KEYS.map((k) => '@' + k).join(', ')}`,
-        });
+        }));
+        continue;
       }
       if (raw.has(key)) {
-        throw new RelspecError('E_TASK', `header option '@${key}' given twice (line ${raw.get(key)!.line} and ${i + 1})`, {
+        fail(new RelspecError('E_TASK', `header option '@${key}' given twice (line ${raw.get(key)!.line} and ${i + 1})`, {
           file,
           fix: 'keep one',
-        });
+        }));
+        continue;
       }
       raw.set(key, { value: m[2]!, line: i + 1 });
       continue;
@@ -48,29 +66,32 @@ export function parseHeader(text: string, taskName: string, file: string): Parse
   const sql = lines.map((l, j) => (j < i && HEADER_LINE.test(l) ? '' : l)).join('\n');
 
   const opt = (k: string) => raw.get(k);
-  const materialize = (opt('materialize')?.value ?? 'table') as Materialize;
+  let materialize = (opt('materialize')?.value ?? 'table') as Materialize;
   if (!MATERIALIZE.includes(materialize)) {
-    throw new RelspecError('E_TASK', `bad @materialize '${materialize}' on line ${opt('materialize')!.line}`, {
+    fail(new RelspecError('E_TASK', `bad @materialize '${materialize}' on line ${opt('materialize')!.line}`, {
       file,
       fix: `use one of ${MATERIALIZE.join(', ')}`,
-    });
+    }));
+    materialize = 'table';
   }
-  const output = datasetName(opt('output')?.value || taskName);
+  let output = datasetName(opt('output')?.value || taskName);
   if (!OUTPUT_NAME.test(output)) {
-    throw new RelspecError('E_TASK', `bad output name '${output}'${opt('output') ? '' : ' (from the file path)'}`, {
+    fail(new RelspecError('E_TASK', `bad output name '${output}'${opt('output') ? '' : ' (from the file path)'}`, {
       file,
       fix: opt('output')
         ? 'an output is NAME or SCHEMA.NAME: letters, digits, _ and -'
         : 'nest task files at most one directory deep, or set `-- @output NAME`',
-    });
+    }));
+    output = datasetName(taskName);
   }
   const pr = opt('priority');
-  const priority = pr ? Number(pr.value) : 100;
+  let priority = pr ? Number(pr.value) : 100;
   if (!Number.isInteger(priority)) {
-    throw new RelspecError('E_TASK', `bad @priority '${pr!.value}' on line ${pr!.line}`, {
+    fail(new RelspecError('E_TASK', `bad @priority '${pr!.value}' on line ${pr!.line}`, {
       file,
       fix: 'use an integer; lower runs first among ready tasks',
-    });
+    }));
+    priority = 100;
   }
   const tags = (opt('tags')?.value ?? '')
     .split(',')

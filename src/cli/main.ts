@@ -8,6 +8,7 @@ import { deltaChanges, deltaHistory, deltaInspect } from './commands/delta.js';
 import { historyCommand } from './commands/history.js';
 import { statusCommand } from './commands/status.js';
 import { whyCommand } from './commands/why.js';
+import { showCommand } from './commands/show.js';
 import { watchCommand } from './commands/watch.js';
 
 type Action = (...args: never[]) => Promise<number>;
@@ -82,6 +83,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('-n, --limit <n>', 'how many runs', '20')
     .option('--json', 'machine-readable output')
     .action(wrap((o: never) => historyCommand(o)));
+
+  program
+    .command('show')
+    .argument('<name>', 'a source or an output')
+    .description('print the rows of a source or output as the last run left them (sorted, first 50)')
+    .option('-n, --limit <n>', 'how many rows', '50')
+    .option('-o, --order <sql>', "ORDER BY list, e.g. 'fan_in desc, id' (default: every column)")
+    .option('--json', 'machine-readable output')
+    .action(wrap((name: never, o: never) => showCommand(name, o)));
 
   program
     .command('watch')

@@ -3,6 +3,8 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { isKnownError } from '../errors.js';
 import { run } from '../incremental/run.js';
+import { keepCodeExtractorsWarm } from '../sources/codeDelta/index.js';
+import { Store } from '../state/store.js';
 import { acquireLock, type StateLock } from './lock.js';
 import { createLog, type Log, type LogSink } from './log.js';
 import { logBatch, logConfigErrors, logRun, logTask, type Batch } from './report.js';
@@ -75,6 +77,7 @@ class WatchDaemon {
     this.loaded = await loadConfig(this.opts.configPath, this.opts.cwd);
     const c = this.loaded.config;
     this.lock = acquireLock(c.stateDir, 'daemon');
+    keepCodeExtractorsWarm(); // a save should cost the edit, not a TypeScript program build
     this.log('daemon', 'start', `relspec watch (pid ${process.pid}) on ${c.stateDir}, config ${c.configFile ?? '(in memory)'}`, { pid: process.pid, stateDir: c.stateDir, config: c.configFile });
     this.session = await openSession(c);
     if (this.stopping) return;
@@ -223,6 +226,12 @@ class WatchDaemon {
     } catch (e) {
       // Bad input never takes the daemon down: log it, keep watching; the next event retries.
       logConfigErrors(this.log, 'run', e, 'run failed');
+      // We hold the lock: a run still recorded as running is the one that just threw.
+      try {
+        if (this.session) new Store(this.session.db).failRunningRuns();
+      } catch {
+        /* the state database itself is the problem; the next run closes it */
+      }
       if (!isKnownError(e)) await this.reopenSession();
     }
     if (startup) {

@@ -125,6 +125,12 @@ export async function withStateLock(stateDir: string, holder: LockHolder, fn: ()
   }
 }
 
+/** A live process holds the state lock (a daemon or a run is writing). */
+export function writerAlive(stateDir: string): boolean {
+  const owner = readLockOwner(stateDir);
+  return owner !== undefined && isAlive(owner.pid);
+}
+
 export function readLockOwner(stateDir: string): { pid: number; holder: LockHolder } | undefined {
   const raw = readOrUndefined(path.join(stateDir, LOCK_FILE));
   return raw === undefined ? undefined : parseLock(raw);

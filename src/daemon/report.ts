@@ -1,6 +1,7 @@
 import { RelspecError, RelspecErrors, errorMessage } from '../errors.js';
 import type { PlanEntry, RunOutcome } from '../incremental/run.js';
 import type { Cause, TaskResult } from '../incremental/types.js';
+import { describeCodeSync } from '../sources/index.js';
 import type { Log, LogTag } from './log.js';
 
 /** How the daemon reports runs and errors in its log (one line per run, per non-skipped task). */
@@ -25,6 +26,10 @@ export function logTask(log: Log, r: TaskResult | PlanEntry): void {
 
 export function logRun(log: Log, out: RunOutcome, trigger: string): void {
   for (const e of out.errors) log('run', 'project_error', `error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}`, { ...e });
+  for (const c of out.code ?? []) {
+    if (c.mode === 'noop') continue;
+    log('run', 'code', describeCodeSync(c), { source: c.source, mode: c.mode, added: c.added, removed: c.removed, modified: c.modified, extracted: c.extracted, commits: c.commits, ms: Math.round(c.ms) });
+  }
   const n = (s: string) => out.tasks.filter((t) => t.status === s).length;
   const counts = { built: n('built'), skipped: n('skipped') + out.unaffected, failed: n('failed'), blocked: n('blocked') };
   const status = out.interrupted ? 'interrupted' : out.status;

@@ -91,7 +91,7 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
   function rewatch(t: WatchTarget): void {
     const old = live.get(t);
     live.delete(t);
-    old?.close().catch(reportError);
+    if (old) closeQuietly(old).catch(reportError);
     if (!closed) watchTarget(t).catch(reportError);
   }
 
@@ -99,7 +99,7 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
     await Promise.all(targets.map(watchTarget));
   } catch (e) {
     closed = true;
-    await Promise.allSettled([...live.values()].map((w) => w.close()));
+    await Promise.allSettled([...live.values()].map(closeQuietly));
     throw e;
   }
 
@@ -108,10 +108,21 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
     targets,
     async close() {
       closed = true;
-      await Promise.allSettled([...live.values()].map((w) => w.close()));
+      await Promise.allSettled([...live.values()].map(closeQuietly));
       live.clear();
     },
   };
+}
+
+/**
+ * chokidar's close() removes every listener, 'error' included, but a stat it started before (or an
+ * fs.watch handle it shares with another instance) may still report an error on the closed
+ * instance: with no listener left, Node throws it and the daemon dies (seen with an ELOOP symlink).
+ */
+function closeQuietly(w: FSWatcher): Promise<void> {
+  const done = w.close();
+  w.on('error', () => undefined);
+  return done;
 }
 
 /** Targets as a comparable key: a config reload re-creates the watcher only when this changes. */

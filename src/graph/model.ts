@@ -50,7 +50,8 @@ export interface GraphInput {
 
 /**
  * The bipartite graph: evidence (sources, outputs) → task by `requires`, task → output by
- * `produces`. A name that is both a source and an output stays a source node; validation reports it.
+ * `produces`. A name that is both a source and an output is read as the source; the clashing task
+ * produces a separate output node nobody reads, and validation reports it.
  */
 export function buildGraph(input: GraphInput): RelGraph {
   const g: RelGraph = new DirectedGraph<NodeAttrs, EdgeAttrs>({ allowSelfLoops: false });
@@ -61,15 +62,14 @@ export function buildGraph(input: GraphInput): RelGraph {
   }
   const tasks = [...input.tasks].sort((a, b) => (a.name < b.name ? -1 : 1));
   for (const t of tasks) {
-    if (!evidence.has(t.output)) {
-      g.addNode(outputId(t.output), { kind: 'output', name: t.output, schema: input.outputSchemas?.get(t.output) });
-      evidence.set(t.output, outputId(t.output));
-    }
+    // Every task produces an output node, even one whose name clashes with a source (readers of
+    // the name still bind to the source): run() walks from a failed task's output node.
+    if (!g.hasNode(outputId(t.output))) g.addNode(outputId(t.output), { kind: 'output', name: t.output, schema: input.outputSchemas?.get(t.output) });
+    if (!evidence.has(t.output)) evidence.set(t.output, outputId(t.output));
   }
   for (const t of tasks) {
     g.addNode(taskId(t.name), { kind: 'task', name: t.name, task: t });
-    const out = evidence.get(t.output)!;
-    if (g.getNodeAttribute(out, 'kind') === 'output') g.addDirectedEdge(taskId(t.name), out, { kind: 'produces' });
+    g.addDirectedEdge(taskId(t.name), outputId(t.output), { kind: 'produces' });
   }
   for (const t of tasks) {
     for (const ds of t.reads) {

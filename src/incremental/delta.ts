@@ -3,6 +3,7 @@ import { addToToken, columnSetKey, signedTokenSelect, tokenSelect, tokensFromRow
 import { errorMessage } from '../errors.js';
 import type { Column } from '../lineage/types.js';
 import { snapshotQuery, tableChanges, type Snapshot } from '../sources/delta/index.js';
+import { commitFiles } from '../sources/codeDelta/commitFiles.js';
 import type { DeltaCommitSummary } from './types.js';
 
 export interface DeltaTokens {
@@ -41,7 +42,8 @@ export async function deltaTokens(
       const counts = await conn.runAndReadAll(`SELECT _commit_version::BIGINT, _change_type, count(*)::BIGINT FROM (${ch.sql}) GROUP BY ALL`);
       for (const c of ch.commits) {
         const zero = { insert: 0, delete: 0, update_preimage: 0, update_postimage: 0 };
-        commits.push({ version: c.version, timestamp: c.timestamp, operation: c.operation, counts: zero });
+        const files = commitFiles(c.parameters);
+        commits.push({ version: c.version, timestamp: c.timestamp, operation: c.operation, counts: zero, ...(files ? { files } : {}) });
       }
       let rowsRead = 0;
       for (const [v, type, n] of counts.getRows() as [bigint, keyof DeltaCommitSummary['counts'], bigint][]) {

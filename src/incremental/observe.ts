@@ -168,11 +168,14 @@ function diffFiles(old: EvidenceRow, src: ObservedSource): { added: string[]; re
  */
 async function observeDelta(project: Project, src: ObservedSource, old: EvidenceRow | undefined, conn: DuckDBConnection, obs: Observation): Promise<void> {
   const snap = src.delta!;
-  const sig = `delta@${snap.version}`;
+  // The table's metaData id is part of its signature: a table deleted and created again (same
+  // directory, a new history) must not be read as commits on top of the old one.
+  const sig = `delta@${snap.version}#${snap.metadata.id}`;
   if (old && old.kind === 'source' && old.filesSig === sig) return;
   const g = project.graph;
   const sets = consumerSets(g, src.name, src.schema);
-  const from = old?.kind === 'source' && old.filesSig?.startsWith('delta@') ? old.version : undefined;
+  const sameTable = old?.filesSig?.startsWith('delta@') && (!old.filesSig.includes('#') || old.filesSig.endsWith(`#${snap.metadata.id}`));
+  const from = old?.kind === 'source' && sameTable ? old.version : undefined;
   const res = await deltaTokens(conn, snap, from, from === undefined ? {} : old!.tokens, sets.map((s) => s.columns), src.schema);
   const path = snap.tableDir;
   const id = `delta:${src.name}@${snap.version}`;

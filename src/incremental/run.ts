@@ -3,15 +3,15 @@ import path from 'node:path';
 import { sqlName } from '../catalog/names.js';
 import { deltaOutputDir } from '../engine/deltaOutput.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
-import { SLICE_SCHEMA, Warehouse } from '../engine/warehouse.js';
+import { sliceName, Warehouse } from '../engine/warehouse.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import { cyclicTasks, descendants, generations, graphSignature, outputId, selectTasks, taskId, tasksOf, type GraphTask } from '../graph/index.js';
 import { loadProject, type Project } from '../project/load.js';
-import { readerSql } from '../sources/index.js';
+import { readerSql, type CodeSyncResult } from '../sources/index.js';
 import { snapshotQuery } from '../sources/delta/index.js';
 import { openStateDb, type Db } from '../state/db.js';
 import { Store } from '../state/store.js';
-import { buildTask, targetOf } from './build.js';
+import { buildTask, reconcileUnions, targetOf } from './build.js';
 import { observe } from './observe.js';
 import { TokenBook } from './tokenbook.js';
 import type { PlanStatus, RootChange, RunResult, TaskResult } from './types.js';
@@ -48,6 +48,8 @@ export interface RunOutcome extends Omit<RunResult, 'tasks'> {
   interrupted: boolean;
   /** Tasks (in the selection) that no change could reach: up to date without verification. */
   unaffected: number;
+  /** What each code source's observe step extracted and committed. */
+  code: CodeSyncResult[];
 }
 
 /**
@@ -73,10 +75,10 @@ export async function run(opts: RunOptions = {}): Promise<RunOutcome> {
 async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse, opts: RunOptions, t0: number): Promise<RunOutcome> {
   const dry = opts.dryRun ?? false;
   if (!dry) store.closeDanglingRuns();
-  const project = await loadProject({ config: loaded, db: store.db });
+  const project = await loadProject({ config: loaded, db: store.db, syncCode: true });
   const g = project.graph;
   const engineVersion = await warehouse.version();
-  const relations = await warehouse.relations();
+  let relations = await warehouse.relations();
   const obs = await observe(project, store, engineVersion, warehouse.conn);
   const runId = dry ? 0 : store.startRun(opts.trigger ?? 'cli', opts.select, engineVersion, project.configHash);
   // Change ids name what changed (task@fingerprint, config@hash): going back to an earlier state
@@ -100,6 +102,18 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const producers = (ds: string) => producersOf.get(ds) ?? [];
 
   if (!dry) {
+    // Removed tasks: their slice, and their output unless another task still produces it — dropped
+    // BEFORE the removal is recorded, so a crash in between repeats the drops next run. A shared
+    // output left with one producer is dropped with that producer's slice: the survivor now writes
+    // the output itself and rebuilds (output missing). With two or more left, reconcileUnions below
+    // re-forms the union.
+    for (const t of obs.removedTasks) {
+      await warehouse.drop(sliceName(t.name));
+      const left = producers(t.output);
+      if (left.length <= 1) await warehouse.drop(sqlName(t.output));
+      if (left.length === 1) await warehouse.drop(sliceName(left[0]!));
+    }
+    if (obs.removedTasks.length > 0) relations = await warehouse.relations();
     store.tx(() => {
       store.recordChanges(runId, changes);
       if (changes.some((c) => c.kind === 'engine_changed')) store.clearTokens();
@@ -107,15 +121,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       for (const e of obs.sourceEvidence) store.putEvidence(e);
       for (const t of obs.taskRows) store.putTask(t);
       for (const t of obs.removedTasks) store.deleteTask(t.name);
+      for (const t of obs.removedTasks) if (producers(t.output).length === 0) store.deleteEvidence(t.output);
     });
-    // Removed tasks: their slice, and their output unless another task still produces it.
-    for (const t of obs.removedTasks) {
-      await warehouse.drop(`${'"' + SLICE_SCHEMA + '"'}."${t.name.replace(/"/g, '""')}"`);
-      if (producers(t.output).length === 0) {
-        await warehouse.drop(sqlName(t.output));
-        store.deleteEvidence(t.output);
-      }
-    }
     // A Delta source is a view over its pinned snapshot: a commit landing during this run is the
     // next run's (DESIGN invariant 7). Its deleted rows are inlined: the view outlives this connection.
     const readers: { name: string; reader: string }[] = [];
@@ -129,11 +136,16 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   }
   const evidence = store.evidence();
   if (dry) for (const e of obs.sourceEvidence) evidence.set(e.name, e);
-  const book = new TokenBook(project, warehouse, evidence);
   const traces = store.traces();
+  const book = new TokenBook(project, warehouse, evidence, traces);
   const pending = store.pending();
   if (dry) for (const [t, c] of obs.pending) pending.set(t, [...(pending.get(t) ?? []), c]);
   const latest = store.latestTaskRuns();
+  const consumers = (ds: string): string[] => (g.hasNode(outputId(ds)) ? g.outNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name')) : []);
+  if (!dry) {
+    const removedRoot = new Map(obs.removedTasks.map((t) => [t.output, changes.find((c) => c.kind === 'task_removed' && c.task === t.name)?.id]));
+    await reconcileUnions({ project, store, warehouse, book, runId, pending, consumers }, producersOf.keys(), (o) => removedRoot.get(o) ?? `union:${o}@r${runId}`);
+  }
 
   // Tasks that cannot run: their file has an error, they sit in a cycle, or lineage could not tell.
   const taskErrors = new Map<string, RelspecError>();
@@ -168,10 +180,10 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const reachable = new Set([...candidates, ...[...descendants(g, [...candidates].filter((t) => g.hasNode(taskId(t))).map(taskId))].filter(inSel)]);
 
   const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending, latest };
-  const consumers = (ds: string): string[] => (g.hasNode(outputId(ds)) ? g.outNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name')) : []);
   const results: (TaskResult | PlanEntry)[] = [];
   const status = new Map<string, string>();
-  const total = candidates.size;
+  // Candidates grow as builds mark their consumers: count every task this run may reach.
+  const total = reachable.size;
   let interrupted = false;
   const emit = (r: TaskResult | PlanEntry) => {
     results.push(r);
@@ -275,7 +287,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     store.setMeta('config_hash', project.configHash);
     store.setMeta('engine_version', engineVersion);
   }
-  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected };
+  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected, code: project.codeSyncs };
 }
 
 export type { Project };

@@ -1,3 +1,7 @@
+import type { CommitFiles } from '../sources/codeDelta/commitFiles.js';
+
+export type { CommitFiles };
+
 /**
  * Root changes: what relspec observed. Each has a stable id so causes in later runs can point at it.
  */
@@ -39,6 +43,12 @@ export interface DeltaCommitSummary {
   timestamp: number;
   operation?: string;
   counts: { insert: number; delete: number; update_preimage: number; update_postimage: number };
+  /**
+   * The source files whose rows the commit replaced, when the writer recorded them (relspec's code
+   * sources do, in commitInfo.operationParameters `relspec.files`): so a cause chain ends at the
+   * edited file, not only at a table version.
+   */
+  files?: CommitFiles;
 }
 
 export interface UpstreamRef {

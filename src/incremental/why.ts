@@ -335,24 +335,36 @@ export interface TaskState {
 export interface StatusResult {
   /** The latest run: the state is as of this run (plus changes observed since). */
   runId: number | null;
+  /** Its status; 'crashed' when it is recorded as running but no live process holds the state. */
+  runStatus: string | null;
   tasks: TaskState[];
 }
+
+/** Whether a live process holds the state directory: without one, a 'running' run crashed. */
+export interface ReadOptions {
+  writerAlive?: boolean;
+}
+
+const shownStatus = (status: string, opts: ReadOptions): string => (status === 'running' && opts.writerAlive === false ? 'crashed' : status);
 
 /**
  * Per task: last build, last status, and whether it is fresh now — stale when a root change
  * awaits verification for it, its last run failed or was blocked, or it has no trace.
  */
-export function status(store: Store): StatusResult {
+export function status(store: Store, opts: ReadOptions = {}): StatusResult {
   const rows = store.tasks();
   const latest = store.latestTaskRuns();
   const traces = store.traces();
   const pending = store.pending();
   const names = new Set(rows.keys());
   // Tasks only seen in task runs (a broken task that never entered the graph), unless removed since.
+  // Such a task fails on every run while its file exists, so one that a later full run (no
+  // --select, finished) did not report is gone: its file was deleted or it is a stored task now.
+  const lastFull = store.runs(50).find((r) => r.selection === null && ['ok', 'noop', 'failed'].includes(r.status))?.id ?? 0;
   for (const [name, r] of latest) {
     if (names.has(name)) continue;
     const removed = store.changesAbout(name).some((c) => c.kind === 'task_removed' && c.runId >= r.runId);
-    if (!removed) names.add(name);
+    if (!removed && r.runId >= lastFull) names.add(name);
   }
   const tasks = [...names].sort().map((task): TaskState => {
     const last = latest.get(task);
@@ -380,7 +392,9 @@ export function status(store: Store): StatusResult {
       pendingChanges,
     };
   });
-  return { runId: store.lastRunId() ?? null, tasks };
+  const runId = store.lastRunId() ?? null;
+  const runStatus = runId === null ? null : shownStatus(store.run(runId)?.status ?? 'running', opts);
+  return { runId, runStatus, tasks };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -402,7 +416,7 @@ export interface RunInfo {
 }
 
 /** Runs, newest first. */
-export function history(store: Store, limit = 20): RunInfo[] {
+export function history(store: Store, limit = 20, opts: ReadOptions = {}): RunInfo[] {
   return store.runs(limit).map((r: RunRow) => {
     const start = Date.parse(r.startedAt);
     const end = r.endedAt ? Date.parse(r.endedAt) : NaN;
@@ -412,7 +426,7 @@ export function history(store: Store, limit = 20): RunInfo[] {
       startedAt: r.startedAt,
       endedAt: r.endedAt,
       durationMs: Number.isFinite(start) && Number.isFinite(end) ? end - start : null,
-      status: r.status,
+      status: shownStatus(r.status, opts),
       selection: r.selection,
       summary: r.summary,
       graphSignature: r.graphSignature,

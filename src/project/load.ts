@@ -7,7 +7,7 @@ import { buildGraph, validateGraph, type GraphTask, type RelGraph } from '../gra
 import { Scratch } from '../lineage/duck.js';
 import { inferLineage, type LineageResult } from '../lineage/infer.js';
 import type { Column } from '../lineage/types.js';
-import { observeSource, type ObservedSource } from '../sources/index.js';
+import { observeCodeSource, observeSource, sourceDatasets, type CodeSyncResult, type ObservedSource } from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import { SqliteLineageCache } from '../state/lineageCache.js';
 
@@ -21,6 +21,8 @@ export interface Project {
   graph: RelGraph;
   /** Every problem found (task files, sources, lineage, graph); the rest of the project still loads. */
   errors: RelspecError[];
+  /** What each code source's observe step extracted and committed (with `syncCode`). */
+  codeSyncs: CodeSyncResult[];
   timings: Record<'sourcesMs' | 'catalogMs' | 'lineageMs' | 'graphMs', number>;
 }
 
@@ -32,6 +34,11 @@ export interface LoadProjectOptions {
   /** State database for the lineage cache; without one, lineage is computed from scratch. */
   db?: Db;
   concurrency?: number;
+  /**
+   * Bring code sources' Delta tables up to date with the code first (extract, commit). Runs and
+   * plans do; read-only commands read the tables as the last run left them.
+   */
+  syncCode?: boolean;
 }
 
 export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
@@ -60,14 +67,21 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
   try {
     const sources = new Map<string, ObservedSource>();
     const sourceSchemas = new Map<string, Column[]>();
+    const codeSyncs: CodeSyncResult[] = [];
+    const unreadable = new Map<string, RelspecError>();
     for (const s of Object.values(config.sources)) {
+      if (s.format === 'code') {
+        await observeCode(scratch, config, s, opts.syncCode ?? false, { sources, sourceSchemas, codeSyncs, errors });
+        continue;
+      }
       try {
         const obs = await observeSource(scratch.conn, s);
         sources.set(s.name, obs);
         sourceSchemas.set(s.name, obs.schema);
       } catch (e) {
-        if (e instanceof RelspecError) errors.push(e);
-        else throw e;
+        if (!(e instanceof RelspecError)) throw e;
+        errors.push(e);
+        unreadable.set(s.name, e);
       }
     }
     const t1 = performance.now();
@@ -78,15 +92,25 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
     const lineage = await inferLineage({
       scratch,
       tasks: catalog.tasks,
-      sourceNames: Object.keys(config.sources),
+      sourceNames: Object.values(config.sources).flatMap(sourceDatasets),
       sourceSchemas,
       cache,
       concurrency: opts.concurrency,
     });
+    // A task reading a source that cannot be read this run fails with that reason (its file named),
+    // so it and its consumers are reported instead of silently passing as up to date.
+    for (const t of catalog.tasks) {
+      const bad = (lineage.parsed.get(t.name)?.reads ?? []).find((r) => unreadable.has(r));
+      if (bad === undefined) continue;
+      const e = unreadable.get(bad)!;
+      errors.push(new RelspecError(e.code, `task ${t.name} reads source ${bad}, which cannot be read: ${e.message}${e.file ? ` [${e.file}]` : ''}`, { file: t.file, fix: e.fix }));
+    }
     errors.push(...lineage.errors);
     const t3 = performance.now();
     const graph = buildGraph({
-      sources: Object.keys(config.sources).map((name) => ({ name, schema: sourceSchemas.get(name) })),
+      sources: Object.values(config.sources)
+        .flatMap(sourceDatasets)
+        .map((name) => ({ name, schema: sourceSchemas.get(name) })),
       tasks: catalog.tasks.filter((t) => lineage.parsed.has(t.name)).map((t) => toGraphTask(t, lineage)),
       outputSchemas: lineage.schemas,
     });
@@ -101,9 +125,45 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       lineage,
       graph,
       errors,
+      codeSyncs,
       timings: { sourcesMs: t1 - t0, catalogMs: t2 - t1, lineageMs: t3 - t2, graphMs: t4 - t3 },
     };
   } finally {
     scratch.close();
+  }
+}
+
+/**
+ * A code source's five tables. A failed extraction or commit is reported, and the tables as they
+ * were still load: downstream tasks keep the last good facts instead of blocking.
+ */
+async function observeCode(
+  scratch: Scratch,
+  config: ResolvedConfig,
+  s: ResolvedConfig['sources'][string],
+  sync: boolean,
+  out: { sources: Map<string, ObservedSource>; sourceSchemas: Map<string, Column[]>; codeSyncs: CodeSyncResult[]; errors: RelspecError[] },
+): Promise<void> {
+  const ctx = { root: config.root, stateDir: config.stateDir, outputsDir: config.outputsDir, connect: () => scratch.connect() };
+  let observed: Awaited<ReturnType<typeof observeCodeSource>>;
+  try {
+    try {
+      observed = await observeCodeSource(scratch.conn, s, ctx, { sync });
+    } catch (e) {
+      if (!(e instanceof RelspecError) || !sync) throw e;
+      out.errors.push(e);
+      observed = await observeCodeSource(scratch.conn, s, ctx, { sync: false });
+    }
+  } catch (e) {
+    if (!(e instanceof RelspecError)) throw e;
+    out.errors.push(e);
+    return;
+  }
+  if (observed.sync) out.codeSyncs.push(observed.sync);
+  for (const d of observed.datasets) {
+    // A run reads tables only: one that was never written is a source without data (like a broken one).
+    if (sync && !d.delta) continue;
+    out.sources.set(d.name, { name: d.name, format: d.delta ? 'delta' : 'code', files: [], schema: d.schema, delta: d.delta, code: { source: d.source, table: d.table } });
+    out.sourceSchemas.set(d.name, d.schema);
   }
 }

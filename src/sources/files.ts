@@ -47,11 +47,43 @@ export async function fileSourceSchema(conn: DuckDBConnection, source: ResolvedS
   }
   try {
     const r = await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${readerSql(source, files)}`);
-    return (r.getRows() as unknown[][]).map(([name, type]) => ({ name: String(name), type: String(type) }));
+    const columns = (r.getRows() as unknown[][]).map(([name, type]) => ({ name: String(name), type: String(type) }));
+    if (source.format === 'csv') await checkCsvDialect(conn, source, files, columns);
+    return columns;
   } catch (e) {
-    throw new RelspecError('E_SOURCE', `cannot read source ${source.name}: ${errorMessage(e).split('\n')[0]}`, {
+    if (e instanceof RelspecError) throw e;
+    throw new RelspecError('E_SOURCE', `cannot read source ${source.name}: ${duckDetail(e)}`, {
       file: source.path,
       fix: `check that the files are valid ${source.format}${source.format === 'csv' ? ' (and the reader options)' : ''}`,
     });
   }
+}
+
+/**
+ * DuckDB's CSV sniffer gives up on a file whose rows have different numbers of fields and reads it
+ * as ONE column named after the whole header line (`"id,name"`): every task then fails to bind,
+ * blaming the task. When that one column's name holds a delimiter, read with that delimiter to
+ * get the real error (the line), and report it as the source's.
+ */
+async function checkCsvDialect(conn: DuckDBConnection, source: ResolvedSource, files: readonly string[], columns: readonly Column[]): Promise<void> {
+  if (columns.length !== 1 || ['delim', 'sep', 'columns', 'auto_detect'].some((k) => k in source.options)) return;
+  const delim = [',', ';', '\t', '|'].find((d) => columns[0]!.name.includes(d));
+  if (!delim) return;
+  const probe = { ...source, options: { ...source.options, delim } };
+  try {
+    await conn.runAndReadAll(`SELECT count(*) FROM ${readerSql(probe, files)}`);
+  } catch (e) {
+    const detail = duckDetail(e);
+    throw new RelspecError('E_SOURCE', `source ${source.name} is not a consistent CSV: with delimiter ${JSON.stringify(delim)} DuckDB cannot read it (${detail}); without one it would read a single column ${JSON.stringify(columns[0]!.name)}`, {
+      file: source.path,
+      fix: `give every row as many fields as the header (a ragged row?), or set sources.${source.name}.options (e.g. null_padding: true, or ignore_errors: true)`,
+    });
+  }
+}
+
+/** DuckDB's first line, plus the line that says what is wrong when the first only says where (CSV errors). */
+function duckDetail(e: unknown): string {
+  const lines = errorMessage(e).split('\n').map((l) => l.trim()).filter(Boolean);
+  const why = lines.slice(1).find((l) => /not utf-8|Expected Number of Columns|not possible to automatically detect|Value with unterminated quote/i.test(l));
+  return why ? `${lines[0]}: ${why}` : (lines[0] ?? '');
 }

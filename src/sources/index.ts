@@ -5,8 +5,11 @@ import type { Column } from '../lineage/types.js';
 import { fileSourceSchema, listSourceFiles, type SourceFile } from './files.js';
 import { loadSnapshot, type Snapshot } from './delta/index.js';
 import { duckType } from './delta/schema.js';
+import { fileSchemas } from './delta/fileSchema.js';
+import type { CodeTable } from './codeDelta/index.js';
 
 export { listSourceFiles, readerSql, fileSourceSchema, type SourceFile } from './files.js';
+export { describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './codeDelta/index.js';
 
 export interface ObservedSource {
   name: string;
@@ -15,20 +18,23 @@ export interface ObservedSource {
   schema: Column[];
   /** Delta sources: the snapshot pinned for this run (DESIGN invariant 7, snapshot isolation). */
   delta?: Snapshot;
+  /** One of a code source's tables (a Delta table relspec writes under the state directory). */
+  code?: { source: string; table: CodeTable };
 }
 
 /** Reads what a source looks like now: its files and schema. */
 export async function observeSource(conn: DuckDBConnection, source: ResolvedSource): Promise<ObservedSource> {
   if (source.format === 'delta') {
     const snapshot = await loadSnapshot(conn, source.path);
+    // Missing or unreadable data files are this source's error now, not an abort when the run
+    // registers the snapshot later (the footers are cached for that).
+    await fileSchemas(conn, snapshot.files.map((f) => f.absPath), { table: snapshot.tableDir, version: snapshot.version });
     const schema = snapshot.schema.fields.map((f) => ({ name: f.name, type: duckType(f.type) }));
     return { name: source.name, format: source.format, files: [], schema, delta: snapshot };
   }
   if (source.format === 'code') {
-    throw new RelspecError('E_SOURCE', `${source.format} sources are not supported yet (source ${source.name})`, {
-      file: source.path,
-      fix: 'use a parquet, csv or json source for now',
-    });
+    // A code source is five datasets, observed (and extracted) by observeCodeSource.
+    throw new Error(`observeSource: code source ${source.name} goes through observeCodeSource`);
   }
   const files = await listSourceFiles(source);
   const schema = await fileSourceSchema(conn, source, files.map((f) => f.path));

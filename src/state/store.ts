@@ -83,9 +83,16 @@ export class Store {
       .prepare('UPDATE runs SET ended_at = ?, status = ?, graph_signature = ?, summary = ? WHERE id = ?')
       .run(new Date().toISOString(), status, signature, JSON.stringify(summary), id);
   }
-  /** Runs left 'running' by a crash are closed as interrupted. */
+  /**
+   * Runs left 'running' by a process that died (kill -9, power loss) are closed as crashed; the
+   * caller holds the state lock, so no live process owns them. Their end time stays unknown.
+   */
   closeDanglingRuns(): void {
-    this.stmt("UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE status = 'running'").run(new Date().toISOString());
+    this.stmt("UPDATE runs SET status = 'crashed' WHERE status = 'running'").run();
+  }
+  /** A run that threw (an error outside any task) in this live process: failed, ended now. */
+  failRunningRuns(): void {
+    this.stmt("UPDATE runs SET status = 'failed', ended_at = coalesce(ended_at, ?) WHERE status = 'running'").run(new Date().toISOString());
   }
   run(id: number): RunRow | undefined {
     const r = this.stmt('SELECT * FROM runs WHERE id = ?').get(id) as Record<string, unknown> | undefined;

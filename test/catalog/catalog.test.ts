@@ -66,7 +66,9 @@ describe('task catalog', () => {
       'tasks/deep/er/c.sql': 'select 1 as x',
     });
     const { tasks, errors } = await catalogTasks(`${p.dir}/tasks`);
-    expect(tasks.map((t) => t.name)).toEqual(['a.b', 'ok']);
+    // A file with a usable name stays in the catalog (failed by its error), so an edit that breaks a
+    // task keeps its output; a duplicate or an unusable name does not.
+    expect(tasks.map((t) => t.name)).toEqual(['a.b', 'empty', 'ok']);
     const lines = errors.map((e) => (e as RelspecError).oneLine().replace(p!.dir, '<dir>'));
     expect(lines).toMatchInlineSnapshot(`
       [

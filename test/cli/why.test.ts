@@ -145,7 +145,7 @@ describe('relspec why / status / history', () => {
       expect(j.error).toContain('boom');
       expect(j.causes[0].diff).toContain("+where error('boom') is null");
       expect(json('why', 'b')).toMatchObject({ status: 'blocked', reason: 'upstream task a failed', blockedBy: [{ task: 'a', status: 'failed' }] });
-      const text = scrubIds(cli('why', 'a').stdout).replace(/run 6: .*boom/, 'run 6: <error>');
+      const text = scrubIds(cli('why', 'a').stdout).replace(/run 6: .*boom( — fix the query.*?retries)?/, 'run 6: <error>');
       expect(text).toMatchInlineSnapshot(`
         "a failed in run 6: <error> — it was being rebuilt because:
           plan changed <fp> → <fp>

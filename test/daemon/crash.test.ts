@@ -71,7 +71,8 @@ describe('relspec watch: runs in flight', () => {
     await d2.waitFor(isReady, { timeoutMs: 30_000 });
     expect(await d2.stop()).toEqual({ code: 0, signal: null });
     const runs = stateRows<{ id: number; status: string; trigger: string }>(p.dir, 'select id, status, trigger from runs order by id');
-    expect(runs.map((r) => r.status)).toEqual(['ok', 'interrupted', 'ok']);
+    // The killed run is closed as crashed by the restart (SIGTERM would have recorded interrupted).
+    expect(runs.map((r) => r.status)).toEqual(['ok', 'crashed', 'ok']);
     expect(runs[2]!.trigger).toBe('reconcile');
 
     const cleanDir = copyWithoutState(p.dir);

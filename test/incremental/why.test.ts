@@ -300,8 +300,15 @@ describe('status', () => {
       { task: 'broken', status: 'failed', error: 'E_TASK_SQL' },
       { task: 'gone', status: 'built', causes: [{ kind: 'new' }] },
     ]);
-    recordRun([{ id: 'task:gone@removed', kind: 'task_removed', task: 'gone', file: '/p/tasks/gone.sql' }], []);
+    // A broken task fails on every run while its file exists.
+    recordRun([{ id: 'task:gone@removed', kind: 'task_removed', task: 'gone', file: '/p/tasks/gone.sql' }], [{ task: 'broken', status: 'failed', error: 'E_TASK_SQL' }]);
     expect(status(store).tasks.map((t) => [t.task, t.state])).toEqual([['broken', 'stale']]);
+  });
+
+  it('forgets a broken task that a later full run no longer reports (its file was deleted)', () => {
+    recordRun([], [{ task: 'broken', status: 'failed', error: 'E_TASK_SQL' }]);
+    recordRun([], []);
+    expect(status(store).tasks.map((t) => t.task)).toEqual([]);
   });
 });
 

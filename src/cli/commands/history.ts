@@ -10,7 +10,7 @@ export async function historyCommand(opts: GlobalOptions & { limit?: string; jso
   }
   const reader = await openStateReader(opts);
   try {
-    const runs = history(reader.store, limit);
+    const runs = history(reader.store, limit, { writerAlive: reader.writerAlive });
     if (opts.json) {
       printJson({ runs });
       return 0;

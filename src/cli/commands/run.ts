@@ -2,7 +2,10 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { withStateLock } from '../../daemon/lock.js';
 import { run, type PlanEntry } from '../../incremental/run.js';
 import type { Cause, RootChange, TaskResult } from '../../incremental/types.js';
+import { openStateDb } from '../../state/db.js';
+import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
+import { describeCodeSync } from '../../sources/index.js';
 
 export interface RunCliOptions extends GlobalOptions {
   select?: string;
@@ -55,18 +58,20 @@ export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<n
 
 async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: boolean): Promise<number> {
   const quietSkips = !opts.verbose;
-  const out = await run({
-    loaded,
-    select: opts.select,
-    fullRefresh: opts.fullRefresh,
-    dryRun,
-    onTask: opts.json
-      ? undefined
-      : (r, i, n) => {
-          if (r.status === 'skipped' && quietSkips) return;
-          print(line(r, i, n));
-        },
-  });
+  const out = await failRunOnThrow(loaded, dryRun, () =>
+    run({
+      loaded,
+      select: opts.select,
+      fullRefresh: opts.fullRefresh,
+      dryRun,
+      onTask: opts.json
+        ? undefined
+        : (r, i, n) => {
+            if (r.status === 'skipped' && quietSkips) return;
+            print(line(r, i, n));
+          },
+    }),
+  );
   if (opts.json) {
     printJson({
       runId: out.runId,
@@ -75,6 +80,7 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
       tasks: out.tasks.map((t) => ({ task: t.task, output: t.output, status: t.status, causes: t.causes, durationMs: Math.round(t.durationMs * 100) / 100, rows: t.rows ?? null, ...(t.error ? { error: t.error } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
       errors: out.errors,
       summary: { unaffected: out.unaffected },
+      ...(out.code.length > 0 ? { code: out.code } : {}),
     });
   } else {
     for (const e of out.errors) process.stderr.write(`error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}\n`);
@@ -82,6 +88,7 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
     if (dryRun) {
       print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')}`);
     } else {
+      for (const c of out.code) print(describeCodeSync(c));
       if (out.changes.length > 0) print(`changes: ${summarizeChanges(out.changes)}`);
       print(`run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`);
     }
@@ -95,4 +102,25 @@ export function summarizeChanges(changes: readonly RootChange[]): string {
   const byKind = new Map<string, number>();
   for (const c of changes) byKind.set(c.kind, (byKind.get(c.kind) ?? 0) + 1);
   return `${changes.length} (${[...byKind].map(([k, n]) => `${n} ${k}`).join(', ')}; see --json)`;
+}
+
+/** A run that threw (outside any task) would stay 'running' until the next run: record it as failed. */
+async function failRunOnThrow<T>(loaded: LoadedConfig, dryRun: boolean, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (!dryRun) {
+      try {
+        const db = openStateDb(loaded.config.stateDir);
+        try {
+          new Store(db).failRunningRuns();
+        } finally {
+          db.close();
+        }
+      } catch {
+        /* no state yet: nothing recorded */
+      }
+    }
+    throw e;
+  }
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { loadConfig } from '../../config/load.js';
 import { RelspecError } from '../../errors.js';
 import { status } from '../../incremental/why.js';
+import { writerAlive } from '../../daemon/lock.js';
 import { openStateDb, STATE_DB } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
@@ -11,6 +12,8 @@ export interface StateReader {
   store: Store;
   /** The project root (the config file's directory), for showing paths relative to it. */
   root: string;
+  /** A live daemon or run holds the state lock: a run recorded as running really is. */
+  writerAlive: boolean;
   close(): void;
 }
 
@@ -28,7 +31,7 @@ export async function openStateReader(opts: GlobalOptions): Promise<StateReader>
     const hasRuns = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() !== undefined;
     const store = new Store(db);
     if (!hasRuns || store.lastRunId() === undefined) throw noRuns();
-    return { store, root: loaded.config.root, close: () => db.close() };
+    return { store, root: loaded.config.root, writerAlive: writerAlive(loaded.config.stateDir), close: () => db.close() };
   } catch (e) {
     db.close();
     throw e;
@@ -38,7 +41,7 @@ export async function openStateReader(opts: GlobalOptions): Promise<StateReader>
 export async function statusCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const reader = await openStateReader(opts);
   try {
-    const s = status(reader.store);
+    const s = status(reader.store, { writerAlive: reader.writerAlive });
     if (opts.json) {
       printJson(s);
       return 0;
@@ -60,7 +63,9 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
     print(fmt(head));
     for (const r of rows) print(fmt(r));
     const stale = s.tasks.filter((t) => t.state === 'stale').length;
-    print(`${s.tasks.length} tasks: ${s.tasks.length - stale} fresh, ${stale} stale (as of run ${s.runId})`);
+    // A run in progress, or one that did not finish (stopped, or its process died).
+    const last = s.runStatus === 'running' || s.runStatus === 'crashed' || s.runStatus === 'interrupted' ? `, ${s.runStatus}` : '';
+    print(`${s.tasks.length} tasks: ${s.tasks.length - stale} fresh, ${stale} stale (as of run ${s.runId}${last})`);
     return 0;
   } finally {
     reader.close();

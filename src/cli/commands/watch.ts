@@ -25,6 +25,10 @@ export async function watchCommand(opts: WatchCliOptions): Promise<number> {
   try {
     await daemon.ready;
     await daemon.closed;
+    // Everything is released (lock, DuckDB, SQLite, watchers). chokidar can leak an fs.watch handle
+    // after re-watching a deleted directory from its parent; it must not keep a stopped daemon
+    // alive. Unref'd: a clean shutdown exits before it fires.
+    setTimeout(() => process.exit(0), 500).unref();
     return 0;
   } catch (e) {
     if (e instanceof LockedError) {

@@ -58,7 +58,7 @@ export function describeRoot(c: StoredRootChange, root: string): string {
       const sum = (k: keyof (typeof c.commits)[number]['counts']) => c.commits.reduce((a, x) => a + x.counts[k], 0);
       const rows = `${sum('insert')} inserted, ${sum('delete')} deleted, ${sum('update_preimage')} updated`;
       const fallback = c.fallback ? `; full scan instead of change rows: ${c.fallback}` : '';
-      return `source ${c.source} changed: Delta version ${c.fromVersion} → ${c.toVersion} (${n} commit${n === 1 ? '' : 's'}: ${ops}; ${rows}${fallback})`;
+      return `source ${c.source} changed: Delta version ${c.fromVersion} → ${c.toVersion} (${n} commit${n === 1 ? '' : 's'}: ${ops}; ${rows}${fallback})${commitFilesText(c.commits)}`;
     }
     case 'rescan':
       return `rescan: ${c.reason}`;
@@ -68,6 +68,26 @@ export function describeRoot(c: StoredRootChange, root: string): string {
       return `${x.kind} ${x.id}`;
     }
   }
+}
+
+/** ` — files modified src/x.ts; dependent src/y.ts` when the commits name the files behind them (code sources). */
+function commitFilesText(commits: readonly { files?: { added: string[]; removed: string[]; modified: string[]; dependent: string[] } }[]): string {
+  const by = { modified: new Set<string>(), added: new Set<string>(), removed: new Set<string>(), dependent: new Set<string>() };
+  let any = false;
+  for (const c of commits) {
+    if (!c.files) continue;
+    any = true;
+    for (const k of ['modified', 'added', 'removed', 'dependent'] as const) for (const p of c.files[k]) by[k].add(p);
+  }
+  if (!any) return '';
+  const parts: string[] = [];
+  for (const k of ['modified', 'added', 'removed', 'dependent'] as const) {
+    const list = [...by[k]].sort();
+    if (list.length === 0) continue;
+    const shown = list.slice(0, 5);
+    parts.push(`${k === 'dependent' ? 're-resolved' : k} ${shown.join(', ')}${list.length > shown.length ? ` and ${list.length - shown.length} more` : ''}`);
+  }
+  return parts.length > 0 ? ` — files ${parts.join('; ')}` : '';
 }
 
 /** Renders explanations as an indented tree (two spaces a level, `←` where a cause leads back). */

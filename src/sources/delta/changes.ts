@@ -26,6 +26,8 @@ export interface ChangeCommit {
   timestamp: number;
   inCommitTimestamp: boolean;
   operation?: string;
+  /** commitInfo.operationParameters, as written. */
+  parameters?: Record<string, unknown>;
   source: 'cdc' | 'add/remove';
 }
 
@@ -116,7 +118,7 @@ export async function tableChanges(conn: DuckDBConnection, tableDir: string, sta
     const mtime = (await stat(listing.commits.get(v)!.path)).mtimeMs;
     const ts = commitTimestamp(v, set.commitInfo, meta.configuration, mtime);
     const source = set.cdcs.length ? 'cdc' : 'add/remove';
-    commits.push({ version: v, timestamp: ts.timestamp, inCommitTimestamp: ts.inCommitTimestamp, operation: set.commitInfo?.operation, source });
+    commits.push({ version: v, timestamp: ts.timestamp, inCommitTimestamp: ts.inCommitTimestamp, operation: set.commitInfo?.operation, parameters: set.commitInfo?.operationParameters, source });
     if (source === 'cdc') {
       for (const c of set.cdcs) {
         cdcReads.push({ absPath: resolveDataPath(table, c.path, w), partitionValues: c.partitionValues, consts: [v, ts.timestamp] });

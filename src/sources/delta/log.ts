@@ -42,6 +42,8 @@ export interface LogListing {
   latestVersion: number;
   /** Lowest commit version present (undefined when the log holds only checkpoints). */
   earliestCommit?: number;
+  /** Multi-part checkpoints with missing parts (ignored), for error messages. */
+  incompleteCheckpoints?: { version: number; parts: number; present: number }[];
 }
 
 function parseVersion(digits: string, where: Where): number {
@@ -91,8 +93,12 @@ export async function listLog(tableDir: string): Promise<LogListing> {
     }
   }
   // "readers must ignore multi-part checkpoints with missing parts" (**Checkpoints**).
+  const incomplete: { version: number; parts: number; present: number }[] = [];
   for (const g of multi.values()) {
-    if (g.files.size !== g.parts) continue;
+    if (g.files.size !== g.parts) {
+      incomplete.push({ version: g.version, parts: g.parts, present: g.files.size });
+      continue;
+    }
     const files = [...g.files.entries()].sort((a, b) => a[0] - b[0]).map(([, f]) => f);
     checkpoints.push({ version: g.version, kind: 'multipart', files, format: 'parquet' });
   }
@@ -117,6 +123,7 @@ export async function listLog(tableDir: string): Promise<LogListing> {
     checkpoints,
     latestVersion: latest,
     earliestCommit: earliest,
+    ...(incomplete.length ? { incompleteCheckpoints: incomplete.sort((a, b) => b.version - a.version) } : {}),
   };
 }
 

@@ -139,9 +139,13 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
     const from = cp ? cp.version + 1 : 0;
     if (!cp && !listing.commits.has(0)) {
       if (checkpointError) throw checkpointError;
+      const partial = (listing.incompleteCheckpoints ?? []).filter((c) => c.version <= target);
+      const ignored = partial.map((c) => `; checkpoint ${c.version} has ${c.present} of its ${c.parts} parts and is ignored`).join('');
       throw deltaError({ table, version: target, file: listing.logDir },
-        `cannot reconstruct version ${target}: commit 0 is missing and no checkpoint exists at or before version ${target}`,
-        'the log was truncated by metadata cleanup; read a version at or after the oldest checkpoint');
+        `cannot reconstruct version ${target}: commit 0 is missing and no checkpoint exists at or before version ${target}${ignored}`,
+        partial.length
+          ? 'restore the missing checkpoint part files (or the commits before the checkpoint)'
+          : 'the log was truncated by metadata cleanup; read a version at or after the oldest checkpoint');
     }
     // Commits after the starting point must all exist (PROTOCOL-NOTES §2.3); a missing one cannot
     // be bridged by an older checkpoint either, which would need that commit too.

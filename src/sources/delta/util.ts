@@ -16,8 +16,11 @@ const at = (w: Where): string =>
 
 /** A corrupt, incomplete or inconsistent table: the message names the table, the version and the rule broken. */
 export function deltaError(w: Where, message: string, fix?: string, cause?: unknown): RelspecError {
-  return new RelspecError('E_DELTA', `${message} (${at(w)})`, { file: w.file ?? w.table, fix, cause });
+  return new RelspecError('E_DELTA', `${message} (${at(w)})`, { file: w.file ?? w.table, fix: fix ?? DEFAULT_FIX, cause });
 }
+
+/** For rules whose fix is not more specific: the log or a file breaks the protocol. */
+const DEFAULT_FIX = 'the table breaks the Delta protocol at this version: restore the named file from the writer or a backup, or rewrite the table with a conforming writer';
 
 /** A valid table that uses something this reader does not implement. Never silently ignored. */
 export function unsupported(w: Where, message: string, fix?: string): RelspecError {

@@ -34,6 +34,8 @@ export interface WriteOptions {
   deleteKeysSql?: string;
   /** commitInfo.operation (default WRITE for append/overwrite, MERGE for replace). */
   operation?: string;
+  /** Extra commitInfo.operationParameters (string values, as Delta writers record them). */
+  parameters?: Record<string, string>;
   /** Write a classic checkpoint after committing a version divisible by this (default 10; 0 = never). */
   checkpointInterval?: number;
   /** Commit attempts after a conflict before giving up (default 5). */
@@ -183,6 +185,7 @@ function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveF
     opts.mode === 'replace'
       ? { keys: JSON.stringify(opts.keys), deleteKeys: opts.deleteKeysSql !== undefined, partitionBy }
       : { mode: opts.mode === 'append' ? 'Append' : 'Overwrite', partitionBy };
+  Object.assign(parameters, opts.parameters ?? {});
   const bytes = (fs: { size: number }[]): number => fs.reduce((n, f) => n + f.size, 0);
   const metrics: Record<string, number> = {
     numOutputRows: counts.insert + counts.copied,

@@ -184,12 +184,28 @@ export async function inferColumns(
   const conns = [scratch.conn];
   for (let i = 1; i < (opts.concurrency ?? 2); i++) conns.push(await scratch.connect());
 
-  let pending = [...parsed.values()];
-  for (;;) {
-    const ready = pending.filter((p) => p.reads.every((ds) => schemas.has(ds)));
-    if (ready.length === 0) break;
-    const readySet = new Set(ready);
-    pending = pending.filter((p) => !readySet.has(p));
+  // Kahn's algorithm over datasets: a task is ready once every input has a schema. Re-filtering the
+  // whole pending list each round was O(tasks × generations): 100k tasks in 1,237 rounds.
+  const order = new Map([...parsed.values()].map((p, i) => [p, i]));
+  const missing = new Map<TaskParse, number>();
+  const waiting = new Map<string, TaskParse[]>();
+  let ready: TaskParse[] = [];
+  for (const p of parsed.values()) {
+    const need = new Set(p.reads.filter((ds) => !schemas.has(ds)));
+    missing.set(p, need.size);
+    if (need.size === 0) ready.push(p);
+    for (const ds of need) waiting.set(ds, [...(waiting.get(ds) ?? []), p]);
+  }
+  while (ready.length > 0) {
+    const next: TaskParse[] = [];
+    const resolved = (ds: string) => {
+      for (const p of waiting.get(ds) ?? []) {
+        const n = missing.get(p)! - 1;
+        missing.set(p, n);
+        if (n === 0) next.push(p);
+      }
+      waiting.delete(ds);
+    };
 
     const work: { p: TaskParse; key: string }[] = [];
     for (const p of ready) {
@@ -266,6 +282,7 @@ export async function inferColumns(
       if (prods.every((t) => lineage.has(t))) {
         try {
           schemas.set(out, await timed(stats, 'union', () => unionSchema(scratch.conn, prods.map((t) => lineage.get(t)!.outputSchema))));
+          resolved(out);
         } catch (e) {
           errors.push(
             new RelspecError('E_TASK_SQL', `producers of ${out} have incompatible columns: ${errorMessage(e).split('\n')[0]}`, {
@@ -276,8 +293,10 @@ export async function inferColumns(
         }
       }
     }
+    ready = next.sort((a, b) => order.get(a)! - order.get(b)!);
   }
 
+  const pending = [...missing].filter(([, n]) => n > 0).map(([p]) => p);
   for (const p of pending) {
     const missing = p.reads.filter((ds) => !schemas.has(ds));
     const upstream = missing.flatMap((ds) => producers.get(ds) ?? []);

@@ -30,6 +30,7 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
   const targets = watchTargets(config);
   const ignore = globalIgnore(config);
   const live = new Map<WatchTarget, FSWatcher>();
+  const rootedAbove = new Set<WatchTarget>();
   let closed = false;
 
   const safe = (fn: () => void) => {
@@ -52,6 +53,8 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
     // the nearest existing ancestor; `targetIgnored` lets through only the chain down to the root.
     let dir = t.root;
     while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    if (dir !== t.root) rootedAbove.add(t);
+    else rootedAbove.delete(t);
     const w = new FSWatcher({
       ignoreInitial: true,
       // Never poll: idle CPU stays at zero. `atomic` turns an editor's unlink+add (rename-save)
@@ -61,7 +64,10 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
       ignored: targetIgnored(t, ignore),
     });
     live.set(t, w);
-    w.on('all', (action, p) => safe(() => onFsEvent(t, action, p)));
+    w.on('all', (action, p) => {
+      if (process.env.RELSPEC_DEBUG_WATCH) process.stderr.write(`[watch ${t.kind}:${t.source ?? ''} @${dir}] ${action} ${p}\n`);
+      safe(() => onFsEvent(t, action, p));
+    });
     w.on('error', (e) => reportError(e));
     const ready = new Promise<void>((resolve) => w.once('ready', () => resolve()));
     w.add(dir);
@@ -71,28 +77,50 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
   function onFsEvent(t: WatchTarget, action: string, p: string): void {
     if (closed) return;
     const file = path.resolve(p);
-    if (action === 'add' || action === 'change' || action === 'unlink') {
-      if (t.match(file)) handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
+    const isRootOrAbove = t.root === file || t.root.startsWith(file + path.sep);
+    if (action === 'unlinkDir' && isRootOrAbove) {
+      // The watched directory itself went away (rm -rf, a rename of the folder): chokidar drops
+      // its watch, so start over from the nearest existing ancestor to see it come back.
+      handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
+      rewatch(t);
       return;
     }
-    if (action === 'unlinkDir' || action === 'addDir') {
-      const isRootOrAbove = t.root === file || t.root.startsWith(file + path.sep);
-      if (action === 'unlinkDir' && isRootOrAbove) {
-        // The watched directory itself went away (rm -rf, a rename of the folder): chokidar drops
-        // its watch, so start over from the nearest existing ancestor to see it come back.
-        handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
-        rewatch(t);
-      } else if (action === 'unlinkDir' && file.startsWith(t.root + path.sep)) {
-        handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
-      }
+    if (action === 'unlink' || action === 'unlinkDir') {
+      // rm -rf of the root reports the files in it, but chokidar does not always report the root
+      // itself (its inotify watch is simply gone): check now and once the removal has finished.
+      checkRoot(t);
+      setTimeout(() => safe(() => checkRoot(t)), 250).unref();
     }
+    if (action === 'add' || action === 'change' || action === 'unlink') {
+      if (t.match(file)) handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
+    } else if (action === 'addDir' && file === t.root && rootedAbove.has(t)) {
+      // The root is back under a watcher started from an ancestor: watch it from the root again,
+      // as at start-up (an ancestor watcher filters by the chain and misses some events below).
+      rewatch(t);
+    } else if (action === 'unlinkDir' && file.startsWith(t.root + path.sep)) {
+      handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
+    }
+  }
+
+  /** The root went away while watched from itself: start over from the nearest existing ancestor. */
+  function checkRoot(t: WatchTarget): void {
+    if (closed || rootedAbove.has(t) || existsSync(t.root)) return;
+    handlers.onEvent({ kind: t.kind, path: t.root, source: t.source, action: 'unlinkDir' });
+    rewatch(t);
   }
 
   function rewatch(t: WatchTarget): void {
     const old = live.get(t);
     live.delete(t);
     if (old) closeQuietly(old).catch(reportError);
-    if (!closed) watchTarget(t).catch(reportError);
+    if (closed) return;
+    // The directory may be back before the new watcher's initial scan, which ignoreInitial
+    // swallows (files and all): once ready, report the root so the next run re-observes it.
+    watchTarget(t)
+      .then(() => {
+        if (!closed && existsSync(t.root)) handlers.onEvent({ kind: t.kind, path: t.root, source: t.source, action: 'addDir' });
+      })
+      .catch(reportError);
   }
 
   try {

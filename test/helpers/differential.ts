@@ -19,6 +19,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { withDuck } from './project.js';
 import { rng } from '../../bench/gen.js';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/sources/delta/writer.js';
@@ -488,16 +489,6 @@ function valuesQuery(columns: readonly { name: string; type: ColType }[], rows: 
 
 const deltaDir = (dir: string, s: SourceModel) => path.join(dir, 'data', s.name);
 
-async function withDuck<T>(fn: (c: import('@duckdb/node-api').DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const c = await inst.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    inst.closeSync();
-  }
-}
 
 /** One commit of relspec's Delta writer on the source's table. */
 async function deltaWrite(dir: string, s: SourceModel, opts: Omit<WriteOptions, 'checkpointInterval'>): Promise<void> {

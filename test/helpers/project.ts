@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'bin/relspec.js');
@@ -33,11 +33,7 @@ export function tempProject(files: Record<string, string> = {}): TempProject {
     async parquet(rel, query) {
       const p = path.join(dir, rel);
       mkdirSync(path.dirname(p), { recursive: true });
-      const inst = await DuckDBInstance.create(':memory:');
-      const c = await inst.connect();
-      await c.run(`COPY (${query}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`);
-      c.closeSync();
-      inst.closeSync();
+      await withDuck((c) => c.run(`COPY (${query}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`));
       return p;
     },
     cli(args, opts = {}) {
@@ -54,3 +50,15 @@ export function tempProject(files: Record<string, string> = {}): TempProject {
 
 /** Replaces the temp dir in CLI output so snapshots are stable. */
 export const scrub = (s: string, dir: string): string => s.split(dir).join('<dir>');
+
+/** A scratch in-memory DuckDB connection for the duration of `fn`. */
+export async function withDuck<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+  const inst = await DuckDBInstance.create(':memory:');
+  const c = await inst.connect();
+  try {
+    return await fn(c);
+  } finally {
+    c.closeSync();
+    inst.closeSync();
+  }
+}

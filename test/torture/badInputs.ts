@@ -16,6 +16,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { withDuck } from '../helpers/project.js';
 import { status } from '../../src/incremental/why.js';
 import { createTable, writeCheckpoint, writeTable } from '../../src/sources/delta/writer.js';
 import { openStateDb } from '../../src/state/db.js';
@@ -52,16 +53,6 @@ export const BASE_TASKS = Object.keys(TASKS).map((f) => path.basename(f, '.sql')
 const PEOPLE = 'id,name\n0,ann\n1,bob\n2,cyd\n';
 const EVENTS = '[{"id": 1, "kind": "a"}, {"id": 2, "kind": "b"}]\n';
 
-async function withDuck<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const c = await inst.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    inst.closeSync();
-  }
-}
 
 const sq = (p: string) => `'${p.replace(/'/g, "''")}'`;
 const ordersSql = (cols = 'range::BIGINT AS id, (range % 3)::BIGINT AS g, (range * 10)::BIGINT AS v') => `SELECT ${cols} FROM range(10)`;

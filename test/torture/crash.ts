@@ -21,6 +21,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { withDuck } from '../helpers/project.js';
 import { Rand } from '../helpers/differential.js';
 import { dumpWarehouse } from '../daemon/helpers.js';
 import { createTable, writeTable } from '../../src/sources/delta/writer.js';
@@ -102,16 +103,6 @@ interface World {
   nextItem: number;
 }
 
-async function withDuck<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const c = await inst.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    inst.closeSync();
-  }
-}
 
 const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
 

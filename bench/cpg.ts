@@ -12,15 +12,13 @@
  *
  *   node --import tsx bench/cpg.ts [--edits N]
  */
-import { spawn } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnWatch } from './daemon.js';
 import type { Row } from './report.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const CLI = path.join(ROOT, 'bin/relspec.js');
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
 
 interface Edit {
@@ -62,23 +60,8 @@ export async function benchCpgWatch(log: (s: string) => void, edits = 21): Promi
     body('src/incremental/observe.ts'), line('src/incremental/observe.ts'),
     body('src/errors.ts'), line('src/errors.ts'), api('src/errors.ts'),
   ];
-  const child = spawn(process.execPath, [CLI, 'watch', '--json-log'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  const waiters: { test: (e: Record<string, unknown>) => boolean; resolve: (e: Record<string, unknown>, at: number) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const at = performance.now();
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    for (const w of [...waiters]) if (w.test(e)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(e, at);
-  });
-  const next = (test: (e: Record<string, unknown>) => boolean, ms = 120_000) =>
-    new Promise<{ e: Record<string, unknown>; at: number }>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for the daemon')), ms);
-      waiters.push({ test, resolve: (e, at) => (clearTimeout(timer), resolve({ e, at })) });
-    });
+  const d = spawnWatch(dir);
+  const next = d.next;
   try {
     const t0 = performance.now();
     await next((e) => String(e.message ?? '').startsWith('watching'), 300_000);
@@ -108,8 +91,7 @@ export async function benchCpgWatch(log: (s: string) => void, edits = 21): Promi
     for (const [k, xs] of byKind) rows.push({ metric: `cpg watch: save → fresh, ${k}, median`, value: pct(xs, 0.5), unit: 'ms' });
     return rows;
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await d.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -5,6 +5,7 @@ import { benchMinimality } from './minimality.js';
 import { benchInvalidation } from './invalidation.js';
 import { benchDeltaChanges } from './delta.js';
 import { benchRss, benchWatch } from './watch.js';
+import { benchCpgWatch } from './cpg.js';
 import { printTable, writeResults, type Row } from './report.js';
 
 /**
@@ -44,6 +45,11 @@ rows.push(...(await benchWatch(log, quick ? 15 : 50, quick ? 10 : 60)));
 
 log(`RSS and warm restart: ${quick ? 1000 : 10000} tasks`);
 rows.push(...(await benchRss(quick ? 1000 : 10000, log)));
+
+if (!quick) {
+  log('cpg watch: save-to-fresh latency of the embedded default (relspec watch over a copy of src/)');
+  rows.push(...(await benchCpgWatch(log, 21)));
+}
 
 const table = printTable(rows);
 process.stdout.write(table + '\n');

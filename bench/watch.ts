@@ -1,12 +1,11 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
+import { spawnWatch, type LogLine } from './daemon.js';
 import { generateProject } from './gen.js';
 import type { Row } from './report.js';
 
-const CLI = path.resolve(import.meta.dirname, '../bin/relspec.js');
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;
 const cpuTicks = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -26,23 +25,8 @@ export async function benchWatch(log: (s: string) => void, edits = 50, idleSecon
   const csv = (i: number) => 'k,v\n' + Array.from({ length: 100 }, (_, k) => `${k},${k * i}`).join('\n') + '\n';
   writeFileSync(path.join(dir, 'data/src.csv'), csv(0));
   for (let i = 1; i <= 5; i++) writeFileSync(path.join(dir, 'tasks', `t${i}.sql`), `select k, v + 1 as v from ${i === 1 ? 'src' : `t${i - 1}`}\n`);
-  const child = spawn(process.execPath, [CLI, 'watch', '--json-log'], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
-  const waiters: { test: (e: Record<string, unknown>) => boolean; resolve: (at: number) => void }[] = [];
-  createInterface({ input: child.stdout! }).on('line', (line) => {
-    const at = performance.now();
-    let e: Record<string, unknown>;
-    try {
-      e = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      return;
-    }
-    for (const w of [...waiters]) if (w.test(e)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(at);
-  });
-  const next = (test: (e: Record<string, unknown>) => boolean, ms = 30_000) =>
-    new Promise<number>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('timed out waiting for the daemon')), ms);
-      waiters.push({ test, resolve: (at) => (clearTimeout(timer), resolve(at)) });
-    });
+  const d = spawnWatch(dir);
+  const next = async (test: (e: LogLine) => boolean, ms?: number) => (await d.next(test, ms)).at;
   try {
     await next((e) => String(e.message ?? '').startsWith('watching'), 60_000);
     const latencies: number[] = [];
@@ -55,9 +39,9 @@ export async function benchWatch(log: (s: string) => void, edits = 50, idleSecon
       await finished;
     }
     await new Promise((r) => setTimeout(r, 2000));
-    const before = cpuTicks(child.pid!);
+    const before = cpuTicks(d.child.pid!);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
-    const idleCpu = (cpuTicks(child.pid!) - before) / 100 / idleSeconds;
+    const idleCpu = (cpuTicks(d.child.pid!) - before) / 100 / idleSeconds;
     log(`  watch: ${edits} edits, p50 ${pct(latencies, 0.5).toFixed(0)} ms, p95 ${pct(latencies, 0.95).toFixed(0)} ms; idle CPU ${(idleCpu * 100).toFixed(2)}% over ${idleSeconds} s`);
     return [
       { metric: `watch: change → fresh, 5-task chain, p50 over ${edits} edits (debounce 100 ms)`, value: pct(latencies, 0.5), unit: 'ms', goal: '≤ 300 ms', ok: pct(latencies, 0.5) <= 300 },
@@ -65,8 +49,7 @@ export async function benchWatch(log: (s: string) => void, edits = 50, idleSecon
       { metric: `watch: idle CPU over ${idleSeconds} s`, value: idleCpu * 100, unit: '%', goal: '≈ 0', ok: idleCpu < 0.005 },
     ];
   } finally {
-    child.kill('SIGTERM');
-    await new Promise((r) => child.once('exit', r));
+    await d.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -79,3 +79,74 @@ export function reachTasks(g: RelGraph, seeds: readonly string[], dir: 'out' | '
   }
   return tasks;
 }
+
+/**
+ * Strongly connected components by an iterative Tarjan over the CSR (graphology-components took
+ * ~1 s at 100k tasks, and run() asks for the cyclic tasks on every pass): a component id per node.
+ */
+export function components(c: Compiled): Int32Array {
+  const n = c.ids.length;
+  const order = new Int32Array(n).fill(-1);
+  const low = new Int32Array(n);
+  const onStack = new Uint8Array(n);
+  const comp = new Int32Array(n).fill(-1);
+  const stack: number[] = [];
+  const callNode: number[] = [];
+  const callEdge: number[] = [];
+  let counter = 0;
+  let count = 0;
+  const enter = (v: number) => {
+    order[v] = low[v] = counter++;
+    stack.push(v);
+    onStack[v] = 1;
+    callNode.push(v);
+    callEdge.push(c.outOffsets[v]!);
+  };
+  for (let root = 0; root < n; root++) {
+    if (order[root] !== -1) continue;
+    enter(root);
+    while (callNode.length > 0) {
+      const top = callNode.length - 1;
+      const v = callNode[top]!;
+      const k = callEdge[top]!;
+      if (k < c.outOffsets[v + 1]!) {
+        callEdge[top] = k + 1;
+        const w = c.outTargets[k]!;
+        if (order[w] === -1) enter(w);
+        else if (onStack[w]) low[v] = Math.min(low[v]!, order[w]!);
+        continue;
+      }
+      callNode.pop();
+      callEdge.pop();
+      if (callNode.length > 0) {
+        const u = callNode[callNode.length - 1]!;
+        low[u] = Math.min(low[u]!, low[v]!);
+      }
+      if (low[v] === order[v]) {
+        let w: number;
+        do {
+          w = stack.pop()!;
+          onStack[w] = 0;
+          comp[w] = count;
+        } while (w !== v);
+        count++;
+      }
+    }
+  }
+  return comp;
+}
+
+/** Task names of every component holding two or more tasks (a cycle), each sorted. */
+export function taskCycles(g: RelGraph): string[][] {
+  const c = compile(g);
+  const comp = components(c);
+  const byComp = new Map<number, string[]>();
+  for (let i = 0; i < c.ids.length; i++) {
+    const name = c.taskName[i];
+    if (name !== undefined) (byComp.get(comp[i]!) ?? byComp.set(comp[i]!, []).get(comp[i]!)!).push(name);
+  }
+  return [...byComp.values()]
+    .filter((names) => names.length > 1)
+    .map((names) => names.sort())
+    .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
+}

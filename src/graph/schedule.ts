@@ -1,4 +1,3 @@
-import { topologicalGenerations } from 'graphology-dag';
 import type { GraphTask, RelGraph } from './model.js';
 import { cyclicTasks } from './validate.js';
 import { descendants } from './impact.js';
@@ -16,24 +15,14 @@ export const byPriorityThenName = (a: GraphTask, b: GraphTask): number =>
  */
 export function generations(g: RelGraph, only?: ReadonlySet<string>): GraphTask[][] {
   if (only) return generationsOf(g, only);
-  let graph = g;
   const bad = cyclicTasks(g);
-  if (bad.size > 0) {
-    graph = g.copy();
-    const drop = descendants(g, [...bad].map(taskId));
-    for (const t of bad) drop.add(t);
-    for (const t of drop) graph.dropNode(taskId(t));
-  }
-  const out: GraphTask[][] = [];
-  for (const gen of topologicalGenerations(graph)) {
-    const tasks: GraphTask[] = [];
-    for (const id of gen) {
-      const a = graph.getNodeAttributes(id);
-      if (a.kind === 'task') tasks.push(a.task!);
-    }
-    if (tasks.length > 0) out.push(tasks.sort(byPriorityThenName));
-  }
-  return out;
+  const drop = bad.size > 0 ? descendants(g, [...bad].map(taskId)) : new Set<string>();
+  for (const t of bad) drop.add(t);
+  const all = new Set<string>();
+  g.forEachNode((_, a) => {
+    if (a.kind === 'task' && !drop.has(a.name)) all.add(a.name);
+  });
+  return generationsOf(g, all);
 }
 
 /**

@@ -1,5 +1,5 @@
-import { stronglyConnectedComponents } from 'graphology-components';
 import { RelspecError } from '../errors.js';
+import { compile, taskCycles } from './compiled.js';
 import { sourceId, taskId, tasksOf, type RelGraph } from './model.js';
 
 /** A shortest cycle through `start` inside its strongly connected component, as task names. */
@@ -56,10 +56,7 @@ export function validateGraph(g: RelGraph): RelspecError[] {
     }
   }
   const byName = new Map(tasks.map((t) => [t.name, t]));
-  for (const comp of stronglyConnectedComponents(g)) {
-    const names = comp.filter((id) => g.getNodeAttribute(id, 'kind') === 'task').map((id) => g.getNodeAttribute(id, 'name'));
-    if (names.length < 2) continue;
-    names.sort();
+  for (const names of taskCycles(g)) {
     const cycle = cycleThrough(g, names[0]!, new Set(names));
     errors.push(
       new RelspecError('E_GRAPH', `cycle: ${cycle.join(' → ')}`, {
@@ -76,11 +73,13 @@ export function validateGraph(g: RelGraph): RelspecError[] {
  * descendants cannot run.
  */
 export function cyclicTasks(g: RelGraph): Set<string> {
-  const bad = new Set<string>();
-  for (const comp of stronglyConnectedComponents(g)) {
-    const names = comp.filter((id) => g.getNodeAttribute(id, 'kind') === 'task');
-    if (names.length > 1) names.forEach((id) => bad.add(g.getNodeAttribute(id, 'name')));
-  }
+  const c = compile(g);
+  const hit = cyclicCache.get(c);
+  if (hit) return new Set(hit);
+  const bad = new Set<string>(taskCycles(g).flat());
   for (const t of tasksOf(g)) if (t.reads.includes(t.output) || g.hasNode(sourceId(t.output))) bad.add(t.name);
-  return bad;
+  cyclicCache.set(c, bad);
+  return new Set(bad);
 }
+// Keyed by the compiled form, which is rebuilt when the graph's shape changes.
+const cyclicCache = new WeakMap<object, ReadonlySet<string>>();

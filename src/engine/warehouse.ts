@@ -105,13 +105,12 @@ export class Warehouse {
     try {
       return await this.materializeInner(target, kind, sql, sets, schema);
     } catch (e) {
-      // The query failed on the data (a bad cast, an overflow, error()): the caller names the task
-      // file in front of this line. CREATE OR REPLACE failed as a whole, so the old output stands.
-      throw new Error(
-        `E_TASK_RUN the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]} — ` +
-          'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
-        { cause: e },
-      );
+      // The query failed on the data (a bad cast, an overflow, error()): the caller adds the task
+      // file. CREATE OR REPLACE failed as a whole, so the old output stands.
+      throw new RelspecError('E_TASK_RUN', `the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]}`, {
+        fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
+        cause: e,
+      });
     }
   }
 

@@ -261,7 +261,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       for (const d of downstreamOf(t)) candidates.add(d);
       emit(result);
     } catch (e) {
-      const msg = e instanceof RelspecError ? e.oneLine() : `${t.file}: ${errorMessage(e).split('\n')[0]}`;
+      const known = e instanceof RelspecError ? e : new RelspecError('E_TASK_RUN', errorMessage(e).split('\n')[0]!);
+      const msg = new RelspecError(known.code, known.message, { file: known.file ?? t.file, fix: known.fix }).oneLine();
       emit({ ...base, status: 'failed', causes: verdict.causes, error: msg });
     }
   }

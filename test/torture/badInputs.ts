@@ -732,13 +732,10 @@ export async function outputs(dir: string): Promise<Record<string, string>> {
   }
 }
 
-/** `CODE file: message — fix` (RelspecError.oneLine), or `file: E_TASK_RUN message — fix` (a query failing at run time). */
+/** `CODE file: message — fix` (RelspecError.oneLine), the shape of every reported error. */
 function parseLine(line: string): { code: string; file: string; message: string; fix: string } | undefined {
-  let m = /^(E_[A-Z_]+) (.+?): (.*?)(?: — (.*))?$/.exec(line);
-  if (m) return { code: m[1]!, file: m[2]!, message: m[3]!, fix: m[4] ?? '' };
-  m = /^(.+?): (E_TASK_RUN) (.*?)(?: — (.*))?$/.exec(line);
-  if (m) return { code: m[2]!, file: m[1]!, message: m[3]!, fix: m[4] ?? '' };
-  return undefined;
+  const m = /^(E_[A-Z_]+) (.+?): (.*?)(?: — (.*))?$/.exec(line);
+  return m ? { code: m[1]!, file: m[2]!, message: m[3]!, fix: m[4] ?? '' } : undefined;
 }
 
 function checkError(c: BadCase, dir: string, got: { code: string; file?: string; message: string; fix?: string } | undefined, problems: string[]): void {

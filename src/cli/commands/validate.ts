@@ -1,5 +1,6 @@
 import { generations, graphSignature, criticalPath } from '../../graph/index.js';
 import { openProject, plural, print, printJson, type GlobalOptions } from '../context.js';
+import { sourceDatasets } from '../../sources/codeDelta/index.js';
 
 export async function validateCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const { project, db } = await openProject(opts);
@@ -11,6 +12,8 @@ export async function validateCommand(opts: GlobalOptions & { json?: boolean }):
     ok: errors.length === 0,
     config: config.configFile,
     sources: Object.keys(config.sources).length,
+    // A code source is five tables (code.files, code.symbols, …): tasks read datasets.
+    sourceDatasets: Object.values(config.sources).flatMap(sourceDatasets).length,
     tasks: tasks.length,
     outputs: outputs.size,
     generations: gens.length,
@@ -26,7 +29,7 @@ export async function validateCommand(opts: GlobalOptions & { json?: boolean }):
     for (const e of errors) process.stderr.write(`error ${e.oneLine()}\n`);
     print(
       `${summary.ok ? 'ok' : plural(errors.length, 'error')}: ` +
-        `${plural(summary.sources, 'source')}, ${plural(summary.tasks, 'task')}, ${plural(summary.outputs, 'output')}, ${plural(summary.generations, 'generation')}` +
+        `${plural(summary.sources, 'source')}${summary.sourceDatasets !== summary.sources ? ` (${plural(summary.sourceDatasets, 'dataset')})` : ''}, ${plural(summary.tasks, 'task')}, ${plural(summary.outputs, 'output')}, ${plural(summary.generations, 'generation')}` +
         ` (critical path ${summary.criticalPath.length}: ${summary.criticalPath.join(' → ') || '-'})`,
     );
     print(`signature ${summary.signature}`);

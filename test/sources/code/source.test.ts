@@ -122,6 +122,8 @@ describe('code source', () => {
     const graph = p.cli(['graph', '--format', 'json']);
     expect(graph.code).toBe(0);
     expect(graph.stdout).toContain('"source:code.references"');
+    const validate = p.cli(['validate']);
+    expect(validate.stdout).toMatch(/^ok: 1 source \(5 datasets\), 14 tasks, /);
     const status = p.cli(['status', '--json']);
     const tasks = (JSON.parse(status.stdout) as { tasks: { task: string; state: string }[] }).tasks;
     expect(tasks.map((t) => t.task).sort()).toEqual(ALL_TASKS);

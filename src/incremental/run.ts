@@ -75,7 +75,7 @@ export async function run(opts: RunOptions = {}): Promise<RunOutcome> {
 async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse, opts: RunOptions, t0: number): Promise<RunOutcome> {
   const dry = opts.dryRun ?? false;
   if (!dry) store.closeDanglingRuns();
-  const project = await loadProject({ config: loaded, db: store.db, syncCode: true });
+  const project = await loadProject({ config: loaded, db: store.db, syncCode: true, fullCode: (opts.fullRefresh ?? false) && !dry });
   const g = project.graph;
   const engineVersion = await warehouse.version();
   let relations = await warehouse.relations();

@@ -39,6 +39,8 @@ export interface LoadProjectOptions {
    * plans do; read-only commands read the tables as the last run left them.
    */
   syncCode?: boolean;
+  /** With syncCode: extract code sources from scratch (a full refresh). */
+  fullCode?: boolean;
 }
 
 export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
@@ -71,7 +73,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
     const unreadable = new Map<string, RelspecError>();
     for (const s of Object.values(config.sources)) {
       if (s.format === 'code') {
-        await observeCode(scratch, config, s, opts.syncCode ?? false, { sources, sourceSchemas, codeSyncs, errors });
+        await observeCode(scratch, config, s, opts.syncCode ?? false, opts.fullCode ?? false, { sources, sourceSchemas, codeSyncs, errors });
         continue;
       }
       try {
@@ -142,9 +144,10 @@ async function observeCode(
   config: ResolvedConfig,
   s: ResolvedConfig['sources'][string],
   sync: boolean,
+  full: boolean,
   out: { sources: Map<string, ObservedSource>; sourceSchemas: Map<string, Column[]>; codeSyncs: CodeSyncResult[]; errors: RelspecError[] },
 ): Promise<void> {
-  const ctx = { root: config.root, stateDir: config.stateDir, outputsDir: config.outputsDir, connect: () => scratch.connect() };
+  const ctx = { root: config.root, stateDir: config.stateDir, outputsDir: config.outputsDir, connect: () => scratch.connect(), full };
   let observed: Awaited<ReturnType<typeof observeCodeSource>>;
   try {
     try {

@@ -49,6 +49,8 @@ export interface SyncContext {
   outputsDir: string;
   /** Extra connections to the same database, to commit the tables concurrently (closed after use). */
   connect?: () => Promise<DuckDBConnection>;
+  /** Re-extract every file with a fresh program and rewrite the tables (`run --full-refresh`). */
+  full?: boolean;
 }
 
 /** Warm extractors, one per code source (root + glob): a daemon re-extracts an edit in milliseconds. */
@@ -127,7 +129,8 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
       fix: `check sources.${source.name}.path (a glob relative to the config file, e.g. 'src/**/*.ts')`,
     });
   }
-  const manifest = readManifest(dir, identity);
+  if (ctx.full) dropExtractor(identity);
+  const manifest = ctx.full ? undefined : readManifest(dir, identity);
   const versions = {} as Record<CodeTable, number | undefined>;
   for (const t of CODE_TABLES) versions[t] = await tableVersion(codeTableDir(ctx.stateDir, source.name, t));
   // A table the manifest does not describe (first build, crash after a commit, another writer) is

@@ -173,4 +173,17 @@ describe('code source', () => {
     expect(JSON.parse(info.operationParameters['relspec.files']!)).toEqual({ added: [], removed: ['src/broken.ts'], modified: [], dependent: [] });
     expect(await counts('files', v.files)).toEqual({ insert: 0, delete: 1, update_preimage: 0, update_postimage: 0 });
   });
+
+  it('--full-refresh re-extracts every file with a fresh program and rebuilds every task; the facts are the same', async () => {
+    const before = await versions();
+    const o = await run({ configPath: 'watch.config.ts', cwd: p.dir, fullRefresh: true });
+    expect(o.code[0]).toMatchObject({ mode: 'full', extracted: 4, rows: { files: 4 } });
+    expect(built(o)).toEqual(ALL_TASKS);
+    const after = await versions();
+    for (const t of TABLES) expect(after[t], t).toBe(before[t]! + 1);
+    // Rewritten whole, equal content: the next run is incremental again and builds nothing.
+    const again = await go();
+    expect(again.code[0]!.mode).toBe('noop');
+    expect(built(again)).toEqual([]);
+  });
 });

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { withMemoryDuck } from '../../src/engine/memory.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'bin/relspec.js');
@@ -52,13 +52,4 @@ export function tempProject(files: Record<string, string> = {}): TempProject {
 export const scrub = (s: string, dir: string): string => s.split(dir).join('<dir>');
 
 /** A scratch in-memory DuckDB connection for the duration of `fn`. */
-export async function withDuck<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const c = await inst.connect();
-  try {
-    return await fn(c);
-  } finally {
-    c.closeSync();
-    inst.closeSync();
-  }
-}
+export const withDuck = withMemoryDuck;

@@ -1,20 +1,11 @@
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { RelspecError } from '../../errors.js';
 import { changeCounts, inspectTable, tableChanges, tableHistory } from '../../sources/delta/index.js';
 import { print, printJson } from '../context.js';
+import { withMemoryDuck } from '../../engine/memory.js';
 
 /** The Delta reader as a tool: inspect a table, list its changes and history. */
-async function withConn<T>(fn: (c: import('@duckdb/node-api').DuckDBConnection) => Promise<T>): Promise<T> {
-  const inst = await DuckDBInstance.create(':memory:');
-  const conn = await inst.connect();
-  try {
-    return await fn(conn);
-  } finally {
-    conn.closeSync();
-    inst.closeSync();
-  }
-}
+const withConn = withMemoryDuck;
 
 const version = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;

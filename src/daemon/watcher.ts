@@ -31,6 +31,7 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
   const ignore = globalIgnore(config);
   const live = new Map<WatchTarget, FSWatcher>();
   const rootedAbove = new Set<WatchTarget>();
+  const rootChecks = new Set<WatchTarget>();
   let closed = false;
 
   const safe = (fn: () => void) => {
@@ -89,7 +90,14 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
       // rm -rf of the root reports the files in it, but chokidar does not always report the root
       // itself (its inotify watch is simply gone): check now and once the removal has finished.
       checkRoot(t);
-      setTimeout(() => safe(() => checkRoot(t)), 250).unref();
+      // One delayed check per target, however many files a removal reports.
+      if (!rootChecks.has(t)) {
+        rootChecks.add(t);
+        setTimeout(() => {
+          rootChecks.delete(t);
+          safe(() => checkRoot(t));
+        }, 250).unref();
+      }
     }
     if (action === 'add' || action === 'change' || action === 'unlink') {
       if (t.match(file)) handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });

@@ -16,6 +16,25 @@ export interface SourceFile {
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
+/**
+ * A path DuckDB's readers take literally. DuckDB (1.5) globs every path it is given that holds `*`, `?`
+ * or `[` — even when a file of exactly that name exists — so `a[1].csv` reads `a1.csv`. It has no
+ * escape character and no setting to turn globbing off, but its glob supports one-character classes
+ * in every path component, so each metacharacter becomes a class holding only itself (`[` → `[[]`,
+ * `*` → `[*]`, `?` → `[?]`); `]`, `{`, `}`, `!`, `^` and `\` are literal outside a class. Chosen over
+ * hard links or symlinks under the state directory because it needs no extra files (no cleanup, no
+ * cross-device failure, no race with a rename) and DuckDB still reports the real name (`filename`).
+ * Checked on every such name (dot files, directories named `t[1] é`) in test/sources/literalPaths.test.ts.
+ */
+export function duckPathPattern(p: string): string {
+  return p.replace(/[[*?]/g, (ch) => `[${ch}]`);
+}
+
+/** `duckPathPattern` as a SQL string literal: what to hand `read_csv` / `read_parquet` / `read_json`. */
+export function duckLiteralPath(p: string): string {
+  return sqlString(duckPathPattern(p));
+}
+
 function sqlLiteral(v: string | number | boolean): string {
   return typeof v === 'string' ? sqlString(v) : String(v);
 }
@@ -34,7 +53,7 @@ export function readerSql(source: ResolvedSource, files: readonly string[]): str
   const reader = READERS[source.format as FileFormat];
   if (!reader) throw new Error(`readerSql: ${source.format} is not a file format`);
   const opts = Object.entries(source.options).map(([k, v]) => `, ${k} = ${sqlLiteral(v)}`);
-  return `${reader}([${files.map(sqlString).join(', ')}]${opts.join('')})`;
+  return `${reader}([${files.map(duckLiteralPath).join(', ')}]${opts.join('')})`;
 }
 
 /** Schema from DuckDB's own reader, so lineage sees exactly the columns execution will. */

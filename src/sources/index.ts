@@ -8,7 +8,7 @@ import { duckType } from './delta/schema.js';
 import { fileSchemas } from './delta/fileSchema.js';
 import type { CodeTable } from './codeDelta/index.js';
 
-export { listSourceFiles, readerSql, fileSourceSchema, type SourceFile } from './files.js';
+export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile } from './files.js';
 export { describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './codeDelta/index.js';
 
 export interface ObservedSource {

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { ObservedSource } from '../sources/index.js';
@@ -7,6 +5,7 @@ import type { EvidenceRow, Store, TaskRow } from '../state/store.js';
 import type { RootChange } from './types.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { deltaTokens } from './delta.js';
+import { observeFileSource } from './observeFiles.js';
 import { consumerSets } from './tokenbook.js';
 import { columnSetKey } from '../engine/tokens.js';
 
@@ -19,32 +18,6 @@ export interface Observation {
   /** Task rows to upsert and task names to delete. */
   taskRows: TaskRow[];
   removedTasks: TaskRow[];
-}
-
-async function hashFile(path: string, h: ReturnType<typeof createHash>): Promise<void> {
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-}
-
-/** What the reader sees: the source's format and options are part of its identity. */
-function readerIdentity(project: Project, name: string): string {
-  const s = project.config.sources[name]!;
-  return JSON.stringify([s.format, s.path, s.options]);
-}
-
-export function filesSignature(project: Project, src: ObservedSource): string {
-  const h = createHash('sha256').update(readerIdentity(project, src.name));
-  for (const f of src.files) h.update(`\0${f.path}\0${f.size}\0${f.mtimeMs}`);
-  return h.digest('hex').slice(0, 24);
-}
-
-/** Content hash: only computed when the cheap signature (paths, sizes, mtimes) moved. */
-export async function contentHash(project: Project, src: ObservedSource): Promise<string> {
-  const h = createHash('sha256').update(readerIdentity(project, src.name));
-  for (const f of src.files) {
-    h.update(`\0${f.path}\0`);
-    await hashFile(f.path, h);
-  }
-  return h.digest('hex').slice(0, 24);
 }
 
 /**
@@ -89,36 +62,12 @@ export async function observe(project: Project, store: Store, engineVersion: str
       await observeDelta(project, src, old, conn, obs);
       continue;
     }
-    const sig = filesSignature(project, src);
-    if (old && old.kind === 'source' && old.filesSig === sig) continue;
-    const content = await contentHash(project, src);
-    const path = project.config.sources[src.name]!.path;
-    if (old && old.kind === 'source' && old.contentHash === content) {
-      // Touched, not changed (same bytes): remember the new signature so we do not hash again.
-      obs.sourceEvidence.push({ ...old, filesSig: sig, files: src.files.map((f) => [f.path, f.size, f.mtimeMs]) });
-      continue;
-    }
-    const version = (old?.version ?? 0) + 1;
-    const id = `source:${src.name}@${version}:${content.slice(0, 8)}`;
-    if (old) {
-      obs.changes.push({ id, kind: 'source_changed', source: src.name, path, fromVersion: old.version, toVersion: version, files: diffFiles(old, src) });
-    } else {
-      obs.changes.push({ id, kind: 'source_added', source: src.name, path, toVersion: version });
-    }
-    for (const t of affected(g, [sourceId(src.name)])) obs.pending.push([t, id]);
-    obs.sourceEvidence.push({
-      name: src.name,
-      kind: 'source',
-      version,
-      schema: src.schema,
-      schemaFp: null,
-      tokens: {},
-      filesSig: sig,
-      contentHash: content,
-      changeId: id,
-      updatedRun: null,
-      files: src.files.map((f) => [f.path, f.size, f.mtimeMs]),
-    });
+    const seen = await observeFileSource(project, src, old);
+    if (!seen) continue;
+    obs.sourceEvidence.push(seen.evidence);
+    if (!seen.change) continue;
+    obs.changes.push(seen.change);
+    for (const t of affected(g, [sourceId(src.name)])) obs.pending.push([t, seen.change.id]);
   }
 
   const stored = store.tasks();
@@ -149,16 +98,6 @@ export async function observe(project: Project, store: Store, engineVersion: str
     if (g.hasNode(outputId(old.output))) for (const t of [...g.inNeighbors(outputId(old.output)).map((n) => g.getNodeAttribute(n, 'name')), ...affected(g, [outputId(old.output)])]) obs.pending.push([t, id]);
   }
   return obs;
-}
-
-function diffFiles(old: EvidenceRow, src: ObservedSource): { added: string[]; removed: string[]; modified: string[] } {
-  const before = new Map((old.files ?? []).map(([p, s, m]) => [p, `${s}:${m}`]));
-  const now = new Map(src.files.map((f) => [f.path, `${f.size}:${f.mtimeMs}`]));
-  return {
-    added: [...now.keys()].filter((p) => !before.has(p)),
-    removed: [...before.keys()].filter((p) => !now.has(p)),
-    modified: [...now.keys()].filter((p) => before.has(p) && before.get(p) !== now.get(p)),
-  };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { Column } from '../lineage/types.js';
 import { observeCodeSource, observeSource, sourceDatasets, type CodeSyncResult, type ObservedSource } from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import { SqliteLineageCache } from '../state/lineageCache.js';
+import { ownFilesWarning, type ProjectWarning } from './warnings.js';
 
 export interface Project {
   config: ResolvedConfig;
@@ -21,6 +22,8 @@ export interface Project {
   graph: RelGraph;
   /** Every problem found (task files, sources, lineage, graph); the rest of the project still loads. */
   errors: RelspecError[];
+  /** What loads but deserves the user's eye (typed, printed by project/warnings.ts). */
+  warnings: ProjectWarning[];
   /** What each code source's observe step extracted and committed (with `syncCode`). */
   codeSyncs: CodeSyncResult[];
   timings: Record<'sourcesMs' | 'catalogMs' | 'lineageMs' | 'graphMs', number>;
@@ -64,6 +67,7 @@ export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
 export async function loadProject(opts: LoadProjectOptions = {}): Promise<Project> {
   const { config, hash } = opts.config ?? (await loadConfig(opts.configPath, opts.cwd));
   const errors: RelspecError[] = [];
+  const warnings: ProjectWarning[] = [];
   const t0 = performance.now();
   const scratch = await Scratch.open();
   try {
@@ -77,7 +81,11 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
         continue;
       }
       try {
-        const obs = await observeSource(scratch.conn, s);
+        // relspec's own files are never part of a source (code-source tables live under the state directory).
+        const own = [config.stateDir, config.outputsDir];
+        const obs = await observeSource(scratch.conn, s, { root: config.root, exclude: own });
+        const w = ownFilesWarning(config, s, obs.excluded ?? []);
+        if (w) warnings.push(w);
         sources.set(s.name, obs);
         sourceSchemas.set(s.name, obs.schema);
       } catch (e) {
@@ -127,6 +135,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       lineage,
       graph,
       errors,
+      warnings,
       codeSyncs,
       timings: { sourcesMs: t1 - t0, catalogMs: t2 - t1, lineageMs: t3 - t2, graphMs: t4 - t3 },
     };

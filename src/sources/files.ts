@@ -1,9 +1,11 @@
-import { statSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FileFormat, ResolvedSource } from '../config/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
+import { duckPath } from './delta/util.js';
+import { statFile, type StatSignature } from './fileStat.js';
+import { isInside, splitSourceGlob } from './globParts.js';
 import type { Column } from '../lineage/types.js';
 
 const READERS: Record<FileFormat, string> = { parquet: 'read_parquet', csv: 'read_csv', json: 'read_json' };
@@ -12,6 +14,22 @@ export interface SourceFile {
   path: string;
   size: number;
   mtimeMs: number;
+  /** The stat signature (fileStat.ts): when it moved, the content hash decides. */
+  signature: StatSignature;
+}
+
+/** Where a source's glob is evaluated and what it may never read. */
+export interface SourceScope {
+  /** The config's directory: the part of the glob above it is a literal name (globParts.ts). */
+  root: string;
+  /** relspec's own directories (state, outputs, code-source tables). */
+  exclude: readonly string[];
+}
+
+export interface SourceListing {
+  files: SourceFile[];
+  /** Files the glob matched inside relspec's own directories, left out (sorted): `validate` warns. */
+  excluded: string[];
 }
 
 const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -25,9 +43,10 @@ const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
  * hard links or symlinks under the state directory because it needs no extra files (no cleanup, no
  * cross-device failure, no race with a rename) and DuckDB still reports the real name (`filename`).
  * Checked on every such name (dot files, directories named `t[1] é`) in test/sources/literalPaths.test.ts.
+ * The Delta reader uses the same rule (`duckPath` in delta/util.ts): one implementation.
  */
 export function duckPathPattern(p: string): string {
-  return p.replace(/[[*?]/g, (ch) => `[${ch}]`);
+  return duckPath(p);
 }
 
 /** `duckPathPattern` as a SQL string literal: what to hand `read_csv` / `read_parquet` / `read_json`. */
@@ -39,13 +58,30 @@ function sqlLiteral(v: string | number | boolean): string {
   return typeof v === 'string' ? sqlString(v) : String(v);
 }
 
-/** The files a file source reads now, sorted (the glob is relative to the config's directory). */
-export async function listSourceFiles(source: ResolvedSource): Promise<SourceFile[]> {
-  const files = await glob(source.path.split(path.sep).join('/'), { absolute: true, onlyFiles: true, expandDirectories: false });
-  return files.sort().map((p) => {
-    const st = statSync(p);
-    return { path: p, size: st.size, mtimeMs: st.mtimeMs };
-  });
+/**
+ * The files a file source reads now, sorted (the glob is relative to the config's directory). relspec's
+ * own files never count, whatever the glob says: a `**` glob for parquet over a project holding `state/` would
+ * otherwise read the Delta outputs' data files — removed and `_change_data/` files included — and each
+ * run would grow the count it reads from its own last output.
+ */
+export async function listSourceFiles(source: ResolvedSource, scope: SourceScope): Promise<SourceListing> {
+  const parts = splitSourceGlob(source.path, scope.root);
+  const found = parts.isGlob
+    ? await glob(parts.pattern, { cwd: parts.base, absolute: true, onlyFiles: true, expandDirectories: false })
+    : [source.path];
+  const own = scope.exclude.map((d) => path.resolve(d));
+  const excluded: string[] = [];
+  const kept: string[] = [];
+  for (const f of found) (own.some((d) => isInside(d, path.normalize(f))) ? excluded : kept).push(path.normalize(f));
+  const stats = await Promise.all(kept.sort().map(async (p) => {
+    try {
+      const st = await statFile(p);
+      return { path: p, size: st.size, mtimeMs: st.mtimeMs, signature: st.signature };
+    } catch {
+      return undefined; // gone between the glob and the stat (or a plain path that does not exist)
+    }
+  }));
+  return { files: stats.filter((f): f is SourceFile => f !== undefined), excluded: excluded.sort() };
 }
 
 /** A DuckDB table expression reading exactly these files with the source's options. */

@@ -2,19 +2,21 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../config/types.js';
 import { RelspecError } from '../errors.js';
 import type { Column } from '../lineage/types.js';
-import { fileSourceSchema, listSourceFiles, type SourceFile } from './files.js';
+import { fileSourceSchema, listSourceFiles, type SourceFile, type SourceScope } from './files.js';
 import { loadSnapshot, type Snapshot } from './delta/index.js';
 import { duckType } from './delta/schema.js';
 import { fileSchemas } from './delta/fileSchema.js';
 import type { CodeTable } from './codeDelta/index.js';
 
-export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile } from './files.js';
+export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile, type SourceScope } from './files.js';
 export { describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './codeDelta/index.js';
 
 export interface ObservedSource {
   name: string;
   format: ResolvedSource['format'];
   files: SourceFile[];
+  /** File sources: what the glob matched inside relspec's own directories and left out. */
+  excluded?: string[];
   schema: Column[];
   /** Delta sources: the snapshot pinned for this run (DESIGN invariant 7, snapshot isolation). */
   delta?: Snapshot;
@@ -23,7 +25,7 @@ export interface ObservedSource {
 }
 
 /** Reads what a source looks like now: its files and schema. */
-export async function observeSource(conn: DuckDBConnection, source: ResolvedSource): Promise<ObservedSource> {
+export async function observeSource(conn: DuckDBConnection, source: ResolvedSource, scope: SourceScope): Promise<ObservedSource> {
   if (source.format === 'delta') {
     const snapshot = await loadSnapshot(conn, source.path);
     // Missing or unreadable data files are this source's error now, not an abort when the run
@@ -36,7 +38,7 @@ export async function observeSource(conn: DuckDBConnection, source: ResolvedSour
     // A code source is five datasets, observed (and extracted) by observeCodeSource.
     throw new Error(`observeSource: code source ${source.name} goes through observeCodeSource`);
   }
-  const files = await listSourceFiles(source);
+  const { files, excluded } = await listSourceFiles(source, scope);
   const schema = await fileSourceSchema(conn, source, files.map((f) => f.path));
-  return { name: source.name, format: source.format, files, schema };
+  return { name: source.name, format: source.format, files, excluded, schema };
 }

@@ -2,6 +2,9 @@ import type { Cause, RootChange, TaskResult, Trace } from '../incremental/types.
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 
+/** One observed file of a file source (see EvidenceRow.files). */
+export type SourceFileTuple = [path: string, size: number, mtimeMs: number, signature?: string, hash?: string];
+
 export interface EvidenceRow {
   name: string;
   kind: 'source' | 'output';
@@ -13,8 +16,11 @@ export interface EvidenceRow {
   contentHash: string | null;
   changeId: string | null;
   updatedRun: number | null;
-  /** Sources: the files last observed, as [path, size, mtimeMs]. */
-  files?: [string, number, number][] | null;
+  /**
+   * Sources: the files last observed, as [path, size, mtimeMs, stat signature, content hash]. Rows an
+   * older relspec wrote are [path, size, mtimeMs]: no signature reads as "moved", so the file is hashed.
+   */
+  files?: SourceFileTuple[] | null;
 }
 
 export interface TaskRow {

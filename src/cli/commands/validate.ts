@@ -1,6 +1,7 @@
 import { generations, graphSignature, criticalPath } from '../../graph/index.js';
 import { openProject, plural, print, printJson, type GlobalOptions } from '../context.js';
 import { sourceDatasets } from '../../sources/codeDelta/index.js';
+import { formatWarning } from '../../project/warnings.js';
 
 export async function validateCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const { project, db } = await openProject(opts);
@@ -22,11 +23,13 @@ export async function validateCommand(opts: GlobalOptions & { json?: boolean }):
     lineage: lineage.stats,
     timingsMs: Object.fromEntries(Object.entries(project.timings).map(([k, v]) => [k, Math.round(v)])),
     errors: errors.map((e) => e.toJSON()),
+    warnings: project.warnings.map((w) => ({ ...w, message: formatWarning(w) })),
   };
   if (opts.json) {
     printJson(summary);
   } else {
     for (const e of errors) process.stderr.write(`error ${e.oneLine()}\n`);
+    for (const w of project.warnings) process.stderr.write(`warning ${formatWarning(w)}\n`);
     print(
       `${summary.ok ? 'ok' : plural(errors.length, 'error')}: ` +
         `${plural(summary.sources, 'source')}${summary.sourceDatasets !== summary.sources ? ` (${plural(summary.sourceDatasets, 'dataset')})` : ''}, ${plural(summary.tasks, 'task')}, ${plural(summary.outputs, 'output')}, ${plural(summary.generations, 'generation')}` +

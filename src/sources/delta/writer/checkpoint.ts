@@ -159,7 +159,7 @@ async function writeParquet(conn: DuckDBConnection, logDir: string, version: num
   const tmp = path.join(logDir, `.${name}.${randomUUID()}.tmp`);
   try {
     await writeFile(json, rows.map((r) => JSON.stringify(clean(r))).join('\n') + '\n');
-    await conn.run(`COPY (SELECT ${Object.keys(LAYOUT).join(', ')} FROM read_json(${sqlString(json)}, format = 'newline_delimited', columns = ${columnsSql}, maximum_object_size = 1073741824))
+    await conn.run(`COPY (SELECT ${Object.keys(LAYOUT).join(', ')} FROM read_json(${sqlString(duckPath(json))}, format = 'newline_delimited', columns = ${columnsSql}, maximum_object_size = 1073741824))
       TO ${sqlString(tmp)} (FORMAT parquet)`);
     // A checkpoint is written once: if another writer made one for this version, keep theirs.
     const created = await linkExclusive(tmp, final);

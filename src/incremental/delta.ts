@@ -31,10 +31,12 @@ export async function deltaTokens(
   old: Record<string, string>,
   sets: readonly string[][],
   schema: readonly Column[],
+  /** Scan the snapshot even where change rows could be read, for this reason (a rewritten commit, a schema change). */
+  rescan?: string,
 ): Promise<DeltaTokens> {
   const names = schema.map((c) => c.name);
   const known = from !== undefined && sets.every((s) => old[columnSetKey(s)] !== undefined);
-  let fallback: string | undefined = from === undefined ? undefined : known ? undefined : 'first time these columns are read';
+  let fallback: string | undefined = from === undefined ? undefined : (rescan ?? (known ? undefined : 'first time these columns are read'));
   const commits: DeltaCommitSummary[] = [];
   if (from !== undefined && from < snapshot.version) {
     try {
@@ -51,7 +53,7 @@ export async function deltaTokens(
         if (c && type in c.counts) c.counts[type] = Number(n);
         rowsRead += Number(n);
       }
-      if (known) {
+      if (known && rescan === undefined) {
         const r = await conn.runAndReadAll(`SELECT ${signedTokenSelect(sets, names)} FROM (${ch.sql})`);
         const row = r.getRows()[0]!;
         const tokens: Record<string, string> = { ...old };

@@ -6,6 +6,7 @@ import type { RootChange } from './types.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { deltaTokens } from './delta.js';
 import { observeFileSource } from './observeFiles.js';
+import { deltaLogState } from './deltaLog.js';
 import { consumerSets } from './tokenbook.js';
 import { columnSetKey } from '../engine/tokens.js';
 
@@ -110,14 +111,24 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
   // The table's metaData id is part of its signature: a table deleted and created again (same
   // directory, a new history) must not be read as commits on top of the old one.
   const sig = `delta@${snap.version}#${snap.metadata.id}`;
-  if (old && old.kind === 'source' && old.filesSig === sig) return;
+  const sameTable = old?.kind === 'source' && old.filesSig?.startsWith('delta@') && (!old.filesSig.includes('#') || old.filesSig.endsWith(`#${snap.metadata.id}`));
+  // Commit files are immutable by the protocol, not by the world: a commit completed after it was
+  // read is a root change, found by the fingerprints of what was consumed (deltaLog.ts).
+  const log = await deltaLogState(snap, sameTable ? (old!.logFiles ?? []) : [], sameTable ? old!.version : undefined);
+  if (old && old.kind === 'source' && old.filesSig === sig && log.rewritten.length === 0) {
+    if (log.changed) obs.sourceEvidence.push({ ...old, logFiles: log.logFiles });
+    return;
+  }
   const g = project.graph;
   const sets = consumerSets(g, src.name, src.schema);
-  const sameTable = old?.filesSig?.startsWith('delta@') && (!old.filesSig.includes('#') || old.filesSig.endsWith(`#${snap.metadata.id}`));
-  const from = old?.kind === 'source' && sameTable ? old.version : undefined;
-  const res = await deltaTokens(conn, snap, from, from === undefined ? {} : old!.tokens, sets.map((s) => s.columns), src.schema);
+  const from = sameTable ? old!.version : undefined;
+  // A rewritten commit's first reading cannot be subtracted (only its hash is kept), and change rows
+  // across a schema change would hash old rows under new types: both scan the snapshot instead.
+  const schemaMoved = from !== undefined && old!.schema !== null && JSON.stringify(old!.schema) !== JSON.stringify(src.schema);
+  const rescan = log.rewritten.length > 0 ? `commit file${log.rewritten.length === 1 ? '' : 's'} rewritten after ${log.rewritten.length === 1 ? 'it was' : 'they were'} read` : schemaMoved ? 'the schema changed' : undefined;
+  const res = await deltaTokens(conn, snap, from, from === undefined ? {} : old!.tokens, sets.map((s) => s.columns), src.schema, rescan);
   const path = snap.tableDir;
-  const id = `delta:${src.name}@${snap.version}`;
+  const id = log.rewritten.length > 0 ? `delta:${src.name}@${snap.version}~${log.rewritten[0]!.to.hash.slice(0, 8)}` : `delta:${src.name}@${snap.version}`;
   const change: RootChange =
     from === undefined
       ? { id, kind: 'source_added', source: src.name, path, toVersion: snap.version }
@@ -131,6 +142,7 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
           commits: res.commits,
           consumers: sets.filter((s) => s.tasks.length > 0).map((s) => ({ tasks: s.tasks.sort(), columns: s.columns, changed: res.changed.has(columnSetKey(s.columns)) })),
           ...(res.fallback ? { fallback: res.fallback } : {}),
+          ...(log.rewritten.length > 0 ? { rewritten: log.rewritten } : {}),
         };
   obs.changes.push(change);
   // An unchanged projection (OPTIMIZE, an unread column) marks nothing: the traces would agree anyway.
@@ -147,5 +159,6 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
     changeId: res.changed.size > 0 || from === undefined ? id : (old?.changeId ?? id),
     updatedRun: null,
     files: null,
+    logFiles: log.logFiles,
   });
 }

@@ -1,4 +1,6 @@
 import type { CommitFiles } from '../sources/codeDelta/commitFiles.js';
+import type { TaskCaveat } from '../lineage/types.js';
+import type { RewrittenLogFile } from '../sources/delta/logFingerprint.js';
 
 export type { CommitFiles };
 
@@ -28,6 +30,11 @@ export type RootChange =
       consumers: { tasks: string[]; columns: string[]; changed: boolean }[];
       /** Set when the change rows could not be read (vacuumed files, schema change): full scans. */
       fallback?: string;
+      /**
+       * Log files already consumed whose bytes changed since (a commit completed after it was read):
+       * what was read of them cannot be undone from change rows, so the snapshot was scanned.
+       */
+      rewritten?: RewrittenLogFile[];
     }
   | { id: string; kind: 'task_added'; task: string; file: string }
   | { id: string; kind: 'task_edited'; task: string; file: string; fromFingerprint: string; toFingerprint: string; fromSql?: string; toSql?: string }
@@ -74,7 +81,14 @@ export type Cause =
   | { kind: 'previous_failure'; runId: number }
   | { kind: 'output_missing' }
   | { kind: 'engine_changed'; from: string; to: string }
-  | { kind: 'forced' };
+  | { kind: 'forced' }
+  /**
+   * A file the task reads through a table function (or a `glob()` listing, path `glob:PATTERN`)
+   * changed: content hashes, `missing` when it is gone, null when it was not read before / is no longer.
+   */
+  | { kind: 'file_changed'; path: string; from: string | null; to: string | null }
+  /** `-- @volatile`: rebuilt on every run. */
+  | { kind: 'volatile' };
 
 export type CauseKind = Cause['kind'];
 
@@ -97,6 +111,10 @@ export interface Trace {
   outputTokens: Record<string, string>;
   runId: number;
   sql: string;
+  /** Files read through table functions at this build: path (or `glob:PATTERN`) → content hash. */
+  files?: Record<string, string>;
+  /** What this build cannot promise (untracked reads, volatile functions). */
+  caveats?: TaskCaveat[];
 }
 
 export interface TaskResult {

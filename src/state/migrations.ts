@@ -108,4 +108,19 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, task, seq)
   );
   `,
+  // 3: Delta sources: fingerprints of the log files consumed (JSON), to see a commit rewritten after it was read.
+  `
+  ALTER TABLE evidence ADD COLUMN log_files TEXT;
+  `,
+  // 4: files tasks read through table functions: per-file stat signature and content hash (so an
+  // untouched file is not hashed again), and on each trace the files and caveats of that build.
+  `
+  CREATE TABLE file_stats (
+    path      TEXT PRIMARY KEY,
+    signature TEXT NOT NULL,
+    hash      TEXT NOT NULL
+  );
+  ALTER TABLE traces ADD COLUMN files TEXT;
+  ALTER TABLE traces ADD COLUMN caveats TEXT;
+  `,
 ];

@@ -1,6 +1,7 @@
 import type { Cause, RootChange, TaskResult, Trace } from '../incremental/types.js';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
+import type { LogFileFingerprint } from '../sources/delta/logFingerprint.js';
 
 /** One observed file of a file source (see EvidenceRow.files). */
 export type SourceFileTuple = [path: string, size: number, mtimeMs: number, signature?: string, hash?: string];
@@ -21,6 +22,8 @@ export interface EvidenceRow {
    * older relspec wrote are [path, size, mtimeMs]: no signature reads as "moved", so the file is hashed.
    */
   files?: SourceFileTuple[] | null;
+  /** Delta sources: the log files consumed so far (sources/delta/logFingerprint.ts). */
+  logFiles?: LogFileFingerprint[] | null;
 }
 
 export interface TaskRow {
@@ -157,6 +160,7 @@ export class Store {
         changeId: (r.change_id as string | null) ?? null,
         updatedRun: (r.updated_run as number | null) ?? null,
         files: json(r.files as string | null),
+        logFiles: json(r.log_files as string | null),
       });
     }
     return out;
@@ -164,14 +168,14 @@ export class Store {
   putEvidence(e: EvidenceRow): void {
     this.db
       .prepare(
-        `INSERT INTO evidence (name, kind, version, schema, schema_fp, tokens, files_sig, content_hash, change_id, updated_run, files)
-         VALUES (@name, @kind, @version, @schema, @schemaFp, @tokens, @filesSig, @contentHash, @changeId, @updatedRun, @files)
+        `INSERT INTO evidence (name, kind, version, schema, schema_fp, tokens, files_sig, content_hash, change_id, updated_run, files, log_files)
+         VALUES (@name, @kind, @version, @schema, @schemaFp, @tokens, @filesSig, @contentHash, @changeId, @updatedRun, @files, @logFiles)
          ON CONFLICT(name) DO UPDATE SET kind = excluded.kind, version = excluded.version, schema = excluded.schema,
            schema_fp = excluded.schema_fp, tokens = excluded.tokens, files_sig = excluded.files_sig,
            content_hash = excluded.content_hash, change_id = excluded.change_id, updated_run = excluded.updated_run,
-           files = excluded.files`,
+           files = excluded.files, log_files = excluded.log_files`,
       )
-      .run({ ...e, schema: e.schema ? JSON.stringify(e.schema) : null, tokens: JSON.stringify(e.tokens), files: e.files ? JSON.stringify(e.files) : null });
+      .run({ ...e, schema: e.schema ? JSON.stringify(e.schema) : null, tokens: JSON.stringify(e.tokens), files: e.files ? JSON.stringify(e.files) : null, logFiles: e.logFiles ? JSON.stringify(e.logFiles) : null });
   }
   /** A new engine may hash differently: every stored token is recomputed on demand. */
   clearTokens(): void {
@@ -212,6 +216,8 @@ export class Store {
         outputTokens: JSON.parse(String(r.output_tokens)),
         runId: Number(r.run_id),
         sql: String(r.sql),
+        ...(r.files ? { files: JSON.parse(String(r.files)) } : {}),
+        ...(r.caveats ? { caveats: JSON.parse(String(r.caveats)) } : {}),
       });
     }
     return out;
@@ -219,10 +225,10 @@ export class Store {
   putTrace(t: Trace): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO traces (task, fingerprint, engine_version, inputs, output, output_tokens, run_id, sql)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO traces (task, fingerprint, engine_version, inputs, output, output_tokens, run_id, sql, files, caveats)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(t.task, t.fingerprint, t.engineVersion, JSON.stringify(t.inputs), t.output, JSON.stringify(t.outputTokens), t.runId, t.sql);
+      .run(t.task, t.fingerprint, t.engineVersion, JSON.stringify(t.inputs), t.output, JSON.stringify(t.outputTokens), t.runId, t.sql, t.files ? JSON.stringify(t.files) : null, t.caveats?.length ? JSON.stringify(t.caveats) : null);
   }
 
   recordTaskRun(runId: number, r: TaskResult): void {

@@ -58,6 +58,11 @@ export function describeRoot(c: StoredRootChange, root: string): string {
       const sum = (k: keyof (typeof c.commits)[number]['counts']) => c.commits.reduce((a, x) => a + x.counts[k], 0);
       const rows = `${sum('insert')} inserted, ${sum('delete')} deleted, ${sum('update_preimage')} updated`;
       const fallback = c.fallback ? `; full scan instead of change rows: ${c.fallback}` : '';
+      if (c.rewritten?.length) {
+        // A commit completed after it was read: name it first, it is what the user must know.
+        const files = c.rewritten.map((r) => `commit ${r.version} (${rel(path.join(c.path, '_delta_log', r.name))}: ${r.from.size} → ${r.to.size} bytes, ${r.from.hash.slice(0, 8)} → ${r.to.hash.slice(0, 8)})`).join(', ');
+        return `source ${c.source} changed: ${files} rewritten after it was read; Delta version ${c.fromVersion} → ${c.toVersion}${fallback}`;
+      }
       return `source ${c.source} changed: Delta version ${c.fromVersion} → ${c.toVersion} (${n} commit${n === 1 ? '' : 's'}: ${ops}; ${rows}${fallback})${commitFilesText(c.commits)}`;
     }
     case 'rescan':

@@ -1,6 +1,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActionSet } from './actions.js';
+import { createHash } from 'node:crypto';
+import { statFile } from '../fileStat.js';
+import type { LogFileFingerprint } from './logFingerprint.js';
 import { parseJsonLines } from './parse.js';
 import { deltaError, firstLine, type Where } from './util.js';
 
@@ -127,14 +130,21 @@ export async function listLog(tableDir: string): Promise<LogListing> {
   };
 }
 
-/** Reads and parses commit `version`; a missing file is an E_DELTA error naming the version. */
-export async function readCommit(listing: LogListing, version: number): Promise<ActionSet> {
+/**
+ * Reads and parses commit `version`; a missing file is an E_DELTA error naming the version. With
+ * `seen`, the fingerprint of the bytes actually parsed goes there (stat taken before the read, see
+ * logFingerprint.ts): hashing the file later could see a completed commit the parse never saw.
+ */
+export async function readCommit(listing: LogListing, version: number, seen?: Map<number, LogFileFingerprint>): Promise<ActionSet> {
   const f = listing.commits.get(version);
   const w: Where = { table: listing.tableDir, version, file: f?.path ?? path.join(listing.logDir, `${String(version).padStart(20, '0')}.json`) };
   if (!f) throw missingCommit(listing, version);
   let text: string;
   try {
-    text = await readFile(f.path, 'utf8');
+    const st = seen ? await statFile(f.path) : undefined;
+    const bytes = await readFile(f.path);
+    if (st) seen!.set(version, { name: f.name, version, size: bytes.length, signature: st.signature, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 24) });
+    text = bytes.toString('utf8');
   } catch (e) {
     throw deltaError(w, `cannot read commit ${version}: ${firstLine(e)}`);
   }

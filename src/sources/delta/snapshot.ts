@@ -7,6 +7,7 @@ import type {
 import { readCheckpoint } from './checkpoint.js';
 import { dvUniqueId } from './deletionVectors.js';
 import { listLog, missingCommit, readCommit, type CheckpointEntry, type LogListing } from './log.js';
+import type { LogFileFingerprint } from './logFingerprint.js';
 import { checkReaderProtocol, columnMappingMode, type ColumnMappingMode } from './protocol.js';
 import { checkTypeChanges, parseSchemaString, type StructType } from './schema.js';
 import { deltaError, mapLimit, resolveDataPath, type Where } from './util.js';
@@ -57,6 +58,8 @@ export interface Snapshot {
   appTransactions: Record<string, number>;
   /** Live `domainMetadata` configurations by domain. */
   domainMetadata: Record<string, string>;
+  /** Fingerprints of the commit files replayed, of the bytes parsed (logFingerprint.ts). */
+  logFiles?: LogFileFingerprint[];
 }
 
 export interface LoadOptions {
@@ -186,7 +189,8 @@ async function replay(listing: LogListing, target: number, cp: CheckpointEntry |
   }
   const versions: number[] = [];
   for (let v = from; v <= target; v++) versions.push(v);
-  const sets = await mapLimit(versions, 16, (v) => readCommit(listing, v));
+  const seen = new Map<number, LogFileFingerprint>();
+  const sets = await mapLimit(versions, 16, (v) => readCommit(listing, v, seen));
   const configs: (Record<string, string> | undefined)[] = [];
   for (let i = 0; i < versions.length; i++) {
     const v = versions[i];
@@ -238,5 +242,6 @@ async function replay(listing: LogListing, target: number, cp: CheckpointEntry |
     checkpointVersion: cp?.version,
     appTransactions: Object.fromEntries(state.txns),
     domainMetadata: Object.fromEntries(state.domains),
+    logFiles: [...seen.values()].sort((a, b) => a.version - b.version),
   };
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { glob } from 'tinyglobby';
 import { RelspecError, errorMessage } from '../errors.js';
 import { parseHeader, parseHeaderLenient } from './header.js';
+import { isDatasetName } from './names.js';
 import type { TaskSpec } from './types.js';
 
 export interface CatalogResult {
@@ -73,8 +74,6 @@ export function readTaskFile(tasksDir: string, file: string): TaskSpec {
   });
 }
 
-const OUTPUT_NAME = /^[A-Za-z_][\w$-]*(\.[A-Za-z_][\w$-]*)?$/;
-
 /**
  * A task file that could not be read as a task (bad header, no SQL, not UTF-8), as a spec with
  * default options where they are bad. It never builds: its file's error fails it on every run.
@@ -85,7 +84,7 @@ function standIn(tasksDir: string, file: string): TaskSpec | undefined {
     const name = taskNameOf(relPath);
     const text = readFileSync(file, 'utf8');
     const { options, sql, sqlLine } = parseHeaderLenient(text, name, file);
-    if (!OUTPUT_NAME.test(options.output)) return undefined;
+    if (!isDatasetName(options.output)) return undefined;
     return Object.freeze({ name, file, relPath, options, sql, sqlLine, contentHash: createHash('sha256').update(text).digest('hex') });
   } catch {
     return undefined;

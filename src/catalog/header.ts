@@ -1,11 +1,10 @@
 import { RelspecError } from '../errors.js';
 import type { Materialize, TaskOptions } from './types.js';
-import { datasetName } from './names.js';
+import { datasetName, datasetNameProblem, isDatasetName } from './names.js';
 
 const HEADER_LINE = /^\s*--\s*@([A-Za-z_][\w-]*)\s*(.*?)\s*$/;
 const MATERIALIZE: readonly Materialize[] = ['table', 'view', 'delta'];
 const KEYS = ['materialize', 'output', 'priority', 'tags', 'description'] as const;
-const OUTPUT_NAME = /^[A-Za-z_][\w$-]*(\.[A-Za-z_][\w$-]*)?$/;
 
 export interface ParsedHeader {
   options: TaskOptions;
@@ -75,12 +74,15 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
     materialize = 'table';
   }
   let output = datasetName(opt('output')?.value || taskName);
-  if (!OUTPUT_NAME.test(output)) {
+  if (!isDatasetName(output)) {
+    const rule = 'a name is NAME or SCHEMA.NAME, each part letters (any script), digits, _, $ and -, starting with a letter or _';
     fail(new RelspecError('E_TASK', `bad output name '${output}'${opt('output') ? '' : ' (from the file path)'}`, {
       file,
       fix: opt('output')
-        ? 'an output is NAME or SCHEMA.NAME: letters, digits, _ and -'
-        : 'nest task files at most one directory deep, or set `-- @output NAME`',
+        ? rule
+        : datasetNameProblem(output) === 'depth'
+          ? 'nest task files at most one directory deep (the directory is the schema), or set `-- @output NAME`'
+          : `${rule}: rename the file (e.g. ${(file.split(/[\\/]/).pop() ?? '').replace(/\.sql$/i, '').replace(/[^\p{L}\p{M}\p{N}_$-]+/gu, '_')}.sql), or set \`-- @output NAME\``,
     }));
     output = datasetName(taskName);
   }

@@ -18,6 +18,22 @@ export function physicalName(dataset: string): [string, string] {
   return dot < 0 ? ['main', dataset] : [dataset.slice(0, dot), dataset.slice(dot + 1)];
 }
 
+/**
+ * A dataset name: NAME or SCHEMA.NAME, each part letters of any script, digits, `_`, `$` and `-`, not
+ * starting with a digit, `$` or `-`. relspec always quotes names in SQL, so any such part is a valid
+ * DuckDB identifier; a task's name comes from its path, so `tasks/straße.sql` is `main.straße`.
+ * Spaces, quotes and other punctuation are refused: a name must be writable in a task's SQL
+ * without surprises, and it becomes a directory name for Delta outputs.
+ */
+const PART = String.raw`[\p{L}_][\p{L}\p{M}\p{N}_$-]*`;
+const DATASET_NAME = new RegExp(`^${PART}(\\.${PART})?$`, 'u');
+export const isDatasetName = (name: string): boolean => DATASET_NAME.test(name);
+
+/** Why `name` is not a dataset name, for the fix hint. */
+export function datasetNameProblem(name: string): 'depth' | 'characters' {
+  return name.split('.').length > 2 && name.split('.').every((p) => new RegExp(`^${PART}$`, 'u').test(p)) ? 'depth' : 'characters';
+}
+
 export const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 /** `"schema"."table"` for use in SQL. */

@@ -2,11 +2,21 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { createJiti } from 'jiti';
-import { RelspecError, errorMessage } from '../errors.js';
+import { RelspecError } from '../errors.js';
+import { configLoadError, configTimeoutError } from './loadError.js';
 import type { ResolvedConfig } from './types.js';
 import { resolveConfig } from './validate.js';
 
 export const DEFAULT_CONFIG_FILE = 'watch.config.ts';
+/** How long a config (its default export, its top-level awaits, its imports) may take to settle. */
+export const DEFAULT_CONFIG_TIMEOUT_MS = 10_000;
+
+export interface LoadOptions {
+  /** Abandon the load (the daemon stopping): rejects at once, whatever the config is doing. */
+  signal?: AbortSignal;
+  /** Default: RELSPEC_CONFIG_TIMEOUT_MS, else 10 s. */
+  timeoutMs?: number;
+}
 
 export interface LoadedConfig {
   config: ResolvedConfig;
@@ -19,7 +29,7 @@ export interface LoadedConfig {
  * no import of relspec at all — works too. Each load re-reads the file: jiti's module cache is off
  * so a daemon's reload sees the edit.
  */
-export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process.cwd()): Promise<LoadedConfig> {
+export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process.cwd(), opts: LoadOptions = {}): Promise<LoadedConfig> {
   const file = path.resolve(cwd, configPath);
   if (!existsSync(file)) {
     throw new RelspecError('E_CONFIG_LOAD', 'config file not found', {
@@ -34,15 +44,11 @@ export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process
       mod = JSON.parse(text);
     } else {
       const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true });
-      mod = await jiti.import(file, { default: true });
+      mod = await settle(jiti.import(file, { default: true }), file, opts);
     }
   } catch (e) {
-    const first = errorMessage(e).split('\n')[0];
-    throw new RelspecError('E_CONFIG_LOAD', `cannot load config: ${first}`, {
-      file,
-      fix: 'fix the syntax error; the config must `export default defineConfig({...})` or a plain object',
-      cause: e,
-    });
+    if (e instanceof RelspecError) throw e;
+    throw configLoadError(file, e);
   }
   if (mod === null || typeof mod !== 'object' || Array.isArray(mod)) {
     throw new RelspecError('E_CONFIG_LOAD', `config must export an object, got ${mod === null ? 'null' : typeof mod}`, {
@@ -52,4 +58,34 @@ export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process
   }
   const config = resolveConfig(mod, path.dirname(file), file);
   return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 16) };
+}
+
+function timeoutMs(opts: LoadOptions): number {
+  if (opts.timeoutMs !== undefined) return opts.timeoutMs;
+  const env = Number(process.env.RELSPEC_CONFIG_TIMEOUT_MS);
+  return Number.isFinite(env) && env > 0 ? env : DEFAULT_CONFIG_TIMEOUT_MS;
+}
+
+/**
+ * A config is code: its default export may be a promise, it may await at top level or import a
+ * module that does. One that never settles would wedge a one-shot run (Node exits 0 once nothing
+ * is left to do) or a daemon's reload, so it gets a deadline; an abort (SIGTERM) ends the wait at once.
+ */
+function settle<T>(p: Promise<T>, file: string, opts: LoadOptions): Promise<T> {
+  const ms = timeoutMs(opts);
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => done(() => reject(configTimeoutError(file, ms))), ms);
+    const onAbort = () => done(() => reject(new RelspecError('E_CONFIG', 'config load abandoned: stopping', { file })));
+    const done = (f: () => void) => {
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onAbort);
+      f();
+    };
+    if (opts.signal?.aborted) return onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => done(() => resolve(v)),
+      (e: unknown) => done(() => reject(e)),
+    );
+  });
 }

@@ -68,13 +68,15 @@ class WatchDaemon {
     this.starting = this.startInner().catch(async (e) => {
       await this.teardown();
       this.resolveClosed();
+      // Stopped while starting (a config still loading): a clean stop, not a start-up error.
+      if (this.stopping) return;
       throw e;
     });
     return this.starting;
   }
 
   private async startInner(): Promise<void> {
-    this.loaded = await loadConfig(this.opts.configPath, this.opts.cwd);
+    this.loaded = await loadConfig(this.opts.configPath, this.opts.cwd, { signal: this.abort.signal });
     const c = this.loaded.config;
     this.lock = acquireLock(c.stateDir, 'daemon');
     keepCodeExtractorsWarm(); // a save should cost the edit, not a TypeScript program build
@@ -246,7 +248,7 @@ class WatchDaemon {
   private async reloadConfig(): Promise<boolean> {
     let next: LoadedConfig;
     try {
-      next = await loadConfig(this.opts.configPath, this.opts.cwd);
+      next = await loadConfig(this.opts.configPath, this.opts.cwd, { signal: this.abort.signal });
     } catch (e) {
       logConfigErrors(this.log, 'config', e, 'config invalid; keeping the previous config');
       return false;

@@ -30,7 +30,9 @@ export function graphToJson(g: RelGraph, only?: ReadonlySet<string>): GraphJson 
 }
 
 const dotId = (s: string) => `"${s.replace(/"/g, '\\"')}"`;
-const mermaidId = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
+// Mermaid ids are ASCII words: every other character (and `_` itself) is escaped by its code point,
+// so `a.b` and `a_b`, or `日本` and `中国`, stay distinct nodes.
+const mermaidId = (s: string) => s.replace(/[^A-Za-z0-9]/gu, (c) => `_${c.codePointAt(0)!.toString(16)}_`);
 
 export function graphToDot(j: GraphJson): string {
   const shape: Record<NodeKind, string> = { source: 'cylinder', output: 'note', task: 'box' };

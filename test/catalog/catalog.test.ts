@@ -73,7 +73,7 @@ describe('task catalog', () => {
     expect(lines).toMatchInlineSnapshot(`
       [
         "E_TASK <dir>/tasks/a/b.sql: duplicate task name 'a.b' (also a.b.sql) — rename one of the files; names come from paths, case and \`.SQL\` included",
-        "E_TASK <dir>/tasks/deep/er/c.sql: bad output name 'deep.er.c' (from the file path) — nest task files at most one directory deep, or set \`-- @output NAME\`",
+        "E_TASK <dir>/tasks/deep/er/c.sql: bad output name 'deep.er.c' (from the file path) — nest task files at most one directory deep (the directory is the schema), or set \`-- @output NAME\`",
         "E_TASK_SQL <dir>/tasks/empty.sql: task file has no SQL — write one SELECT query, or delete the file",
       ]
     `);

@@ -10,8 +10,8 @@ export interface DeltaOutputResult {
   rows: number;
   tokens: Record<string, string>;
   version: number;
-  /** What the commit did: the first write, a row-level difference, a full overwrite, or nothing. */
-  commit: 'create' | 'difference' | 'overwrite' | 'unchanged';
+  /** What the commit did: the first write, a row-level difference, a full overwrite (with a new schema), or nothing. */
+  commit: 'create' | 'difference' | 'overwrite' | 'schema' | 'unchanged';
   changedRows: number;
 }
 
@@ -46,12 +46,19 @@ export async function materializeDelta(
     current !== undefined &&
     JSON.stringify((await conn.runAndReadAll(`DESCRIBE (${await snapshotQuery(conn, current)})`)).getRows().map(([n, t]) => [n, t])) ===
       JSON.stringify(staged.map((c) => [c.name, c.type]));
-  if (!current || !sameSchema) {
-    // First build, or the columns changed (the writer does not evolve schemas): start a new table.
+  if (!current) {
+    // First build (or a directory that is no readable table): start the table.
     rmSync(dir, { recursive: true, force: true });
     await createTable(conn, dir, { schema: staged, name: output });
     await writeTable(conn, dir, { mode: 'append', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE' });
     commit = 'create';
+  } else if (!sameSchema) {
+    // The columns changed: the next version of the same table (same id, history and time travel
+    // kept) holds the new schema and the rewritten rows in one commit (writer/evolve.ts).
+    await writeTable(conn, dir, { mode: 'overwrite', schema: staged, sql: `SELECT * FROM ${STAGE}`, operation: 'CREATE OR REPLACE TABLE AS SELECT' });
+    commit = 'schema';
+    const counted = `SELECT (SELECT count(*) FROM (${await snapshotQuery(conn, current)})) + (SELECT count(*) FROM ${STAGE})`;
+    changedRows = Number((await conn.runAndReadAll(counted)).getRows()[0]![0]);
   } else {
     const old = `(${await snapshotQuery(conn, current)})`;
     const diff = `SELECT DISTINCT * FROM ((SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${STAGE}) UNION ALL (SELECT ${cols} FROM ${STAGE} EXCEPT ALL SELECT ${cols} FROM ${old}))`;

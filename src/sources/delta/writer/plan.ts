@@ -6,8 +6,9 @@ import { snapshotQuery, snapshotReads } from '../scan.js';
 import type { DeltaField } from '../schema.js';
 import { loadSnapshot, type LiveFile, type Snapshot } from '../snapshot.js';
 import { deltaError, sqlIdent, type Where } from '../util.js';
+import { schemaChange, type SchemaChange } from './evolve.js';
 import { discardFiles, writeFiles, type FileTarget, type WrittenFile } from './files.js';
-import { cdfEnabled, checkWriterProtocol } from './schema.js';
+import { cdfEnabled, checkWriterProtocol, type SchemaInput } from './schema.js';
 import { countRows, keyMatch, run, stageKeys, stageRows, TempTables } from './stage.js';
 
 /**
@@ -40,6 +41,11 @@ export interface WriteOptions {
   checkpointInterval?: number;
   /** Commit attempts after a conflict before giving up (default 5). */
   maxRetries?: number;
+  /**
+   * overwrite only: the table's new schema, committed in the same version as the rewritten rows
+   * (writer/evolve.ts). `sql` then returns the new columns.
+   */
+  schema?: SchemaInput;
 }
 
 export interface WriteCounts {
@@ -84,6 +90,9 @@ function validate(opts: WriteOptions, s: Snapshot, w: Where): DeltaField[] {
   if (!['append', 'overwrite', 'replace'].includes(opts.mode)) throw deltaError(w, `unknown write mode ${JSON.stringify(opts.mode)} (append, overwrite or replace)`);
   if (typeof opts.sql !== 'string' || !opts.sql.trim()) throw deltaError(w, 'a write needs a SELECT (sql)');
   if (opts.mode !== 'replace' && (opts.keys || opts.deleteKeysSql !== undefined)) throw deltaError(w, `keys and deleteKeysSql apply to mode replace only, not ${opts.mode}`);
+  if (opts.schema !== undefined && opts.mode !== 'overwrite') {
+    throw deltaError(w, `a new schema applies to mode overwrite only, not ${opts.mode}`, 'overwrite the table: without column mapping a schema change must rewrite every file');
+  }
   if (opts.mode !== 'append' && s.configuration['delta.appendOnly'] === 'true') {
     throw deltaError(w, `the table is append-only (delta.appendOnly=true): mode ${opts.mode} would delete rows`);
   }
@@ -102,13 +111,16 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
   const w: Where = { table, version: snap.version };
   const keyFields = validate(opts, snap, w);
   checkWriterProtocol(snap.protocol, snap.metadata, snap.schema, w);
-  const target: FileTarget = { table, schema: snap.schema, partitionColumns: snap.partitionColumns, w };
+  const evolve = opts.schema === undefined ? undefined : await schemaChange(conn, snap, opts.schema, w);
+  const schema = evolve?.schema ?? snap.schema;
+  if (evolve?.changed) checkWriterProtocol(evolve.protocol, evolve.metadata, schema, w);
+  const target: FileTarget = { table, schema, partitionColumns: snap.partitionColumns, w };
   const temps = new TempTables(conn);
   const written: WrittenFile[] = [];
   const cols = snap.schema.fields.map((f) => sqlIdent(f.name)).join(', ');
   try {
     const fresh = temps.name('new');
-    const insert = await stageRows(conn, w, snap.schema, opts.sql, fresh);
+    const insert = await stageRows(conn, w, schema, opts.sql, fresh);
     let removed: LiveFile[] = [];
     let out = fresh;
     let changes: string | undefined;
@@ -118,7 +130,11 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
       removed = snap.files;
       const old = `(${await snapshotQuery(conn, snap)})`;
       del = await countRows(conn, w, old);
-      changes = `(SELECT ${cols}, 'delete' AS _change_type FROM ${old} AS __o UNION ALL SELECT ${cols}, 'insert' FROM ${fresh})`;
+      // A schema change writes no cdc files: a cdc file has the table's schema at its version (the
+      // new one), which the deleted rows do not have. Without cdc actions, change readers take the
+      // removed files' rows as deleted and the added files' as inserted (**Change Data Files**), each
+      // read under that version's schema — what Spark's overwriteSchema commits look like too.
+      if (!evolve?.changed) changes = `(SELECT ${cols}, 'delete' AS _change_type FROM ${old} AS __o UNION ALL SELECT ${cols}, 'insert' FROM ${fresh})`;
     } else if (opts.mode === 'replace' && snap.files.length) {
       const keys = temps.name('keys');
       if ((await stageKeys(conn, w, keyFields, fresh, opts.deleteKeysSql, keys)) > 0) {
@@ -151,7 +167,7 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
       cdcs = await writeFiles(conn, target, staged, 'cdc');
       written.push(...cdcs);
     }
-    return build(table, opts, snap, removed, adds, cdcs, { insert, delete: del, copied }, written);
+    return build(table, opts, snap, removed, adds, cdcs, { insert, delete: del, copied }, written, evolve);
   } catch (e) {
     await discardFiles(written.map((f) => f.absPath));
     throw e;
@@ -160,9 +176,10 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
   }
 }
 
-function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveFile[], adds: WrittenFile[], cdcs: WrittenFile[], counts: WriteCounts, written: WrittenFile[]): PreparedWrite {
+function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveFile[], adds: WrittenFile[], cdcs: WrittenFile[], counts: WriteCounts, written: WrittenFile[], evolve?: SchemaChange): PreparedWrite {
   const now = Date.now();
   const actions: object[] = [
+    ...(evolve?.changed ? evolve.actions : []),
     ...removed.map((f) => ({
       remove: {
         path: f.path,
@@ -184,7 +201,7 @@ function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveF
   const parameters: Record<string, unknown> =
     opts.mode === 'replace'
       ? { keys: JSON.stringify(opts.keys), deleteKeys: opts.deleteKeysSql !== undefined, partitionBy }
-      : { mode: opts.mode === 'append' ? 'Append' : 'Overwrite', partitionBy };
+      : { mode: opts.mode === 'append' ? 'Append' : 'Overwrite', partitionBy, ...(evolve?.changed ? { overwriteSchema: 'true' } : {}) };
   Object.assign(parameters, opts.parameters ?? {});
   const bytes = (fs: { size: number }[]): number => fs.reduce((n, f) => n + f.size, 0);
   const metrics: Record<string, number> = {
@@ -212,6 +229,6 @@ function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveF
     removedFiles: removed.map((f) => f.path),
     cdcFiles: cdcs.map((f) => f.path),
     written: written.map((f) => f.absPath),
-    empty: adds.length === 0 && removed.length === 0,
+    empty: adds.length === 0 && removed.length === 0 && !evolve?.changed,
   };
 }

@@ -2,6 +2,7 @@ import type { Stats } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { ResolvedConfig } from '../config/types.js';
+import { splitSourceGlob } from '../sources/globParts.js';
 
 /**
  * What the daemon watches, as plain data (no chokidar here, so it is unit-testable). chokidar ≥ 4
@@ -61,14 +62,26 @@ export function watchTargets(config: ResolvedConfig): WatchTarget[] {
       targets.push({ kind: 'source', source: src.name, root: log, maxDepth: 0, pattern: path.join(log, '*'), match: (p) => path.dirname(p) === log && re.test(path.basename(p)) });
     } else {
       // File sources and code sources alike: the glob's files are what a run re-reads.
-      targets.push(fileSourceTarget(src.name, src.path));
+      targets.push(fileSourceTarget(src.name, src.path, src.format === 'code' ? undefined : config.root));
     }
   }
   return targets;
 }
 
-/** A file source's glob → the static base directory to watch, the depth, and a picomatch filter. */
-export function fileSourceTarget(name: string, glob: string): WatchTarget {
+/**
+ * A file source's glob → the static base directory to watch, the depth, and a picomatch filter. With
+ * the config's directory (`configRoot`), the part of the glob above it is a literal name, as when the source
+ * is listed (sources/globParts.ts): a project in `proj [1]/` is watched and matched as such.
+ */
+export function fileSourceTarget(name: string, glob: string, configRoot?: string): WatchTarget {
+  if (configRoot !== undefined) {
+    const parts = splitSourceGlob(glob, configRoot);
+    if (!parts.isGlob) return { kind: 'source', source: name, root: path.dirname(glob), maxDepth: 0, pattern: glob, match: (p) => p === glob };
+    const maxDepth = /\*\*|\{/.test(parts.pattern) ? Infinity : parts.pattern.split('/').length - 1;
+    const isMatch = picomatch(parts.pattern, { dot: false });
+    const base = parts.base;
+    return { kind: 'source', source: name, root: base, maxDepth, pattern: glob, match: (p) => inside(base, p) && p !== base && isMatch(posix(path.relative(base, p))) };
+  }
   const scan = picomatch.scan(posix(glob));
   if (!scan.isGlob) {
     // A plain file path: watch its directory for that one name.

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { FSWatcher } from 'chokidar';
 import type { ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
+import { statFileSync } from '../sources/fileStat.js';
 import { globalIgnore, targetIgnored, watchTargets, type WatchKind, type WatchTarget } from './targets.js';
 
 /** The only module that imports chokidar. Events are hints: each run re-observes everything. */
@@ -32,6 +33,10 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
   const live = new Map<WatchTarget, FSWatcher>();
   const rootedAbove = new Set<WatchTarget>();
   const rootChecks = new Set<WatchTarget>();
+  /** Last stat signature reported per file, so a raw event repeating a reported state stays quiet. */
+  const reported = new Map<string, string>();
+  /** Raw events waiting for their check (one per file, however many a write raises). */
+  const rawChecks = new Map<string, NodeJS.Timeout>();
   let closed = false;
 
   const safe = (fn: () => void) => {
@@ -69,6 +74,7 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
       if (process.env.RELSPEC_DEBUG_WATCH) process.stderr.write(`[watch ${t.kind}:${t.source ?? ''} @${dir}] ${action} ${p}\n`);
       safe(() => onFsEvent(t, action, p));
     });
+    w.on('raw', (_event: string, name: unknown, details: unknown) => safe(() => onRawEvent(t, name, details)));
     w.on('error', (e) => reportError(e));
     const ready = new Promise<void>((resolve) => w.once('ready', () => resolve()));
     w.add(dir);
@@ -100,6 +106,8 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
       }
     }
     if (action === 'add' || action === 'change' || action === 'unlink') {
+      if (action === 'unlink') reported.delete(file);
+      else remember(file);
       if (t.match(file)) handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
     } else if (action === 'addDir' && file === t.root && rootedAbove.has(t)) {
       // The root is back under a watcher started from an ancestor: watch it from the root again,
@@ -108,6 +116,40 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
     } else if (action === 'unlinkDir' && file.startsWith(t.root + path.sep)) {
       handlers.onEvent({ kind: t.kind, path: file, source: t.source, action });
     }
+  }
+
+  /**
+   * chokidar drops a change that keeps the mtime: its fs.watch listener emits 'change' only when the
+   * mtime moved or the atime is not newer than it, and `cp -p`, `rsync -t` and `touch -r` put both back
+   * (seen with chokidar 5.0.0). The raw inotify event still arrives (reads do not raise one), so a raw
+   * event on a matching file whose stat signature differs from the one last reported becomes a 'change'.
+   * Most raw events belong to a write chokidar reports itself a few ms later (after its own stat): the
+   * check waits RAW_SETTLE_MS (longer than chokidar's 100 ms atomic window) so those stay one event.
+   * The run re-observes either way, and the content hash decides.
+   */
+  function onRawEvent(t: WatchTarget, name: unknown, details: unknown): void {
+    const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+    if (closed || typeof name !== 'string' || name === '' || typeof watched !== 'string') return;
+    // fs.watch on a directory names the entry; on a file, it names the file itself.
+    const candidates = [path.resolve(watched, name), ...(path.basename(watched) === name ? [path.resolve(watched)] : [])];
+    const file = candidates.find((f) => t.match(f) && !ignore(f));
+    if (file === undefined || rawChecks.has(file)) return;
+    const timer = setTimeout(() => {
+      rawChecks.delete(file);
+      if (closed) return;
+      const signature = signatureOf(file);
+      if (signature === undefined || reported.get(file) === signature) return; // gone (chokidar reports it) or reported
+      reported.set(file, signature);
+      safe(() => handlers.onEvent({ kind: t.kind, path: file, source: t.source, action: 'change' }));
+    }, RAW_SETTLE_MS);
+    timer.unref();
+    rawChecks.set(file, timer);
+  }
+
+  function remember(file: string): void {
+    const signature = signatureOf(file);
+    if (signature === undefined) reported.delete(file);
+    else reported.set(file, signature);
   }
 
   /** The root went away while watched from itself: start over from the nearest existing ancestor. */
@@ -144,10 +186,24 @@ export async function startWatcher(config: ResolvedConfig, handlers: WatchHandle
     targets,
     async close() {
       closed = true;
+      for (const timer of rawChecks.values()) clearTimeout(timer);
+      rawChecks.clear();
       await Promise.allSettled([...live.values()].map(closeQuietly));
       live.clear();
     },
   };
+}
+
+/** How long a raw event waits for chokidar's own report of the same write (see onRawEvent). */
+const RAW_SETTLE_MS = 200;
+
+function signatureOf(file: string): string | undefined {
+  try {
+    const st = statFileSync(file);
+    return st.isFile ? st.signature : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, statSync, type BigIntStats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 
 /**
@@ -17,14 +17,21 @@ export interface StatSnapshot {
   signature: StatSignature;
 }
 
+const snapshotOf = (st: BigIntStats): StatSnapshot => ({
+  size: Number(st.size),
+  mtimeMs: Number(st.mtimeNs / 1_000_000n),
+  signature: `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`,
+});
+
 /** The stat signature of a path (follows symlinks, as the readers do). */
 export async function statFile(path: string): Promise<StatSnapshot> {
-  const st = await stat(path, { bigint: true });
-  return {
-    size: Number(st.size),
-    mtimeMs: Number(st.mtimeNs / 1_000_000n),
-    signature: `${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.ino}:${st.dev}`,
-  };
+  return snapshotOf(await stat(path, { bigint: true }));
+}
+
+/** `statFile` for synchronous callers (the code extractor's file cache); `isFile` spares a second stat. */
+export function statFileSync(path: string): StatSnapshot & { isFile: boolean } {
+  const st = statSync(path, { bigint: true });
+  return { ...snapshotOf(st), isFile: st.isFile() };
 }
 
 /** Feeds a file's bytes into a running hash. */

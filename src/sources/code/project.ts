@@ -9,6 +9,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import type { FileRow, Language } from './types.js';
+import { statFileSync } from '../fileStat.js';
 
 const LANGUAGES: Record<string, Language> = {
   '.ts': 'typescript',
@@ -51,6 +52,8 @@ export interface FileState {
   abs: string;
   mtimeMs: number;
   size: number;
+  /** Stat signature when read (fileStat.ts): `cp -p` keeps size and mtime, never ctime. */
+  signature: string;
   sha: string;
   /** Decoded text, BOM stripped (what the compiler sees; columns are counted in it). */
   text: string;
@@ -168,7 +171,7 @@ export class CodeProject {
 
   /**
    * Makes the cache match the disk for `files` (relative paths); files cached before and not listed
-   * now are dropped. A file is re-read when it is listed in `force`, new, or its size or mtime moved;
+   * now are dropped. A file is re-read when it is listed in `force`, new, or its stat signature moved;
    * it counts as changed only when its hash differs.
    */
   refresh(files: readonly string[], force: ReadonlySet<string> = new Set()): RefreshResult {
@@ -182,15 +185,15 @@ export class CodeProject {
     for (const rel of wanted) {
       const abs = path.join(this.root, rel);
       const prev = this.files.get(rel);
-      let st: ReturnType<typeof statSync>;
+      let st: ReturnType<typeof statFileSync>;
       try {
-        st = statSync(abs);
-        if (!st.isFile()) throw new Error('not a file');
+        st = statFileSync(abs);
+        if (!st.isFile) throw new Error('not a file');
       } catch {
         if (prev) removed.add(rel);
         continue;
       }
-      if (prev && !force.has(rel) && prev.mtimeMs === st.mtimeMs && prev.size === st.size) continue;
+      if (prev && !force.has(rel) && prev.signature === st.signature) continue;
       let bytes: Buffer;
       try {
         bytes = readFileSync(abs);
@@ -201,12 +204,13 @@ export class CodeProject {
       const sha = sha256(bytes);
       if (prev && prev.sha === sha) {
         prev.mtimeMs = st.mtimeMs;
+        prev.signature = st.signature;
         continue;
       }
       let text = bytes.toString('utf8');
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       const tsAbs = abs.split(path.sep).join('/');
-      this.files.set(rel, { rel, abs: tsAbs, mtimeMs: st.mtimeMs, size: bytes.length, sha, text, lines: countLines(text), snapshot: ts.ScriptSnapshot.fromString(text) });
+      this.files.set(rel, { rel, abs: tsAbs, mtimeMs: st.mtimeMs, size: bytes.length, signature: st.signature, sha, text, lines: countLines(text), snapshot: ts.ScriptSnapshot.fromString(text) });
       this.byAbs.set(tsAbs, rel);
       contentChanged.add(rel);
       if (!prev) added.add(rel);

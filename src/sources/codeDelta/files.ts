@@ -1,14 +1,16 @@
 /**
- * The files of a code source and which of them changed since the manifest: size and mtime first,
+ * The files of a code source and which of them changed since the manifest: the stat signature first
+ * (size, mtime and ctime in ns, inode, device: `cp -p` or `tar x` keep size and mtime, never ctime),
  * then the sha of the bytes (a touched file with the same content is not a change).
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import type { ResolvedSource } from '../../config/types.js';
 import type { Manifest } from './manifest.js';
+import { statFileSync } from '../fileStat.js';
 
 const posix = (p: string): string => p.split(path.sep).join('/');
 
@@ -28,6 +30,7 @@ export interface ListedFile {
   rel: string;
   size: number;
   mtimeMs: number;
+  signature: string;
 }
 
 /**
@@ -41,13 +44,13 @@ export async function listCodeFiles(source: ResolvedSource, root: string, exclud
   for (const abs of found) {
     const p = path.normalize(abs);
     if (exclude.some((d) => inside(d, p))) continue;
-    let st: ReturnType<typeof statSync>;
+    let st: ReturnType<typeof statFileSync>;
     try {
-      st = statSync(p);
+      st = statFileSync(p);
     } catch {
       continue; // deleted between the glob and the stat: not part of this run
     }
-    out.push({ rel: posix(path.relative(root, p)), size: st.size, mtimeMs: st.mtimeMs });
+    out.push({ rel: posix(path.relative(root, p)), size: st.size, mtimeMs: st.mtimeMs, signature: st.signature });
   }
   return out.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
@@ -56,8 +59,8 @@ export interface FileChanges {
   added: string[];
   removed: string[];
   modified: string[];
-  /** Files whose size or mtime moved but whose bytes did not: the manifest takes the new stat. */
-  touched: Map<string, { size: number; mtimeMs: number }>;
+  /** Files whose stat signature moved but whose bytes did not: the manifest takes the new stat. */
+  touched: Map<string, { size: number; mtimeMs: number; signature: string }>;
 }
 
 export const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).digest('hex');
@@ -72,7 +75,8 @@ export function diffFiles(listed: readonly ListedFile[], root: string, manifest:
       ch.added.push(f.rel);
       continue;
     }
-    if (old.size === f.size && old.mtimeMs === f.mtimeMs) continue;
+    // A manifest written before signatures were kept has none: the file counts as moved, the sha decides.
+    if (old.signature !== undefined && old.signature === f.signature) continue;
     let sha: string;
     try {
       sha = sha256(readFileSync(path.join(root, f.rel)));
@@ -80,7 +84,7 @@ export function diffFiles(listed: readonly ListedFile[], root: string, manifest:
       ch.modified.push(f.rel); // unreadable now: let the extractor decide (it drops vanished files)
       continue;
     }
-    if (sha === old.sha) ch.touched.set(f.rel, { size: f.size, mtimeMs: f.mtimeMs });
+    if (sha === old.sha) ch.touched.set(f.rel, { size: f.size, mtimeMs: f.mtimeMs, signature: f.signature });
     else ch.modified.push(f.rel);
   }
   for (const rel of Object.keys(manifest?.files ?? {})) if (!now.has(rel)) ch.removed.push(rel);

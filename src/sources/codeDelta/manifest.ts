@@ -1,7 +1,7 @@
 /**
  * The sidecar of a code source (`<state>/code/<source>/manifest.json`): what the Delta tables hold,
  * per file. It survives restarts, so a one-shot `relspec run` knows which files changed since the
- * facts were committed (size/mtime, then sha) and what each file's facts depended on (the
+ * facts were committed (stat signature, then sha) and what each file's facts depended on (the
  * extractor's baseline), without extracting the code base again.
  *
  * It is only a cache of the tables: each table's entry records the Delta version it describes, and
@@ -24,6 +24,8 @@ export interface FileFacts {
 export interface ManifestFile {
   size: number;
   mtimeMs: number;
+  /** Stat signature (fileStat.ts) of the bytes `sha` describes; absent in manifests of older relspecs. */
+  signature?: string;
   sha: string;
   facts: Partial<Record<CodeTable, FileFacts>>;
   /** The extractor's baseline for this file. */

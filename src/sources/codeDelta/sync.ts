@@ -249,7 +249,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
     const f = ex.project.file(p);
     const b = ex.baselineOf(p);
     if (!f || !b) continue;
-    Object.assign(m.files[p]!, { size: f.size, mtimeMs: f.mtimeMs, sha: f.sha, ...b });
+    Object.assign(m.files[p]!, { size: f.size, mtimeMs: f.mtimeMs, signature: f.signature, sha: f.sha, ...b });
   }
   for (const [rel, st] of ch.touched) if (m.files[rel] && !extractedPaths.has(rel)) Object.assign(m.files[rel], st);
   const ms = performance.now() - t0;

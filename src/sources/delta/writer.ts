@@ -79,6 +79,8 @@ export interface WriteResult {
   attempts: number;
   /** The checkpoint written after this commit, or why writing it failed (the commit stands). */
   checkpoint?: { version: number; error?: string };
+  /** Data files of earlier writes that never committed, deleted first (writer/orphans.ts). */
+  removedOrphans: string[];
 }
 
 export interface CommitOptions {
@@ -115,6 +117,7 @@ export async function commitWrite(conn: DuckDBConnection, prepared: PreparedWrit
   for (let attempt = 1; ; attempt++) {
     const result = (version: number, committed: boolean): WriteResult => ({
       version, committed, counts: p.counts, addedFiles: p.addedFiles, removedFiles: p.removedFiles, cdcFiles: p.cdcFiles, attempts: attempt,
+      removedOrphans: prepared.orphans,
     });
     if (p.empty) return result(p.readVersion, false);
     const version = p.readVersion + 1;

@@ -5,11 +5,13 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PartitionValues } from '../actions.js';
 import type { DeltaField, DeltaType, StructType } from '../schema.js';
 import { deltaError, duckPath, firstLine, sqlIdent, sqlString, type Where } from '../util.js';
+import { writerTag } from './owner.js';
 
 /**
  * Writing data and change data files with DuckDB (PROTOCOL.md **Data Files**, **Partition Value
  * Serialization**, **Per-file Statistics**, **Change Data Files**). One parquet file per partition
- * value tuple, named `part-<uuid>.parquet` (data) or `_change_data/.../cdc-<uuid>.parquet`; the
+ * value tuple, named `part-<uuid>-<writer tag>.parquet` (data) or `_change_data/.../cdc-<uuid>-<writer tag>.parquet`
+ * (owner.ts: the orphan sweep tells a dead writer's leftovers by it); the
  * partition columns are not stored in the files, their values go to the log as strings.
  */
 
@@ -136,7 +138,7 @@ export async function writeFiles(conn: DuckDBConnection, t: FileTarget, relation
   const out: WrittenFile[] = [];
   for (const tuple of tuples) {
     const dirs = parts.map((f, i) => `${hiveEscape(f.name)}=${tuple[i] === null ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(tuple[i]!)}`);
-    const name = kind === 'cdc' ? `cdc-${randomUUID()}.parquet` : `part-${randomUUID()}.parquet`;
+    const name = `${kind === 'cdc' ? 'cdc' : 'part'}-${randomUUID()}-${writerTag()}.parquet`;
     const rel = [...(kind === 'cdc' ? ['_change_data'] : []), ...dirs, name].join('/');
     const absPath = path.join(t.table, ...rel.split('/'));
     await mkdir(path.dirname(absPath), { recursive: true });

@@ -8,6 +8,7 @@ import { loadSnapshot, type LiveFile, type Snapshot } from '../snapshot.js';
 import { deltaError, sqlIdent, type Where } from '../util.js';
 import { schemaChange, type SchemaChange } from './evolve.js';
 import { discardFiles, writeFiles, type FileTarget, type WrittenFile } from './files.js';
+import { removeOrphans } from './orphans.js';
 import { cdfEnabled, checkWriterProtocol, type SchemaInput } from './schema.js';
 import { countRows, keyMatch, run, stageKeys, stageRows, TempTables } from './stage.js';
 
@@ -77,6 +78,8 @@ export interface PreparedWrite {
   written: string[];
   /** No rows to add and nothing to remove: nothing to commit. */
   empty: boolean;
+  /** Data files of writes that never committed, deleted before this one (orphans.ts). */
+  orphans: string[];
 }
 
 export const fingerprint = (s: Snapshot): string => {
@@ -111,6 +114,7 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
   const w: Where = { table, version: snap.version };
   const keyFields = validate(opts, snap, w);
   checkWriterProtocol(snap.protocol, snap.metadata, snap.schema, w);
+  const orphans = await removeOrphans(conn, snap);
   const evolve = opts.schema === undefined ? undefined : await schemaChange(conn, snap, opts.schema, w);
   const schema = evolve?.schema ?? snap.schema;
   if (evolve?.changed) checkWriterProtocol(evolve.protocol, evolve.metadata, schema, w);
@@ -167,7 +171,7 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
       cdcs = await writeFiles(conn, target, staged, 'cdc');
       written.push(...cdcs);
     }
-    return build(table, opts, snap, removed, adds, cdcs, { insert, delete: del, copied }, written, evolve);
+    return { ...build(table, opts, snap, removed, adds, cdcs, { insert, delete: del, copied }, written, evolve), orphans };
   } catch (e) {
     await discardFiles(written.map((f) => f.absPath));
     throw e;
@@ -176,7 +180,7 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
   }
 }
 
-function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveFile[], adds: WrittenFile[], cdcs: WrittenFile[], counts: WriteCounts, written: WrittenFile[], evolve?: SchemaChange): PreparedWrite {
+function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveFile[], adds: WrittenFile[], cdcs: WrittenFile[], counts: WriteCounts, written: WrittenFile[], evolve?: SchemaChange): Omit<PreparedWrite, 'orphans'> {
   const now = Date.now();
   const actions: object[] = [
     ...(evolve?.changed ? evolve.actions : []),

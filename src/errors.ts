@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'E_TASK_SQL'
   /** A task's query failed while running on the data (the message is prefixed by the task file). */
   | 'E_TASK_RUN'
+  /** A file a task reads through a table function (`read_csv('x.csv')`) is missing, or its glob matches nothing. */
+  | 'E_TASK_FILE'
   | 'E_UNKNOWN_TABLE'
   | 'E_GRAPH'
   | 'E_SOURCE'

@@ -4,7 +4,7 @@ import { datasetName, datasetNameProblem, isDatasetName } from './names.js';
 
 const HEADER_LINE = /^\s*--\s*@([A-Za-z_][\w-]*)\s*(.*?)\s*$/;
 const MATERIALIZE: readonly Materialize[] = ['table', 'view', 'delta'];
-const KEYS = ['materialize', 'output', 'priority', 'tags', 'description'] as const;
+const KEYS = ['materialize', 'output', 'priority', 'tags', 'description', 'volatile'] as const;
 
 export interface ParsedHeader {
   options: TaskOptions;
@@ -100,8 +100,15 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
     .map((t) => t.trim())
     .filter(Boolean)
     .sort();
+  const vol = opt('volatile');
+  if (vol && vol.value !== '' && vol.value !== 'true') {
+    fail(new RelspecError('E_TASK', `bad @volatile '${vol.value}' on line ${vol.line}`, {
+      file,
+      fix: 'write `-- @volatile` alone: it takes no value',
+    }));
+  }
   return {
-    options: Object.freeze({ materialize, output, priority, tags: Object.freeze(tags), description: opt('description')?.value }),
+    options: Object.freeze({ materialize, output, priority, tags: Object.freeze(tags), description: opt('description')?.value, volatile: vol !== undefined }),
     sql,
     sqlLine: i + 1,
   };

@@ -6,6 +6,8 @@ export interface TaskOptions {
   readonly priority: number;
   readonly tags: readonly string[];
   readonly description: string | undefined;
+  /** `-- @volatile`: the task calls non-deterministic functions and is rebuilt on every run. */
+  readonly volatile: boolean;
 }
 
 /** One task file, read and split into header options and SQL body. */

@@ -47,6 +47,8 @@ class WatchDaemon {
   private session?: Session;
   private watcher?: Watcher;
   private watchKey = '';
+  /** Files and globs tasks read through table functions, as of the last run: watched too. */
+  private taskFiles: string[] = [];
   private batch = emptyBatch();
   private firstEventAt = 0;
   private lastEventAt = 0;
@@ -225,6 +227,9 @@ class WatchDaemon {
         onTask: (r) => logTask(this.log, r),
       });
       logRun(this.log, out, trigger);
+      // A task now reads other files (an edit, a glob gaining a directory): watch those.
+      this.taskFiles = out.taskFiles;
+      if (watchKey(this.loaded.config, this.taskFiles) !== this.watchKey && !this.stopping) await this.rewatch(this.loaded.config);
     } catch (e) {
       // Bad input never takes the daemon down: log it, keep watching; the next event retries.
       logConfigErrors(this.log, 'run', e, 'run failed');
@@ -258,7 +263,7 @@ class WatchDaemon {
     const c = next.config;
     try {
       // Re-watch first: if that fails nothing else has changed yet.
-      if (watchKey(c) !== this.watchKey) await this.rewatch(c);
+      if (watchKey(c, this.taskFiles) !== this.watchKey) await this.rewatch(c);
       if (c.stateDir !== prev.stateDir || JSON.stringify(c.engine) !== JSON.stringify(prev.engine)) await this.moveState(c);
       this.loaded = next;
     } catch (e) {
@@ -302,10 +307,10 @@ class WatchDaemon {
 
   private async rewatch(c: ResolvedConfig): Promise<void> {
     // New watcher first, then close the old one: no window without a watch.
-    const next = await startWatcher(c, { onEvent: this.onEvent, onError: this.onWatchError });
+    const next = await startWatcher(c, { onEvent: this.onEvent, onError: this.onWatchError }, this.taskFiles);
     const old = this.watcher;
     this.watcher = next;
-    this.watchKey = watchKey(c);
+    this.watchKey = watchKey(c, this.taskFiles);
     await old?.close();
     if (this.stopping) await next.close();
     if (old) this.log('watch', 'rewatch', `watching ${next.paths.length} paths`, { paths: next.paths });

@@ -38,7 +38,11 @@ export function isTempName(base: string): boolean {
 const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 const posix = (p: string): string => p.split(path.sep).join('/');
 
-export function watchTargets(config: ResolvedConfig): WatchTarget[] {
+/** The source name of targets watching files tasks read through table functions (`read_csv('x.csv')`). */
+export const TASK_FILES = '(files read by tasks)';
+
+/** `taskFiles`: absolute paths and globs tasks read through table functions (a run's `taskFiles`). */
+export function watchTargets(config: ResolvedConfig, taskFiles: readonly string[] = []): WatchTarget[] {
   const targets: WatchTarget[] = [];
   const noDotSegment = (root: string, p: string) => !path.relative(root, p).split(path.sep).some((s) => s.startsWith('.'));
   targets.push({
@@ -65,6 +69,7 @@ export function watchTargets(config: ResolvedConfig): WatchTarget[] {
       targets.push(fileSourceTarget(src.name, src.path, src.format === 'code' ? undefined : config.root));
     }
   }
+  for (const f of taskFiles) targets.push(fileSourceTarget(TASK_FILES, f, config.root));
   return targets;
 }
 

@@ -27,8 +27,8 @@ export interface Watcher {
 }
 
 /** Resolves once every target's initial scan is done (changes after that are reported). */
-export async function startWatcher(config: ResolvedConfig, handlers: WatchHandlers): Promise<Watcher> {
-  const targets = watchTargets(config);
+export async function startWatcher(config: ResolvedConfig, handlers: WatchHandlers, taskFiles: readonly string[] = []): Promise<Watcher> {
+  const targets = watchTargets(config, taskFiles);
   const ignore = globalIgnore(config);
   const live = new Map<WatchTarget, FSWatcher>();
   const rootedAbove = new Set<WatchTarget>();
@@ -218,9 +218,9 @@ function closeQuietly(w: FSWatcher): Promise<void> {
 }
 
 /** Targets as a comparable key: a config reload re-creates the watcher only when this changes. */
-export function watchKey(config: ResolvedConfig): string {
+export function watchKey(config: ResolvedConfig, taskFiles: readonly string[] = []): string {
   return JSON.stringify({
-    t: watchTargets(config).map((t) => [t.kind, t.source, t.root, t.pattern]),
+    t: watchTargets(config, taskFiles).map((t) => [t.kind, t.source, t.root, t.pattern]),
     s: config.stateDir,
     o: config.outputsDir,
     i: config.watch.ignore,

@@ -1,6 +1,8 @@
 import { DirectedGraph } from 'graphology';
 import type { Materialize } from '../catalog/types.js';
 import type { Column } from '../lineage/types.js';
+import type { UntrackedCall } from '../lineage/fileReads.js';
+import type { FileRead } from '../lineage/taskFiles.js';
 
 export type NodeKind = 'source' | 'output' | 'task';
 export type EdgeKind = 'requires' | 'produces';
@@ -33,6 +35,14 @@ export interface GraphTask {
   /** Required columns per input; absent where lineage could not tell (the task is then blocked). */
   columns?: Readonly<Record<string, readonly string[]>>;
   outputSchema?: Column[];
+  /** Files it reads through table functions (tracked inputs), and the SQL that reads them by absolute path. */
+  files?: readonly FileRead[];
+  execSql?: string;
+  /** File reads relspec cannot follow (the task is untracked). */
+  untracked?: readonly UntrackedCall[];
+  /** Non-deterministic functions it calls; `volatile`: the `-- @volatile` header (rebuild every run). */
+  volatileFunctions?: readonly string[];
+  volatile?: boolean;
 }
 
 export type RelGraph = DirectedGraph<NodeAttrs, EdgeAttrs>;

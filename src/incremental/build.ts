@@ -8,6 +8,7 @@ import type { Project } from '../project/load.js';
 import type { Store } from '../state/store.js';
 import { PARTS_KEY, VIEW_KEY, type TokenBook } from './tokenbook.js';
 import type { Cause, TaskResult, Trace, TraceInput } from './types.js';
+import { taskCaveats } from './caveats.js';
 
 export interface BuildContext {
   project: Project;
@@ -35,7 +36,14 @@ export function targetOf(task: GraphTask, producers: (ds: string) => string[]): 
  * output it describes; a crash in between re-runs the task, which is idempotent).
  * Returns the result and whether the output's content changed.
  */
-export async function buildTask(task: GraphTask, current: Record<string, TraceInput>, causes: Cause[], ctx: BuildContext): Promise<{ result: TaskResult; changed: boolean }> {
+export async function buildTask(
+  task: GraphTask,
+  current: Record<string, TraceInput>,
+  causes: Cause[],
+  ctx: BuildContext,
+  /** Files read through table functions, as hashed before the build (verify.ts). */
+  files: Record<string, string> = {},
+): Promise<{ result: TaskResult; changed: boolean }> {
   const { project, warehouse, book, store } = ctx;
   const spec = project.taskByName.get(task.name)!;
   const schema = task.outputSchema ?? [];
@@ -49,16 +57,19 @@ export async function buildTask(task: GraphTask, current: Record<string, TraceIn
   const target = targetOf(task, ctx.producers);
   const outSchema = book.schemaOf(task.output);
   const sets = book.consumerSets(task.output, outSchema);
+  // The SQL with file literals made absolute (lineage/taskFiles.ts): the same files from any cwd.
+  const sql = task.execSql ?? spec.sql;
   const t0 = performance.now();
   await warehouse.ensureSchema(task.output);
   let res: { rows?: number; tokens: Record<string, string> };
   if (task.materialize === 'delta') {
     await warehouse.clearOtherKind(target, 'view');
-    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, spec.sql, sets, schema);
+    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, sql, sets, schema);
   } else {
-    res = await warehouse.materialize(target, task.materialize, spec.sql, sets, schema);
+    res = await warehouse.materialize(target, task.materialize, sql, sets, schema);
   }
-  const inputTokens = Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token]));
+  // A view reads its files when queried: their hashes are part of its token, or its readers would cut off.
+  const inputTokens = { ...Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token])), ...Object.fromEntries(Object.entries(files).map(([p, h]) => [`file:${p}`, h])) };
   const sliceTokens = task.materialize === 'view' ? { [VIEW_KEY]: derivedToken(task.fingerprint!, inputTokens) } : res.tokens;
 
   let outputTokens = sliceTokens;
@@ -79,6 +90,8 @@ export async function buildTask(task: GraphTask, current: Record<string, TraceIn
     outputTokens: sliceTokens,
     runId: ctx.runId,
     sql: spec.sql,
+    ...(task.files?.length ? { files } : {}),
+    ...(taskCaveats(task).length ? { caveats: taskCaveats(task) } : {}),
   };
   let changed = false;
   store.tx(() => {

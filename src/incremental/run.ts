@@ -16,6 +16,8 @@ import { observe } from './observe.js';
 import { TokenBook } from './tokenbook.js';
 import type { PlanStatus, RootChange, RunResult, TaskResult } from './types.js';
 import { verify, type VerifyContext } from './verify.js';
+import { FileBook } from './fileInputs.js';
+import { projectWarnings, type TaskWarning } from './caveats.js';
 
 export interface RunOptions {
   configPath?: string;
@@ -50,6 +52,10 @@ export interface RunOutcome extends Omit<RunResult, 'tasks'> {
   unaffected: number;
   /** What each code source's observe step extracted and committed. */
   code: CodeSyncResult[];
+  /** Tasks whose output relspec cannot vouch for (untracked file reads, volatile functions). */
+  warnings: TaskWarning[];
+  /** Files and globs tasks read through table functions (absolute): the daemon watches them. */
+  taskFiles: string[];
 }
 
 /**
@@ -171,7 +177,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   for (const t of tasksOf(g)) {
     if (!inSel(t.name)) continue;
     const last = latest.get(t.name);
-    if (reconcile || opts.fullRefresh || pending.has(t.name) || !traces.has(t.name) || last?.status === 'failed' || !outputExists(t) || taskErrors.has(t.name)) {
+    // Files read through table functions and volatile tasks have no root change to mark them: verify each run (a stat per file).
+    if (reconcile || opts.fullRefresh || pending.has(t.name) || !traces.has(t.name) || last?.status === 'failed' || !outputExists(t) || taskErrors.has(t.name) || t.files?.length || t.volatile) {
       candidates.add(t.name);
     }
   }
@@ -179,7 +186,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   // Tasks whose inputs may change during this run (an upstream rebuilt for its own reasons).
   const reachable = new Set([...candidates, ...[...descendants(g, [...candidates].filter((t) => g.hasNode(taskId(t))).map(taskId))].filter(inSel)]);
 
-  const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending, latest };
+  const files = new FileBook(store.db);
+  const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending, latest, files };
   const results: (TaskResult | PlanEntry)[] = [];
   const status = new Map<string, string>();
   // Candidates grow as builds mark their consumers: count every task this run may reach.
@@ -253,7 +261,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       continue;
     }
     try {
-      const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers, pending, consumers });
+      const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers, pending, consumers }, verdict.files);
       relations.set(targetOf(t, producers).replace(/"/g, '').toLowerCase(), t.materialize === 'table' ? 'table' : 'view');
       ctx.builtThisRun.set(t.name, runId);
       // Direct consumers are verified either way: the cheap token compare shows the cutoff.
@@ -268,6 +276,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   }
   // Tokens computed on demand (new column sets) are facts about current content: keep them.
   if (!dry && book.dirty.size > 0) store.tx(() => book.dirty.forEach((ds) => store.putEvidence(book.evidence.get(ds)!)));
+  if (!dry) files.flush();
 
   function downstreamOf(t: GraphTask): string[] {
     const out: string[] = [];
@@ -288,7 +297,9 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     store.setMeta('config_hash', project.configHash);
     store.setMeta('engine_version', engineVersion);
   }
-  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected, code: project.codeSyncs };
+  const warnings = projectWarnings(g).filter((w) => inSel(w.task));
+  const taskFiles = [...new Set(tasksOf(g).flatMap((t) => (t.files ?? []).map((f) => f.abs)))].sort();
+  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected, code: project.codeSyncs, warnings, taskFiles };
 }
 
 export type { Project };

@@ -2,6 +2,7 @@ import type { GraphTask } from '../graph/index.js';
 import type { Store, TaskRunRow } from '../state/store.js';
 import type { TokenBook } from './tokenbook.js';
 import type { Cause, Trace, TraceInput } from './types.js';
+import { currentFiles, fileCauses, type FileBook } from './fileInputs.js';
 
 export interface VerifyContext {
   store: Store;
@@ -19,6 +20,8 @@ export interface VerifyContext {
   pending: Map<string, string[]>;
   /** The latest recorded run of each task (loaded once per run). */
   latest: Map<string, TaskRunRow>;
+  /** Content hashes of files read through table functions (absent: such inputs are not checked). */
+  files?: FileBook;
 }
 
 export interface Verdict {
@@ -26,6 +29,8 @@ export interface Verdict {
   causes: Cause[];
   /** Inputs whose token is unknown (an upstream output that does not exist yet). */
   unknown: string[];
+  /** Files read through table functions: path (or glob listing) → content hash now. */
+  files: Record<string, string>;
 }
 
 /**
@@ -42,6 +47,7 @@ export async function verify(task: GraphTask, ctx: VerifyContext): Promise<Verdi
     if (token === undefined) unknown.push(ds);
     current[ds] = { columns, token: token ?? '?' };
   }
+  const files = ctx.files && task.files?.length ? await currentFiles(task, ctx.files) : {};
   const causes: Cause[] = [];
   const trace = ctx.traces.get(task.name);
   // The latest edit is the one whose SQL is being built.
@@ -69,10 +75,13 @@ export async function verify(task: GraphTask, ctx: VerifyContext): Promise<Verdi
       }
       causes.push(cause);
     }
+    // A trace from before files were tracked has none: every file reads as new (one rebuild).
+    causes.push(...fileCauses(trace.files ?? {}, files));
     const last = ctx.latest.get(task.name);
     if (last?.status === 'failed') causes.push({ kind: 'previous_failure', runId: last.runId });
     if (!ctx.outputExists(task)) causes.push({ kind: 'output_missing' });
   }
+  if (task.volatile && causes.length === 0) causes.push({ kind: 'volatile' });
   if (ctx.fullRefresh && causes.length === 0) causes.push({ kind: 'forced' });
-  return { current, causes, unknown };
+  return { current, causes, unknown, files };
 }

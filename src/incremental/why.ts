@@ -2,6 +2,8 @@ import { distance } from 'fastest-levenshtein';
 import { RelspecError } from '../errors.js';
 import type { RunRow, Store, TaskRunRow } from '../state/store.js';
 import type { Cause, CauseKind, RootChange, Trace } from './types.js';
+import type { TaskCaveat } from '../lineage/types.js';
+import { buildCaveats, type BuildCaveats } from './caveats.js';
 
 /**
  * The read side of the state database: why a task was (or was not) built, what is stale now, and
@@ -18,7 +20,9 @@ export interface ExplainedCause {
   input?: string;
   columns?: string[];
   from?: string | null;
-  to?: string;
+  to?: string | null;
+  /** file_changed: the file (or `glob:PATTERN` listing). */
+  path?: string;
   /** The root change, fetched by id. */
   root?: StoredRootChange;
   /** A root change id that the state no longer (or never) recorded. */
@@ -67,6 +71,8 @@ export interface Explanation {
   pendingChanges?: string[];
   /** The recursion stopped here: already explained above, a cycle, or too deep. */
   elided?: 'repeated' | 'cycle' | 'depth';
+  /** Top level only: what its last build cannot promise (a volatile output kept since a given time). */
+  caveats?: BuildCaveats;
 }
 
 export interface WhyOptions {
@@ -145,7 +151,11 @@ export function why(store: Store, name: string, opts: WhyOptions = {}): WhyResul
   const tasks = resolveTarget(store, name);
   const runId = runToExplain(store, opts.runId);
   const x = new Explainer(store, opts);
-  return { target: name, tasks, explanations: tasks.map((t) => x.explain(name, t, runId)) };
+  const withCaveats = (e: Explanation): Explanation => {
+    const c = buildCaveats(store, e.task);
+    return c ? { ...e, caveats: c } : e;
+  };
+  return { target: name, tasks, explanations: tasks.map((t) => withCaveats(x.explain(name, t, runId))) };
 }
 
 class Explainer {
@@ -326,10 +336,13 @@ export interface TaskState {
   /** Status of its latest task run, and which run that was. */
   lastStatus: string | null;
   lastRun: number | null;
-  state: 'fresh' | 'stale';
+  /** `untracked`: nothing is pending, but it reads files relspec cannot follow (DESIGN invariant 8). */
+  state: 'fresh' | 'stale' | 'untracked';
   /** Why it is stale. */
   reason?: string;
   pendingChanges: string[];
+  /** What its last build cannot promise (untracked reads, volatile functions kept as built). */
+  caveats?: TaskCaveat[];
 }
 
 export interface StatusResult {
@@ -387,9 +400,10 @@ export function status(store: Store, opts: ReadOptions = {}): StatusResult {
       lastBuiltRun,
       lastStatus: last?.status ?? null,
       lastRun: last?.runId ?? null,
-      state: reason ? 'stale' : 'fresh',
+      state: reason ? 'stale' : trace?.caveats?.some((c) => c.kind === 'untracked_read') ? 'untracked' : 'fresh',
       ...(reason ? { reason } : {}),
       pendingChanges,
+      ...(trace?.caveats?.length ? { caveats: trace.caveats } : {}),
     };
   });
   const runId = store.lastRunId() ?? null;

@@ -7,6 +7,9 @@ import { describeQuery, requiredColumns, scannedInputs } from './columns.js';
 import { describeMany, planColumnsMany } from './plan.js';
 import type { Scratch } from './duck.js';
 import { parseMany, sha, type ParseResult } from './parse.js';
+import type { UntrackedCall } from './fileReads.js';
+import { absentFileReads, resolveFileReads, type FileRead } from './taskFiles.js';
+import { statFile } from '../sources/fileStat.js';
 import { DatasetNames, resolveInputs } from './resolve.js';
 import type { Column, ColumnLineage } from './types.js';
 
@@ -19,6 +22,14 @@ export interface TaskParse {
   reads: string[];
   notes: string[];
   opaque: boolean;
+  /** Files read through table functions with literal paths (resolved against the config's directory). */
+  files: FileRead[];
+  /** The SQL lineage and execution run when it reads files: literals made absolute (lineage/taskFiles.ts). */
+  execSql?: string;
+  /** File reads whose paths are not literals: the task is untracked. */
+  untracked: UntrackedCall[];
+  /** Non-deterministic functions it calls. */
+  volatile: string[];
 }
 
 export interface TaskLineage extends TaskParse, ColumnLineage {}
@@ -60,7 +71,14 @@ export interface LineageOptions {
    * 'explain' runs EXPLAIN (FORMAT JSON) for every task. Both must agree (test/lineage/corpus).
    */
   strategy?: 'plan' | 'explain';
+  /** The config's directory: relative paths in table functions resolve against it (default: cwd). */
+  root?: string;
+  /** Directories a glob inside a task never matches (the state and output directories). */
+  exclude?: readonly string[];
 }
+
+/** Bumped when ParseResult gains fields: a cached parse without them must not be read. */
+const PARSE_VERSION = 'facts-1';
 
 export const schemaFingerprint = (cols: readonly Column[]): string =>
   sha(cols.map((c) => `${c.name}\u0001${c.type}`).join('\u0002')).slice(0, 16);
@@ -68,7 +86,7 @@ export const schemaFingerprint = (cols: readonly Column[]): string =>
 /** Phase 1: parse every task (one DuckDB call for all uncached ones) and resolve its inputs. */
 export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
   const { scratch, tasks, cache } = opts;
-  const sqlHashes = tasks.map((t) => sha(t.sql));
+  const sqlHashes = tasks.map((t) => sha(`${PARSE_VERSION}\0${t.sql}`));
   const results: (ParseResult | undefined)[] = sqlHashes.map((h) => cache?.getParse(h));
   const missing = results.flatMap((r, i) => (r === undefined ? [i] : []));
   stats.parseCacheHits = tasks.length - missing.length;
@@ -82,7 +100,7 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
   const names = new DatasetNames([...new Set([...opts.sourceNames, ...outputs])].sort());
   const parsed = new Map<string, TaskParse>();
   const errors: RelspecError[] = [];
-  tasks.forEach((task, i) => {
+  for (const [i, task] of tasks.entries()) {
     const r = results[i]!;
     if (!r.ok) {
       const fix =
@@ -90,13 +108,14 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
           ? 'fix the SQL (DuckDB dialect)'
           : 'a task body is exactly one query (SELECT, WITH, FROM-first, VALUES, set operations); put DDL elsewhere';
       errors.push(new RelspecError('E_TASK_SQL', r.message.split('\n')[0]!, { file: task.file, fix }));
-      return;
+      continue;
     }
     const { inputs, errors: refErrors } = resolveInputs(task, r, names);
     if (refErrors.length > 0) {
       errors.push(...refErrors);
-      return;
+      continue;
     }
+    const files = await resolveFileReads(task.sql, r.facts.fileCalls, opts.root ?? process.cwd(), opts.exclude ?? []);
     const { materialize, output } = task.options;
     parsed.set(task.name, {
       task: task.name,
@@ -105,8 +124,12 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
       reads: inputs,
       notes: [...r.notes],
       opaque: r.opaque,
+      files: files.reads,
+      ...(files.execSql !== undefined ? { execSql: files.execSql } : {}),
+      untracked: r.facts.untracked,
+      volatile: r.facts.volatile,
     });
-  });
+  }
   return { parsed, errors };
 }
 
@@ -145,6 +168,16 @@ async function describeAll(conn: DuckDBConnection, ps: readonly TaskParse[], sql
     else out.push(await describeQuery(conn, sqlOf(p)).catch((e: unknown) => new Error(errorMessage(e))));
   }
   return out;
+}
+
+/**
+ * A task reading files: their schemas are part of its column lineage, so the cache key holds the
+ * rewritten SQL (the file list) and each file's stat signature (a rewrite may add a column).
+ */
+async function filesKey(p: TaskParse): Promise<string[]> {
+  if (p.files.length === 0) return [];
+  const sigs = await Promise.all(p.files.flatMap((f) => f.paths).map((f) => statFile(f).then((s) => s.signature, () => 'missing')));
+  return [sha(p.execSql ?? ''), ...sigs];
 }
 
 async function timed<T>(stats: LineageStats, phase: keyof LineageStats['ms'], fn: () => Promise<T>): Promise<T> {
@@ -209,7 +242,7 @@ export async function inferColumns(
 
     const work: { p: TaskParse; key: string }[] = [];
     for (const p of ready) {
-      const key = sha([p.fingerprint, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`)].join('\0'));
+      const key = sha([p.fingerprint, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`), ...(await filesKey(p))].join('\0'));
       const hit = cache?.getColumns(key);
       if (hit) {
         stats.columnCacheHits++;
@@ -224,7 +257,7 @@ export async function inferColumns(
     // Binding for output schemas and planning for required columns are independent: run them on two
     // connections at once (one per core). A task that fails to bind fails both; its plan is ignored.
     const planConn = conns[1] ?? scratch.conn;
-    const sqlOf = (p: TaskParse) => specs.get(p.task)!.sql;
+    const sqlOf = (p: TaskParse) => p.execSql ?? specs.get(p.task)!.sql;
     const plannable = work.filter((w) => !w.p.opaque);
     const [described, plannedAll] = await Promise.all([
       timed(stats, 'describe', () => describeAll(scratch.conn, work.map(({ p }) => p), sqlOf)),
@@ -240,6 +273,18 @@ export async function inferColumns(
       if (d instanceof Error) {
         const spec = specs.get(w.p.task)!;
         failed.add(w.p.task);
+        const absent = absentFileReads(w.p.files);
+        if (absent.length > 0) {
+          // A file it reads is gone (or a glob matches nothing): say which, not DuckDB's bind error.
+          const what = absent.map((f) => `${f.fn}('${f.pattern}') (${f.glob ? 'matches no files' : `${f.abs} does not exist`})`).join(', ');
+          errors.push(
+            new RelspecError('E_TASK_FILE', `task ${w.p.task} reads ${what}`, {
+              file: spec.file,
+              fix: "create the file, or fix the path (relative paths are relative to the config's directory)",
+            }),
+          );
+          return [];
+        }
         errors.push(
           new RelspecError('E_TASK_SQL', `task ${w.p.task} does not bind: ${d.message.split('\n')[0]}`, {
             file: spec.file,
@@ -271,7 +316,7 @@ export async function inferColumns(
     }
     await timed(stats, 'explain', () =>
       pool(viaExplain, conns.length, async (b, w) => {
-        done(b, await requiredColumns(conns[w]!, specs.get(b.p.task)!.sql, b.inputs));
+        done(b, await requiredColumns(conns[w]!, sqlOf(b.p), b.inputs));
       }),
     );
 

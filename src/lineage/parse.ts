@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { listValue } from '@duckdb/node-api';
 import type { Scratch } from './duck.js';
+import { treeFacts, volatileFunctions, type TreeFacts } from './fileReads.js';
 
 export interface TableRef {
   catalog: string;
@@ -18,6 +19,8 @@ export type ParseResult =
       notes: string[];
       /** The planner cannot tell this query's columns (dynamic PIVOT): require all columns. */
       opaque: boolean;
+      /** Files read through table functions, untracked reads, volatile functions. */
+      facts: TreeFacts;
     }
   | { ok: false; message: string; kind: 'syntax' | 'not_query' | 'multiple' };
 
@@ -95,7 +98,9 @@ export function stripCommentsAndStrings(sql: string): string {
 
 const DYNAMIC_PIVOT = /^\s*(pivot|pivot_wider)\b/i;
 
-function analyse(sql: string, serialized: string): ParseResult {
+const NO_FACTS: TreeFacts = { fileCalls: [], untracked: [], volatile: [] };
+
+function analyse(sql: string, serialized: string, volatile: ReadonlySet<string>): ParseResult {
   const tree = JSON.parse(serialized) as Obj;
   if (tree.error) {
     const message = String(tree.error_message ?? 'parse error');
@@ -111,6 +116,7 @@ function analyse(sql: string, serialized: string): ParseResult {
           tableFunctions: [],
           notes: ['dynamic PIVOT (no IN list): inputs found by name in the SQL text, all columns required'],
           opaque: true,
+          facts: NO_FACTS,
         };
       }
       const word = /^\s*([A-Za-z]+)/.exec(body)?.[1]?.toUpperCase() ?? 'a non-SELECT';
@@ -126,12 +132,8 @@ function analyse(sql: string, serialized: string): ParseResult {
   const refs: TableRef[] = [];
   const functions = new Set<string>();
   collect(stmt, refs, functions);
+  // Files read through table functions are tracked inputs now (lineage/fileReads.ts): no note.
   const notes: string[] = [];
-  for (const f of functions) {
-    if (/^(read_|parquet_scan|csv_scan|json_scan|glob$|sniff_csv)/.test(f)) {
-      notes.push(`${f}() reads files relspec does not track; declare them as a source to get rebuilds`);
-    }
-  }
   return {
     ok: true,
     treeHash: sha(JSON.stringify(stripLocations(stmt))),
@@ -139,6 +141,7 @@ function analyse(sql: string, serialized: string): ParseResult {
     tableFunctions: [...functions].sort(),
     notes,
     opaque: false,
+    facts: treeFacts(sql, stmt, volatile),
   };
 }
 
@@ -149,7 +152,8 @@ export async function parseMany(scratch: Scratch, sqls: readonly string[]): Prom
     `SELECT i::INTEGER, json_serialize_sql(l[i]) FROM (SELECT $1::VARCHAR[] AS l), range(1, len(l) + 1) r(i)`,
     [listValue([...sqls])],
   );
+  const volatile = await volatileFunctions(scratch);
   const out = new Array<ParseResult>(sqls.length);
-  for (const [i, j] of rows as [number, string][]) out[i - 1] = analyse(sqls[i - 1]!, j);
+  for (const [i, j] of rows as [number, string][]) out[i - 1] = analyse(sqls[i - 1]!, j, volatile);
   return out;
 }

@@ -10,3 +10,11 @@ export interface ColumnLineage {
   outputSchema: Column[];
   notes: string[];
 }
+
+/**
+ * What a build cannot promise, as data (printed by src/cli/caveats.ts): a file read relspec cannot
+ * follow (a computed path), or non-deterministic functions (kept as built unless `-- @volatile`).
+ */
+export type TaskCaveat =
+  | { kind: 'untracked_read'; fn: string; call: string }
+  | { kind: 'volatile'; functions: string[]; rebuildEachRun: boolean };

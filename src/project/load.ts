@@ -60,6 +60,10 @@ export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
     fingerprint: parsed?.fingerprint,
     columns: full?.inputs,
     outputSchema: full?.outputSchema,
+    ...(parsed && parsed.files.length > 0 ? { files: parsed.files, execSql: parsed.execSql } : {}),
+    ...(parsed?.untracked.length ? { untracked: parsed.untracked } : {}),
+    ...(parsed?.volatile.length ? { volatileFunctions: parsed.volatile } : {}),
+    ...(spec.options.volatile ? { volatile: true } : {}),
   };
 }
 
@@ -106,6 +110,8 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       sourceSchemas,
       cache,
       concurrency: opts.concurrency,
+      root: config.root,
+      exclude: [config.stateDir, config.outputsDir],
     });
     // A task reading a source that cannot be read this run fails with that reason (its file named),
     // so it and its consumers are reported instead of silently passing as up to date.

@@ -58,8 +58,11 @@ describe('table references', () => {
       await tables('select * from a where x in (select x from b) and exists (select 1 from c) union select * from d, lateral (select * from e where e.k = d.k)'),
     ).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
-  it('notes file readers it cannot track', async () => {
-    expect((await ok("select * from read_parquet('x.parquet')")).notes[0]).toMatch(/read_parquet\(\) reads files relspec does not track/);
+  it('reports file readers as facts, not notes', async () => {
+    // Read files are tracked inputs now (lineage/fileReads.ts), not a note.
+    const r = await ok("select * from read_parquet('x.parquet')");
+    expect(r.notes).toEqual([]);
+    expect(r.facts.fileCalls).toEqual([{ fn: 'read_parquet', list: false, args: [{ value: 'x.parquet', location: 27 }] }]);
   });
 });
 

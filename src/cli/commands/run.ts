@@ -6,6 +6,7 @@ import { openStateDb } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { describeCodeSync } from '../../sources/index.js';
+import { warningJson, warningLine } from '../caveats.js';
 
 export interface RunCliOptions extends GlobalOptions {
   select?: string;
@@ -30,6 +31,10 @@ export function describeCause(c: Cause): string {
       return 'new';
     case 'forced':
       return 'forced';
+    case 'file_changed':
+      return `file ${c.path} ${c.to === 'missing' ? 'missing' : c.from === null ? 'new' : c.to === null ? 'no longer read' : 'changed'}`;
+    case 'volatile':
+      return 'volatile';
   }
 }
 
@@ -79,11 +84,13 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
       changes: out.changes,
       tasks: out.tasks.map((t) => ({ task: t.task, output: t.output, status: t.status, causes: t.causes, durationMs: Math.round(t.durationMs * 100) / 100, rows: t.rows ?? null, ...(t.error ? { error: t.error } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
       errors: out.errors,
+      warnings: out.warnings.map(warningJson),
       summary: { unaffected: out.unaffected },
       ...(out.code.length > 0 ? { code: out.code } : {}),
     });
   } else {
     for (const e of out.errors) process.stderr.write(`error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}\n`);
+    for (const w of out.warnings) process.stderr.write(`${warningLine(w, loaded.config.root)}\n`);
     const c = (s: string) => out.tasks.filter((t) => t.status === s).length;
     if (dryRun) {
       print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')}`);

@@ -7,6 +7,7 @@ import { writerAlive } from '../../daemon/lock.js';
 import { openStateDb, STATE_DB } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
+import { statusCaveat } from '../caveats.js';
 
 export interface StateReader {
   store: Store;
@@ -51,7 +52,7 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
       t.output,
       t.lastBuiltRun === null ? '-' : `run ${t.lastBuiltRun}`,
       t.lastStatus === null ? '-' : `${t.lastStatus} (run ${t.lastRun})`,
-      t.state === 'fresh' ? 'fresh' : `stale: ${t.reason}`,
+      t.state === 'stale' ? `stale: ${t.reason}` : (statusCaveat(t.caveats ?? []) ?? 'fresh'),
     ]);
     const head = ['TASK', 'OUTPUT', 'LAST BUILT', 'LAST STATUS', 'STATE'];
     const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -63,9 +64,10 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
     print(fmt(head));
     for (const r of rows) print(fmt(r));
     const stale = s.tasks.filter((t) => t.state === 'stale').length;
+    const untracked = s.tasks.filter((t) => t.state === 'untracked').length;
     // A run in progress, or one that did not finish (stopped, or its process died).
     const last = s.runStatus === 'running' || s.runStatus === 'crashed' || s.runStatus === 'interrupted' ? `, ${s.runStatus}` : '';
-    print(`${s.tasks.length} tasks: ${s.tasks.length - stale} fresh, ${stale} stale (as of run ${s.runId}${last})`);
+    print(`${s.tasks.length} tasks: ${s.tasks.length - stale - untracked} fresh, ${stale} stale${untracked ? `, ${untracked} untracked` : ''} (as of run ${s.runId}${last})`);
     return 0;
   } finally {
     reader.close();

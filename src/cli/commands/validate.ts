@@ -2,6 +2,8 @@ import { generations, graphSignature, criticalPath } from '../../graph/index.js'
 import { openProject, plural, print, printJson, type GlobalOptions } from '../context.js';
 import { sourceDatasets } from '../../sources/codeDelta/index.js';
 import { formatWarning } from '../../project/warnings.js';
+import { projectWarnings } from '../../incremental/caveats.js';
+import { warningJson, warningLine } from '../caveats.js';
 
 export async function validateCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const { project, db } = await openProject(opts);
@@ -23,13 +25,14 @@ export async function validateCommand(opts: GlobalOptions & { json?: boolean }):
     lineage: lineage.stats,
     timingsMs: Object.fromEntries(Object.entries(project.timings).map(([k, v]) => [k, Math.round(v)])),
     errors: errors.map((e) => e.toJSON()),
-    warnings: project.warnings.map((w) => ({ ...w, message: formatWarning(w) })),
+    warnings: [...project.warnings.map((w) => ({ ...w, message: formatWarning(w) })), ...projectWarnings(graph).map(warningJson)],
   };
   if (opts.json) {
     printJson(summary);
   } else {
     for (const e of errors) process.stderr.write(`error ${e.oneLine()}\n`);
     for (const w of project.warnings) process.stderr.write(`warning ${formatWarning(w)}\n`);
+    for (const w of projectWarnings(graph)) process.stderr.write(`${warningLine(w, config.root)}\n`);
     print(
       `${summary.ok ? 'ok' : plural(errors.length, 'error')}: ` +
         `${plural(summary.sources, 'source')}${summary.sourceDatasets !== summary.sources ? ` (${plural(summary.sourceDatasets, 'dataset')})` : ''}, ${plural(summary.tasks, 'task')}, ${plural(summary.outputs, 'output')}, ${plural(summary.generations, 'generation')}` +

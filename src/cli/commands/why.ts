@@ -4,6 +4,7 @@ import { RelspecError } from '../../errors.js';
 import { why, type CutoffInput, type ExplainedCause, type Explanation, type StoredRootChange } from '../../incremental/why.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { openStateReader } from './status.js';
+import { whyCaveatLines } from '../caveats.js';
 
 export interface WhyCliOptions extends GlobalOptions {
   run?: string;
@@ -100,6 +101,11 @@ export class WhyRenderer {
   readonly lines: string[] = [];
   constructor(private readonly root: string) {}
 
+  private rel(p: string): string {
+    const r = path.relative(this.root, p);
+    return r === '' || r.startsWith('..') || path.isAbsolute(r) ? p : r;
+  }
+
   private push(indent: number, s: string): void {
     this.lines.push(' '.repeat(indent) + s);
   }
@@ -165,6 +171,16 @@ export class WhyRenderer {
       case 'forced':
         this.push(indent, 'forced (--full-refresh)');
         break;
+      case 'file_changed': {
+        const p = c.path ?? '';
+        const shown = p.startsWith('glob:') ? `listing of glob ${this.rel(p.slice(5))}` : `file ${this.rel(p)}`;
+        const what = c.to === 'missing' ? 'is missing' : c.from == null ? 'is read for the first time' : c.to == null ? 'is no longer read' : `changed ${c.from.slice(0, 8)} → ${c.to.slice(0, 8)}`;
+        this.push(indent, `${shown} ${what}`);
+        break;
+      }
+      case 'volatile':
+        this.push(indent, 'volatile: -- @volatile rebuilds it on every run');
+        break;
     }
     if (c.root) this.push(indent + 2, `← ${describeRoot(c.root, this.root)}`);
     else if (c.rootId) this.push(indent + 2, `← root change ${c.rootId} (not recorded)`);
@@ -199,6 +215,7 @@ export async function whyCommand(name: string, opts: WhyCliOptions): Promise<num
     res.explanations.forEach((e, i) => {
       if (i > 0 || res.explanations.length > 1) r.lines.push('');
       r.explanation(e, 0, true);
+      if (e.caveats) for (const l of whyCaveatLines(e.caveats)) r.lines.push(`  ${l}`);
       if (e.status !== 'built' && e.lastBuiltRun != null && !e.elided) {
         r.lines.push(`(\`relspec why ${e.task} --run ${e.lastBuiltRun}\` explains that build)`);
       }

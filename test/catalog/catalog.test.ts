@@ -22,6 +22,7 @@ describe('task catalog', () => {
         '-- @priority 5',
         '-- @tags edges, cpg',
         '-- @description Call edges',
+        '-- @volatile',
         '',
         'select 1 as x',
       ].join('\n'),
@@ -29,10 +30,10 @@ describe('task catalog', () => {
     const { tasks, errors } = await catalogTasks(`${p.dir}/tasks`);
     expect(errors).toEqual([]);
     expect(tasks.map((t) => [t.name, t.relPath, t.options])).toEqual([
-      ['a', 'a.sql', { materialize: 'table', output: 'a', priority: 100, tags: [], description: undefined }],
-      ['edges.calls', 'edges/calls.sql', { materialize: 'view', output: 'cpg_edges', priority: 5, tags: ['cpg', 'edges'], description: 'Call edges' }],
+      ['a', 'a.sql', { materialize: 'table', output: 'a', priority: 100, tags: [], description: undefined, volatile: false }],
+      ['edges.calls', 'edges/calls.sql', { materialize: 'view', output: 'cpg_edges', priority: 5, tags: ['cpg', 'edges'], description: 'Call edges', volatile: true }],
     ]);
-    expect(tasks[1]!.sqlLine).toBe(8);
+    expect(tasks[1]!.sqlLine).toBe(9);
   });
 
   it('defaults the output of a nested task to its dotted name (schema.table)', () => {

@@ -25,6 +25,7 @@ import { run, type RunOutcome } from '../../src/incremental/run.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/sources/delta/writer.js';
 import { commitInfo, putCommit } from '../../src/sources/delta/writer/commit.js';
 import { loadSnapshot } from '../../src/sources/delta/index.js';
+import { keepMtimeRewrite, sourceFileName } from './differentialFileSteps.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
 
@@ -438,7 +439,7 @@ export function generateModel(r: Rand, opts: { delta?: boolean } = {}): ProjectM
       const nFiles = r.chance(0.25) ? 2 : 1;
       for (let f = 0; f < nFiles; f++) {
         const rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
-        s.files.push({ file: `data/${s.name}/part${s.nextFile++}.parquet`, rows });
+        s.files.push({ file: sourceFileName(s.name, s.nextFile++), rows });
       }
     }
     m.sources.push(s);
@@ -547,6 +548,7 @@ export type StepKind =
   | 'add_file'
   | 'shuffle'
   | 'touch'
+  | 'keep_mtime'
   | 'format'
   | 'semantic'
   | 'add_task'
@@ -756,6 +758,7 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       add_file: 1 * files,
       shuffle: 1 * files,
       touch: 0.4 * files,
+      keep_mtime: 1 * files,
       delta_insert: 1.2 * delta,
       delta_update: 1.5 * delta,
       delta_delete: 1 * delta,
@@ -851,7 +854,7 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
         return { kind, description: `remove file ${f.file} (${f.rows.length} rows) from source ${s.name}`, expectNoBuild: false };
       }
       const n = Math.max(0, Math.min(r.int(0, 12), SOURCE_BOUND - sourceRows(s)));
-      const f = { file: `data/${s.name}/part${s.nextFile++}.parquet`, rows: Array.from({ length: n }, () => randomRow(r, s)) };
+      const f = { file: sourceFileName(s.name, s.nextFile++), rows: Array.from({ length: n }, () => randomRow(r, s)) };
       s.files.push(f);
       await writeParquet(dir, s, f);
       return { kind, description: `add file ${f.file} (${f.rows.length} rows) to source ${s.name}`, expectNoBuild: false };
@@ -882,6 +885,13 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       const f = r.pick(s.files);
       await writeParquet(dir, s, f);
       return { kind, description: `rewrite ${f.file} with the same rows`, expectNoBuild: true };
+    }
+    case 'keep_mtime': {
+      // New bytes, the old mtime and atime put back (cp -p, rsync -t, tar x): differentialFileSteps.ts.
+      if (fileSources(m).length === 0) return undefined;
+      const s = r.pick(fileSources(m));
+      const description = await keepMtimeRewrite(r, s, r.pick(s.files), dir, (src, f) => writeParquet(dir, src, f));
+      return description === undefined ? undefined : { kind, description, expectNoBuild: false };
     }
     case 'delta_insert':
     case 'delta_update':

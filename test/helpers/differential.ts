@@ -25,6 +25,7 @@ import { run, type RunOutcome } from '../../src/incremental/run.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/sources/delta/writer.js';
 import { commitInfo, putCommit } from '../../src/sources/delta/writer/commit.js';
 import { loadSnapshot } from '../../src/sources/delta/index.js';
+import { deltaOutputSchemaStep, deltaOutputSwitchStep, rewrittenCommitStep, withExtraColumns, type DeltaStepContext, type PendingCommit } from './differentialDeltaSteps.js';
 import { keepMtimeRewrite, sourceFileName } from './differentialFileSteps.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
@@ -83,6 +84,8 @@ export interface DeltaModel {
   /** The writer checkpoints every N commits (small N: checkpoints are read on the way). */
   checkpointInterval: number;
   commits: number;
+  /** A commit visible half-written, completed by the next `delta_rewritten_commit` step. */
+  pending?: PendingCommit;
 }
 
 /** `count` is `count(*)`: the task then reads no `v` at all (column-level cutoff matters). */
@@ -108,10 +111,13 @@ export interface TaskModel {
   /** Dataset the task produces: its own name, or a shared `u<N>` (explicit `@output`). */
   output: string;
   shared: boolean;
-  materialize: 'table' | 'view';
+  materialize: 'table' | 'view' | 'delta';
   shape: Shape;
   /** Formatting variant (bits): keyword case, layout, comments, spacing, header style. */
   style: number;
+  /** Constant columns appended to a leaf's output (schema edits of a delta output, differentialDeltaSteps.ts). */
+  extra?: { name: string; type: 'BIGINT' | 'VARCHAR'; value: number }[];
+  nextExtra?: number;
 }
 
 export interface ProjectModel {
@@ -310,7 +316,7 @@ export function renderTask(t: TaskModel): string {
   const h = t.style & 16 ? (k: string, v: string) => `--@${k}   ${v}` : (k: string, v: string) => `-- @${k} ${v}`;
   const header = [h('materialize', t.materialize), ...(t.shared ? [h('output', t.output)] : [])];
   if (t.style & 16) header.splice(1, 0, '-- (differential test)', '');
-  return `${header.join('\n')}\n${t.style & 16 ? '\n' : ''}${body(t.shape, t.style)}\n`;
+  return `${header.join('\n')}\n${t.style & 16 ? '\n' : ''}${withExtraColumns(t, body(t.shape, t.style))}\n`;
 }
 
 // ───────────────────────────────────────────── generation ─────────────────────────────────────────────
@@ -347,7 +353,8 @@ function randomPred(r: Rand): Pred {
 
 /** A dataset to read: mostly recent outputs (deep DAGs), outputs of several producers, sometimes a source. */
 function pickInput(r: Rand, m: ProjectModel, exclude?: string): string {
-  const outs = outputs(m).filter((o) => o !== exclude);
+  // Outputs with extra columns stay leaves: a reader would pass the columns on (see differentialDeltaSteps.ts).
+  const outs = outputs(m).filter((o) => o !== exclude && !producersOf(m, o).some((t) => t.extra?.length));
   const shared = outs.filter((o) => producersOf(m, o).length > 1);
   if (shared.length > 0 && r.chance(0.25)) return r.pick(shared);
   if (outs.length > 0 && r.chance(0.7)) return r.chance(0.6) ? r.pick(outs.slice(-3)) : r.pick(outs);
@@ -491,6 +498,14 @@ function valuesQuery(columns: readonly { name: string; type: ColType }[], rows: 
 const deltaDir = (dir: string, s: SourceModel) => path.join(dir, 'data', s.name);
 
 
+const deltaStepContext = (m: ProjectModel, dir: string): DeltaStepContext => ({
+  dir,
+  deltaDir: (s) => deltaDir(dir, s),
+  valuesQuery: (s, rows) => valuesQuery(s.columns, rows),
+  readers: (ds) => [...m.tasks, ...m.removed].filter((t) => inputsOf(t.shape).includes(ds)),
+  writeTask: (t) => writeTask(dir, t),
+});
+
 /** One commit of relspec's Delta writer on the source's table. */
 async function deltaWrite(dir: string, s: SourceModel, opts: Omit<WriteOptions, 'checkpointInterval'>): Promise<void> {
   await withDuck((c) => writeTable(c, deltaDir(dir, s), { ...opts, checkpointInterval: s.delta!.checkpointInterval }));
@@ -562,6 +577,9 @@ export type StepKind =
   | 'delta_merge_same'
   | 'delta_overwrite'
   | 'delta_add_column'
+  | 'delta_rewritten_commit'
+  | 'delta_output_switch'
+  | 'delta_output_schema'
   | 'batch';
 
 export interface Step {
@@ -748,6 +766,8 @@ async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string):
 
 /** Picks a random step, applies it to the model and to the files in `dir`. */
 export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, allowBatch = true): Promise<Step> {
+  // A half-written commit is completed before anything else writes to its table.
+  if (m.sources.some((s) => s.delta?.pending)) return (await rewrittenCommitStep(r, m, deltaStepContext(m, dir)))!;
   for (;;) {
     const files = fileSources(m).length > 0 ? 1 : 0;
     const delta = deltaSources(m).length > 0 ? 1 : 0;
@@ -766,6 +786,9 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       delta_merge_same: 0.5 * delta,
       delta_overwrite: 0.6 * delta,
       delta_add_column: 0.4 * delta,
+      delta_rewritten_commit: 0.6 * delta,
+      delta_output_switch: 0.3,
+      delta_output_schema: 0.8,
       format: 1.5,
       semantic: 2,
       add_task: 1,
@@ -901,6 +924,12 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
     case 'delta_overwrite':
     case 'delta_add_column':
       return deltaStep(kind, r, m, dir);
+    case 'delta_rewritten_commit':
+      return rewrittenCommitStep(r, m, deltaStepContext(m, dir));
+    case 'delta_output_switch':
+      return deltaOutputSwitchStep(r, m, deltaStepContext(m, dir));
+    case 'delta_output_schema':
+      return deltaOutputSchemaStep(r, m, deltaStepContext(m, dir));
     case 'restore_task': {
       if (m.removed.length === 0) return undefined;
       const t = r.pick(m.removed);

@@ -36,7 +36,7 @@ describe('differential generator: Delta sources', () => {
 
   it('steps cover every kind of Delta commit', { timeout: 120_000 }, async () => {
     const kinds = new Set<string>();
-    for (let seed = 1; seed <= 40 && kinds.size < 7; seed++) {
+    for (let seed = 1; seed <= 40 && kinds.size < 10; seed++) {
       const r = new Rand(seed);
       const m = generateModel(r);
       if (!m.sources.some((s) => s.delta)) continue;
@@ -51,7 +51,40 @@ describe('differential generator: Delta sources', () => {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    expect([...kinds].sort()).toEqual(['delta_add_column', 'delta_delete', 'delta_insert', 'delta_merge_same', 'delta_overwrite', 'delta_unread', 'delta_update']);
+    expect([...kinds].sort()).toEqual([
+      'delta_add_column', 'delta_delete', 'delta_insert', 'delta_merge_same', 'delta_output_schema', 'delta_output_switch', 'delta_overwrite',
+      'delta_rewritten_commit', 'delta_unread', 'delta_update',
+    ]);
+  });
+
+  it('scenarios with a commit completed after it was read, and with schema changes of a delta output: every step equals a clean build', { timeout: 400_000 }, async () => {
+    // The steps depend on the seed alone (runs draw nothing): find seeds by applying steps without runs.
+    const STEPS = 10;
+    const completes = (d: string) => d.includes('complete the half-written commit');
+    const schema = (d: string) => /delta output \S+: (add|drop|change) column/.test(d);
+    const found: { completes?: number; schema?: number } = {};
+    for (let seed = 300; seed < 400 && (found.completes === undefined || found.schema === undefined); seed++) {
+      const r = new Rand(seed);
+      const m = generateModel(r);
+      const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diffgen-'));
+      try {
+        await writeProject(dir, m);
+        const ds: string[] = [];
+        for (let i = 0; i < STEPS; i++) ds.push((await applyRandomStep(r, m, dir)).description);
+        if (ds.some(completes)) found.completes ??= seed;
+        if (ds.some(schema)) found.schema ??= seed;
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    expect(found.completes).toBeDefined();
+    expect(found.schema).toBeDefined();
+    for (const [what, seed] of Object.entries(found)) {
+      const res = await runScenario({ seed: seed!, steps: STEPS });
+      console.log(`${what} seed ${seed}: ${res.log.map((l) => l.kind).join(', ')}`);
+      expect(res.diffs.map(formatDiff)).toEqual([]);
+      expect(res.log.some((l) => (what === 'completes' ? completes : schema)(l.action))).toBe(true);
+    }
   });
 
   it('a scenario over a Delta source: every step equals a clean build', { timeout: 180_000 }, async () => {

@@ -1,10 +1,11 @@
 import path from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
-import { isKnownError } from '../errors.js';
+import { RelspecError, isKnownError } from '../errors.js';
 import { run } from '../incremental/run.js';
 import { keepCodeExtractorsWarm } from '../sources/codeDelta/index.js';
 import { Store } from '../state/store.js';
+import { Backoff } from './backoff.js';
 import { acquireLock, type StateLock } from './lock.js';
 import { createLog, type Log, type LogSink } from './log.js';
 import { logBatch, logConfigErrors, logRun, logTask, type Batch } from './report.js';
@@ -55,6 +56,8 @@ class WatchDaemon {
   private timer?: NodeJS.Timeout;
   private loop?: Promise<void>;
   private queued = false;
+  /** A state fault (full disk, corrupt or locked store): retried on a timer, since no event may follow. */
+  private readonly stateRetry = new Backoff();
   private reconciled = false;
   private stopping = false;
   private starting?: Promise<void>;
@@ -99,6 +102,7 @@ class WatchDaemon {
   private async stopInner(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stateRetry.cancel();
     this.log('daemon', 'stopping', 'stopping: no new task starts; waiting for the running one');
     this.abort.abort(); // run() checks it between tasks and records the run as interrupted
     const graceMs = this.opts.graceMs ?? 5000;
@@ -217,6 +221,8 @@ class WatchDaemon {
     if (batch.config && !(await this.reloadConfig()) && onlyConfig && !startup) return;
     if (this.stopping) return;
     try {
+      // We hold the lock: a run left 'running' by a state fault is ours, and failed (not crashed).
+      if (this.stateRetry.attempts > 0 && this.session) new Store(this.session.db).failRunningRuns();
       const out = await run({
         loaded: this.loaded,
         session: this.session,
@@ -227,6 +233,8 @@ class WatchDaemon {
         onTask: (r) => logTask(this.log, r),
       });
       logRun(this.log, out, trigger);
+      if (this.stateRetry.attempts > 0) this.log('run', 'state_recovered', `the state is usable again after ${this.stateRetry.attempts} failed attempt(s)`, { attempts: this.stateRetry.attempts });
+      this.stateRetry.succeed();
       // A task now reads other files (an edit, a glob gaining a directory): watch those.
       this.taskFiles = out.taskFiles;
       if (watchKey(this.loaded.config, this.taskFiles) !== this.watchKey && !this.stopping) await this.rewatch(this.loaded.config);
@@ -239,12 +247,29 @@ class WatchDaemon {
       } catch {
         /* the state database itself is the problem; the next run closes it */
       }
-      if (!isKnownError(e)) await this.reopenSession();
+      if (e instanceof RelspecError && e.code === 'E_STATE') await this.onStateFault(e);
+      else if (!isKnownError(e)) await this.reopenSession();
     }
     if (startup) {
       this.reconciled = true;
       if (!this.stopping) this.log('watch', 'ready', `watching ${this.watcher?.paths.length ?? 0} paths`, { paths: this.watcher?.paths ?? [] });
     }
+  }
+
+  /**
+   * The state failed (disk full, corrupt, locked): reopen the handles (DuckDB invalidates an instance
+   * after an IO error) and retry with backoff as a rescan — traces are truth, so the retry converges
+   * whatever the failed run had written.
+   */
+  private async onStateFault(e: RelspecError): Promise<void> {
+    const delay = this.stateRetry.fail(() => {
+      if (this.stopping) return;
+      this.batch.rescan = `retry after ${e.code} ${e.file ?? ''}`.trim();
+      this.batch.events++;
+      this.schedule();
+    });
+    this.log('run', 'state_fault', `${e.oneLine()} (retrying in ${(delay / 1000).toFixed(0)} s)`, { error: e.toJSON(), retryMs: delay, attempt: this.stateRetry.attempts });
+    await this.reopenSession();
   }
 
   // --- config reload ----------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RelspecError, errorMessage } from '../errors.js';
+import { stateFaultError } from '../state/faults.js';
 
 /**
  * One writer per state directory: `STATE/relspec.lock` holds `<pid> <holder>`. It is created with
@@ -47,13 +48,17 @@ export function acquireLock(stateDir: string, holder: LockHolder): StateLock {
       const fd = openSync(file, 'wx');
       try {
         writeSync(fd, content);
-      } finally {
+      } catch (e) {
+        // A full disk after the create: leave no empty lock behind for the next process to wait on.
         closeSync(fd);
+        unlinkSync(file);
+        throw e;
       }
+      closeSync(fd);
       return hold(file, content);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw new RelspecError('E_STATE', `cannot create lock file: ${errorMessage(e)}`, { file, fix: 'check the state directory is writable' });
+        throw stateFaultError(e, stateDir) ?? new RelspecError('E_STATE', `cannot create lock file: ${errorMessage(e)}`, { file, fix: 'check the state directory is writable' });
       }
     }
     const raw = readOrUndefined(file);

@@ -4,6 +4,8 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { physicalName, quoteIdent, sqlName } from '../catalog/names.js';
 import type { EngineConfig } from '../config/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
+import { stateFaultError } from '../state/faults.js';
+import { checkWarehouseNotTruncated } from './warehouseFile.js';
 import type { Column } from '../lineage/types.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
 
@@ -37,16 +39,25 @@ export class Warehouse {
       const options: Record<string, string> = {};
       if (engine.threads) options.threads = String(engine.threads);
       if (engine.memoryLimit) options.memory_limit = engine.memoryLimit;
+      checkWarehouseNotTruncated(file);
       instance = await DuckDBInstance.create(file, options);
     } catch (e) {
-      throw new RelspecError('E_STATE', `cannot open warehouse: ${errorMessage(e).split('\n')[0]}`, {
-        file,
-        fix: 'another process may hold it (a running `relspec watch`?); stop it, or delete the file to rebuild',
-      });
+      if (e instanceof RelspecError) throw e;
+      // "Another process may hold it" only when DuckDB says a lock is held; a corrupt file or a
+      // full disk says what it is (src/state/faults.ts).
+      throw (
+        stateFaultError(e, stateDir) ??
+        new RelspecError('E_STATE', `cannot open warehouse: ${errorMessage(e).split('\n')[0]}`, { file, fix: 'check the state directory and the file, or move the file aside to rebuild' })
+      );
     }
-    const conn = await instance.connect();
-    await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SLICE_SCHEMA)}`);
-    return new Warehouse(instance, conn, file);
+    try {
+      const conn = await instance.connect();
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SLICE_SCHEMA)}`);
+      return new Warehouse(instance, conn, file);
+    } catch (e) {
+      instance.closeSync();
+      throw stateFaultError(e, stateDir) ?? e;
+    }
   }
 
   async version(): Promise<string> {
@@ -106,8 +117,9 @@ export class Warehouse {
       return await this.materializeInner(target, kind, sql, sets, schema);
     } catch (e) {
       // The query failed on the data (a bad cast, an overflow, error()): the caller adds the task
-      // file. CREATE OR REPLACE failed as a whole, so the old output stands.
-      throw new RelspecError('E_TASK_RUN', `the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]}`, {
+      // file. CREATE OR REPLACE failed as a whole, so the old output stands. A full disk or an
+      // invalidated database is the state's fault, not the task's: E_STATE stops the run.
+      throw stateFaultError(e, path.dirname(this.file)) ?? new RelspecError('E_TASK_RUN', `the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]}`, {
         fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
         cause: e,
       });

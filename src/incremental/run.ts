@@ -10,6 +10,7 @@ import { loadProject, type Project } from '../project/load.js';
 import { readerSql, type CodeSyncResult } from '../sources/index.js';
 import { snapshotQuery } from '../sources/delta/index.js';
 import { openStateDb, type Db } from '../state/db.js';
+import { isStateFault, stateFaultError } from '../state/faults.js';
 import { Store } from '../state/store.js';
 import { buildTask, reconcileUnions, targetOf } from './build.js';
 import { observe } from './observe.js';
@@ -70,10 +71,19 @@ export async function run(opts: RunOptions = {}): Promise<RunOutcome> {
   try {
     warehouse ??= await Warehouse.open(loaded.config.stateDir, loaded.config.engine);
     return await runWith(loaded, new Store(db), warehouse, opts, t0);
+  } catch (e) {
+    // A corrupt state, a full disk: one E_STATE line (src/state/faults.ts), never a stack.
+    throw stateFaultError(e, loaded.config.stateDir) ?? e;
   } finally {
     if (!opts.session) {
-      warehouse?.close();
-      db.close();
+      // After an IO failure closing may throw too: the first error is the one to report.
+      for (const close of [() => warehouse?.close(), () => db.close()]) {
+        try {
+          close();
+        } catch {
+          /* already failed: the run's own error (or result) stands */
+        }
+      }
     }
   }
 }
@@ -269,6 +279,8 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       for (const d of downstreamOf(t)) candidates.add(d);
       emit(result);
     } catch (e) {
+      // The state failing (disk full, corrupt warehouse) is not this task's fault: the run stops.
+      if (isStateFault(e, project.config.stateDir)) throw e;
       const known = e instanceof RelspecError ? e : new RelspecError('E_TASK_RUN', errorMessage(e).split('\n')[0]!);
       const msg = new RelspecError(known.code, known.message, { file: known.file ?? t.file, fix: known.fix }).oneLine();
       emit({ ...base, status: 'failed', causes: verdict.causes, error: msg });

@@ -4,7 +4,9 @@ import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import { sqlName } from '../../catalog/names.js';
 import { loadConfig } from '../../config/load.js';
 import { WAREHOUSE_FILE } from '../../engine/warehouse.js';
+import { checkWarehouseNotTruncated } from '../../engine/warehouseFile.js';
 import { RelspecError, errorMessage } from '../../errors.js';
+import { classifyStateFault, describeFault } from '../../state/faults.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 
 export interface ShowCliOptions extends GlobalOptions {
@@ -38,11 +40,16 @@ export async function showCommand(name: string, opts: ShowCliOptions): Promise<n
   if (!Number.isInteger(limit) || limit < 0) throw new RelspecError('E_USAGE', `bad --limit ${JSON.stringify(opts.limit)}`, { fix: 'give a non-negative integer' });
   let instance: DuckDBInstance;
   try {
+    checkWarehouseNotTruncated(file);
     instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
   } catch (e) {
+    if (e instanceof RelspecError) throw e;
+    // The daemon hint only when DuckDB reports the lock held; a corrupt file says so (state/faults.ts).
+    const fault = classifyStateFault(e);
+    if (fault && fault.kind !== 'locked') throw describeFault({ ...fault, store: 'warehouse', file }, config.stateDir, e);
     throw new RelspecError('E_STATE', `cannot open the warehouse read-only: ${errorMessage(e).split('\n')[0]}`, {
       file,
-      fix: 'a running `relspec watch` holds it; stop it, or query the Delta outputs under the outputs directory',
+      fix: fault ? 'a running `relspec watch` holds it; stop it, or query the Delta outputs under the outputs directory' : 'check the file, or move it aside and run again to rebuild it',
     });
   }
   const conn = await instance.connect();

@@ -6,6 +6,7 @@ import { status } from '../../incremental/why.js';
 import { writerAlive } from '../../daemon/lock.js';
 import { openStateDb, STATE_DB } from '../../state/db.js';
 import { Store } from '../../state/store.js';
+import { guardStateFaults, stateFaultError } from '../../state/faults.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { statusCaveat } from '../caveats.js';
 
@@ -30,12 +31,13 @@ export async function openStateReader(opts: GlobalOptions): Promise<StateReader>
   const db = openStateDb(loaded.config.stateDir, { readonly: true });
   try {
     const hasRuns = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'runs'").get() !== undefined;
-    const store = new Store(db);
+    // A damaged page shows when a read reaches it: every read then fails as one E_STATE line.
+    const store = guardStateFaults(new Store(db), loaded.config.stateDir);
     if (!hasRuns || store.lastRunId() === undefined) throw noRuns();
     return { store, root: loaded.config.root, writerAlive: writerAlive(loaded.config.stateDir), close: () => db.close() };
   } catch (e) {
     db.close();
-    throw e;
+    throw stateFaultError(e, loaded.config.stateDir) ?? e;
   }
 }
 

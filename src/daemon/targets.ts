@@ -66,7 +66,7 @@ export function watchTargets(config: ResolvedConfig, taskFiles: readonly string[
       targets.push({ kind: 'source', source: src.name, root: log, maxDepth: 0, pattern: path.join(log, '*'), match: (p) => path.dirname(p) === log && re.test(path.basename(p)) });
     } else {
       // File sources and code sources alike: the glob's files are what a run re-reads.
-      targets.push(fileSourceTarget(src.name, src.path, src.format === 'code' ? undefined : config.root));
+      targets.push(fileSourceTarget(src.name, src.path, config.root));
     }
   }
   for (const f of taskFiles) targets.push(fileSourceTarget(TASK_FILES, f, config.root));

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import picomatch from 'picomatch';
 
@@ -23,9 +24,22 @@ export function splitSourceGlob(absGlob: string, root: string): GlobParts {
   const rel = path.relative(root, absGlob);
   const inside = rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
   const scan = picomatch.scan(posix(inside ? rel : absGlob));
-  if (!scan.isGlob) return { base: path.dirname(absGlob), pattern: '', isGlob: false };
+  if (!scan.isGlob || namesAFile(absGlob)) return { base: path.dirname(absGlob), pattern: '', isGlob: false };
   const base = inside ? path.join(root, scan.base) : scan.base === '' ? '/' : path.normalize(scan.base);
   return { base, pattern: scan.glob, isGlob: true };
+}
+
+/**
+ * `data/a[1].csv` where a file of exactly that name exists is that file, not a character class:
+ * only for paths whose sole glob syntax is brackets (a `*`, `?` or brace is always a pattern).
+ */
+function namesAFile(absGlob: string): boolean {
+  if (/[*?{}]/.test(absGlob)) return false;
+  try {
+    return statSync(absGlob).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** `p` is `dir` or below it (both absolute, normalized). */

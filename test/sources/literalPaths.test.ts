@@ -100,4 +100,21 @@ describe('file sources over names with glob characters', () => {
     expect(st.code, st.stderr).toBe(0);
     expect((JSON.parse(st.stdout) as { tasks: { state: string }[] }).tasks.every((t) => t.state === 'fresh')).toBe(true);
   });
+
+  it('a code source in `cp [1] é` reads its own files, not those of a sibling `cp 1 é`; a path naming `a[1].csv` reads that file', () => {
+    const base = scratch();
+    const dir = path.join(base, 'cp [1] é');
+    write(dir, 'watch.config.ts', `export default { sources: { code: { format: 'code', path: 'src/**/*.ts' }, one: { format: 'csv', path: 'data/a[1].csv' } } };\n`);
+    write(dir, 'tasks/n.sql', "-- @materialize table\nselect count(*) as n, string_agg(name, ',' order by name) as names from code.symbols where kind = 'function'\n");
+    write(dir, 'tasks/first.sql', '-- @materialize table\nselect sum(k)::bigint as s from one\n');
+    write(dir, 'src/a.ts', 'export function mine(): number {\n  return 1;\n}\n');
+    write(dir, 'data/a[1].csv', 'k\n1\n');
+    write(dir, 'data/a1.csv', 'k\n2\n');
+    // The directory the unescaped pattern `cp [1] é` would match as a character class.
+    write(path.join(base, 'cp 1 é'), 'src/b.ts', 'export function decoy(): number {\n  return 2;\n}\n');
+    const r = cli(dir, ['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(show(dir, 'n')).toEqual([{ n: '1', names: 'mine' }]);
+    expect(show(dir, 'first')).toEqual([{ s: '1' }]);
+  });
 });

@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import type { ResolvedSource } from '../../config/types.js';
 import type { Manifest } from './manifest.js';
 import { statFileSync } from '../fileStat.js';
+import { splitSourceGlob } from '../globParts.js';
 
 const posix = (p: string): string => p.split(path.sep).join('/');
 
@@ -20,8 +20,8 @@ const posix = (p: string): string => p.split(path.sep).join('/');
  * which case the base is the root.
  */
 export function codeRoot(source: ResolvedSource, configRoot: string): string {
-  const scan = picomatch.scan(posix(source.path));
-  const base = path.resolve(scan.isGlob ? scan.base || '/' : path.dirname(source.path));
+  // The config's directory is a name, not a pattern (`proj [1]/src/**/*.ts`): globParts.ts.
+  const base = path.resolve(splitSourceGlob(source.path, configRoot).base);
   const rel = path.relative(configRoot, base);
   return rel.startsWith('..') || path.isAbsolute(rel) ? base : configRoot;
 }
@@ -38,7 +38,10 @@ export interface ListedFile {
  * relspec's own state never count as code, whatever the glob says.
  */
 export async function listCodeFiles(source: ResolvedSource, root: string, exclude: readonly string[]): Promise<ListedFile[]> {
-  const found = await glob(posix(source.path), { absolute: true, onlyFiles: true, expandDirectories: false, ignore: ['**/node_modules/**', '**/.git/**'] });
+  const parts = splitSourceGlob(source.path, root);
+  const found = parts.isGlob
+    ? await glob(parts.pattern, { cwd: parts.base, absolute: true, onlyFiles: true, expandDirectories: false, ignore: ['**/node_modules/**', '**/.git/**'] })
+    : [source.path];
   const inside = (dir: string, p: string) => p === dir || p.startsWith(dir + path.sep);
   const out: ListedFile[] = [];
   for (const abs of found) {

@@ -25,8 +25,9 @@ import { run, type RunOutcome } from '../../src/incremental/run.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/sources/delta/writer.js';
 import { commitInfo, putCommit } from '../../src/sources/delta/writer/commit.js';
 import { loadSnapshot } from '../../src/sources/delta/index.js';
-import { deltaOutputSchemaStep, deltaOutputSwitchStep, rewrittenCommitStep, withExtraColumns, type DeltaStepContext, type PendingCommit } from './differentialDeltaSteps.js';
 import { keepMtimeRewrite, sourceFileName } from './differentialFileSteps.js';
+import { randomSideShape, sideClauses, sideFileStep, writeSideFile, type SideModel, type SideShape } from './differentialTaskFiles.js';
+import { deltaOutputSchemaStep, deltaOutputSwitchStep, rewrittenCommitStep, withExtraColumns, type DeltaStepContext, type PendingCommit } from './differentialDeltaSteps.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
 
@@ -102,7 +103,9 @@ export type Shape =
   | { kind: 'cte'; from: string; mod: number; rem: number; fn: 'sum' | 'max' | 'min' }
   | { kind: 'window'; from: string; variant: 'rank' | 'psum' | 'lag' | 'count' | 'running'; limit: number }
   | { kind: 'union'; a: string; b: string; byName: boolean; pred: Pred }
-  | { kind: 'note'; from: string; variant: 'filter' | 'len'; c: number };
+  | { kind: 'note'; from: string; variant: 'filter' | 'len'; c: number }
+  /** Joins a side file read with read_csv/read_parquet (differentialTaskFiles.ts). */
+  | SideShape;
 
 export interface TaskModel {
   /** Task name: `t07`, or `m.t07` for a file in `tasks/m/`. */
@@ -120,7 +123,7 @@ export interface TaskModel {
   nextExtra?: number;
 }
 
-export interface ProjectModel {
+export interface ProjectModel extends SideModel {
   sources: SourceModel[];
   tasks: TaskModel[];
   nextTask: number;
@@ -298,6 +301,8 @@ function clauses(s: Shape): string[] {
       return s.variant === 'filter'
         ? [`select k, v, g`, `from ${s.from}`, `where note <> 'n${s.c}'`]
         : [`select k, v, g, length(note)::BIGINT + ${s.c} as nl`, `from ${s.from}`];
+    case 'side':
+      return sideClauses(s);
   }
 }
 
@@ -362,7 +367,7 @@ function pickInput(r: Rand, m: ProjectModel, exclude?: string): string {
 }
 
 function randomShape(r: Rand, m: ProjectModel): Shape {
-  const kind = r.weighted({ filter: 2, agg: 2, join: 2, semi: 1, cte: 1, window: 2, union: 1, note: 0.6 });
+  const kind = r.weighted({ filter: 2, agg: 2, join: 2, semi: 1, cte: 1, window: 2, union: 1, note: 0.6, side: 2 });
   switch (kind) {
     case 'filter':
       return { kind, from: pickInput(r, m), star: r.chance(0.25), distinct: r.chance(0.15), pred: randomPred(r) };
@@ -388,6 +393,8 @@ function randomShape(r: Rand, m: ProjectModel): Shape {
       return { kind, a: pickInput(r, m), b: pickInput(r, m), byName: r.chance(0.3), pred: randomPred(r) };
     case 'note':
       return { kind, from: r.pick(m.sources.map((s) => s.name)), variant: r.pick(['filter', 'len'] as const), c: r.int(0, 9) };
+    case 'side':
+      return randomSideShape(r, m, pickInput(r, m));
   }
 }
 
@@ -551,6 +558,7 @@ export async function writeProject(dir: string, m: ProjectModel): Promise<void> 
     if (s.delta) await createDelta(dir, s);
     for (const f of s.files) await writeParquet(dir, s, f);
   }
+  for (const f of m.sideFiles ?? []) await writeSideFile(dir, f);
   for (const t of m.tasks) writeTask(dir, t);
 }
 
@@ -580,6 +588,7 @@ export type StepKind =
   | 'delta_rewritten_commit'
   | 'delta_output_switch'
   | 'delta_output_schema'
+  | 'side_file'
   | 'batch';
 
 export interface Step {
@@ -665,6 +674,15 @@ function semanticEdit(r: Rand, m: ProjectModel, t: TaskModel): Shape | undefined
         if (r.chance(0.5)) s.c = (s.c + r.int(1, 9)) % 10;
         else s.variant = s.variant === 'filter' ? 'len' : 'filter';
         break;
+      case 'side': {
+        const other = (m.sideFiles ?? []).filter((f) => f.file !== s.side);
+        if (other.length > 0 && r.chance(0.5)) {
+          const f = r.pick(other);
+          s.side = f.file;
+          s.reader = f.format === 'csv' ? 'read_csv' : 'read_parquet';
+        } else s.from = reroute(s.from);
+        break;
+      }
     }
     if (body(s, 0) === body(t.shape, 0)) continue; // a parameter the SQL does not show
     if (inputsOf(s).includes(t.output)) continue;
@@ -795,6 +813,7 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       remove_leaf: m.tasks.length > 2 ? 1 : 0,
       restore_task: m.removed.length > 0 ? 0.6 : 0,
       switch_kind: 1,
+      side_file: m.tasks.some((t) => t.shape.kind === 'side') ? 2.5 : 0,
       batch: allowBatch ? 1 : 0,
     });
     if (kind === 'batch') {
@@ -930,6 +949,11 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return deltaOutputSwitchStep(r, m, deltaStepContext(m, dir));
     case 'delta_output_schema':
       return deltaOutputSchemaStep(r, m, deltaStepContext(m, dir));
+    case 'side_file': {
+      // A file a task reads with read_csv / read_parquet (a literal path), rewritten: differentialTaskFiles.ts.
+      const step = await sideFileStep(r, m, dir, (file) => m.tasks.some((t) => t.shape.kind === 'side' && t.shape.side === file));
+      return step && { kind, ...step };
+    }
     case 'restore_task': {
       if (m.removed.length === 0) return undefined;
       const t = r.pick(m.removed);

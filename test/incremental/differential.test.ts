@@ -115,6 +115,21 @@ describe('differential generator', () => {
     expect(new Set(r.diffs.map((d) => d.kind))).toEqual(new Set(['rows']));
   });
 
+  it('generates tasks that read side files with read_csv / read_parquet and a literal path', () => {
+    const readers = new Set<string>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const m = generateModel(new Rand(seed));
+      for (const t of m.tasks) {
+        if (t.shape.kind !== 'side') continue;
+        const side = t.shape.side;
+        expect(m.sideFiles?.some((f) => f.file === side)).toBe(true);
+        expect(renderTask(t)).toContain(`${t.shape.reader}('${side}')`);
+        readers.add(t.shape.reader);
+      }
+    }
+    expect([...readers].sort()).toEqual(['read_csv', 'read_parquet']);
+  });
+
   it('formatting styles change the text, never the query', () => {
     const m = generateModel(new Rand(7));
     for (const t of m.tasks) {

@@ -9,7 +9,7 @@ const spec = (id: string, sql: string): TaskSpec => ({
   name: id.replace(/[^A-Za-z0-9_]/g, '_'),
   file: `/corpus/${id}.sql`,
   relPath: `${id}.sql`,
-  options: { materialize: 'table', output: `out_${id.replace(/[^A-Za-z0-9_]/g, '_')}`, priority: 100, tags: [], description: undefined },
+  options: { materialize: 'table', output: `out_${id.replace(/[^A-Za-z0-9_]/g, '_')}`, priority: 100, tags: [], description: undefined, volatile: false },
   sql,
   sqlLine: 1,
   contentHash: id,

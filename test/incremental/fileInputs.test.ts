@@ -45,6 +45,7 @@ describe('a file read with read_csv inside a task', () => {
     expect(rows('joined').map((x) => Number(x.w))).toEqual([111, 200]);
     const why = p.cli(['why', 'joined']);
     expect(scrub(why.stdout, p.dir)).toContain('file data/side.csv changed');
+    expect(p.cli(['lineage', 'joined']).stdout).toContain("reads file read_csv('data/side.csv'): data/side.csv");
     expect(p.cli(['status']).stdout).toMatch(/joined .* fresh/);
   });
 
@@ -146,5 +147,7 @@ describe('untracked tasks', () => {
     expect(s.stdout).toContain('1 untracked');
     const sj = json(p.cli(['status', '--json'])).tasks.find((t: { task: string }) => t.task === 'dyn');
     expect(sj.state).toBe('untracked');
+    expect(p.cli(['why', 'dyn']).stdout).toContain(`untracked: it reads files through ${call}`);
+    expect(json(p.cli(['lineage', 'dyn', '--json'])).tasks[0]).toMatchObject({ files: [], untracked: [call] });
   });
 });

@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { RelspecError } from '../../errors.js';
 import { openProject, print, printJson, type GlobalOptions } from '../context.js';
 
@@ -28,6 +29,10 @@ export async function lineageCommand(names: string[], opts: GlobalOptions & { js
       inputs,
       outputSchema: full?.outputSchema ?? null,
       fingerprint: p?.fingerprint ?? null,
+      // Files read through table functions (tracked inputs), computed paths (untracked), volatile calls.
+      files: (p?.files ?? []).map((f) => ({ fn: f.fn, pattern: f.pattern, paths: f.paths })),
+      untracked: (p?.untracked ?? []).map((u) => u.call),
+      volatile: p?.volatile ?? [],
       notes,
     });
   }
@@ -41,6 +46,9 @@ export async function lineageCommand(names: string[], opts: GlobalOptions & { js
     for (const [ds, cols] of Object.entries(t.inputs)) {
       print(`  reads ${ds}: ${cols === null ? '(unknown)' : cols.length === 0 ? '(row count only)' : cols.join(', ')}`);
     }
+    for (const f of t.files) print(`  reads file${f.paths.length === 1 ? '' : 's'} ${f.fn}('${f.pattern}'): ${f.paths.length === 0 ? '(no match)' : f.paths.map((x) => path.relative(project.config.root, x)).join(', ')}`);
+    for (const u of t.untracked) print(`  untracked: ${u} (a computed path)`);
+    if (t.volatile.length > 0) print(`  volatile: ${t.volatile.join(', ')}`);
     if (t.outputSchema) print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
     for (const n of t.notes) print(`  note: ${n}`);
   }

@@ -39,6 +39,10 @@ export function openStateDb(stateDir: string, opts: { readonly?: boolean } = {})
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
+    // A size cap, for testing full-disk handling where no small filesystem can be mounted (SQLite
+    // then fails with SQLITE_FULL exactly as on a full disk). Unset: no cap.
+    const maxPages = Number(process.env.RELSPEC_STATE_MAX_PAGES);
+    if (Number.isInteger(maxPages) && maxPages > 0) db.pragma(`max_page_count = ${maxPages}`);
     migrate(db, file);
     return db;
   } catch (e) {

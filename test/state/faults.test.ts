@@ -7,9 +7,11 @@
  * on CI). Mounts are removed in afterAll, even after a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROOT, tempProject, type TempProject } from '../helpers/project.js';
 import { copyWithoutState, dumpWarehouse, isReady, spawnDaemon, type DaemonProc } from '../daemon/helpers.js';
@@ -188,51 +190,126 @@ function fill(dir: string, leave: number): string {
 
 const BIG = 'select range::INTEGER as id, md5(range::VARCHAR) as h from range(60000)\n';
 
-describe('a full disk (a real tmpfs)', () => {
-  for (const [kind, leave] of [
-    ['SQLite cannot write (64 KiB left)', 64 << 10],
-    ['DuckDB cannot write (400 KiB left)', 400 << 10],
-  ] as const) {
+/**
+ * Can this process mount a tmpfs (root, or CAP_SYS_ADMIN)? Where it cannot (EPERM), the SQLite half
+ * falls back to SQLite's own size cap (`PRAGMA max_page_count`, set by RELSPEC_STATE_MAX_PAGES),
+ * which fails writes with the same SQLITE_FULL as a full disk; the DuckDB half needs the mount.
+ */
+function canMount(): boolean {
+  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-mount-probe-'));
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
+    execFileSync('umount', [dir]);
+    return true;
+  } catch {
+    return false;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+// RELSPEC_TEST_NO_MOUNT=1 exercises the fallback on a machine that can mount.
+const MOUNT = process.env.RELSPEC_TEST_NO_MOUNT !== '1' && canMount();
+
+/** A state that fills up and frees again: a real small tmpfs, or (no mount) SQLite's page cap. */
+interface Disk {
+  fill(leave: number): void;
+  free(): void;
+  /** Extra environment for relspec processes while full (the page-cap fallback). */
+  env: NodeJS.ProcessEnv;
+  dir: string;
+}
+function smallDisk(q: TempProject): Disk {
+  const dir = path.join(q.dir, 'state');
+  if (MOUNT) {
+    smallState(q, 8);
+    let filler: string | undefined;
+    return {
+      dir,
+      env: {},
+      fill: (leave) => (filler = fill(dir, leave)),
+      free: () => {
+        if (filler) unlinkSync(filler);
+        filler = undefined;
+      },
+    };
+  }
+  const env: NodeJS.ProcessEnv = {};
+  return {
+    dir,
+    env,
+    fill: () => {
+      // No free pages left to reuse, and a cap at the current size: the next growth is SQLITE_FULL.
+      const db = new Database(path.join(dir, 'relspec.sqlite'));
+      db.exec('VACUUM');
+      env.RELSPEC_STATE_MAX_PAGES = String(db.pragma('page_count', { simple: true }));
+      db.close();
+      // And enough new tasks that their traces need new pages.
+      for (let i = 0; i < 40; i++) q.write(`tasks/extra/e${i}.sql`, `select ${i} as x, '${'x'.repeat(200)}' as pad\n`);
+    },
+    free: () => {
+      delete env.RELSPEC_STATE_MAX_PAGES;
+      q.rm('tasks/extra');
+    },
+  };
+}
+
+describe(`a full disk (${MOUNT ? 'a real tmpfs' : 'no mount here (EPERM): SQLite page cap'})`, () => {
+  const kinds: [string, number][] = [['SQLite cannot write (64 KiB left)', 64 << 10]];
+  if (MOUNT) kinds.push(['DuckDB cannot write (400 KiB left)', 400 << 10]);
+  for (const [kind, leave] of kinds) {
     it(`one-shot run, ${kind}: exit 2, one E_STATE line; after freeing space a run converges`, async () => {
       const q = project();
-      const dir = smallState(q, 8);
+      const disk = smallDisk(q);
       expect(q.cli(['run']).code).toBe(0);
-      const filler = fill(dir, leave);
+      disk.fill(leave);
       q.write('tasks/big.sql', BIG);
       q.write('data/a.csv', 'id,v\n1,2\n3,5\n');
-      const r = q.cli(['run']);
+      const r = q.cli(['run'], { env: disk.env });
       expect(r.code, r.stdout + r.stderr).toBe(2);
       expect(lines(r.stderr)).toHaveLength(1);
-      expect(lines(r.stderr)[0]).toMatch(new RegExp(`^relspec: E_STATE ${dir}/\\S+: the disk is full \\(.*\\) — free space on the device holding ${dir}, then run again`));
-      unlinkSync(filler);
+      expect(lines(r.stderr)[0]).toMatch(new RegExp(`^relspec: E_STATE ${disk.dir}/\\S+: the disk is full \\(.*\\) — free space on the device holding ${disk.dir}, then run again`));
+      disk.free();
       await expectConverged(q, ['base', 'big', 'doubled', 'total', 'ü.view']);
     }, 120_000);
   }
 
   it('relspec watch: logs E_STATE, stays up, retries, recovers by itself once space is freed; tasks fresh, equal to a clean build', async () => {
     const q = project();
-    const dir = smallState(q, 8);
-    d = spawnDaemon(q.dir);
+    const disk = smallDisk(q);
+    if (!MOUNT) {
+      // The page cap is fixed for the daemon's life: build first, then start it capped.
+      expect(q.cli(['run']).code).toBe(0);
+      disk.fill(0);
+    }
+    const saved = { ...process.env };
+    Object.assign(process.env, disk.env);
+    try {
+      d = spawnDaemon(q.dir);
+    } finally {
+      for (const k of Object.keys(disk.env)) if (saved[k] === undefined) delete process.env[k];
+    }
     await d.waitFor(isReady, { timeoutMs: 60_000 });
-    const filler = fill(dir, 64 << 10);
+    if (MOUNT) disk.fill(64 << 10);
     let m = d.mark();
     q.write('tasks/big.sql', BIG);
     q.write('data/a.csv', 'id,v\n1,2\n3,6\n');
     const fault = await d.waitFor((e) => e.tag === 'run' && e.event === 'state_fault', { from: m, timeoutMs: 30_000 });
-    expect(fault.message).toMatch(new RegExp(`^E_STATE ${dir}/\\S+: the disk is full .* — free space on the device holding ${dir}, .*\\(retrying in \\d+ s\\)$`));
+    expect(fault.message).toMatch(new RegExp(`^E_STATE ${disk.dir}/\\S+: the disk is full .* — free space on the device holding ${disk.dir}, .*\\(retrying in \\d+ s\\)$`));
     // It keeps retrying on its own (no event), and stays up.
     await d.waitFor((e) => e.tag === 'run' && e.event === 'state_fault' && (e.attempt as number) >= 2, { from: m, timeoutMs: 30_000 });
     expect(d.proc.exitCode).toBeNull();
-    m = d.mark();
-    unlinkSync(filler);
-    await d.waitFor((e) => e.tag === 'run' && e.event === 'state_recovered', { from: m, timeoutMs: 60_000 });
+    if (MOUNT) {
+      m = d.mark();
+      disk.free();
+      await d.waitFor((e) => e.tag === 'run' && e.event === 'state_recovered', { from: m, timeoutMs: 60_000 });
+    }
     const exit = await d.stop();
     d = undefined;
     expect(exit).toEqual({ code: 0, signal: null });
+    disk.free();
     const hist = JSON.parse(q.cli(['history', '--json']).stdout) as { runs: { status: string }[] };
-    expect(hist.runs.map((r) => r.status)).not.toContain('crashed');
     expect(hist.runs.map((r) => r.status)).not.toContain('running');
+    if (MOUNT) expect(hist.runs.map((r) => r.status)).not.toContain('crashed');
     await expectConverged(q, ['base', 'big', 'doubled', 'total', 'ü.view']);
   }, 180_000);
 });
-

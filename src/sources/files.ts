@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { glob } from 'tinyglobby';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -60,15 +61,17 @@ function sqlLiteral(v: string | number | boolean): string {
 
 /**
  * The files a file source reads now, sorted (the glob is relative to the config's directory). relspec's
- * own files never count, whatever the glob says: a `**` glob for parquet over a project holding `state/` would
- * otherwise read the Delta outputs' data files — removed and `_change_data/` files included — and each
+ * own files never count, whatever the glob says: a `**` glob for parquet over a project holding
+ * `state/` would otherwise read the Delta outputs' data files — removed and `_change_data/` files included — and each
  * run would grow the count it reads from its own last output.
  */
 export async function listSourceFiles(source: ResolvedSource, scope: SourceScope): Promise<SourceListing> {
   const parts = splitSourceGlob(source.path, scope.root);
   const found = parts.isGlob
     ? await glob(parts.pattern, { cwd: parts.base, absolute: true, onlyFiles: true, expandDirectories: false })
-    : [source.path];
+    : isFile(source.path)
+      ? [source.path]
+      : [];
   const own = scope.exclude.map((d) => path.resolve(d));
   const excluded: string[] = [];
   const kept: string[] = [];
@@ -78,10 +81,18 @@ export async function listSourceFiles(source: ResolvedSource, scope: SourceScope
       const st = await statFile(p);
       return { path: p, size: st.size, mtimeMs: st.mtimeMs, signature: st.signature };
     } catch {
-      return undefined; // gone between the glob and the stat (or a plain path that does not exist)
+      return undefined; // gone between the glob and the stat
     }
   }));
   return { files: stats.filter((f): f is SourceFile => f !== undefined), excluded: excluded.sort() };
+}
+
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 /** A DuckDB table expression reading exactly these files with the source's options. */

@@ -17,6 +17,7 @@ const SLICE = new Set([
   'a truncated Delta commit line',
   'a Delta data file missing (vacuumed)',
   'an unknown config key',
+  'a truncated relspec.sqlite (cut to half)',
 ]);
 const WATCH_SLICE = new Set(['a bad header option (@materialize banana) on an existing task', 'a corrupt parquet file', 'an unsupported Delta feature', 'a config syntax error']);
 

@@ -12,7 +12,7 @@
  * `runWatchCatalog` drives a subset through one real `relspec watch` process: introduce the bad input,
  * see the error logged, fix it, see the recovery — and the daemon never exits.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -139,7 +139,8 @@ export function restoreFiles(dir: string, snap: Map<string, Buffer | { link: str
 
 // ───────────────────────────────────────────── the catalog ─────────────────────────────────────────────
 
-export type Where = 'task' | 'project' | 'config';
+/** `state`: relspec's own files are damaged — refused like a config error (exit 2, one E_STATE line). */
+export type Where = 'task' | 'project' | 'config' | 'state';
 
 export interface BadCase {
   /** What is wrong, for the README table. */
@@ -161,6 +162,8 @@ export interface BadCase {
   watch?: boolean;
   /** Introduce the bad input (files only; the project has been built). */
   apply(dir: string): Promise<void> | void;
+  /** The fix the message names, beyond restoring the project's files (state faults: move the file aside). */
+  repair?(dir: string): void;
 }
 
 const w = (dir: string, rel: string, text: string | Buffer) => {
@@ -613,8 +616,9 @@ export const CATALOG: BadCase[] = [
     code: 'E_CONFIG_LOAD',
     where: 'config',
     file: 'watch.config.ts',
-    message: /cannot load config: .*(Unexpected|Expected)/,
-    fix: /fix the syntax error/,
+    message: /^syntax error: Unexpected token, expected ","$/,
+    // The file is named with the line and column (`watch.config.ts:4:28`); the fix repeats them.
+    fix: /^fix the syntax at line 4, column \d+$/,
     affected: {},
     watch: true,
     apply: (d) => w(d, 'watch.config.ts', CONFIG.replace("people: { format: 'csv',", "people: { format: 'csv'")),
@@ -665,8 +669,8 @@ export const CATALOG: BadCase[] = [
     code: 'E_CONFIG_LOAD',
     where: 'config',
     file: 'watch.config.ts',
-    message: /cannot load config: no config for you/,
-    fix: /export default/,
+    message: /^the config threw: no config for you \(at .*watch\.config\.ts:1\)$/,
+    fix: /^fix the code that throws .*export default/,
     affected: {},
     apply: (d) => w(d, 'watch.config.ts', `throw new Error('no config for you');\n${CONFIG}`),
   },
@@ -679,6 +683,60 @@ export const CATALOG: BadCase[] = [
     fix: /defineConfig/,
     affected: {},
     apply: (d) => w(d, 'watch.config.ts', 'export default 42;\n'),
+  },
+  {
+    kind: 'a config that never resolves',
+    code: 'E_CONFIG',
+    where: 'config',
+    file: 'watch.config.ts',
+    message: /^the config's default export did not resolve within 10 s$/,
+    fix: /settle/,
+    affected: {},
+    watch: true,
+    apply: (d) => w(d, 'watch.config.ts', `await new Promise(() => {});\n${CONFIG}`),
+  },
+  // ── relspec's own state ──
+  {
+    kind: 'a corrupt relspec.sqlite (garbage bytes)',
+    code: 'E_STATE',
+    where: 'state',
+    file: 'state/relspec.sqlite',
+    message: /^the state database is corrupt \(SQLITE_NOTADB: file is not a database\)$/,
+    fix: /^move it aside \(mv relspec\.sqlite relspec\.sqlite\.bad.*relspec rebuilds its state from the sources$/,
+    affected: {},
+    apply: (d) => {
+      const f = path.join(d, 'state/relspec.sqlite');
+      writeFileSync(f, Buffer.alloc(readFileSync(f).length, 0x5a));
+    },
+    repair: (d) => renameSync(path.join(d, 'state/relspec.sqlite'), path.join(d, 'state/relspec.sqlite.bad')),
+  },
+  {
+    kind: 'a truncated relspec.sqlite (cut to half)',
+    code: 'E_STATE',
+    where: 'state',
+    file: 'state/relspec.sqlite',
+    message: /^the state database is corrupt \(truncated: \d+ of \d+ bytes\)$/,
+    fix: /^move it aside .*relspec rebuilds its state from the sources$/,
+    affected: {},
+    apply: (d) => {
+      const f = path.join(d, 'state/relspec.sqlite');
+      truncateSync(f, Math.floor(readFileSync(f).length / 2));
+    },
+    repair: (d) => renameSync(path.join(d, 'state/relspec.sqlite'), path.join(d, 'state/relspec.sqlite.bad')),
+  },
+  {
+    kind: 'a corrupt warehouse.duckdb',
+    code: 'E_STATE',
+    where: 'state',
+    file: 'state/warehouse.duckdb',
+    message: /^the warehouse is corrupt \(IO Error: .*not a valid DuckDB database file!\)$/,
+    fix: /^move it aside \(mv warehouse\.duckdb warehouse\.duckdb\.bad.*relspec rebuilds every output from the sources$/,
+    affected: {},
+    apply: (d) => {
+      const f = path.join(d, 'state/warehouse.duckdb');
+      writeFileSync(f, Buffer.alloc(readFileSync(f).length, 0x5a));
+    },
+    repair: (d) => renameSync(path.join(d, 'state/warehouse.duckdb'), path.join(d, 'state/warehouse.duckdb.bad')),
   },
   {
     kind: 'the tasks directory missing',
@@ -785,13 +843,14 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
   w(dir, 'tasks/canary.sql', `select ${index + 1} as x\n`);
   await c.apply(dir);
   const r = cliSync(dir, ['run', '--json']);
-  if (c.where === 'config') {
+  if (c.where === 'config' || c.where === 'state') {
     if (r.code !== 2) problems.push(`exit ${r.code}, expected 2 (refused)`);
     const errs = r.stderr.split('\n').filter((l) => l.startsWith('relspec: '));
     line = errs.find((l) => l.includes(c.code))?.slice('relspec: '.length) ?? errs[0]?.slice('relspec: '.length) ?? r.stderr.trim();
     checkError(c, dir, parseLine(line), problems);
     if (/internal error|at .*\.js:\d+/.test(r.stderr)) problems.push(`a stack trace: ${r.stderr.slice(0, 300)}`);
-    const now = await outputs(dir);
+    // (A corrupt warehouse cannot be read back: its outputs are checked after the repair.)
+    const now = c.file.endsWith('.duckdb') ? base.outputs : await outputs(dir);
     if (JSON.stringify(now) !== JSON.stringify(base.outputs)) problems.push('outputs changed although the run was refused');
   } else {
     let out: RunJson | undefined;
@@ -843,6 +902,7 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
   }
   // The fix: the files as they were. A run recovers; every task is fresh; the outputs are the baseline's.
   restoreFiles(dir, base.files);
+  c.repair?.(dir);
   const fixed = cliSync(dir, ['run', '--json']);
   if (fixed.code !== 0) problems.push(`after the fix: exit ${fixed.code} ${fixed.stderr.slice(0, 300)} ${fixed.stdout.slice(0, 600)}`);
   // What `relspec status` shows (in-process: the same function, without another process start).

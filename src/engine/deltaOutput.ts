@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, sqlName } from '../catalog/names.js';
 import type { Column } from '../lineage/types.js';
-import { createTable, loadSnapshot, snapshotQuery, writeTable } from '../sources/delta/index.js';
+import { createTable, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../sources/delta/index.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
 
 export interface DeltaOutputResult {
@@ -87,6 +87,9 @@ export async function materializeDelta(
       }
     }
   }
+  // Every commit sweeps the files of killed writes first (writer/orphans.ts); a rebuild that
+  // commits nothing (the killed build had the same rows) sweeps too, or they would stay.
+  if (commit === 'unchanged') await removeOrphans(conn, current!);
   current = await loadSnapshot(conn, dir);
   const query = await snapshotQuery(conn, current, { inlineRowsLimit: Infinity });
   await conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`);

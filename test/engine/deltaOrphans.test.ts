@@ -1,10 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync, statSync, utimesSync } from 'node:fs';
+import { readdirSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSnapshot, snapshotQuery } from '../../src/sources/delta/index.js';
 import { writerTag } from '../../src/sources/delta/writer/owner.js';
+import { parquetFiles as listParquet, referencedFiles } from '../helpers/deltaFiles.js';
 import { tempProject, withDuck } from '../helpers/project.js';
 import { sleep, spawnCli } from '../torture/proc.js';
 
@@ -23,22 +24,8 @@ const p = tempProject({
 afterAll(() => p.cleanup());
 const table = path.join(p.dir, 'state/outputs/big');
 
-const parquetFiles = (dir = table): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.name === '_delta_log' ? [] : e.isDirectory() ? parquetFiles(path.join(dir, e.name)) : e.name.endsWith('.parquet') ? [path.join(dir, e.name)] : [],
-  );
-/** Every file any commit names (add, remove, cdc), read straight from the JSON. */
-function referenced(): Set<string> {
-  const log = path.join(table, '_delta_log');
-  const out = new Set<string>();
-  for (const f of readdirSync(log).filter((n) => /^\d{20}\.json$/.test(n))) {
-    for (const line of readFileSync(path.join(log, f), 'utf8').split('\n').filter(Boolean)) {
-      const a = JSON.parse(line) as Record<string, { path?: string }>;
-      for (const k of ['add', 'remove', 'cdc']) if (a[k]?.path) out.add(path.join(table, decodeURIComponent(a[k].path)));
-    }
-  }
-  return out;
-}
+const parquetFiles = () => listParquet(table);
+const referenced = () => referencedFiles(table);
 const versions = () => readdirSync(path.join(table, '_delta_log')).filter((n) => /^\d{20}\.json$/.test(n)).length;
 let edit = 0;
 const editTask = () => p.write('tasks/big.sql', `-- @materialize delta\nselect r as id, (hash(r + ${++edit}) % 1000000)::BIGINT as h from range(${ROWS}) t(r)`);
@@ -97,6 +84,17 @@ describe('orphaned data files of killed Delta output writes', () => {
         expect(Number(rows[0]![0]), `version ${v}`).toBe(ROWS);
       }
     });
+  });
+
+  it('a rebuild that commits nothing (same rows) still sweeps', async () => {
+    const [host] = /^w([0-9a-f]{8})x/.exec(writerTag())!.slice(1);
+    const dead = p.write(`state/outputs/big/part-${randomUUID()}-w${host}x${deadPid()}.parquet`, 'a dead writer');
+    const v = versions();
+    // A semantic edit (the plan changes) with the same rows: the output is rebuilt, nothing committed.
+    p.write('tasks/big.sql', `-- @materialize delta\nselect * from (select r as id, (hash(r + ${edit}) % 1000000)::BIGINT as h from range(${ROWS}) t(r)) where true`);
+    expect(p.cli(['run']).code).toBe(0);
+    expect(versions()).toBe(v);
+    expect(statSync(dead, { throwIfNoEntry: false })).toBeUndefined();
   });
 
   it('a file whose owner cannot be known is removed once older than the retention, like VACUUM would', async () => {

@@ -15,13 +15,15 @@
  *
  * A corruption is any of: a restart that fails (internal error, a failed task), a warehouse that
  * differs from the clean build, a rebuild on the run after the converging run, status or history
- * inconsistent, SQLite integrity or DuckDB opening failing.
+ * inconsistent, SQLite integrity or DuckDB opening failing, a data file of a `@materialize delta`
+ * output that no commit references left after the converging run (a killed write's orphan).
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
+import { orphanedFiles } from '../helpers/deltaFiles.js';
 import { Rand } from '../helpers/differential.js';
 import { dumpWarehouse } from '../daemon/helpers.js';
 import { createTable, writeTable } from '../../src/sources/delta/writer.js';
@@ -248,7 +250,10 @@ async function checkConverged(w: World): Promise<string[]> {
   const again = cliSync(w.dir, ['run', '--json']);
   const againOut = again.code === 0 ? (JSON.parse(again.stdout) as { tasks: { task: string; status: string }[] }) : undefined;
   const rebuilt = againOut?.tasks.filter((t) => t.status === 'built').map((t) => t.task) ?? [];
-  if (again.code !== 0 || rebuilt.length > 0) problems.push(`second run after converging: exit ${again.code}, rebuilt [${rebuilt.join(', ')}]`);
+  if (again.code !== 0 || rebuilt.length > 0) problems.push(`second run after converging: exit ${again.code}, rebuilt [${rebuilt.join(', ')}]${again.code !== 0 ? `: ${again.stderr.trim().split('\n')[0]}` : ''}`);
+  // A killed write leaves part files; the converging run's build of that output sweeps them (writer/orphans.ts).
+  const orphans = orphanedFiles(path.join(w.dir, 'state/outputs'));
+  if (orphans.length > 0) problems.push(`orphaned data files after converging: ${orphans.map((f) => path.relative(w.dir, f)).join(', ')}`);
   // Status: every task fresh; history: nothing running, the last run ok or noop.
   const s = cliSync(w.dir, ['status', '--json']);
   if (s.code !== 0) problems.push(`status failed: ${s.stderr.trim()}`);

@@ -74,7 +74,7 @@ async function countRows(conn: DuckDBConnection, s: Snapshot): Promise<number | 
   }
 }
 export {
-  createTable, writeTable, prepareWrite, commitWrite, writeCheckpoint, DeltaCommitConflict, isCommitConflict, SUPPORTED_WRITER_FEATURES,
+  createTable, writeTable, prepareWrite, commitWrite, writeCheckpoint, removeOrphans, DeltaCommitConflict, isCommitConflict, SUPPORTED_WRITER_FEATURES,
   type CreateTableOptions, type WriteOptions, type WriteMode, type WriteCounts, type WriteResult, type CommitOptions, type PreparedWrite,
   type CheckpointResult, type ColumnSpec, type SchemaInput,
 } from './writer.js';

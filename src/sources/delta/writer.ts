@@ -21,6 +21,7 @@ import { checkPartitionColumns, deltaTypeJson, initialProtocol, resolveSchema, t
 
 export { DeltaCommitConflict, isCommitConflict } from './writer/commit.js';
 export { writeCheckpoint, type CheckpointResult } from './writer/checkpoint.js';
+export { removeOrphans } from './writer/orphans.js';
 export { prepareWrite, type PreparedWrite, type WriteCounts, type WriteMode, type WriteOptions } from './writer/plan.js';
 export { SUPPORTED_WRITER_FEATURES, type ColumnSpec, type SchemaInput } from './writer/schema.js';
 

@@ -243,6 +243,17 @@ export const CATALOG: BadCase[] = [
     apply: (d) => w(d, 'tasks/unknown.sql', 'select * from peple\n'),
   },
   {
+    kind: 'a file read by a task is missing (read_csv literal path)',
+    code: 'E_TASK_FILE',
+    where: 'task',
+    file: 'tasks/side.sql',
+    message: /task side reads read_csv\('data\/side\.csv'\) \(.*data\/side\.csv does not exist\)/,
+    fix: /create the file, or fix the path/,
+    affected: { side: 'failed' },
+    watch: true,
+    apply: (d) => w(d, 'tasks/side.sql', "select p.id, s.w from people p join read_csv('data/side.csv') s on s.id = p.id\n"),
+  },
+  {
     kind: 'self-reference',
     code: 'E_GRAPH',
     where: 'task',

@@ -62,7 +62,7 @@ export function describeRoot(c: StoredRootChange, root: string): string {
       if (c.rewritten?.length) {
         // A commit completed after it was read: name it first, it is what the user must know.
         const files = c.rewritten.map((r) => `commit ${r.version} (${rel(path.join(c.path, '_delta_log', r.name))}: ${r.from.size} → ${r.to.size} bytes, ${r.from.hash.slice(0, 8)} → ${r.to.hash.slice(0, 8)})`).join(', ');
-        return `source ${c.source} changed: ${files} rewritten after it was read; Delta version ${c.fromVersion} → ${c.toVersion}${fallback}`;
+        return `source ${c.source} changed: ${files} rewritten after it was read; Delta version ${c.fromVersion} → ${c.toVersion}, snapshot scanned in full`;
       }
       return `source ${c.source} changed: Delta version ${c.fromVersion} → ${c.toVersion} (${n} commit${n === 1 ? '' : 's'}: ${ops}; ${rows}${fallback})${commitFilesText(c.commits)}`;
     }

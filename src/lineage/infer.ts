@@ -270,21 +270,25 @@ export async function inferColumns(
     const planOf = new Map(plannable.map((w, i) => [w.p.task, plannedAll[i]]));
     const bound = work.flatMap((w, i) => {
       const d = described[i]!;
+      // A file it reads is gone (or a glob matches nothing): say which, not DuckDB's bind error; and a
+      // glob matching only relspec's own files fails even though DuckDB would happily read them.
+      const absent = absentFileReads(w.p.files);
+      if (absent.length > 0) {
+        failed.add(w.p.task);
+        const what = absent
+          .map((f) => `${f.fn}('${f.pattern}') (${!f.glob ? `${f.abs} does not exist` : f.excluded ? `matches only relspec's own files (${f.excluded}, under the state or outputs directory)` : 'matches no files'})`)
+          .join(', ');
+        errors.push(
+          new RelspecError('E_TASK_FILE', `task ${w.p.task} reads ${what}`, {
+            file: specs.get(w.p.task)!.file,
+            fix: "create the file, or fix the path (relative paths are relative to the config's directory)",
+          }),
+        );
+        return [];
+      }
       if (d instanceof Error) {
         const spec = specs.get(w.p.task)!;
         failed.add(w.p.task);
-        const absent = absentFileReads(w.p.files);
-        if (absent.length > 0) {
-          // A file it reads is gone (or a glob matches nothing): say which, not DuckDB's bind error.
-          const what = absent.map((f) => `${f.fn}('${f.pattern}') (${f.glob ? 'matches no files' : `${f.abs} does not exist`})`).join(', ');
-          errors.push(
-            new RelspecError('E_TASK_FILE', `task ${w.p.task} reads ${what}`, {
-              file: spec.file,
-              fix: "create the file, or fix the path (relative paths are relative to the config's directory)",
-            }),
-          );
-          return [];
-        }
         errors.push(
           new RelspecError('E_TASK_SQL', `task ${w.p.task} does not bind: ${d.message.split('\n')[0]}`, {
             file: spec.file,

@@ -15,6 +15,8 @@ export interface FileRead {
   glob: boolean;
   /** The files it stands for now, sorted (a literal path: itself, whether or not it exists). */
   paths: string[];
+  /** A glob: how many matches were relspec's own files (state and output directories), left out. */
+  excluded?: number;
 }
 
 export interface ResolvedFileReads {
@@ -53,11 +55,13 @@ export async function resolveFileReads(sql: string, calls: readonly FileCall[], 
       // Only what the user wrote is a pattern: the config's directory is a name (it may hold `[`).
       const isGlob = picomatch.scan(arg.value.split(path.sep).join('/')).isGlob;
       let paths = [abs];
+      let excluded = 0;
       if (isGlob) {
         const found = await glob(arg.value.split(path.sep).join('/'), { cwd: root, absolute: true, onlyFiles: true, expandDirectories: false, dot: false });
         paths = found.map((p) => path.normalize(p)).filter((p) => !exclude.some((d) => inside(d, p))).sort();
+        excluded = found.length - paths.length;
       }
-      reads.push({ fn: call.fn, pattern: arg.value, abs, glob: isGlob, paths });
+      reads.push({ fn: call.fn, pattern: arg.value, abs, glob: isGlob, paths, ...(excluded > 0 ? { excluded } : {}) });
       const text =
         call.fn === 'glob' || (isGlob && paths.length === 0)
           ? sqlString(abs)
@@ -86,9 +90,12 @@ function literalEnd(b: Buffer, at: number): number {
   return b.length;
 }
 
-/** Literal paths that do not exist and globs that match nothing: why a task reading them cannot bind. */
+/**
+ * Literal paths that do not exist and globs that match nothing (or only relspec's own files, which
+ * DuckDB, handed the pattern, would read): the task fails with E_TASK_FILE, naming them.
+ */
 export function absentFileReads(reads: readonly FileRead[]): FileRead[] {
-  return reads.filter((r) => (r.glob ? r.paths.length === 0 : !existsSync(r.abs)));
+  return reads.filter((r) => (r.glob ? r.paths.length === 0 && r.fn !== 'glob' : !existsSync(r.abs)));
 }
 
 /** What a task's file inputs are keyed by in its trace: a file's path, or a `glob()` listing. */

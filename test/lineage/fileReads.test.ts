@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch } from '../../src/lineage/duck.js';
 import { parseMany } from '../../src/lineage/parse.js';
-import { resolveFileReads } from '../../src/lineage/taskFiles.js';
+import { absentFileReads, resolveFileReads } from '../../src/lineage/taskFiles.js';
 
 let scratch: Scratch;
 let dir: string;
@@ -72,6 +72,20 @@ describe('resolving file reads', () => {
     expect(r.execSql).toContain("select 'p/*.parquet' as label");
     expect(r.execSql).toContain(`read_parquet(['${dir}/p/a.parquet', '${dir}/p/b.parquet', '${dir}/p/x[[]1].parquet'])`);
     expect(r.execSql).toContain(`read_csv('${dir}/it''s é.csv')`);
+  });
+
+  it('never lists the state or output directories in a glob, and counts what it left out', async () => {
+    mkdirSync(path.join(dir, 'state', 'outputs', 'o'), { recursive: true });
+    writeFileSync(path.join(dir, 'state', 'outputs', 'o', 'part-0.parquet'), '');
+    const sql = "select * from read_parquet('**/*.parquet')";
+    const r = await resolveFileReads(sql, (await facts(sql)).fileCalls, dir, [path.join(dir, 'state')]);
+    expect(r.reads[0]!.paths.map((p) => path.relative(dir, p))).toEqual(['p/a.parquet', 'p/b.parquet', 'p/x[1].parquet']);
+    expect(r.reads[0]!.excluded).toBe(1);
+    expect(absentFileReads(r.reads)).toEqual([]);
+    const own = "select * from read_parquet('state/**/*.parquet')";
+    const o = await resolveFileReads(own, (await facts(own)).fileCalls, dir, [path.join(dir, 'state')]);
+    // Only relspec's own files: absent, so the task fails (E_TASK_FILE) instead of DuckDB reading them.
+    expect(absentFileReads(o.reads).map((f) => [f.pattern, f.excluded])).toEqual([['state/**/*.parquet', 1]]);
   });
 
   it('leaves a glob that matches nothing as a pattern, so DuckDB names it', async () => {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import type { GraphTask } from '../graph/index.js';
 import { listingKey } from '../lineage/taskFiles.js';
 import { hashFileContent, statFile } from '../sources/fileStat.js';
@@ -63,7 +64,8 @@ export async function currentFiles(task: GraphTask, book: FileBook): Promise<Rec
   const out: Record<string, string> = {};
   for (const f of task.files ?? []) {
     if (f.fn === 'glob') {
-      out[listingKey(f.abs)] = createHash('sha256').update(f.paths.join('\0')).digest('hex').slice(0, 24);
+      const listed = f.glob ? f.paths : f.paths.filter((p) => existsSync(p));
+      out[listingKey(f.abs)] = createHash('sha256').update(listed.join('\0')).digest('hex').slice(0, 24);
       continue;
     }
     for (const p of f.paths) out[p] = await book.token(p);

@@ -40,8 +40,8 @@ const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(di
  * it), it never includes the state or output directories (the source-glob rule, DESIGN "Change
  * detection for files"), and each file is handed over as a literal path (`duckLiteralPath`), so
  * `[`, `*` and `?` in a name are not globbed again. A glob matching nothing is left as a pattern,
- * so DuckDB reports it in its own words. `glob()` itself keeps its (absolute) pattern: its result is
- * the listing, which relspec tracks as one input.
+ * so DuckDB reports it in its own words. `glob()` gets the listing too (it takes a list; an empty
+ * one is `[]::VARCHAR[]`): its result is the listing, which relspec tracks as one input.
  */
 export async function resolveFileReads(sql: string, calls: readonly FileCall[], root: string, exclude: readonly string[]): Promise<ResolvedFileReads> {
   if (calls.length === 0) return { reads: [] };
@@ -62,12 +62,9 @@ export async function resolveFileReads(sql: string, calls: readonly FileCall[], 
         excluded = found.length - paths.length;
       }
       reads.push({ fn: call.fn, pattern: arg.value, abs, glob: isGlob, paths, ...(excluded > 0 ? { excluded } : {}) });
-      const text =
-        call.fn === 'glob' || (isGlob && paths.length === 0)
-          ? sqlString(abs)
-          : call.list || paths.length === 1
-            ? paths.map(duckLiteralPath).join(', ')
-            : `[${paths.map(duckLiteralPath).join(', ')}]`;
+      const literals = paths.map(duckLiteralPath);
+      let text = call.list || literals.length === 1 ? literals.join(', ') : `[${literals.join(', ')}]`;
+      if (literals.length === 0) text = call.fn === 'glob' && !call.list ? '[]::VARCHAR[]' : sqlString(abs);
       edits.push({ at: arg.location, end: literalEnd(bytes, arg.location), text });
     }
   }
@@ -95,7 +92,8 @@ function literalEnd(b: Buffer, at: number): number {
  * DuckDB, handed the pattern, would read): the task fails with E_TASK_FILE, naming them.
  */
 export function absentFileReads(reads: readonly FileRead[]): FileRead[] {
-  return reads.filter((r) => (r.glob ? r.paths.length === 0 && r.fn !== 'glob' : !existsSync(r.abs)));
+  // glob() of nothing is an empty listing, not an error.
+  return reads.filter((r) => r.fn !== 'glob' && (r.glob ? r.paths.length === 0 : !existsSync(r.abs)));
 }
 
 /** What a task's file inputs are keyed by in its trace: a file's path, or a `glob()` listing. */

@@ -115,6 +115,21 @@ describe('globs and other readers inside a task', () => {
     expect(rows('pq')).toEqual([{ s: 6, n: 2 }]);
   });
 
+  it('glob(): a file added changes its listing (one input), and the listing is what DuckDB gets', () => {
+    p = project({ listing: "select count(*)::INTEGER as n from glob('**/*.txt')" });
+    p.write('in/a.txt', 'a');
+    p.write('state/outputs/in/x.txt', 'relspec-owned, never listed');
+    expect(p.cli(['run']).code).toBe(0);
+    expect(rows('listing')).toEqual([{ n: 1 }]);
+    p.write('in/a.txt', 'same name, new bytes');
+    expect(built(p.cli(['run', '--json']))).toEqual([]);
+    p.write('in/b [1].txt', 'b');
+    const r = p.cli(['run', '--json']);
+    expect(built(r)[0]!.causes).toEqual([expect.objectContaining({ kind: 'file_changed', path: `glob:${path.join(p.dir, '**/*.txt')}` })]);
+    expect(rows('listing')).toEqual([{ n: 2 }]);
+    expect(p.cli(['why', 'listing']).stdout).toMatch(/listing of glob \*\*\/\*\.txt changed/);
+  });
+
   it('read_text: an edit rebuilds it, and a view reading a file passes the change to its readers', () => {
     p = project({
       txt: "-- @materialize view\nselect content from read_text('notes/a.txt')",

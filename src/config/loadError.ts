@@ -12,7 +12,9 @@ export function configLoadError(file: string, e: unknown): RelspecError {
   const msg = errorMessage(e);
   const parse = /^(?:\w+: )?(?:ParseError|SyntaxError): ([^\n]*?)\s*(?:\n\s*(\S+?):(\d+):(\d+))?\s*$/s.exec(msg);
   if (parse) {
-    const [, what, at, line, col] = parse;
+    const [, what, at, line, col0] = parse;
+    // babel counts columns from 0; editors and compilers (file:line:col) from 1.
+    const col = col0 === undefined ? undefined : String(Number(col0) + 1);
     const where = line ? `${at && path.resolve(at) !== file ? at : file}:${line}:${col}` : file;
     return new RelspecError('E_CONFIG_LOAD', `syntax error: ${what!.trim()}`, {
       file: where,

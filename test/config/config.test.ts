@@ -72,9 +72,12 @@ describe('config', () => {
 
   it('a syntax error names the file and the fix', async () => {
     p = tempProject({ 'watch.config.ts': 'export default { sources: { \n' });
+    // Named with the line and column (1-based), like a compiler: `watch.config.ts:2:1`.
     await expect(loadConfig('watch.config.ts', p.dir)).rejects.toMatchObject({
       code: 'E_CONFIG_LOAD',
-      file: path.join(p.dir, 'watch.config.ts'),
+      file: `${path.join(p.dir, 'watch.config.ts')}:2:1`,
+      message: 'syntax error: Unexpected token',
+      fix: 'fix the syntax at line 2, column 1',
     });
   });
 

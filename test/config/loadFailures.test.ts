@@ -79,7 +79,7 @@ describe('a config that throws or does not parse', () => {
     p.write('watch.config.ts', "const a = 1;\nexport default {\n  sources: { a: { format: 'csv' path: 'data/a.csv' } },\n};\n");
     const r = p.cli(['validate']);
     expect(r.code).toBe(2);
-    expect(errLines(r.stderr)).toEqual([`relspec: E_CONFIG_LOAD ${p.dir}/watch.config.ts:3:32: syntax error: Unexpected token, expected "," — fix the syntax at line 3, column 32`]);
+    expect(errLines(r.stderr)).toEqual([`relspec: E_CONFIG_LOAD ${p.dir}/watch.config.ts:3:33: syntax error: Unexpected token, expected "," — fix the syntax at line 3, column 33`]);
   });
 });
 

@@ -628,7 +628,7 @@ export const CATALOG: BadCase[] = [
     where: 'config',
     file: 'watch.config.ts',
     message: /^syntax error: Unexpected token, expected ","$/,
-    // The file is named with the line and column (`watch.config.ts:4:28`); the fix repeats them.
+    // The file is named with the line and column (`watch.config.ts:4:29`); the fix repeats them.
     fix: /^fix the syntax at line 4, column \d+$/,
     affected: {},
     watch: true,

@@ -26,7 +26,7 @@ import { createTable, writeTable, type WriteOptions } from '../../src/sources/de
 import { commitInfo, putCommit } from '../../src/sources/delta/writer/commit.js';
 import { loadSnapshot } from '../../src/sources/delta/index.js';
 import { keepMtimeRewrite, sourceFileName } from './differentialFileSteps.js';
-import { randomSideShape, sideClauses, sideFileStep, writeSideFile, type SideModel, type SideShape } from './differentialTaskFiles.js';
+import { ensureSideFiles, randomSideShape, sideClauses, sideFileStep, writeSideFile, type SideModel, type SideShape } from './differentialTaskFiles.js';
 import { deltaOutputSchemaStep, deltaOutputSwitchStep, rewrittenCommitStep, withExtraColumns, type DeltaStepContext, type PendingCommit } from './differentialDeltaSteps.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
@@ -823,7 +823,11 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       return { kind, description: parts.map((p) => p.description).join(' + '), expectNoBuild: parts.every((p) => p.expectNoBuild), parts: parts.map((p) => p.kind) };
     }
     const step = await tryStep(kind, r, m, dir);
-    if (step) return step;
+    if (step) {
+      // A task added or edited may read a side file the model just made up: write it.
+      await ensureSideFiles(dir, m);
+      return step;
+    }
   }
 }
 

@@ -5,7 +5,7 @@
  * clean build, so a side-file edit the incremental run misses shows up as a difference.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { withMemoryDuck } from '../../src/engine/memory.js';
 import type { Rand } from './differential.js';
@@ -69,6 +69,11 @@ export async function writeSideFile(dir: string, f: SideFile): Promise<void> {
   const values = f.rows.length > 0 ? f.rows.map(([k, w]) => `(${k}, ${w})`).join(', ') : '(0, 0)';
   const where = f.rows.length > 0 ? '' : ' WHERE false';
   await withMemoryDuck((c) => c.run(`COPY (SELECT c0::BIGINT AS k, c1::BIGINT AS w FROM (VALUES ${values}) t(c0, c1)${where}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`));
+}
+
+/** Writes the side files the model has and the project directory does not (new tasks made them up). */
+export async function ensureSideFiles(dir: string, m: SideModel): Promise<void> {
+  for (const f of m.sideFiles ?? []) if (!existsSync(path.join(dir, f.file))) await writeSideFile(dir, f);
 }
 
 /**

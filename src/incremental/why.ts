@@ -341,8 +341,9 @@ export interface TaskState {
   /** Why it is stale. */
   reason?: string;
   pendingChanges: string[];
-  /** What its last build cannot promise (untracked reads, volatile functions kept as built). */
+  /** What its last build cannot promise (untracked reads, volatile functions kept as built), and its task file. */
   caveats?: TaskCaveat[];
+  file?: string;
 }
 
 export interface StatusResult {
@@ -403,7 +404,7 @@ export function status(store: Store, opts: ReadOptions = {}): StatusResult {
       state: reason ? 'stale' : trace?.caveats?.some((c) => c.kind === 'untracked_read') ? 'untracked' : 'fresh',
       ...(reason ? { reason } : {}),
       pendingChanges,
-      ...(trace?.caveats?.length ? { caveats: trace.caveats } : {}),
+      ...(trace?.caveats?.length ? { caveats: trace.caveats, file: rows.get(task)?.file } : {}),
     };
   });
   const runId = store.lastRunId() ?? null;

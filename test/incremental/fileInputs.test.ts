@@ -160,8 +160,9 @@ describe('untracked tasks', () => {
     expect(s.stdout).toMatch(/dyn .* untracked: reads read_csv\(coalesce/);
     expect(s.stdout).not.toMatch(/dyn .* fresh$/m);
     expect(s.stdout).toContain('1 untracked');
+    expect(s.stderr).toContain(`warning W_UNTRACKED_READ tasks/dyn.sql: task dyn reads files through ${call}`);
     const sj = json(p.cli(['status', '--json'])).tasks.find((t: { task: string }) => t.task === 'dyn');
-    expect(sj.state).toBe('untracked');
+    expect(sj).toMatchObject({ state: 'untracked', file: path.join(p.dir, 'tasks/dyn.sql'), caveats: [{ kind: 'untracked_read', fn: 'read_csv', call }] });
     expect(p.cli(['why', 'dyn']).stdout).toContain(`untracked: it reads files through ${call}`);
     expect(json(p.cli(['lineage', 'dyn', '--json'])).tasks[0]).toMatchObject({ files: [], untracked: [call] });
   });

@@ -8,7 +8,7 @@ import { openStateDb, STATE_DB } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { guardStateFaults, stateFaultError } from '../../state/faults.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
-import { statusCaveat } from '../caveats.js';
+import { statusCaveat, warningLine } from '../caveats.js';
 
 export interface StateReader {
   store: Store;
@@ -70,6 +70,13 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
     // A run in progress, or one that did not finish (stopped, or its process died).
     const last = s.runStatus === 'running' || s.runStatus === 'crashed' || s.runStatus === 'interrupted' ? `, ${s.runStatus}` : '';
     print(`${s.tasks.length} tasks: ${s.tasks.length - stale - untracked} fresh, ${stale} stale${untracked ? `, ${untracked} untracked` : ''} (as of run ${s.runId}${last})`);
+    // The same warnings as validate and run, naming the task file (a `-- @volatile` task is not one).
+    for (const t of s.tasks) {
+      for (const caveat of t.caveats ?? []) {
+        if (caveat.kind === 'volatile' && caveat.rebuildEachRun) continue;
+        process.stderr.write(`${warningLine({ task: t.task, file: t.file ?? t.task, caveat }, reader.root)}\n`);
+      }
+    }
     return 0;
   } finally {
     reader.close();

@@ -805,8 +805,9 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       delta_overwrite: 0.6 * delta,
       delta_add_column: 0.4 * delta,
       delta_rewritten_commit: 0.6 * delta,
-      delta_output_switch: 0.3,
-      delta_output_schema: 0.8,
+      delta_output_switch: 0.5,
+      // Drawn often: it only applies once a leaf is a delta output (else another kind is drawn).
+      delta_output_schema: 2,
       format: 1.5,
       semantic: 2,
       add_task: 1,

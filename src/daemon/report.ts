@@ -3,7 +3,7 @@ import type { PlanEntry, RunOutcome } from '../incremental/run.js';
 import type { Cause, TaskResult } from '../incremental/types.js';
 import { describeCodeSync } from '../sources/index.js';
 import type { Log, LogTag } from './log.js';
-import { warningJson, warningLine } from '../cli/caveats.js';
+import { warningJson, warningLine } from '../incremental/caveatText.js';
 
 /** How the daemon reports runs and errors in its log (one line per run, per non-skipped task). */
 

@@ -12,7 +12,7 @@ export interface ColumnLineage {
 }
 
 /**
- * What a build cannot promise, as data (printed by src/cli/caveats.ts): a file read relspec cannot
+ * What a build cannot promise, as data (printed by src/incremental/caveatText.ts): a file read relspec cannot
  * follow (a computed path), or non-deterministic functions (kept as built unless `-- @volatile`).
  */
 export type TaskCaveat =

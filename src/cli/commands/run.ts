@@ -6,7 +6,7 @@ import { openStateDb } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { describeCodeSync } from '../../sources/index.js';
-import { warningJson, warningLine } from '../caveats.js';
+import { warningJson, warningLine } from '../../incremental/caveatText.js';
 
 export interface RunCliOptions extends GlobalOptions {
   select?: string;

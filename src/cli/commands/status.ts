@@ -8,7 +8,7 @@ import { openStateDb, STATE_DB } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { guardStateFaults, stateFaultError } from '../../state/faults.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
-import { statusCaveat, warningLine } from '../caveats.js';
+import { statusCaveat, warningLine } from '../../incremental/caveatText.js';
 
 export interface StateReader {
   store: Store;

@@ -3,7 +3,7 @@ import { openProject, plural, print, printJson, type GlobalOptions } from '../co
 import { sourceDatasets } from '../../sources/codeDelta/index.js';
 import { formatWarning } from '../../project/warnings.js';
 import { projectWarnings } from '../../incremental/caveats.js';
-import { warningJson, warningLine } from '../caveats.js';
+import { warningJson, warningLine } from '../../incremental/caveatText.js';
 
 export async function validateCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const { project, db } = await openProject(opts);

@@ -4,7 +4,7 @@ import { RelspecError } from '../../errors.js';
 import { why, type CutoffInput, type ExplainedCause, type Explanation, type StoredRootChange } from '../../incremental/why.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { openStateReader } from './status.js';
-import { whyCaveatLines } from '../caveats.js';
+import { whyCaveatLines } from '../../incremental/caveatText.js';
 
 export interface WhyCliOptions extends GlobalOptions {
   run?: string;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { BuildCaveats, TaskWarning } from '../incremental/caveats.js';
+import type { BuildCaveats, TaskWarning } from './caveats.js';
 import type { TaskCaveat } from '../lineage/types.js';
 
 /**

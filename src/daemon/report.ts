@@ -4,6 +4,7 @@ import type { Cause, TaskResult } from '../incremental/types.js';
 import { describeCodeSync } from '../sources/index.js';
 import type { Log, LogTag } from './log.js';
 import { warningJson, warningLine } from '../incremental/caveatText.js';
+import { formatWarning } from '../project/warnings.js';
 
 /** How the daemon reports runs and errors in its log (one line per run, per non-skipped task). */
 
@@ -29,7 +30,10 @@ export function logTask(log: Log, r: TaskResult | PlanEntry): void {
 export function logRun(log: Log, out: RunOutcome, trigger: string): void {
   for (const e of out.errors) log('run', 'project_error', `error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}`, { ...e });
   // Untracked reads and kept volatile outputs: once at start-up, not on every run.
-  if (trigger === 'reconcile') for (const w of out.warnings ?? []) log('run', 'warning', warningLine(w, process.cwd()), { warning: warningJson(w) });
+  if (trigger === 'reconcile') {
+    for (const w of out.sourceWarnings ?? []) log('run', 'warning', `warning ${formatWarning(w)}`, { warning: { ...w, message: formatWarning(w) } });
+    for (const w of out.warnings ?? []) log('run', 'warning', warningLine(w, process.cwd()), { warning: warningJson(w) });
+  }
   for (const c of out.code ?? []) {
     if (c.mode === 'noop') continue;
     log('run', 'code', describeCodeSync(c), { source: c.source, mode: c.mode, added: c.added, removed: c.removed, modified: c.modified, extracted: c.extracted, commits: c.commits, ms: Math.round(c.ms) });

@@ -7,6 +7,7 @@ import { sliceName, Warehouse } from '../engine/warehouse.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import { cyclicTasks, descendants, generations, graphSignature, outputId, selectTasks, taskId, tasksOf, type GraphTask } from '../graph/index.js';
 import { loadProject, type Project } from '../project/load.js';
+import type { ProjectWarning } from '../project/warnings.js';
 import { readerSql, type CodeSyncResult } from '../sources/index.js';
 import { snapshotQuery } from '../sources/delta/index.js';
 import { openStateDb, type Db } from '../state/db.js';
@@ -55,6 +56,8 @@ export interface RunOutcome extends Omit<RunResult, 'tasks'> {
   code: CodeSyncResult[];
   /** Tasks whose output relspec cannot vouch for (untracked file reads, volatile functions). */
   warnings: TaskWarning[];
+  /** Sources whose globs reached into relspec's own directories (those files were left out). */
+  sourceWarnings: ProjectWarning[];
   /** Files and globs tasks read through table functions (absolute): the daemon watches them. */
   taskFiles: string[];
 }
@@ -311,7 +314,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   }
   const warnings = projectWarnings(g).filter((w) => inSel(w.task));
   const taskFiles = [...new Set(tasksOf(g).flatMap((t) => (t.files ?? []).map((f) => f.abs)))].sort();
-  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected, code: project.codeSyncs, warnings, taskFiles };
+  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected, code: project.codeSyncs, warnings, sourceWarnings: project.warnings, taskFiles };
 }
 
 export type { Project };

@@ -62,6 +62,15 @@ describe('globs that match relspec’s own files', () => {
     expect(warnings[0]!.files).toBeGreaterThan(5);
   });
 
+  it('run prints the same warning (text on stderr, and in --json warnings)', () => {
+    const r = p.cli(['run']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning W_SOURCE_OWN_FILES **/*.parquet: source ev would match'))).toHaveLength(1);
+    const j = p.cli(['run', '--json']);
+    expect(j.code, j.stderr).toBe(0);
+    expect((JSON.parse(j.stdout) as { warnings: { code: string }[] }).warnings.map((w) => w.code)).toEqual(['W_SOURCE_OWN_FILES']);
+  });
+
   it('a glob that stays out of relspec’s directories gets no warning', () => {
     const r = clean.cli(['validate', '--json']);
     // The clean copy has built state and outputs too: narrow the glob and the warning goes.

@@ -7,6 +7,7 @@ import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { describeCodeSync } from '../../sources/index.js';
 import { warningJson, warningLine } from '../../incremental/caveatText.js';
+import { formatWarning } from '../../project/warnings.js';
 
 export interface RunCliOptions extends GlobalOptions {
   select?: string;
@@ -84,12 +85,13 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
       changes: out.changes,
       tasks: out.tasks.map((t) => ({ task: t.task, output: t.output, status: t.status, causes: t.causes, durationMs: Math.round(t.durationMs * 100) / 100, rows: t.rows ?? null, ...(t.error ? { error: t.error } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
       errors: out.errors,
-      warnings: out.warnings.map(warningJson),
+      warnings: [...out.sourceWarnings.map((w) => ({ ...w, message: formatWarning(w) })), ...out.warnings.map(warningJson)],
       summary: { unaffected: out.unaffected },
       ...(out.code.length > 0 ? { code: out.code } : {}),
     });
   } else {
     for (const e of out.errors) process.stderr.write(`error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}\n`);
+    for (const w of out.sourceWarnings) process.stderr.write(`warning ${formatWarning(w)}\n`);
     for (const w of out.warnings) process.stderr.write(`${warningLine(w, loaded.config.root)}\n`);
     const c = (s: string) => out.tasks.filter((t) => t.status === s).length;
     if (dryRun) {

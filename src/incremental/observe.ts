@@ -114,7 +114,12 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
   const sameTable = old?.kind === 'source' && old.filesSig?.startsWith('delta@') && (!old.filesSig.includes('#') || old.filesSig.endsWith(`#${snap.metadata.id}`));
   // Commit files are immutable by the protocol, not by the world: a commit completed after it was
   // read is a root change, found by the fingerprints of what was consumed (deltaLog.ts).
-  const log = await deltaLogState(snap, sameTable ? (old!.logFiles ?? []) : [], sameTable ? old!.version : undefined);
+  // A code source's tables have one writer, relspec itself, whose commits appear whole (put-if-absent
+  // of a complete file): nothing to re-check, and on the save-to-fresh path each stored fingerprint
+  // would cost a stat per run per table.
+  const log = src.code
+    ? { logFiles: old?.logFiles ?? [], rewritten: [], changed: false }
+    : await deltaLogState(snap, sameTable ? (old!.logFiles ?? []) : [], sameTable ? old!.version : undefined);
   if (old && old.kind === 'source' && old.filesSig === sig && log.rewritten.length === 0) {
     if (log.changed) obs.sourceEvidence.push({ ...old, logFiles: log.logFiles });
     return;

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { columnSetKey, tokenSelect, tokensFromRow } from '../src/engine/tokens.js';
 import { deltaTokens } from '../src/incremental/delta.js';
-import { loadSnapshot, snapshotQuery } from '../src/sources/delta/index.js';
-import { duckType } from '../src/sources/delta/schema.js';
+import { loadSnapshot, snapshotQuery } from '../src/delta/index.js';
+import { duckType } from '../src/delta/schema.js';
 import type { Row } from './report.js';
 
 /**

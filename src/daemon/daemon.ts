@@ -3,7 +3,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { RelspecError, isKnownError } from '../errors.js';
 import { run } from '../incremental/run.js';
-import { keepCodeExtractorsWarm } from '../sources/codeDelta/index.js';
+import { keepCodeExtractorsWarm } from '../sources/code/index.js';
 import { Store } from '../state/store.js';
 import { Backoff } from './backoff.js';
 import { acquireLock, type StateLock } from './lock.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { FSWatcher } from 'chokidar';
 import type { ResolvedConfig } from '../config/types.js';
 import { errorMessage } from '../errors.js';
-import { statFileSync } from '../sources/fileStat.js';
+import { statFileSync } from '../util/fileStat.js';
 import { globalIgnore, targetIgnored, watchTargets, type WatchKind, type WatchTarget } from './targets.js';
 
 /** The only module that imports chokidar. Events are hints: each run re-observes everything. */

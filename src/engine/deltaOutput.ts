@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { quoteIdent, sqlName } from '../catalog/names.js';
 import type { Column } from '../lineage/types.js';
-import { createTable, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../sources/delta/index.js';
+import { createTable, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../delta/index.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
 
 export interface DeltaOutputResult {

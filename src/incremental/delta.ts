@@ -2,8 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { addToToken, columnSetKey, signedTokenSelect, tokenSelect, tokensFromRow } from '../engine/tokens.js';
 import { errorMessage } from '../errors.js';
 import type { Column } from '../lineage/types.js';
-import { snapshotQuery, tableChanges, type Snapshot } from '../sources/delta/index.js';
-import { commitFiles } from '../sources/codeDelta/commitFiles.js';
+import { snapshotQuery, tableChanges, type Snapshot } from '../delta/index.js';
+import { commitFiles } from '../sources/code/commitFiles.js';
 import type { DeltaCommitSummary } from './types.js';
 
 export interface DeltaTokens {

@@ -1,5 +1,5 @@
-import { listLog, type Snapshot } from '../sources/delta/index.js';
-import { checkLogFiles, fingerprintLogFile, type LogFileFingerprint, type RewrittenLogFile } from '../sources/delta/logFingerprint.js';
+import { listLog, type Snapshot } from '../delta/index.js';
+import { checkLogFiles, fingerprintLogFile, type LogFileFingerprint, type RewrittenLogFile } from '../delta/logFingerprint.js';
 
 export interface DeltaLogState {
   /** What to store: every consumed log file's fingerprint, as of this observation. */

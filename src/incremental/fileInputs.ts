@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { GraphTask } from '../graph/index.js';
 import { listingKey } from '../lineage/taskFiles.js';
-import { hashFileContent, statFile } from '../sources/fileStat.js';
+import { hashFileContent, statFile } from '../util/fileStat.js';
 import type { Db } from '../state/db.js';
 import type { Cause } from './types.js';
 

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Project } from '../project/load.js';
 import type { ObservedSource } from '../sources/index.js';
-import { hashFileContent } from '../sources/fileStat.js';
-import { mapLimit } from '../sources/delta/util.js';
+import { hashFileContent } from '../util/fileStat.js';
+import { mapLimit } from '../delta/util.js';
 import type { EvidenceRow, SourceFileTuple } from '../state/store.js';
 import type { RootChange } from './types.js';
 

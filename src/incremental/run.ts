@@ -9,7 +9,7 @@ import { cyclicTasks, descendants, generations, graphSignature, outputId, select
 import { loadProject, type Project } from '../project/load.js';
 import type { ProjectWarning } from '../project/warnings.js';
 import { readerSql, type CodeSyncResult } from '../sources/index.js';
-import { snapshotQuery } from '../sources/delta/index.js';
+import { snapshotQuery } from '../delta/index.js';
 import { openStateDb, type Db } from '../state/db.js';
 import { isStateFault, stateFaultError } from '../state/faults.js';
 import { Store } from '../state/store.js';

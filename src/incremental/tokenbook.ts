@@ -4,7 +4,7 @@ import { sliceName, type Warehouse } from '../engine/warehouse.js';
 import { outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
 import type { Column } from '../lineage/types.js';
 import { readerSql } from '../sources/index.js';
-import { snapshotQuery } from '../sources/delta/index.js';
+import { snapshotQuery } from '../delta/index.js';
 import type { Project } from '../project/load.js';
 import type { EvidenceRow } from '../state/store.js';
 import type { Trace } from './types.js';

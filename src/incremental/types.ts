@@ -1,6 +1,6 @@
-import type { CommitFiles } from '../sources/codeDelta/commitFiles.js';
+import type { CommitFiles } from '../sources/code/commitFiles.js';
 import type { TaskCaveat } from '../lineage/types.js';
-import type { RewrittenLogFile } from '../sources/delta/logFingerprint.js';
+import type { RewrittenLogFile } from '../delta/logFingerprint.js';
 
 export type { CommitFiles };
 

@@ -9,7 +9,7 @@ import type { Scratch } from './duck.js';
 import { parseMany, sha, type ParseResult } from './parse.js';
 import type { UntrackedCall } from './fileReads.js';
 import { absentFileReads, resolveFileReads, type FileRead } from './taskFiles.js';
-import { statFile } from '../sources/fileStat.js';
+import { statFile } from '../util/fileStat.js';
 import { DatasetNames, resolveInputs } from './resolve.js';
 import type { Column, ColumnLineage } from './types.js';
 

@@ -4,8 +4,8 @@ import { glob } from 'tinyglobby';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { FileFormat, ResolvedSource } from '../config/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
-import { duckPath } from './delta/util.js';
-import { statFile, type StatSignature } from './fileStat.js';
+import { duckPath } from '../delta/util.js';
+import { statFile, type StatSignature } from '../util/fileStat.js';
 import { isInside, splitSourceGlob } from './globParts.js';
 import type { Column } from '../lineage/types.js';
 

@@ -3,13 +3,13 @@ import type { ResolvedSource } from '../config/types.js';
 import { RelspecError } from '../errors.js';
 import type { Column } from '../lineage/types.js';
 import { fileSourceSchema, listSourceFiles, type SourceFile, type SourceScope } from './files.js';
-import { loadSnapshot, type Snapshot } from './delta/index.js';
-import { duckType } from './delta/schema.js';
-import { fileSchemas } from './delta/fileSchema.js';
-import type { CodeTable } from './codeDelta/index.js';
+import { loadSnapshot, type Snapshot } from '../delta/index.js';
+import { duckType } from '../delta/schema.js';
+import { fileSchemas } from '../delta/read/fileSchema.js';
+import type { CodeTable } from './code/index.js';
 
 export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile, type SourceScope } from './files.js';
-export { describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './codeDelta/index.js';
+export { describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './code/index.js';
 
 export interface ObservedSource {
   name: string;

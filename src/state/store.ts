@@ -1,7 +1,7 @@
 import type { Cause, RootChange, TaskResult, Trace } from '../incremental/types.js';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
-import type { LogFileFingerprint } from '../sources/delta/logFingerprint.js';
+import type { LogFileFingerprint } from '../delta/logFingerprint.js';
 
 /** One observed file of a file source (see EvidenceRow.files). */
 export type SourceFileTuple = [path: string, size: number, mtimeMs: number, signature?: string, hash?: string];
@@ -22,7 +22,7 @@ export interface EvidenceRow {
    * older relspec wrote are [path, size, mtimeMs]: no signature reads as "moved", so the file is hashed.
    */
   files?: SourceFileTuple[] | null;
-  /** Delta sources: the log files consumed so far (sources/delta/logFingerprint.ts). */
+  /** Delta sources: the log files consumed so far (delta/logFingerprint.ts). */
   logFiles?: LogFileFingerprint[] | null;
 }
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { FIXTURE } from '../sources/code/fixture.js';
+import { FIXTURE } from '../code/fixture.js';
 import { builtIn, isReady, spawnDaemon, type DaemonProc } from './helpers.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { commitInfo, metaData, protocol, tableBuilder } from '../sources/delta/builder.js';
+import { commitInfo, metaData, protocol, tableBuilder } from '../delta/builder.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 import { builtIn, isReady, spawnDaemon, type DaemonProc } from './helpers.js';
 

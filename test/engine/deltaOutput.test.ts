@@ -2,7 +2,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { run } from '../../src/incremental/run.js';
-import { changeCounts, loadSnapshot, snapshotQuery, tableHistory } from '../../src/sources/delta/index.js';
+import { changeCounts, loadSnapshot, snapshotQuery, tableHistory } from '../../src/delta/index.js';
 import { tempProject } from '../helpers/project.js';
 
 const p = tempProject({

@@ -1,7 +1,7 @@
 import { cpSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { changeCounts, loadSnapshot, snapshotQuery } from '../../src/sources/delta/index.js';
+import { changeCounts, loadSnapshot, snapshotQuery } from '../../src/delta/index.js';
 import { tempProject, withDuck, type TempProject } from '../helpers/project.js';
 
 /**

@@ -2,10 +2,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import { run } from '../../src/incremental/run.js';
-import { clearCodeSyncCache } from '../../src/sources/codeDelta/index.js';
-import { loadSnapshot, snapshotQuery } from '../../src/sources/delta/index.js';
+import { clearCodeSyncCache } from '../../src/sources/code/index.js';
+import { loadSnapshot, snapshotQuery } from '../../src/delta/index.js';
 import { ROOT, tempProject } from '../helpers/project.js';
-import { FIXTURE } from '../sources/code/fixture.js';
+import { FIXTURE } from '../code/fixture.js';
 
 /**
  * The CPG tasks of examples/cpg/tasks over the fixture code base (test/sources/code/fixture.ts):

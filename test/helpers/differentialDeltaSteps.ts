@@ -11,7 +11,7 @@
  */
 import { copyFileSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { writeTable } from '../../src/sources/delta/writer.js';
+import { writeTable } from '../../src/delta/write/index.js';
 import { withDuck } from './project.js';
 import type { ProjectModel, Rand, SourceModel, Step, TaskModel } from './differential.js';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
 import type { RootChange } from '../../src/incremental/types.js';
-import { commitInfo, metaData, protocol, remove, tableBuilder } from '../sources/delta/builder.js';
+import { commitInfo, metaData, protocol, remove, tableBuilder } from '../delta/builder.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBook, MISSING } from '../../src/incremental/fileInputs.js';
-import { statFile } from '../../src/sources/fileStat.js';
+import { statFile } from '../../src/util/fileStat.js';
 import { openStateDb, type Db } from '../../src/state/db.js';
 
 /** The per-file signature cache behind files read by tasks: real files, a real state database. */

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
 import { status } from '../../src/incremental/why.js';
-import { createTable, writeCheckpoint, writeTable } from '../../src/sources/delta/writer.js';
+import { createTable, writeCheckpoint, writeTable } from '../../src/delta/write/index.js';
 import { openStateDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
 import { isReady, spawnDaemon, type DaemonProc, type Entry } from '../daemon/helpers.js';

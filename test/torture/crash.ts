@@ -26,7 +26,7 @@ import { withDuck } from '../helpers/project.js';
 import { orphanedFiles } from '../helpers/deltaFiles.js';
 import { Rand } from '../helpers/differential.js';
 import { dumpWarehouse } from '../daemon/helpers.js';
-import { createTable, writeTable } from '../../src/sources/delta/writer.js';
+import { createTable, writeTable } from '../../src/delta/write/index.js';
 import { writerAlive } from '../../src/daemon/lock.js';
 import { history, status } from '../../src/incremental/why.js';
 import { openStateDb } from '../../src/state/db.js';

@@ -12,7 +12,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { createTable, writeTable } from '../../src/sources/delta/writer.js';
+import { createTable, writeTable } from '../../src/delta/write/index.js';
 import { copyWithoutState, dumpWarehouse, isReady, spawnDaemon, type DaemonProc, type Entry } from '../daemon/helpers.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 import { cliSync } from './proc.js';

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { RelspecError } from '../../errors.js';
-import { changeCounts, inspectTable, tableChanges, tableHistory } from '../../sources/delta/index.js';
+import { changeCounts, inspectTable, tableChanges, tableHistory } from '../../delta/index.js';
 import { print, printJson } from '../context.js';
 import { withMemoryDuck } from '../../engine/memory.js';
 

@@ -1,6 +1,6 @@
 import { generations, graphSignature, criticalPath } from '../../graph/index.js';
 import { openProject, plural, print, printJson, type GlobalOptions } from '../context.js';
-import { sourceDatasets } from '../../sources/codeDelta/index.js';
+import { sourceDatasets } from '../../sources/code/index.js';
 import { formatWarning } from '../../project/warnings.js';
 import { projectWarnings } from '../../incremental/caveats.js';
 import { warningJson, warningLine } from '../../incremental/caveatText.js';

@@ -1,59 +1,63 @@
 /**
- * Code facts: files, symbols, references, calls and imports of a TypeScript/JavaScript code base,
- * extracted with the TypeScript compiler API (the input of the code property graph). Pure: no
- * DuckDB, no Delta — callers store the rows.
- *
- * `extractFacts` / `extractChanged` keep one warm extractor per root (a language service whose
- * program is reused across calls), so repeated calls in one process are incremental; use
- * `createCodeExtractor` to own the lifetime explicitly.
+ * `code` sources: a glob of TypeScript/JavaScript files whose extracted facts (../code) live as five
+ * Delta tables under the state directory — `<source>.files`, `.symbols`, `.references`, `.calls`,
+ * `.imports`. To the rest of relspec each table is a Delta source like any other (pinned snapshot,
+ * change rows → column-level invalidation); only the observe step differs: it first brings the
+ * tables up to date with the code (`syncCodeSource`).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { CodeFactExtractor } from './extractor.js';
-import type { ChangedFacts, ExtractChangedInput, ExtractInput, Facts } from './types.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ResolvedSource } from '../../config/types.js';
+import type { Column } from '../../lineage/types.js';
+import { loadSnapshot, type Snapshot } from '../../delta/index.js';
+import { duckType } from '../../delta/schema.js';
+import { syncCodeSource, type CodeSyncResult, type SyncContext } from './sync.js';
+import { CODE_TABLES, codeDataset, codeTableDir, tableSchema, type CodeTable } from './tables.js';
 
-export { CodeFactExtractor, type BaselineFile, type ExtractStats } from './extractor.js';
-export { isCodeFile, languageOf } from './project.js';
-export type * from './types.js';
+export { syncCodeSource, clearCodeSyncCache, keepCodeExtractorsWarm, type CodeSyncResult, type SyncContext } from './sync.js';
+export { CODE_TABLES, codeDataset, codeTableDir, codeSourceDir, tableSchema, type CodeTable } from './tables.js';
+export { codeRoot } from './files.js';
+export { describeCodeSync } from './describe.js';
 
-const MAX_CACHED = 4;
-const extractors = new Map<string, CodeFactExtractor>();
-
-function extractorFor(root: string): CodeFactExtractor {
-  const key = path.resolve(root);
-  let ex = extractors.get(key);
-  if (ex) {
-    extractors.delete(key); // re-insert: most recently used last
-  } else {
-    ex = new CodeFactExtractor(key);
-    if (extractors.size >= MAX_CACHED) {
-      const [oldest, old] = extractors.entries().next().value as [string, CodeFactExtractor];
-      extractors.delete(oldest);
-      old.dispose();
-    }
-  }
-  extractors.set(key, ex);
-  return ex;
+export interface CodeDataset {
+  /** `<source>.<table>`. */
+  name: string;
+  source: string;
+  table: CodeTable;
+  schema: Column[];
+  /** The pinned snapshot; absent before the source was first extracted (read-only commands). */
+  delta?: Snapshot;
 }
 
-export function createCodeExtractor(root: string): CodeFactExtractor {
-  return new CodeFactExtractor(root);
-}
-
-/** Every fact of `files` (relative to `root`). */
-export function extractFacts(input: ExtractInput): Facts {
-  return extractorFor(input.root).extractAll(input.files);
+/** The dataset names a source stands for: itself, or a code source's five tables. */
+export function sourceDatasets(source: Pick<ResolvedSource, 'name' | 'format'>): string[] {
+  return source.format === 'code' ? CODE_TABLES.map((t) => codeDataset(source.name, t)) : [source.name];
 }
 
 /**
- * Facts of the changed files and of the files whose facts depend on them, plus `affectedPaths`: the
- * paths whose rows the caller replaces with these (see CodeFactExtractor for the rule).
+ * The code source's tables as datasets. With `sync`, the code is extracted and committed first
+ * (run, plan, watch); without, the tables are read as the last run left them, and a table not
+ * written yet has its schema only (validate, lineage, graph on a fresh clone).
  */
-export function extractChanged(input: ExtractChangedInput): ChangedFacts {
-  return extractorFor(input.root).extractChanged(input.allFiles, input.changed);
-}
-
-/** Drops the warm extractors (tests; freeing memory). */
-export function clearCodeExtractorCache(): void {
-  for (const ex of extractors.values()) ex.dispose();
-  extractors.clear();
+export async function observeCodeSource(
+  conn: DuckDBConnection,
+  source: ResolvedSource,
+  ctx: SyncContext,
+  opts: { sync: boolean },
+): Promise<{ datasets: CodeDataset[]; sync?: CodeSyncResult }> {
+  const sync = opts.sync ? await syncCodeSource(conn, source, ctx) : undefined;
+  const datasets: CodeDataset[] = [];
+  for (const table of CODE_TABLES) {
+    const dir = codeTableDir(ctx.stateDir, source.name, table);
+    const name = codeDataset(source.name, table);
+    if (!existsSync(path.join(dir, '_delta_log'))) {
+      datasets.push({ name, source: source.name, table, schema: tableSchema(table) });
+      continue;
+    }
+    const delta = await loadSnapshot(conn, dir);
+    const schema = delta.schema.fields.map((f) => ({ name: f.name, type: duckType(f.type) }));
+    datasets.push({ name, source: source.name, table, schema, delta });
+  }
+  return { datasets, sync };
 }

@@ -3,13 +3,13 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/incremental/run.js';
-import { clearCodeSyncCache } from '../../../src/sources/codeDelta/index.js';
+import { clearCodeSyncCache } from '../../../src/sources/code/index.js';
 import { tempProject } from '../../helpers/project.js';
 
 /**
  * A code source re-extracts a file rewritten with its size and mtime kept (`touch -r`, `cp -p`): the
  * manifest and the warm extractor's file cache compare the whole stat signature, then the sha
- * (src/sources/codeDelta/files.ts, src/sources/code/project.ts). In process, real files and tools.
+ * (src/sources/code/files.ts, src/code/program.ts). In process, real files and tools.
  */
 
 const p = tempProject({

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { run, type RunOutcome } from '../../../src/incremental/run.js';
-import { clearCodeSyncCache } from '../../../src/sources/codeDelta/index.js';
-import { changeCounts, listLog } from '../../../src/sources/delta/index.js';
+import { clearCodeSyncCache } from '../../../src/sources/code/index.js';
+import { changeCounts, listLog } from '../../../src/delta/index.js';
 import { ROOT, tempProject } from '../../helpers/project.js';
-import { FIXTURE } from './fixture.js';
+import { FIXTURE } from '../../code/fixture.js';
 
 /**
  * The `code` source end to end, in process (real DuckDB, SQLite, files): extraction into Delta

@@ -1,0 +1,363 @@
+/**
+ * A long-lived extractor for one code base root: full extraction, and incremental re-extraction of
+ * the files whose facts an edit can change.
+ *
+ * Which files an edit affects (`extractChanged`). Facts of file P depend on file F only through name
+ * resolution: P's references, calls and import rows name ids declared in F (or F's path). A file's
+ * symbols, spans and file row depend on its own content only (ids carry no positions), so editing a
+ * function body never touches other files' rows — but a rename, a removed export or a changed
+ * (inferred) type in F can change what P's names resolve to. The affected set of a step is:
+ *
+ *  1. the seeds: files reported changed, files whose content hash differs from the cached one (the
+ *     extractor checks every file's size/mtime, so a missed event is still caught), added and removed
+ *     files. Steps 2–4 start only from seeds whose *surface* changed (./surface.ts: the ids of its
+ *     declarations and their types as the checker prints them) — a body edit or moved lines leave
+ *     it as it was, and then no other file's facts can change;
+ *  2. R = the seeds, closed under "re-exports from" (`export … from`, `export *`): a re-exporting
+ *     module's surface changes with its source, transitively;
+ *  3. importers of any file in R, by any import kind, in the previous or the current import graph
+ *     (they may resolve names differently now) — one import level beyond the re-export closure,
+ *     because a file that does not import R can only reach R's declarations through types, see 4;
+ *  4. files whose previous references or calls resolved into a seed (the reverse-reference index):
+ *     this catches type-flow dependencies without an import edge, e.g. `getUser().name` resolving to
+ *     an interface in a file P never imports;
+ *  5. files whose own import rows changed (e.g. `./x.js` resolves now that x.ts was added);
+ *  6. everything, when a seed is (or was) a global script, `declare global` or `declare module 'x'`
+ *     file, since its declarations are visible without imports.
+ *
+ * The remaining gap: a file that previously had an *unresolved* member access that resolves into F
+ * only after F's edit (e.g. F adds a property to an interface a distant file uses through inference,
+ * with no import of F and no previous resolved reference into F). A full `extractAll` is always exact.
+ */
+import type ts from 'typescript';
+import type { FileDecls } from './declarations.js';
+import { symbolRows } from './declarations.js';
+import { surfaceOf } from './surface.js';
+import { extractImports } from './imports.js';
+import { extractOccurrences, Resolver } from './occurrences.js';
+import { CodeProject, fileRow, isCodeFile, normalizeRel } from './program.js';
+import { compareCalls, compareFiles, compareImports, compareReferences, compareSymbols } from './rows.js';
+import type { ChangedFacts, Facts, ImportRow } from './types.js';
+
+/** What one file's facts depended on when extracted (see `restoreBaseline`). */
+export interface BaselineFile {
+  sha: string;
+  imports: ImportRow[];
+  /** Code-base files its resolved references and calls point into (itself excluded). */
+  targets: string[];
+  /** It declares globals (a script, `declare global`, `declare module 'x'`). */
+  global: boolean;
+  /** Hash of what other files can resolve into it (see ./surface.ts); absent: unknown. */
+  surface?: string;
+}
+
+export interface ExtractStats {
+  files: number;
+  /** Files whose facts were extracted (the others were only hashed). */
+  extracted: number;
+  programMs: number;
+  extractMs: number;
+  totalMs: number;
+}
+
+const emptyFacts = (): Facts => ({ files: [], symbols: [], references: [], calls: [], imports: [] });
+
+function restrict(f: Facts, paths: ReadonlySet<string>): Facts {
+  const keep = <T extends { path: string }>(rows: T[]): T[] => rows.filter((r) => paths.has(r.path));
+  return { files: keep(f.files), symbols: keep(f.symbols), references: keep(f.references), calls: keep(f.calls), imports: keep(f.imports) };
+}
+
+export class CodeFactExtractor {
+  readonly project: CodeProject;
+  private readonly declCache = new WeakMap<ts.SourceFile, FileDecls>();
+  /** Import rows per file from the last extraction step (all files, every step). */
+  private importsByFile = new Map<string, ImportRow[]>();
+  /** Code-base files each file's resolved references/calls point into. */
+  private readonly targetsByFile = new Map<string, Set<string>>();
+  private readonly globalFiles = new Set<string>();
+  /** Each file's surface (./surface.ts) at its last extraction. */
+  private readonly surfaces = new Map<string, string>();
+  /** Surfaces computed in the current program, not yet recorded (reused by extract). */
+  private readonly pendingSurfaces = new Map<string, string>();
+  private surfaceProgram: ts.Program | undefined;
+  private baseline = false;
+  /** Content hashes of a restored baseline, consumed by the next extractChanged. */
+  private restored: Map<string, string> | undefined;
+  /** Timing of the last call. */
+  lastStats: ExtractStats | undefined;
+  /** Files whose symbols/references/calls could not be extracted, with the error (they keep their file and import rows). */
+  readonly failures = new Map<string, string>();
+
+  constructor(root: string) {
+    this.project = new CodeProject(root);
+  }
+
+  get root(): string {
+    return this.project.root;
+  }
+
+  /**
+   * Starts from a recorded state instead of a full extraction: what each file's facts depended on
+   * when they were last extracted (its content hash, import rows, the files its references resolve
+   * into, whether it declares globals). The next `extractChanged` then treats only files whose hash
+   * differs from the recorded one (or that appeared or disappeared) as changed — so a fresh process
+   * (a nightly `relspec run`) re-extracts the edit's affected files, not the code base. The recorded
+   * state must describe the facts the caller holds; the caller keeps it (it is not read back here).
+   */
+  restoreBaseline(files: ReadonlyMap<string, BaselineFile>): void {
+    this.importsByFile = new Map([...files].map(([p, f]) => [p, f.imports]));
+    this.targetsByFile.clear();
+    this.globalFiles.clear();
+    this.surfaces.clear();
+    for (const [p, f] of files) {
+      this.targetsByFile.set(p, new Set(f.targets));
+      if (f.global) this.globalFiles.add(p);
+      if (f.surface !== undefined) this.surfaces.set(p, f.surface);
+    }
+    this.restored = new Map([...files].map(([p, f]) => [p, f.sha]));
+    this.baseline = true;
+  }
+
+  /**
+   * Builds the program for `files` now (parse and bind every file: seconds for a large code base), so
+   * the next `extractChanged` only pays for what changed. For long-lived processes (the daemon).
+   */
+  prime(files: readonly string[]): void {
+    this.project.refresh(files);
+    this.project.program();
+  }
+
+  /** The recorded dependencies of a file, after the last extraction step (for `restoreBaseline`). */
+  baselineOf(rel: string): Omit<BaselineFile, 'sha'> | undefined {
+    const f = this.project.file(rel);
+    if (!f) return undefined;
+    const surface = this.surfaces.get(rel);
+    return {
+      imports: this.importsByFile.get(rel) ?? [],
+      targets: [...(this.targetsByFile.get(rel) ?? [])].sort(),
+      global: this.globalFiles.has(rel),
+      ...(surface === undefined ? {} : { surface }),
+    };
+  }
+
+  /** Facts for every file of the code base `files` (relative paths). */
+  extractAll(files: readonly string[]): Facts {
+    const t0 = performance.now();
+    this.project.refresh(files);
+    const { program, resolver, programMs } = this.prepare();
+    const t1 = performance.now();
+    this.importsByFile = this.allImports(program);
+    this.targetsByFile.clear();
+    this.globalFiles.clear();
+    const facts = this.extract(this.project.paths(), program, resolver);
+    this.baseline = true;
+    const t2 = performance.now();
+    this.lastStats = { files: this.project.paths().length, extracted: this.project.paths().length, programMs, extractMs: t2 - t1, totalMs: t2 - t0 };
+    return facts;
+  }
+
+  /**
+   * Facts for the changed files and the files whose facts depend on them (see the module comment);
+   * `affectedPaths` lists every path whose rows the caller must replace, removed files included.
+   */
+  extractChanged(allFiles: readonly string[], changed: readonly string[]): ChangedFacts {
+    const t0 = performance.now();
+    const explicit = new Set(changed.map(normalizeRel));
+    const wasGlobal = new Set(this.globalFiles);
+    const hadBaseline = this.baseline;
+    const refreshed = this.project.refresh(allFiles, explicit);
+    const { program, resolver, programMs } = this.prepare();
+    const t1 = performance.now();
+
+    const previousImports = this.importsByFile;
+    this.importsByFile = this.allImports(program);
+    let full: Facts | undefined;
+    if (!hadBaseline) {
+      // No previous state: extract everything once to know who references whom (same as a clean build).
+      full = this.extract(this.project.paths(), program, resolver);
+      this.baseline = true;
+    }
+    const current = new Set(this.project.paths());
+    const seeds = new Set<string>([...explicit, ...refreshed.contentChanged, ...refreshed.added, ...refreshed.removed]);
+    const restored = this.restored;
+    this.restored = undefined;
+    if (restored) {
+      // A fresh project reads every file as new: only a hash that differs from the record is a change.
+      for (const p of [...seeds]) if (!explicit.has(p) && restored.get(p) === this.project.file(p)?.sha) seeds.delete(p);
+      for (const p of restored.keys()) if (!current.has(p)) seeds.add(p);
+    }
+    const affected = new Set(seeds);
+    // A seed whose surface is unchanged (a body edit, a comment, code moved down a line) cannot
+    // change what other files resolve to: ids carry no positions. Only the others propagate.
+    const propagating = new Set<string>();
+    for (const s of seeds) {
+      const before = this.surfaces.get(s);
+      const now = current.has(s) ? this.surfaceNow(program, resolver, s) : undefined;
+      if (before === undefined || now === undefined || before !== now) propagating.add(s);
+    }
+
+    const graph = (rows: Map<string, ImportRow[]>, kinds?: ReadonlySet<string>): Map<string, Set<string>> => {
+      const importersOf = new Map<string, Set<string>>();
+      for (const [p, list] of rows) {
+        for (const r of list) {
+          if (r.resolved_path === null || (kinds && !kinds.has(r.kind))) continue;
+          let s = importersOf.get(r.resolved_path);
+          if (!s) importersOf.set(r.resolved_path, (s = new Set()));
+          s.add(p);
+        }
+      }
+      return importersOf;
+    };
+    const reexport = new Set(['export-from']);
+    const importerGraphs = [graph(previousImports), graph(this.importsByFile)];
+    const reexportGraphs = [graph(previousImports, reexport), graph(this.importsByFile, reexport)];
+
+    // 2. re-export closure
+    const closure = new Set(propagating);
+    const queue = [...propagating];
+    while (queue.length > 0) {
+      const f = queue.pop()!;
+      for (const g of reexportGraphs) {
+        for (const p of g.get(f) ?? []) {
+          if (!closure.has(p)) {
+            closure.add(p);
+            queue.push(p);
+          }
+        }
+      }
+    }
+    // 3. importers of the closure
+    for (const f of closure) {
+      affected.add(f);
+      for (const g of importerGraphs) for (const p of g.get(f) ?? []) affected.add(p);
+    }
+    // 4. previous resolved references into a seed
+    for (const [p, targets] of this.targetsByFile) {
+      for (const s of propagating) {
+        if (targets.has(s)) {
+          affected.add(p);
+          break;
+        }
+      }
+    }
+    // 5. import rows changed
+    for (const p of current) {
+      const before = previousImports.get(p);
+      const after = this.importsByFile.get(p);
+      if (hadBaseline && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) affected.add(p);
+    }
+    // 6. global declarations
+    for (const s of seeds) {
+      if (wasGlobal.has(s) || this.isGlobal(program, resolver, s)) {
+        for (const p of current) affected.add(p);
+        break;
+      }
+    }
+    for (const r of seeds) {
+      if (current.has(r)) continue;
+      this.targetsByFile.delete(r);
+      this.globalFiles.delete(r);
+      this.failures.delete(r);
+      this.surfaces.delete(r);
+    }
+
+    const paths = [...affected].filter((p) => current.has(p)).sort();
+    const facts = full ? restrict(full, new Set(paths)) : this.extract(paths, program, resolver);
+    const t2 = performance.now();
+    this.lastStats = { files: current.size, extracted: paths.length, programMs, extractMs: t2 - t1, totalMs: t2 - t0 };
+    return { ...facts, affectedPaths: [...affected].sort() };
+  }
+
+  dispose(): void {
+    this.project.dispose();
+  }
+
+  private prepare(): { program: ts.Program; resolver: Resolver; programMs: number } {
+    const t = performance.now();
+    const program = this.project.program();
+    const checker = program.getTypeChecker();
+    return { program, resolver: new Resolver(this.project, program, checker, this.declCache), programMs: performance.now() - t };
+  }
+
+  /** The file's surface in the current program (computed once per program and file). */
+  private surfaceNow(program: ts.Program, resolver: Resolver, rel: string): string | undefined {
+    if (program !== this.surfaceProgram) {
+      this.pendingSurfaces.clear();
+      this.surfaceProgram = program;
+    }
+    const cached = this.pendingSurfaces.get(rel);
+    if (cached !== undefined) return cached;
+    const f = this.project.file(rel);
+    if (!f) return undefined;
+    const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
+    let v: string;
+    if (!sf) {
+      v = `sha:${f.sha}`; // not code (json): its content is all other files can resolve against
+    } else {
+      const decls = resolver.declsOf(sf);
+      if (!decls) return undefined;
+      try {
+        v = surfaceOf(decls, resolver.checker);
+      } catch {
+        return undefined;
+      }
+    }
+    this.pendingSurfaces.set(rel, v);
+    return v;
+  }
+
+  private isGlobal(program: ts.Program, resolver: Resolver, rel: string): boolean {
+    const f = this.project.file(rel);
+    if (!f || !isCodeFile(rel)) return false;
+    const sf = program.getSourceFile(f.abs);
+    return sf ? (resolver.declsOf(sf)?.global ?? false) : false;
+  }
+
+  private allImports(program: ts.Program): Map<string, ImportRow[]> {
+    const out = new Map<string, ImportRow[]>();
+    for (const rel of this.project.paths()) {
+      const f = this.project.file(rel)!;
+      const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
+      out.set(rel, sf ? extractImports(sf, rel, this.project) : []);
+    }
+    return out;
+  }
+
+  private extract(paths: readonly string[], program: ts.Program, resolver: Resolver): Facts {
+    const facts = emptyFacts();
+    for (const rel of paths) {
+      const f = this.project.file(rel);
+      if (!f) continue;
+      const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
+      facts.files.push(fileRow(f, sf ? program.getSyntacticDiagnostics(sf).length : 0));
+      facts.imports.push(...(this.importsByFile.get(rel) ?? []));
+      if (!sf) continue;
+      // One file's facts are all-or-nothing, and a file the compiler API chokes on (it is tolerant,
+      // but not proven total) loses only its own symbols/references/calls, never other files'.
+      try {
+        const decls = resolver.declsOf(sf)!;
+        const symbols = symbolRows(sf, decls);
+        const occ = extractOccurrences(sf, resolver);
+        facts.symbols.push(...symbols);
+        facts.references.push(...occ.references);
+        facts.calls.push(...occ.calls);
+        this.targetsByFile.set(rel, occ.targets);
+        const surface = this.surfaceNow(program, resolver, rel);
+        if (surface === undefined) this.surfaces.delete(rel);
+        else this.surfaces.set(rel, surface);
+        if (decls.global) this.globalFiles.add(rel);
+        else this.globalFiles.delete(rel);
+        this.failures.delete(rel);
+      } catch (e) {
+        this.failures.set(rel, e instanceof Error ? e.message : String(e));
+        this.targetsByFile.delete(rel);
+      }
+    }
+    facts.files.sort(compareFiles);
+    facts.symbols.sort(compareSymbols);
+    facts.references.sort(compareReferences);
+    facts.calls.sort(compareCalls);
+    facts.imports.sort(compareImports);
+    return facts;
+  }
+}

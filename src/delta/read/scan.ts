@@ -1,0 +1,56 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { loadDeletionVector } from '../deletionVectors.js';
+import { readSql, type FileRead } from './readSql.js';
+import type { Snapshot } from './snapshot.js';
+import { mapLimit, sqlIdent, type Where } from '../util.js';
+
+/**
+ * Reading a snapshot: "Snapshot reads only return `add` actions on the read path" (**Action
+ * Reconciliation**), each file's rows minus the rows its deletion vector marks (**Deletion
+ * Vectors**), with partition values from the log and columns named and typed per metaData.
+ */
+
+export interface SnapshotQueryOptions {
+  /**
+   * Deleted rows above this count are staged in a TEMP table on `conn` (the SQL is then valid only
+   * on that connection). Default 10 000; `Infinity` always inlines them.
+   */
+  inlineRowsLimit?: number;
+}
+
+/** Live files as reads, their deletion vectors decoded. */
+export async function snapshotReads(snapshot: Snapshot): Promise<FileRead[]> {
+  return mapLimit(snapshot.files, 16, async (f): Promise<FileRead> => {
+    const w: Where = { table: snapshot.tableDir, version: snapshot.version, file: f.absPath };
+    const exclude = f.deletionVector ? await loadDeletionVector(snapshot.tableDir, f.deletionVector, w) : undefined;
+    return { absPath: f.absPath, partitionValues: f.partitionValues, exclude };
+  });
+}
+
+/** A DuckDB SELECT returning the snapshot's rows: logical column names, table types, schema order. */
+export async function snapshotQuery(conn: DuckDBConnection, snapshot: Snapshot, opts: SnapshotQueryOptions = {}): Promise<string> {
+  return readSql(conn, {
+    w: { table: snapshot.tableDir, version: snapshot.version },
+    schema: snapshot.schema,
+    partitionColumns: snapshot.partitionColumns,
+    mode: snapshot.columnMapping,
+    reads: await snapshotReads(snapshot),
+    inlineRowsLimit: opts.inlineRowsLimit,
+  });
+}
+
+export interface RegisterOptions {
+  /**
+   * TEMP view (default true): private to `conn`, and allowed to use staged temp tables. A
+   * persistent view inlines every deleted row in its definition so it stays valid everywhere.
+   */
+  temporary?: boolean;
+}
+
+/** `CREATE OR REPLACE [TEMP] VIEW viewName AS <snapshotQuery>`; returns the SQL of the view. */
+export async function registerSnapshotView(conn: DuckDBConnection, viewName: string, snapshot: Snapshot, opts: RegisterOptions = {}): Promise<string> {
+  const temporary = opts.temporary ?? true;
+  const sql = await snapshotQuery(conn, snapshot, temporary ? {} : { inlineRowsLimit: Infinity });
+  await conn.run(`CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(viewName)} AS\n${sql}`);
+  return sql;
+}

@@ -3,7 +3,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { RelspecError, isKnownError } from '../errors.js';
 import { run } from '../incremental/run.js';
-import { keepCodeExtractorsWarm } from '../sources/code/index.js';
+import { CodeExtractors } from '../sources/index.js';
 import { Store } from '../state/store.js';
 import { Backoff } from './backoff.js';
 import { acquireLock, type StateLock } from './lock.js';
@@ -58,6 +58,8 @@ class WatchDaemon {
   private queued = false;
   /** A state fault (full disk, corrupt or locked store): retried on a timer, since no event may follow. */
   private readonly stateRetry = new Backoff();
+  /** Kept warm for the daemon's life: a save should cost the edit, not a TypeScript program build. */
+  private readonly codeExtractors = new CodeExtractors({ keepWarm: true });
   private reconciled = false;
   private stopping = false;
   private starting?: Promise<void>;
@@ -84,7 +86,6 @@ class WatchDaemon {
     this.loaded = await loadConfig(this.opts.configPath, this.opts.cwd, { signal: this.abort.signal });
     const c = this.loaded.config;
     this.lock = acquireLock(c.stateDir, 'daemon');
-    keepCodeExtractorsWarm(); // a save should cost the edit, not a TypeScript program build
     this.log('daemon', 'start', `relspec watch (pid ${process.pid}) on ${c.stateDir}, config ${c.configFile ?? '(in memory)'}`, { pid: process.pid, stateDir: c.stateDir, config: c.configFile });
     this.session = await openSession(c);
     if (this.stopping) return;
@@ -133,6 +134,7 @@ class WatchDaemon {
     await w?.close().catch(() => undefined);
     closeSession(this.session);
     this.session = undefined;
+    this.codeExtractors.dispose();
     this.lock?.release();
     this.lock = undefined;
   }
@@ -230,6 +232,7 @@ class WatchDaemon {
         rescanReason: batch.rescan,
         trigger,
         signal: this.abort.signal,
+        codeExtractors: this.codeExtractors,
         onTask: (r) => logTask(this.log, r),
       });
       logRun(this.log, out, trigger);

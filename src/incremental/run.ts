@@ -19,6 +19,7 @@ import { TokenBook } from './tokenbook.js';
 import type { PlanStatus, RootChange, RunResult, TaskResult } from './types.js';
 import { verify, type VerifyContext } from './verify.js';
 import { FileBook } from './fileInputs.js';
+import type { CodeExtractors } from '../sources/index.js';
 import { projectWarnings, type TaskWarning } from './caveats.js';
 
 export interface RunOptions {
@@ -37,6 +38,8 @@ export interface RunOptions {
   trigger?: string;
   /** Reused between runs by the daemon. */
   session?: { db: Db; warehouse: Warehouse };
+  /** Warm code extractors kept by the daemon; a run without makes its own. */
+  codeExtractors?: CodeExtractors;
   onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
   /** Checked between tasks: stop scheduling new ones (SIGTERM). */
   signal?: AbortSignal;
@@ -94,7 +97,7 @@ export async function run(opts: RunOptions = {}): Promise<RunOutcome> {
 async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse, opts: RunOptions, t0: number): Promise<RunOutcome> {
   const dry = opts.dryRun ?? false;
   if (!dry) store.closeDanglingRuns();
-  const project = await loadProject({ config: loaded, db: store.db, syncCode: true, fullCode: (opts.fullRefresh ?? false) && !dry });
+  const project = await loadProject({ config: loaded, db: store.db, syncCode: true, fullCode: (opts.fullRefresh ?? false) && !dry, codeExtractors: opts.codeExtractors });
   const g = project.graph;
   const engineVersion = await warehouse.version();
   let relations = await warehouse.relations();

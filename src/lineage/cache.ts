@@ -14,20 +14,3 @@ export interface LineageCache {
   /** Batches writes; called once at the end of inference. */
   flush?(): void;
 }
-
-export class MemoryLineageCache implements LineageCache {
-  private parses = new Map<string, ParseResult>();
-  private columns = new Map<string, ColumnLineage>();
-  getParse(k: string) {
-    return this.parses.get(k);
-  }
-  putParse(k: string, r: ParseResult) {
-    this.parses.set(k, r);
-  }
-  getColumns(k: string) {
-    return this.columns.get(k);
-  }
-  putColumns(k: string, r: ColumnLineage) {
-    this.columns.set(k, r);
-  }
-}

@@ -7,7 +7,7 @@ import { buildGraph, validateGraph, type GraphTask, type RelGraph } from '../gra
 import { Scratch } from '../lineage/duck.js';
 import { inferLineage, type LineageResult } from '../lineage/infer.js';
 import type { Column } from '../lineage/types.js';
-import { observeCodeSource, observeSource, sourceDatasets, type CodeSyncResult, type ObservedSource } from '../sources/index.js';
+import { CodeExtractors, observeCodeSource, observeSource, sourceDatasets, type CodeSyncResult, type ObservedSource } from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import { SqliteLineageCache } from '../state/lineageCache.js';
 import { ownFilesWarning, type ProjectWarning } from './warnings.js';
@@ -44,6 +44,11 @@ export interface LoadProjectOptions {
   syncCode?: boolean;
   /** With syncCode: extract code sources from scratch (a full refresh). */
   fullCode?: boolean;
+  /**
+   * Warm code extractors owned by the caller (the daemon keeps one set for its life). Without, this
+   * load makes its own and disposes them when it returns.
+   */
+  codeExtractors?: CodeExtractors;
 }
 
 export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
@@ -74,6 +79,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
   const warnings: ProjectWarning[] = [];
   const t0 = performance.now();
   const scratch = await Scratch.open();
+  const extractors = opts.codeExtractors ?? new CodeExtractors();
   try {
     const sources = new Map<string, ObservedSource>();
     const sourceSchemas = new Map<string, Column[]>();
@@ -81,7 +87,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
     const unreadable = new Map<string, RelspecError>();
     for (const s of Object.values(config.sources)) {
       if (s.format === 'code') {
-        await observeCode(scratch, config, s, opts.syncCode ?? false, opts.fullCode ?? false, { sources, sourceSchemas, codeSyncs, errors });
+        await observeCode(scratch, config, s, { sync: opts.syncCode ?? false, full: opts.fullCode ?? false, extractors }, { sources, sourceSchemas, codeSyncs, errors });
         continue;
       }
       try {
@@ -146,6 +152,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       timings: { sourcesMs: t1 - t0, catalogMs: t2 - t1, lineageMs: t3 - t2, graphMs: t4 - t3 },
     };
   } finally {
+    if (!opts.codeExtractors) extractors.dispose();
     scratch.close();
   }
 }
@@ -158,11 +165,10 @@ async function observeCode(
   scratch: Scratch,
   config: ResolvedConfig,
   s: ResolvedConfig['sources'][string],
-  sync: boolean,
-  full: boolean,
+  { sync, full, extractors }: { sync: boolean; full: boolean; extractors: CodeExtractors },
   out: { sources: Map<string, ObservedSource>; sourceSchemas: Map<string, Column[]>; codeSyncs: CodeSyncResult[]; errors: RelspecError[] },
 ): Promise<void> {
-  const ctx = { root: config.root, stateDir: config.stateDir, outputsDir: config.outputsDir, connect: () => scratch.connect(), full };
+  const ctx = { root: config.root, stateDir: config.stateDir, outputsDir: config.outputsDir, connect: () => scratch.connect(), full, extractors };
   let observed: Awaited<ReturnType<typeof observeCodeSource>>;
   try {
     try {

@@ -9,7 +9,7 @@ import { fileSchemas } from '../delta/read/fileSchema.js';
 import type { CodeTable } from './code/index.js';
 
 export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile, type SourceScope } from './files.js';
-export { describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './code/index.js';
+export { CodeExtractors, describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './code/index.js';
 
 export interface ObservedSource {
   name: string;

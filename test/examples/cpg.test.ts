@@ -2,13 +2,16 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type Json } from '@duckdb/node-api';
 import { run } from '../../src/incremental/run.js';
-import { clearCodeSyncCache } from '../../src/sources/code/index.js';
+import { CodeExtractors } from '../../src/sources/code/index.js';
 import { loadSnapshot, snapshotQuery } from '../../src/delta/index.js';
 import { ROOT, tempProject } from '../helpers/project.js';
 import { FIXTURE } from '../code/fixture.js';
 
+/** The warm extractors a long-lived process (the daemon) keeps across runs. */
+const extractors = new CodeExtractors();
+
 /**
- * The CPG tasks of examples/cpg/tasks over the fixture code base (test/sources/code/fixture.ts):
+ * The CPG tasks of examples/cpg/tasks over the fixture code base (test/code/fixture.ts):
  * every task runs, and each analysis gives the answer worked out by hand from the fixture.
  */
 
@@ -20,7 +23,7 @@ let db: DuckDBInstance;
 let rows: (sql: string) => Promise<Json[][]>;
 
 beforeAll(async () => {
-  const o = await run({ configPath: 'watch.config.ts', cwd: p.dir });
+  const o = await run({ configPath: 'watch.config.ts', cwd: p.dir, codeExtractors: extractors });
   expect(o.status).toBe('ok');
   expect(o.tasks.every((t) => t.status === 'built')).toBe(true);
   expect(o.tasks).toHaveLength(14);
@@ -30,7 +33,7 @@ beforeAll(async () => {
 });
 afterAll(() => {
   db?.closeSync();
-  clearCodeSyncCache();
+  extractors.dispose();
   p.cleanup();
 });
 

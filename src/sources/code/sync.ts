@@ -14,7 +14,8 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../../config/types.js';
 import { RelspecError, errorMessage } from '../../errors.js';
-import { CodeFactExtractor, type BaselineFile } from '../../code/index.js';
+import type { BaselineFile } from '../../code/index.js';
+import type { CodeExtractors } from './extractors.js';
 import type { Facts } from '../../code/types.js';
 import { commitFilesParameter, type CommitFiles } from './commitFiles.js';
 import { createTable, listLog, loadSnapshot, writeTable } from '../../delta/index.js';
@@ -51,25 +52,8 @@ export interface SyncContext {
   connect?: () => Promise<DuckDBConnection>;
   /** Re-extract every file with a fresh program and rewrite the tables (`run --full-refresh`). */
   full?: boolean;
-}
-
-/** Warm extractors, one per code source (root + glob): a daemon re-extracts an edit in milliseconds. */
-const extractors = new Map<string, CodeFactExtractor>();
-
-let keepWarm = false;
-
-/**
- * For a long-lived process (the daemon): when a step finds nothing to extract, build the program
- * anyway, so the first save after start-up costs milliseconds instead of a full program build.
- */
-export function keepCodeExtractorsWarm(on = true): void {
-  keepWarm = on;
-}
-
-/** Drops the warm extractors (tests, memory). */
-export function clearCodeSyncCache(): void {
-  for (const ex of extractors.values()) ex.dispose();
-  extractors.clear();
+  /** The warm extractors; their owner (a run, the daemon) disposes them. */
+  extractors: CodeExtractors;
 }
 
 const MAX_LISTED = 1000;
@@ -118,6 +102,7 @@ function baselineOf(m: Manifest): Map<string, BaselineFile> {
 
 export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSource, ctx: SyncContext): Promise<CodeSyncResult> {
   const t0 = performance.now();
+  const { extractors } = ctx;
   const root = codeRoot(source, ctx.root);
   // The table layout is part of the identity: a relspec that writes other columns starts over.
   const identity = JSON.stringify([root, source.path, CODE_TABLES.map((t) => tableSchema(t))]);
@@ -129,7 +114,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
       fix: `check sources.${source.name}.path (a glob relative to the config file, e.g. 'src/**/*.ts')`,
     });
   }
-  if (ctx.full) dropExtractor(identity);
+  if (ctx.full) extractors.drop(identity);
   const manifest = ctx.full ? undefined : readManifest(dir, identity);
   const versions = {} as Record<CodeTable, number | undefined>;
   for (const t of CODE_TABLES) versions[t] = await tableVersion(codeTableDir(ctx.stateDir, source.name, t));
@@ -154,11 +139,10 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
       for (const [rel, st] of ch.touched) Object.assign(m.files[rel]!, st);
       writeManifest(dir, m);
     }
-    if (keepWarm && !extractors.has(identity)) {
-      const ex = new CodeFactExtractor(root);
+    if (extractors.keepWarm && !extractors.has(identity)) {
+      const ex = extractors.create(identity, root);
       ex.restoreBaseline(baselineOf(m));
       ex.prime(listed.map((f) => f.rel));
-      extractors.set(identity, ex);
     }
     return { ...base, mode: 'noop', extracted: 0, commits: [], rows: tableRows(m), ms: performance.now() - t0 };
   }
@@ -170,8 +154,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   let mode: 'incremental' | 'full';
   try {
     if (!ex) {
-      ex = new CodeFactExtractor(root);
-      extractors.set(identity, ex);
+      ex = extractors.create(identity, root);
       if (untrusted.size === 0) ex.restoreBaseline(baselineOf(m));
     }
     if (untrusted.size > 0) {
@@ -185,7 +168,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
       candidates = r.affectedPaths;
     }
   } catch (e) {
-    dropExtractor(identity);
+    extractors.drop(identity);
     throw new RelspecError('E_SOURCE', `code source ${source.name}: extraction failed: ${errorMessage(e).split('\n')[0]}`, {
       file: source.path,
       fix: 'this is a bug in the code extractor; the previous facts are kept — please report the file that triggers it',
@@ -239,7 +222,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   if (failure !== undefined) {
     // The committed tables are recorded; the others keep their old version and retry next time.
     writeManifest(dir, m);
-    dropExtractor(identity); // its baseline is ahead of the tables now; the next step starts from the manifest
+    extractors.drop(identity); // its baseline is ahead of the tables now; the next step starts from the manifest
     if (failure instanceof RelspecError) throw failure;
     throw new RelspecError('E_SOURCE', `code source ${source.name}: cannot commit the facts: ${errorMessage(failure).split('\n')[0]}`, { file: dir, cause: failure });
   }
@@ -259,10 +242,6 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   return { ...base, mode, extracted: extractedPaths.size, commits, rows: tableRows(m), failures, ms };
 }
 
-function dropExtractor(identity: string): void {
-  extractors.get(identity)?.dispose();
-  extractors.delete(identity);
-}
 
 const sqlList = (xs: readonly string[]): string => `[${xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(', ')}]::VARCHAR[]`;
 

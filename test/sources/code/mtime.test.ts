@@ -3,8 +3,11 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { run } from '../../../src/incremental/run.js';
-import { clearCodeSyncCache } from '../../../src/sources/code/index.js';
+import { CodeExtractors } from '../../../src/sources/code/index.js';
 import { tempProject } from '../../helpers/project.js';
+
+/** The warm extractors a long-lived process (the daemon) keeps across runs. */
+const extractors = new CodeExtractors();
 
 /**
  * A code source re-extracts a file rewritten with its size and mtime kept (`touch -r`, `cp -p`): the
@@ -19,11 +22,11 @@ const p = tempProject({
   'src/main.ts': "import { add } from './math.js';\nexport const three = add(1, 2);\n",
 });
 afterAll(() => {
-  clearCodeSyncCache();
+  extractors.dispose();
   p.cleanup();
 });
 
-const go = () => run({ configPath: 'watch.config.ts', cwd: p.dir });
+const go = () => run({ configPath: 'watch.config.ts', cwd: p.dir, codeExtractors: extractors });
 const MATH = path.join(p.dir, 'src/math.ts');
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { cwd: p.dir, stdio: 'pipe' });
 
@@ -51,7 +54,7 @@ describe('code source and mtime-preserving rewrites', () => {
   });
 
   it('a fresh process (manifest only) re-extracts a cp -p rewrite', async () => {
-    clearCodeSyncCache();
+    extractors.dispose();
     rewriteKeepingMtime('export function mul(a: number, b: number): number {\n  return a + b;\n}\n', 'cp -p');
     const o = await go();
     expect(o.code[0]).toMatchObject({ modified: ['src/math.ts'] });

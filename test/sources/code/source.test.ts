@@ -3,10 +3,13 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { run, type RunOutcome } from '../../../src/incremental/run.js';
-import { clearCodeSyncCache } from '../../../src/sources/code/index.js';
+import { CodeExtractors } from '../../../src/sources/code/index.js';
 import { changeCounts, listLog } from '../../../src/delta/index.js';
 import { ROOT, tempProject } from '../../helpers/project.js';
 import { FIXTURE } from '../../code/fixture.js';
+
+/** The warm extractors a long-lived process (the daemon) keeps across runs. */
+const extractors = new CodeExtractors();
 
 /**
  * The `code` source end to end, in process (real DuckDB, SQLite, files): extraction into Delta
@@ -21,13 +24,13 @@ const p = tempProject({
   ...FIXTURE,
 });
 afterAll(() => {
-  clearCodeSyncCache();
+  extractors.dispose();
   p.cleanup();
 });
 
 const TABLES = ['files', 'symbols', 'references', 'calls', 'imports'] as const;
 const tableDir = (t: string) => path.join(p.dir, 'state/code/code', t);
-const go = () => run({ configPath: 'watch.config.ts', cwd: p.dir });
+const go = () => run({ configPath: 'watch.config.ts', cwd: p.dir, codeExtractors: extractors });
 const built = (o: RunOutcome) => o.tasks.filter((t) => t.status === 'built').map((t) => t.task).sort();
 async function versions(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
@@ -131,7 +134,7 @@ describe('code source', () => {
   });
 
   it('a fresh process (nightly one-shot run) is incremental from the manifest: a new export re-extracts the file and its importers', async () => {
-    clearCodeSyncCache(); // what a new process starts with
+    extractors.dispose(); // what a new process starts with
     p.write('src/math.ts', FIXTURE['src/math.ts']! + 'export const pi = 3;\n');
     const o = await go();
     expect(o.code[0]).toMatchObject({ mode: 'incremental', modified: ['src/math.ts'], extracted: 3 });
@@ -176,7 +179,7 @@ describe('code source', () => {
 
   it('--full-refresh re-extracts every file with a fresh program and rebuilds every task; the facts are the same', async () => {
     const before = await versions();
-    const o = await run({ configPath: 'watch.config.ts', cwd: p.dir, fullRefresh: true });
+    const o = await run({ configPath: 'watch.config.ts', cwd: p.dir, codeExtractors: extractors, fullRefresh: true });
     expect(o.code[0]).toMatchObject({ mode: 'full', extracted: 4, rows: { files: 4 } });
     expect(built(o)).toEqual(ALL_TASKS);
     const after = await versions();

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { PartitionValues } from '../actions.js';
 import { fileSchemas, type FileSchema } from './fileSchema.js';
@@ -49,7 +50,6 @@ export interface ReadPlan {
   inlineRowsLimit?: number;
 }
 
-let tempCounter = 0;
 const RESERVED = new Set(['file_index', 'file_row_number']);
 
 const literal = (v: string | number | null): string => (v === null ? 'NULL' : typeof v === 'number' ? String(v) : sqlString(v));
@@ -142,7 +142,7 @@ async function rowsRelation(conn: DuckDBConnection, plan: ReadPlan, reads: FileR
     const values = entries.map((e) => `(${e.fi}, [${e.rows.join(',')}]::BIGINT[])`).join(', ');
     return `(SELECT __fi, unnest(__rs) AS __r FROM (VALUES ${values}) AS __v(__fi, __rs))`;
   }
-  const name = `__relspec_delta_rows_${process.pid}_${++tempCounter}`;
+  const name = `__relspec_delta_rows_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   try {
     await conn.run(`CREATE TEMP TABLE ${sqlIdent(name)} (__fi INTEGER, __r BIGINT)`);
     for (const e of entries) {

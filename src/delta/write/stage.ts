@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckType, type DeltaField, type StructType } from '../schema.js';
 import { deltaError, firstLine, sqlIdent, type Where } from '../util.js';
@@ -8,12 +9,11 @@ import { deltaError, firstLine, sqlIdent, type Where } from '../util.js';
  * later step (partition listing, file writes, change rows, counts) sees the same rows.
  */
 
-let counter = 0;
-
 /** A set of TEMP tables private to one write, dropped by `drop()`. */
 export class TempTables {
   private readonly names: string[] = [];
-  private readonly prefix = `__relspec_delta_w${process.pid}_${++counter}`;
+  // Unique without a process-wide counter: TEMP tables are per connection, and a connection may be shared.
+  private readonly prefix = `__relspec_delta_w${randomUUID().replace(/-/g, '').slice(0, 16)}`;
 
   constructor(private readonly conn: DuckDBConnection) {}
 

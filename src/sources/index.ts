@@ -1,11 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../config/types.js';
-import { RelspecError } from '../errors.js';
 import type { Column } from '../lineage/types.js';
 import { fileSourceSchema, listSourceFiles, type SourceFile, type SourceScope } from './files.js';
-import { loadSnapshot, type Snapshot } from '../delta/index.js';
-import { duckType } from '../delta/schema.js';
-import { fileSchemas } from '../delta/read/fileSchema.js';
+import type { Snapshot } from '../delta/index.js';
+import { observeDeltaSource } from './delta.js';
 import type { CodeTable } from './code/index.js';
 
 export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile, type SourceScope } from './files.js';
@@ -27,12 +25,8 @@ export interface ObservedSource {
 /** Reads what a source looks like now: its files and schema. */
 export async function observeSource(conn: DuckDBConnection, source: ResolvedSource, scope: SourceScope): Promise<ObservedSource> {
   if (source.format === 'delta') {
-    const snapshot = await loadSnapshot(conn, source.path);
-    // Missing or unreadable data files are this source's error now, not an abort when the run
-    // registers the snapshot later (the footers are cached for that).
-    await fileSchemas(conn, snapshot.files.map((f) => f.absPath), { table: snapshot.tableDir, version: snapshot.version });
-    const schema = snapshot.schema.fields.map((f) => ({ name: f.name, type: duckType(f.type) }));
-    return { name: source.name, format: source.format, files: [], schema, delta: snapshot };
+    const { schema, delta } = await observeDeltaSource(conn, source);
+    return { name: source.name, format: source.format, files: [], schema, delta };
   }
   if (source.format === 'code') {
     // A code source is five datasets, observed (and extracted) by observeCodeSource.

@@ -43,7 +43,8 @@ const api = (file: string): Edit => ({
   file,
   kind: 'api',
   // A new export (or its removal): the file's surface changes, so its importers are re-resolved.
-  apply: (t) => (t.includes('export const benchApi = 1;\n') ? t.replace('export const benchApi = 1;\n', '') : `${t}export const benchApi = 1;\n`),
+  apply: (t) =>
+    t.includes('export const benchApi = 1;\n') ? t.replace('export const benchApi = 1;\n', '') : `${t}export const benchApi = 1;\n`,
 });
 
 export async function benchCpgWatch(log: (s: string) => void, edits = 21): Promise<Row[]> {
@@ -56,9 +57,13 @@ export async function benchCpgWatch(log: (s: string) => void, edits = 21): Promi
     `export default { sources: { code: { format: 'code', path: 'src/**/*.ts' } }, tasks: ${JSON.stringify(path.join(ROOT, 'examples/cpg/tasks'))}, state: 'state' };\n`,
   );
   const plan: Edit[] = [
-    body('src/graph/select.ts'), line('src/graph/select.ts'),
-    body('src/incremental/observe.ts'), line('src/incremental/observe.ts'),
-    body('src/errors.ts'), line('src/errors.ts'), api('src/errors.ts'),
+    body('src/graph/select.ts'),
+    line('src/graph/select.ts'),
+    body('src/incremental/observe.ts'),
+    line('src/incremental/observe.ts'),
+    body('src/errors.ts'),
+    line('src/errors.ts'),
+    api('src/errors.ts'),
   ];
   const d = spawnWatch(dir);
   const next = d.next;
@@ -85,7 +90,13 @@ export async function benchCpgWatch(log: (s: string) => void, edits = 21): Promi
     }
     const rows: Row[] = [
       { metric: 'cpg watch: start-up, extract src/ and build the CPG (cold)', value: startMs, unit: 'ms' },
-      { metric: `cpg watch: save → fresh CPG of src/, p50 over ${edits} edits (debounce 100 ms)`, value: pct(all, 0.5), unit: 'ms', goal: '< 1 s', ok: pct(all, 0.5) < 1000 },
+      {
+        metric: `cpg watch: save → fresh CPG of src/, p50 over ${edits} edits (debounce 100 ms)`,
+        value: pct(all, 0.5),
+        unit: 'ms',
+        goal: '< 1 s',
+        ok: pct(all, 0.5) < 1000,
+      },
       { metric: 'cpg watch: save → fresh, max', value: Math.max(...all), unit: 'ms' },
     ];
     for (const [k, xs] of byKind) rows.push({ metric: `cpg watch: save → fresh, ${k}, median`, value: pct(xs, 0.5), unit: 'ms' });
@@ -99,5 +110,6 @@ export async function benchCpgWatch(log: (s: string) => void, edits = 21): Promi
 if (import.meta.url === `file://${process.argv[1]}`) {
   const i = process.argv.indexOf('--edits');
   const rows = await benchCpgWatch((s) => process.stderr.write(s + '\n'), i > 0 ? Number(process.argv[i + 1]) : 21);
-  for (const r of rows) process.stdout.write(`${r.metric}: ${r.value.toFixed(0)} ${r.unit}${r.goal ? ` (goal ${r.goal}: ${r.ok ? 'met' : 'NOT met'})` : ''}\n`);
+  for (const r of rows)
+    process.stdout.write(`${r.metric}: ${r.value.toFixed(0)} ${r.unit}${r.goal ? ` (goal ${r.goal}: ${r.ok ? 'met' : 'NOT met'})` : ''}\n`);
 }

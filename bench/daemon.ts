@@ -28,7 +28,11 @@ export function spawnWatch(dir: string): WatchProc {
     } catch {
       return;
     }
-    for (const w of [...waiters]) if (w.test(e)) waiters.splice(waiters.indexOf(w), 1) && w.resolve(e, at);
+    for (const w of [...waiters]) {
+      if (!w.test(e)) continue;
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve(e, at);
+    }
   });
   return {
     child,

@@ -100,7 +100,9 @@ async function relspecCold(configPath: string, stateDir: string, n: number): Pro
   const built = cold.tasks.filter((t) => t.status === 'built').length;
   const bad = cold.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked');
   if (bad.length > 0 || cold.errors.length > 0 || built !== n) {
-    throw new Error(`cold build of the generated project: ${built}/${n} built, ${bad.length} failed/blocked, ${cold.errors.length} errors: ${bad[0]?.error ?? cold.errors[0]?.message ?? ''}`);
+    throw new Error(
+      `cold build of the generated project: ${built}/${n} built, ${bad.length} failed/blocked, ${cold.errors.length} errors: ${bad[0]?.error ?? cold.errors[0]?.message ?? ''}`,
+    );
   }
   gc();
   const t2 = performance.now();
@@ -153,7 +155,9 @@ export async function benchEngine(n: number, reps: number, log: (s: string) => v
     const tl = performance.now();
     const project = await loadProject({ configPath });
     const loadMs = performance.now() - tl;
-    log(`  project load alone (no cache): ${loadMs.toFixed(0)} ms ${JSON.stringify(project.timings, (_, v) => (typeof v === 'number' ? Math.round(v) : v))}`);
+    log(
+      `  project load alone (no cache): ${loadMs.toFixed(0)} ms ${JSON.stringify(project.timings, (_, v) => (typeof v === 'number' ? Math.round(v) : v))}`,
+    );
 
     const m = <T>(xs: T[], f: (x: T) => number) => median(xs.map(f));
     const relMs = m(rel, (r) => r.coldMs);
@@ -163,13 +167,37 @@ export async function benchEngine(n: number, reps: number, log: (s: string) => v
     const of = reps > 1 ? ` (median of ${reps})` : '';
     const warmBuilt = Math.max(...rel.map((r) => r.warmBuilt));
     return [
-      { metric: `relspec cold build / plain DuckDB loop, ${k} small table tasks`, value: ratio, unit: '×', goal: '≤ 1.15×', ok: ratio <= 1.15, anchor: 'plain DuckDB loop' },
+      {
+        metric: `relspec cold build / plain DuckDB loop, ${k} small table tasks`,
+        value: ratio,
+        unit: '×',
+        goal: '≤ 1.15×',
+        ok: ratio <= 1.15,
+        anchor: 'plain DuckDB loop',
+      },
       { metric: `  relspec cold build, ${k} tasks, fresh state${of}`, value: relMs, unit: 'ms' },
-      { metric: `    of which before the first task (config, sources, lineage + graph, observe)`, value: m(rel, (r) => r.beforeFirstMs), unit: 'ms' },
-      { metric: `    of which task execution (CREATE TABLE + output token scan, sum of task durations)`, value: m(rel, (r) => r.taskSumMs), unit: 'ms' },
+      {
+        metric: `    of which before the first task (config, sources, lineage + graph, observe)`,
+        value: m(rel, (r) => r.beforeFirstMs),
+        unit: 'ms',
+      },
+      {
+        metric: `    of which task execution (CREATE TABLE + output token scan, sum of task durations)`,
+        value: m(rel, (r) => r.taskSumMs),
+        unit: 'ms',
+      },
       { metric: `    of which between tasks (verify, input token scans, SQLite writes)`, value: m(rel, (r) => r.betweenMs), unit: 'ms' },
-      { metric: `    of which after the last task (finish run, close warehouse = checkpoint)`, value: m(rel, (r) => r.afterLastMs), unit: 'ms' },
-      { metric: `  plain DuckDB loop, same ${k} statements, open → close${of}`, value: baseMs, unit: 'ms', anchor: 'one @duckdb/node-api connection, file database' },
+      {
+        metric: `    of which after the last task (finish run, close warehouse = checkpoint)`,
+        value: m(rel, (r) => r.afterLastMs),
+        unit: 'ms',
+      },
+      {
+        metric: `  plain DuckDB loop, same ${k} statements, open → close${of}`,
+        value: baseMs,
+        unit: 'ms',
+        anchor: 'one @duckdb/node-api connection, file database',
+      },
       { metric: `    of which the ${k} CREATE OR REPLACE TABLE statements`, value: m(base, (b) => b.loopMs), unit: 'ms' },
       { metric: `    of which close (checkpoint)`, value: m(base, (b) => b.closeMs), unit: 'ms' },
       { metric: `  relspec overhead per task, ${k} tasks`, value: (relMs - baseMs) / n, unit: 'ms' },

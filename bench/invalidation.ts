@@ -5,7 +5,7 @@ import path from 'node:path';
 import { columnSetKey } from '../src/engine/tokens.js';
 import { descendants, generations, sourceId, taskId, tasksOf, type GraphTask, type RelGraph } from '../src/graph/index.js';
 import { TokenBook } from '../src/incremental/tokenbook.js';
-import type { Trace } from '../src/incremental/types.js';
+import type { Trace } from '../src/records/types.js';
 import { verify, type VerifyContext } from '../src/incremental/verify.js';
 import { loadProject, type Project } from '../src/project/load.js';
 import { openStateDb } from '../src/state/db.js';
@@ -75,7 +75,16 @@ export function seedState(project: Project, store: Store, engineVersion: string)
         const columns = [...(t.columns?.[ds] ?? [])].sort();
         inputs[ds] = { columns, token: evidence.get(ds)?.tokens[columnSetKey(columns)] ?? '?' };
       }
-      store.putTrace({ task: t.name, fingerprint: t.fingerprint!, engineVersion, inputs, output: t.output, outputTokens: {}, runId, sql: project.taskByName.get(t.name)!.sql });
+      store.putTrace({
+        task: t.name,
+        fingerprint: t.fingerprint!,
+        engineVersion,
+        inputs,
+        output: t.output,
+        outputTokens: {},
+        runId,
+        sql: project.taskByName.get(t.name)!.sql,
+      });
       store.recordTaskRun(runId, { task: t.name, output: t.output, status: 'built', causes: [{ kind: 'new' }], durationMs: 1, rows: 100 });
     }
   });
@@ -113,7 +122,10 @@ export async function benchInvalidation(n: number, log: (s: string) => void, pro
     log(`  seeded ${tasks.length} traces, evidence and task runs in ${(performance.now() - t).toFixed(0)} ms`);
 
     // What run() reads from the state database on every pass before it can verify anything.
-    const load = timeSync(() => ({ evidence: store.evidence(), traces: store.traces(), pending: store.pending(), latest: store.latestTaskRuns() }), 5);
+    const load = timeSync(
+      () => ({ evidence: store.evidence(), traces: store.traces(), pending: store.pending(), latest: store.latestTaskRuns() }),
+      5,
+    );
     const { evidence, traces, latest } = load.value;
 
     const producersOf = new Map<string, string[]>();

@@ -54,7 +54,10 @@ interface CleanDiff {
  */
 export async function diffWithClean(dir: string, project: Project): Promise<CleanDiff> {
   const cleanCfg = path.join(dir, 'clean.config.ts');
-  writeFileSync(cleanCfg, readFileSync(path.join(dir, 'watch.config.ts'), 'utf8').replace('export default {', "export default {\n  state: 'state-clean',"));
+  writeFileSync(
+    cleanCfg,
+    readFileSync(path.join(dir, 'watch.config.ts'), 'utf8').replace('export default {', "export default {\n  state: 'state-clean',"),
+  );
   rmSync(path.join(dir, 'state-clean'), { recursive: true, force: true });
   const clean = await run({ configPath: cleanCfg });
   if (clean.status === 'failed') throw new Error('clean build failed');
@@ -64,7 +67,13 @@ export async function diffWithClean(dir: string, project: Project): Promise<Clea
   const explained: string[] = [];
   const q = (o: string) => `"${o.replace(/"/g, '""')}"`;
   const diffCount = async (a: string, b: string) =>
-    Number((await c.runAndReadAll(`SELECT count(*) FROM ((SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) UNION ALL (SELECT * FROM ${b} EXCEPT ALL SELECT * FROM ${a}))`)).getRows()[0]![0]);
+    Number(
+      (
+        await c.runAndReadAll(
+          `SELECT count(*) FROM ((SELECT * FROM ${a} EXCEPT ALL SELECT * FROM ${b}) UNION ALL (SELECT * FROM ${b} EXCEPT ALL SELECT * FROM ${a}))`,
+        )
+      ).getRows()[0]![0],
+    );
   try {
     await c.run(`ATTACH ${sqlStr(path.join(dir, 'state', 'warehouse.duckdb'))} AS inc (READ_ONLY)`);
     await c.run(`ATTACH ${sqlStr(path.join(dir, 'state-clean', 'warehouse.duckdb'))} AS cln (READ_ONLY)`);
@@ -79,7 +88,8 @@ export async function diffWithClean(dir: string, project: Project): Promise<Clea
       await c.run(`CREATE OR REPLACE TEMP TABLE rerun AS (${sql}\n)`);
       const consistent = (await diffCount('temp.main.rerun', `inc.main.${o}`)) === 0;
       // Order-dependent? The clean inputs in another row order.
-      for (const ds of t.reads) await c.run(`CREATE OR REPLACE VIEW memory.shuf.${q(ds)} AS SELECT * FROM cln.main.${q(ds)} AS x ORDER BY hash(x) DESC`);
+      for (const ds of t.reads)
+        await c.run(`CREATE OR REPLACE VIEW memory.shuf.${q(ds)} AS SELECT * FROM cln.main.${q(ds)} AS x ORDER BY hash(x) DESC`);
       await c.run(`SET search_path = 'memory.shuf'`);
       await c.run(`CREATE OR REPLACE TEMP TABLE rerun AS (${sql}\n)`);
       const orderDependent = (await diffCount('temp.main.rerun', `cln.main.${o}`)) !== 0;
@@ -165,7 +175,10 @@ export async function benchMinimality(n: number, log: (s: string) => void): Prom
         changed: { task: fmtTask.name },
         apply: async () => {
           const text = readFileSync(fmtTask.file, 'utf8');
-          const body = text.replace(/\bselect\b/g, '\n  SELECT').replace(/\bfrom\b/g, '\n  FROM').replace(/\bwhere\b/g, '\n  WHERE');
+          const body = text
+            .replace(/\bselect\b/g, '\n  SELECT')
+            .replace(/\bfrom\b/g, '\n  FROM')
+            .replace(/\bwhere\b/g, '\n  WHERE');
           writeFileSync(fmtTask.file, `${body}\n-- reformatted, same query\n`);
         },
       },

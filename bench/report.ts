@@ -19,7 +19,8 @@ export function fmt(r: Row): string {
 
 export function printTable(rows: Row[]): string {
   const lines = ['| metric | value | goal | met | anchor |', '| --- | --- | --- | --- | --- |'];
-  for (const r of rows) lines.push(`| ${r.metric} | ${fmt(r)} | ${r.goal ?? ''} | ${r.ok === undefined ? '' : r.ok ? 'yes' : 'no'} | ${r.anchor ?? ''} |`);
+  for (const r of rows)
+    lines.push(`| ${r.metric} | ${fmt(r)} | ${r.goal ?? ''} | ${r.ok === undefined ? '' : r.ok ? 'yes' : 'no'} | ${r.anchor ?? ''} |`);
   return lines.join('\n');
 }
 

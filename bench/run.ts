@@ -23,10 +23,16 @@ const invalidationRows: Row[] = [];
 for (const n of sizes) {
   log(`lineage + graph: ${n} tasks`);
   rows.push(
-    ...(await benchLineage(n, log, invalidationSizes.has(n) ? async (dir) => {
-      log(`invalidation: ${n} tasks, candidate set and trace verification (no build)`);
-      invalidationRows.push(...(await benchInvalidation(n, log, dir)));
-    } : undefined)),
+    ...(await benchLineage(
+      n,
+      log,
+      invalidationSizes.has(n)
+        ? async (dir) => {
+            log(`invalidation: ${n} tasks, candidate set and trace verification (no build)`);
+            invalidationRows.push(...(await benchInvalidation(n, log, dir)));
+          }
+        : undefined,
+    )),
   );
 }
 rows.push(...invalidationRows);

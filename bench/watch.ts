@@ -24,7 +24,8 @@ export async function benchWatch(log: (s: string) => void, edits = 50, idleSecon
   writeFileSync(path.join(dir, 'watch.config.ts'), `export default { sources: { src: { format: 'csv', path: 'data/src.csv' } } }\n`);
   const csv = (i: number) => 'k,v\n' + Array.from({ length: 100 }, (_, k) => `${k},${k * i}`).join('\n') + '\n';
   writeFileSync(path.join(dir, 'data/src.csv'), csv(0));
-  for (let i = 1; i <= 5; i++) writeFileSync(path.join(dir, 'tasks', `t${i}.sql`), `select k, v + 1 as v from ${i === 1 ? 'src' : `t${i - 1}`}\n`);
+  for (let i = 1; i <= 5; i++)
+    writeFileSync(path.join(dir, 'tasks', `t${i}.sql`), `select k, v + 1 as v from ${i === 1 ? 'src' : `t${i - 1}`}\n`);
   const d = spawnWatch(dir);
   const next = async (test: (e: LogLine) => boolean, ms?: number) => (await d.next(test, ms)).at;
   try {
@@ -42,9 +43,17 @@ export async function benchWatch(log: (s: string) => void, edits = 50, idleSecon
     const before = cpuTicks(d.child.pid!);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const idleCpu = (cpuTicks(d.child.pid!) - before) / 100 / idleSeconds;
-    log(`  watch: ${edits} edits, p50 ${pct(latencies, 0.5).toFixed(0)} ms, p95 ${pct(latencies, 0.95).toFixed(0)} ms; idle CPU ${(idleCpu * 100).toFixed(2)}% over ${idleSeconds} s`);
+    log(
+      `  watch: ${edits} edits, p50 ${pct(latencies, 0.5).toFixed(0)} ms, p95 ${pct(latencies, 0.95).toFixed(0)} ms; idle CPU ${(idleCpu * 100).toFixed(2)}% over ${idleSeconds} s`,
+    );
     return [
-      { metric: `watch: change → fresh, 5-task chain, p50 over ${edits} edits (debounce 100 ms)`, value: pct(latencies, 0.5), unit: 'ms', goal: '≤ 300 ms', ok: pct(latencies, 0.5) <= 300 },
+      {
+        metric: `watch: change → fresh, 5-task chain, p50 over ${edits} edits (debounce 100 ms)`,
+        value: pct(latencies, 0.5),
+        unit: 'ms',
+        goal: '≤ 300 ms',
+        ok: pct(latencies, 0.5) <= 300,
+      },
       { metric: `watch: change → fresh, p95`, value: pct(latencies, 0.95), unit: 'ms' },
       { metric: `watch: idle CPU over ${idleSeconds} s`, value: idleCpu * 100, unit: '%', goal: '≈ 0', ok: idleCpu < 0.005 },
     ];
@@ -67,7 +76,13 @@ export async function benchRss(n: number, log: (s: string) => void): Promise<Row
       const p = await loadProject({ configPath: ${JSON.stringify(path.join(dir, 'watch.config.ts'))}, db });
       globalThis.gc?.();
       console.log(JSON.stringify({ rss: process.memoryUsage().rss, ms: performance.now() - t, tasks: p.tasks.length }));`;
-    const runOnce = () => JSON.parse(spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' }).stdout.trim().split('\n').pop()!) as { rss: number; ms: number; tasks: number };
+    const runOnce = () =>
+      JSON.parse(
+        spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { encoding: 'utf8' })
+          .stdout.trim()
+          .split('\n')
+          .pop()!,
+      ) as { rss: number; ms: number; tasks: number };
     runOnce(); // cold: fills the lineage cache
     const warm = runOnce();
     log(`  rss: ${warm.tasks} tasks loaded (warm) in ${warm.ms.toFixed(0)} ms, RSS ${(warm.rss / 2 ** 20).toFixed(0)} MiB`);

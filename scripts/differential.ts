@@ -23,7 +23,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log('usage: node --import tsx scripts/differential.ts --scenarios N --steps M --seed S [--jobs J] [--keep] [--no-rerun] [--verbose]');
+  console.log(
+    'usage: node --import tsx scripts/differential.ts --scenarios N --steps M --seed S [--jobs J] [--keep] [--no-rerun] [--verbose]',
+  );
   process.exit(0);
 }
 

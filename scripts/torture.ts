@@ -39,7 +39,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  console.log('usage: npm run torture -- [--quick] [--scenarios N] [--steps M] [--seed S] [--jobs J] [--minutes T] [--kills K] [--crash-seed S] [--only differential,crash,bad-input,watcher] [--out FILE.json] [-v]');
+  console.log(
+    'usage: npm run torture -- [--quick] [--scenarios N] [--steps M] [--seed S] [--jobs J] [--minutes T] [--kills K] [--crash-seed S] [--only differential,crash,bad-input,watcher] [--out FILE.json] [-v]',
+  );
   process.exit(0);
 }
 const int = (name: string, v: string | undefined, dflt: number): number => {
@@ -70,7 +72,9 @@ let failed = false;
 
 // ── differential ──
 if (suites.has('differential')) {
-  console.log(`\n== differential: ${sizes.scenarios} scenarios × ${sizes.steps} steps from seed ${sizes.seed}, ${sizes.jobs} job(s)${sizes.minutes !== undefined ? `, at most ${sizes.minutes} min` : ''}`);
+  console.log(
+    `\n== differential: ${sizes.scenarios} scenarios × ${sizes.steps} steps from seed ${sizes.seed}, ${sizes.jobs} job(s)${sizes.minutes !== undefined ? `, at most ${sizes.minutes} min` : ''}`,
+  );
   const t0 = performance.now();
   const deadline = sizes.minutes === undefined ? Infinity : Date.now() + sizes.minutes * 60_000;
   const parts: DifferentialSummary[] = [];
@@ -89,7 +93,9 @@ if (suites.has('differential')) {
       onScenario: (r) => {
         const status = r.diffs.length === 0 ? 'ok' : `${r.diffs.length} diff(s) (kept ${r.dir})`;
         finished++;
-        console.log(`[${finished}/${sizes.scenarios}] seed ${r.seed}: ${r.sources} sources, ${r.tasks} tasks, ${r.stepsRun} steps, ${(r.ms / 1000).toFixed(1)}s — ${status}`);
+        console.log(
+          `[${finished}/${sizes.scenarios}] seed ${r.seed}: ${r.sources} sources, ${r.tasks} tasks, ${r.stepsRun} steps, ${(r.ms / 1000).toFixed(1)}s — ${status}`,
+        );
         for (const d of r.diffs) console.log(`  ${formatDiff(d)}`);
       },
     });
@@ -100,13 +106,20 @@ if (suites.has('differential')) {
   const diffs = parts.flatMap((s) => s.diffs);
   const kinds: Record<string, number> = {};
   for (const s of parts) for (const [k, n] of Object.entries(s.kinds)) kinds[k] = (kinds[k] ?? 0) + n;
-  const deltaSteps = Object.entries(kinds).filter(([k]) => k.startsWith('delta_')).reduce((n, [, v]) => n + v, 0);
+  const deltaSteps = Object.entries(kinds)
+    .filter(([k]) => k.startsWith('delta_'))
+    .reduce((n, [, v]) => n + v, 0);
   const ms = performance.now() - t0;
   const capped = done < sizes.scenarios;
   const line = `differential: ${done} scenarios × ${sizes.steps} steps (${stepsRun} steps run, ${deltaSteps} of them Delta commits; ${parts.reduce((n, s) => n + s.noBuildChecks, 0)} no-build checks), ${diffs.length} diffs found, ${secs(ms)}${capped ? ` — stopped by the ${sizes.minutes}-minute cap (${sizes.scenarios} requested)` : ''}`;
   lines.push(line);
   console.log(line);
-  console.log(`  steps by kind: ${Object.entries(kinds).sort().map(([k, n]) => `${k} ${n}`).join(', ')}`);
+  console.log(
+    `  steps by kind: ${Object.entries(kinds)
+      .sort()
+      .map(([k, n]) => `${k} ${n}`)
+      .join(', ')}`,
+  );
   report.differential = { scenarios: done, requested: sizes.scenarios, steps: sizes.steps, stepsRun, kinds, diffs, ms };
   if (diffs.length > 0) failed = true;
 }
@@ -122,7 +135,12 @@ if (suites.has('crash')) {
     failed = true;
   }
   if (s) {
-    const line = `crash: ${s.kills} kills (${Object.entries(s.byMode).sort().map(([m, n]) => `${m} ${n}`).join(', ')}; ${s.missed} processes finished before their kill moment), ${s.cycles} restart cycles, ${s.crashedRuns} runs recorded as crashed, ${s.corruptions} corruptions, ${secs(s.ms)}`;
+    const line = `crash: ${s.kills} kills (${Object.entries(s.byMode)
+      .sort()
+      .map(([m, n]) => `${m} ${n}`)
+      .join(
+        ', ',
+      )}; ${s.missed} processes finished before their kill moment), ${s.cycles} restart cycles, ${s.crashedRuns} runs recorded as crashed, ${s.corruptions} corruptions, ${secs(s.ms)}`;
     lines.push(line);
     console.log(line);
     for (const p of s.problems) console.log(`  ${p}`);
@@ -157,12 +175,20 @@ if (suites.has('watcher')) {
   console.log('\n== watcher faults: test/torture/watcher.test.ts');
   const t0 = performance.now();
   const out = path.join(process.env.TMPDIR ?? '/tmp', `relspec-torture-watcher-${process.pid}.json`);
-  const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', 'test/torture/watcher.test.ts', '--reporter=json', `--outputFile=${out}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const r = spawnSync(
+    process.execPath,
+    ['node_modules/vitest/vitest.mjs', 'run', 'test/torture/watcher.test.ts', '--reporter=json', `--outputFile=${out}`],
+    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let passed = 0;
   let total = 0;
   const failures: string[] = [];
   try {
-    const j = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8')) as { numPassedTests: number; numTotalTests: number; testResults: { assertionResults: { title: string; status: string }[] }[] };
+    const j = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8')) as {
+      numPassedTests: number;
+      numTotalTests: number;
+      testResults: { assertionResults: { title: string; status: string }[] }[];
+    };
     passed = j.numPassedTests;
     total = j.numTotalTests;
     for (const f of j.testResults) for (const a of f.assertionResults) if (a.status !== 'passed') failures.push(`${a.title}: ${a.status}`);

@@ -66,7 +66,6 @@ export class RelspecErrors extends Error {
   }
 }
 
-export const isKnownError = (e: unknown): e is RelspecError | RelspecErrors =>
-  e instanceof RelspecError || e instanceof RelspecErrors;
+export const isKnownError = (e: unknown): e is RelspecError | RelspecErrors => e instanceof RelspecError || e instanceof RelspecErrors;
 
 export const errorMessage = (e: unknown): string => (e instanceof Error ? e.message : String(e));

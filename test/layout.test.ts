@@ -67,8 +67,25 @@ describe('layout', () => {
   });
 
   it('nothing below the shells imports cli/ or daemon/', () => {
-    const below = ['catalog', 'config', 'delta', 'code', 'sources', 'lineage', 'graph', 'incremental', 'engine', 'state', 'project', 'util'];
-    for (const folder of below) expect(leaving(folder, (t) => !/^(cli|daemon)\//.test(t)), folder).toEqual([]);
+    const below = [
+      'catalog',
+      'config',
+      'delta',
+      'code',
+      'sources',
+      'lineage',
+      'graph',
+      'incremental',
+      'engine',
+      'state',
+      'project',
+      'util',
+    ];
+    for (const folder of below)
+      expect(
+        leaving(folder, (t) => !/^(cli|daemon)\//.test(t)),
+        folder,
+      ).toEqual([]);
   });
 
   it('only the watcher imports chokidar', () => {

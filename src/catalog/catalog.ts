@@ -13,7 +13,11 @@ export interface CatalogResult {
   errors: RelspecError[];
 }
 
-export const taskNameOf = (relPath: string): string => relPath.replace(/\.sql$/i, '').split('/').join('.');
+export const taskNameOf = (relPath: string): string =>
+  relPath
+    .replace(/\.sql$/i, '')
+    .split('/')
+    .join('.');
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -33,16 +37,20 @@ function readText(file: string): string {
     return utf8.decode(bytes);
   } catch {
     const at = firstInvalidUtf8(bytes);
-    throw new RelspecError('E_TASK', `task file is not valid UTF-8 (first bad byte at offset ${at}: 0x${bytes[at]?.toString(16).padStart(2, '0')})`, {
-      file,
-      fix: 'save the file as UTF-8',
-    });
+    throw new RelspecError(
+      'E_TASK',
+      `task file is not valid UTF-8 (first bad byte at offset ${at}: 0x${bytes[at]?.toString(16).padStart(2, '0')})`,
+      {
+        file,
+        fix: 'save the file as UTF-8',
+      },
+    );
   }
 }
 
 /** Offset of the first byte that does not start a well-formed UTF-8 sequence (approximately: for the message). */
 function firstInvalidUtf8(b: Uint8Array): number {
-  for (let i = 0; i < b.length; ) {
+  for (let i = 0; i < b.length;) {
     const c = b[i]!;
     const n = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c < 0xf5 ? 4 : 0;
     if (n === 0 || i + n > b.length) return i;

@@ -42,17 +42,21 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
     if (m) {
       const key = m[1]!;
       if (!(KEYS as readonly string[]).includes(key)) {
-        fail(new RelspecError('E_TASK', `unknown header option '@${key}' on line ${i + 1}`, {
-          file,
-          fix: `use one of ${KEYS.map((k) => '@' + k).join(', ')}`,
-        }));
+        fail(
+          new RelspecError('E_TASK', `unknown header option '@${key}' on line ${i + 1}`, {
+            file,
+            fix: `use one of ${KEYS.map((k) => '@' + k).join(', ')}`,
+          }),
+        );
         continue;
       }
       if (raw.has(key)) {
-        fail(new RelspecError('E_TASK', `header option '@${key}' given twice (line ${raw.get(key)!.line} and ${i + 1})`, {
-          file,
-          fix: 'keep one',
-        }));
+        fail(
+          new RelspecError('E_TASK', `header option '@${key}' given twice (line ${raw.get(key)!.line} and ${i + 1})`, {
+            file,
+            fix: 'keep one',
+          }),
+        );
         continue;
       }
       raw.set(key, { value: m[2]!, line: i + 1 });
@@ -67,32 +71,38 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
   const opt = (k: string) => raw.get(k);
   let materialize = (opt('materialize')?.value ?? 'table') as Materialize;
   if (!MATERIALIZE.includes(materialize)) {
-    fail(new RelspecError('E_TASK', `bad @materialize '${materialize}' on line ${opt('materialize')!.line}`, {
-      file,
-      fix: `use one of ${MATERIALIZE.join(', ')}`,
-    }));
+    fail(
+      new RelspecError('E_TASK', `bad @materialize '${materialize}' on line ${opt('materialize')!.line}`, {
+        file,
+        fix: `use one of ${MATERIALIZE.join(', ')}`,
+      }),
+    );
     materialize = 'table';
   }
   let output = datasetName(opt('output')?.value || taskName);
   if (!isDatasetName(output)) {
     const rule = 'a name is NAME or SCHEMA.NAME, each part letters (any script), digits, _, $ and -, starting with a letter or _';
-    fail(new RelspecError('E_TASK', `bad output name '${output}'${opt('output') ? '' : ' (from the file path)'}`, {
-      file,
-      fix: opt('output')
-        ? rule
-        : datasetNameProblem(output) === 'depth'
-          ? 'nest task files at most one directory deep (the directory is the schema), or set `-- @output NAME`'
-          : `${rule}: rename the file (e.g. ${(file.split(/[\\/]/).pop() ?? '').replace(/\.sql$/i, '').replace(/[^\p{L}\p{M}\p{N}_$-]+/gu, '_')}.sql), or set \`-- @output NAME\``,
-    }));
+    fail(
+      new RelspecError('E_TASK', `bad output name '${output}'${opt('output') ? '' : ' (from the file path)'}`, {
+        file,
+        fix: opt('output')
+          ? rule
+          : datasetNameProblem(output) === 'depth'
+            ? 'nest task files at most one directory deep (the directory is the schema), or set `-- @output NAME`'
+            : `${rule}: rename the file (e.g. ${(file.split(/[\\/]/).pop() ?? '').replace(/\.sql$/i, '').replace(/[^\p{L}\p{M}\p{N}_$-]+/gu, '_')}.sql), or set \`-- @output NAME\``,
+      }),
+    );
     output = datasetName(taskName);
   }
   const pr = opt('priority');
   let priority = pr ? Number(pr.value) : 100;
   if (!Number.isInteger(priority)) {
-    fail(new RelspecError('E_TASK', `bad @priority '${pr!.value}' on line ${pr!.line}`, {
-      file,
-      fix: 'use an integer; lower runs first among ready tasks',
-    }));
+    fail(
+      new RelspecError('E_TASK', `bad @priority '${pr!.value}' on line ${pr!.line}`, {
+        file,
+        fix: 'use an integer; lower runs first among ready tasks',
+      }),
+    );
     priority = 100;
   }
   const tags = (opt('tags')?.value ?? '')
@@ -102,13 +112,22 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
     .sort();
   const vol = opt('volatile');
   if (vol && vol.value !== '' && vol.value !== 'true') {
-    fail(new RelspecError('E_TASK', `bad @volatile '${vol.value}' on line ${vol.line}`, {
-      file,
-      fix: 'write `-- @volatile` alone: it takes no value',
-    }));
+    fail(
+      new RelspecError('E_TASK', `bad @volatile '${vol.value}' on line ${vol.line}`, {
+        file,
+        fix: 'write `-- @volatile` alone: it takes no value',
+      }),
+    );
   }
   return {
-    options: Object.freeze({ materialize, output, priority, tags: Object.freeze(tags), description: opt('description')?.value, volatile: vol !== undefined }),
+    options: Object.freeze({
+      materialize,
+      output,
+      priority,
+      tags: Object.freeze(tags),
+      description: opt('description')?.value,
+      volatile: vol !== undefined,
+    }),
     sql,
     sqlLine: i + 1,
   };

@@ -46,7 +46,13 @@ export const moduleIdOf = (rel: string): string => `${rel}#module`;
 export function unwrapExpression(e: ts.Expression): ts.Expression {
   let x = e;
   for (;;) {
-    if (ts.isParenthesizedExpression(x) || ts.isAsExpression(x) || ts.isSatisfiesExpression(x) || ts.isTypeAssertionExpression(x) || ts.isNonNullExpression(x)) {
+    if (
+      ts.isParenthesizedExpression(x) ||
+      ts.isAsExpression(x) ||
+      ts.isSatisfiesExpression(x) ||
+      ts.isTypeAssertionExpression(x) ||
+      ts.isNonNullExpression(x)
+    ) {
       x = x.expression;
     } else {
       return x;
@@ -72,7 +78,10 @@ function commonJsExportName(node: ts.BinaryExpression): ts.MemberName | undefine
   const target = left.expression;
   const isExports = ts.isIdentifier(target) && target.text === 'exports';
   const isModuleExports =
-    ts.isPropertyAccessExpression(target) && ts.isIdentifier(target.expression) && target.expression.text === 'module' && target.name.text === 'exports';
+    ts.isPropertyAccessExpression(target) &&
+    ts.isIdentifier(target.expression) &&
+    target.expression.text === 'module' &&
+    target.name.text === 'exports';
   return isExports || isModuleExports ? left.name : undefined;
 }
 
@@ -100,10 +109,17 @@ function exportedByName(sf: ts.SourceFile, checker: ts.TypeChecker): Set<ts.Node
     } else if (ts.isExportAssignment(st)) {
       const e = unwrapExpression(st.expression);
       if (ts.isIdentifier(e)) mark(checker.getSymbolAtLocation(e));
-    } else if (ts.isExpressionStatement(st) && ts.isBinaryExpression(st.expression) && st.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken) {
+    } else if (
+      ts.isExpressionStatement(st) &&
+      ts.isBinaryExpression(st.expression) &&
+      st.expression.operatorToken.kind === ts.SyntaxKind.EqualsToken
+    ) {
       const { left, right } = st.expression;
       const isModuleExports =
-        ts.isPropertyAccessExpression(left) && ts.isIdentifier(left.expression) && left.expression.text === 'module' && left.name.text === 'exports';
+        ts.isPropertyAccessExpression(left) &&
+        ts.isIdentifier(left.expression) &&
+        left.expression.text === 'module' &&
+        left.name.text === 'exports';
       const isExportsMember = commonJsExportName(st.expression) !== undefined;
       if (!isModuleExports && !isExportsMember) continue;
       const r = unwrapExpression(right);
@@ -111,7 +127,8 @@ function exportedByName(sf: ts.SourceFile, checker: ts.TypeChecker): Set<ts.Node
       if (isModuleExports && ts.isObjectLiteralExpression(r)) {
         for (const p of r.properties) {
           if (ts.isShorthandPropertyAssignment(p)) mark(checker.getShorthandAssignmentValueSymbol(p));
-          else if (ts.isPropertyAssignment(p) && ts.isIdentifier(unwrapExpression(p.initializer))) mark(checker.getSymbolAtLocation(unwrapExpression(p.initializer)));
+          else if (ts.isPropertyAssignment(p) && ts.isIdentifier(unwrapExpression(p.initializer)))
+            mark(checker.getSymbolAtLocation(unwrapExpression(p.initializer)));
         }
       }
     }
@@ -123,7 +140,9 @@ function isGlobalFile(sf: ts.SourceFile): boolean {
   const cjs = (sf as { commonJsModuleIndicator?: unknown }).commonJsModuleIndicator !== undefined;
   if (!ts.isExternalModule(sf) && !cjs) return true;
   return sf.statements.some(
-    (st) => ts.isModuleDeclaration(st) && (ts.isStringLiteral(st.name) || (st.flags & ts.NodeFlags.GlobalAugmentation) !== 0 || st.name.text === 'global'),
+    (st) =>
+      ts.isModuleDeclaration(st) &&
+      (ts.isStringLiteral(st.name) || (st.flags & ts.NodeFlags.GlobalAugmentation) !== 0 || st.name.text === 'global'),
   );
 }
 

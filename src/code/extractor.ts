@@ -153,7 +153,13 @@ export class CodeFactExtractor {
     const facts = this.extract(this.project.paths(), program, resolver);
     this.baseline = true;
     const t2 = performance.now();
-    this.lastStats = { files: this.project.paths().length, extracted: this.project.paths().length, programMs, extractMs: t2 - t1, totalMs: t2 - t0 };
+    this.lastStats = {
+      files: this.project.paths().length,
+      extracted: this.project.paths().length,
+      programMs,
+      extractMs: t2 - t1,
+      totalMs: t2 - t0,
+    };
     return facts;
   }
 

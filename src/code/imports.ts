@@ -33,7 +33,12 @@ function destructuredNames(value: ts.Node): string[] {
 }
 
 function isRequireCall(n: ts.CallExpression): boolean {
-  return ts.isIdentifier(n.expression) && n.expression.text === 'require' && n.arguments.length === 1 && literalText(n.arguments[0]) !== undefined;
+  return (
+    ts.isIdentifier(n.expression) &&
+    n.expression.text === 'require' &&
+    n.arguments.length === 1 &&
+    literalText(n.arguments[0]) !== undefined
+  );
 }
 
 export function extractImports(sf: ts.SourceFile, rel: string, project: CodeProject): ImportRow[] {

@@ -35,7 +35,13 @@ function isWriteTarget(expr: ts.Node): boolean {
     }
     if ((ts.isForOfStatement(p) || ts.isForInStatement(p)) && p.initializer === n) return true;
     // Inside a destructuring assignment pattern: keep climbing to the `=`.
-    if (ts.isArrayLiteralExpression(p) || ts.isSpreadElement(p) || ts.isObjectLiteralExpression(p) || ts.isSpreadAssignment(p) || ts.isShorthandPropertyAssignment(p)) {
+    if (
+      ts.isArrayLiteralExpression(p) ||
+      ts.isSpreadElement(p) ||
+      ts.isObjectLiteralExpression(p) ||
+      ts.isSpreadAssignment(p) ||
+      ts.isShorthandPropertyAssignment(p)
+    ) {
       n = p;
       continue;
     }
@@ -327,7 +333,15 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
         const id = note(resolveCall(n));
         calleeIds.set(n, id);
         const external = id === null && declaredElsewhere(n);
-        calls.push({ caller, callee: id, callee_name: calleeText(callee, sf), path: rel, ...nodeSpan(sf, n), resolved: id !== null, external });
+        calls.push({
+          caller,
+          callee: id,
+          callee_name: calleeText(callee, sf),
+          path: rel,
+          ...nodeSpan(sf, n),
+          resolved: id !== null,
+          external,
+        });
         break;
       }
       default:

@@ -93,7 +93,19 @@ export function loadCompilerOptions(root: string): ts.CompilerOptions {
   options.noEmit = true;
   options.skipLibCheck = true;
   // Output layout settings only matter for emit; some of them produce errors for files outside rootDir.
-  for (const k of ['outDir', 'outFile', 'rootDir', 'declaration', 'declarationMap', 'declarationDir', 'sourceMap', 'composite', 'incremental', 'tsBuildInfoFile', 'emitDeclarationOnly'] as const) {
+  for (const k of [
+    'outDir',
+    'outFile',
+    'rootDir',
+    'declaration',
+    'declarationMap',
+    'declarationDir',
+    'sourceMap',
+    'composite',
+    'incremental',
+    'tsBuildInfoFile',
+    'emitDeclarationOnly',
+  ] as const) {
     delete options[k];
   }
   return options;
@@ -210,7 +222,17 @@ export class CodeProject {
       let text = bytes.toString('utf8');
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
       const tsAbs = abs.split(path.sep).join('/');
-      this.files.set(rel, { rel, abs: tsAbs, mtimeMs: st.mtimeMs, size: bytes.length, signature: st.signature, sha, text, lines: countLines(text), snapshot: ts.ScriptSnapshot.fromString(text) });
+      this.files.set(rel, {
+        rel,
+        abs: tsAbs,
+        mtimeMs: st.mtimeMs,
+        size: bytes.length,
+        signature: st.signature,
+        sha,
+        text,
+        lines: countLines(text),
+        snapshot: ts.ScriptSnapshot.fromString(text),
+      });
       this.byAbs.set(tsAbs, rel);
       contentChanged.add(rel);
       if (!prev) added.add(rel);

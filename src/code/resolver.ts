@@ -46,7 +46,8 @@ export class Resolver {
     if (ts.isPropertyAssignment(decl) && ts.isIdentifier(unwrapExpression(decl.initializer))) {
       return this.infoOfSymbol(this.checker.getSymbolAtLocation(unwrapExpression(decl.initializer)), depth + 1);
     }
-    if (ts.isExportAssignment(decl)) return this.infoOfSymbol(this.checker.getSymbolAtLocation(unwrapExpression(decl.expression)), depth + 1);
+    if (ts.isExportAssignment(decl))
+      return this.infoOfSymbol(this.checker.getSymbolAtLocation(unwrapExpression(decl.expression)), depth + 1);
     if (ts.isExportSpecifier(decl)) return this.infoOfSymbol(this.checker.getExportSpecifierLocalTargetSymbol(decl), depth + 1);
     // A function/class expression that is not a tracked declaration's value (e.g. `const f = cond ? () => 1 : () => 2`).
     if ((ts.isArrowFunction(decl) || ts.isFunctionExpression(decl) || ts.isClassExpression(decl)) && decl.parent) {

@@ -23,7 +23,13 @@ const str = (a: string | null, b: string | null): number => (a === b ? 0 : a ===
 const num = (a: number, b: number): number => a - b;
 
 function spanCmp(a: Span & { path: string }, b: Span & { path: string }): number {
-  return str(a.path, b.path) || num(a.start_line, b.start_line) || num(a.start_col, b.start_col) || num(a.end_line, b.end_line) || num(a.end_col, b.end_col);
+  return (
+    str(a.path, b.path) ||
+    num(a.start_line, b.start_line) ||
+    num(a.start_col, b.start_col) ||
+    num(a.end_line, b.end_line) ||
+    num(a.end_col, b.end_col)
+  );
 }
 
 export const compareFiles = (a: FileRow, b: FileRow): number => str(a.path, b.path);
@@ -44,4 +50,8 @@ export const compareCalls = (a: CallRow, b: CallRow): number =>
   spanCmp(a, b) || str(a.callee_name, b.callee_name) || str(a.caller, b.caller) || str(a.callee, b.callee);
 
 export const compareImports = (a: ImportRow, b: ImportRow): number =>
-  str(a.path, b.path) || str(a.module, b.module) || str(a.kind, b.kind) || str(a.names.join('\0'), b.names.join('\0')) || str(a.resolved_path, b.resolved_path);
+  str(a.path, b.path) ||
+  str(a.module, b.module) ||
+  str(a.kind, b.kind) ||
+  str(a.names.join('\0'), b.names.join('\0')) ||
+  str(a.resolved_path, b.resolved_path);

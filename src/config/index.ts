@@ -1,3 +1,3 @@
 export * from './types.js';
 export { resolveConfig } from './validate.js';
-export { loadConfig, DEFAULT_CONFIG_FILE, type LoadedConfig } from './load.js';
+export { loadConfig } from './load.js';

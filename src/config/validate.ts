@@ -47,8 +47,7 @@ function knownKeysFor(pathParts: readonly PropertyKey[]): readonly string[] {
   return KNOWN_KEYS[String(pathParts[0])] ?? [];
 }
 
-const keyPath = (parts: readonly PropertyKey[]): string =>
-  parts.length === 0 ? '(top level)' : parts.map(String).join('.');
+const keyPath = (parts: readonly PropertyKey[]): string => (parts.length === 0 ? '(top level)' : parts.map(String).join('.'));
 
 function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);

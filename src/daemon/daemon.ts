@@ -86,7 +86,11 @@ class WatchDaemon {
     this.loaded = await loadConfig(this.opts.configPath, this.opts.cwd, { signal: this.abort.signal });
     const c = this.loaded.config;
     this.lock = acquireLock(c.stateDir, 'daemon');
-    this.log('daemon', 'start', `relspec watch (pid ${process.pid}) on ${c.stateDir}, config ${c.configFile ?? '(in memory)'}`, { pid: process.pid, stateDir: c.stateDir, config: c.configFile });
+    this.log('daemon', 'start', `relspec watch (pid ${process.pid}) on ${c.stateDir}, config ${c.configFile ?? '(in memory)'}`, {
+      pid: process.pid,
+      stateDir: c.stateDir,
+      config: c.configFile,
+    });
     this.session = await openSession(c);
     if (this.stopping) return;
     // Watch before the reconcile: a change made while it runs is then queued, not missed.
@@ -236,7 +240,10 @@ class WatchDaemon {
         onTask: (r) => logTask(this.log, r),
       });
       logRun(this.log, out, trigger);
-      if (this.stateRetry.attempts > 0) this.log('run', 'state_recovered', `the state is usable again after ${this.stateRetry.attempts} failed attempt(s)`, { attempts: this.stateRetry.attempts });
+      if (this.stateRetry.attempts > 0)
+        this.log('run', 'state_recovered', `the state is usable again after ${this.stateRetry.attempts} failed attempt(s)`, {
+          attempts: this.stateRetry.attempts,
+        });
       this.stateRetry.succeed();
       // A task now reads other files (an edit, a glob gaining a directory): watch those.
       this.taskFiles = out.taskFiles;
@@ -255,7 +262,8 @@ class WatchDaemon {
     }
     if (startup) {
       this.reconciled = true;
-      if (!this.stopping) this.log('watch', 'ready', `watching ${this.watcher?.paths.length ?? 0} paths`, { paths: this.watcher?.paths ?? [] });
+      if (!this.stopping)
+        this.log('watch', 'ready', `watching ${this.watcher?.paths.length ?? 0} paths`, { paths: this.watcher?.paths ?? [] });
     }
   }
 
@@ -271,7 +279,11 @@ class WatchDaemon {
       this.batch.events++;
       this.schedule();
     });
-    this.log('run', 'state_fault', `${e.oneLine()} (retrying in ${(delay / 1000).toFixed(0)} s)`, { error: e.toJSON(), retryMs: delay, attempt: this.stateRetry.attempts });
+    this.log('run', 'state_fault', `${e.oneLine()} (retrying in ${(delay / 1000).toFixed(0)} s)`, {
+      error: e.toJSON(),
+      retryMs: delay,
+      attempt: this.stateRetry.attempts,
+    });
     await this.reopenSession();
   }
 

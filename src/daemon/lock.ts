@@ -58,7 +58,10 @@ export function acquireLock(stateDir: string, holder: LockHolder): StateLock {
       return hold(file, content);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') {
-        throw stateFaultError(e, stateDir) ?? new RelspecError('E_STATE', `cannot create lock file: ${errorMessage(e)}`, { file, fix: 'check the state directory is writable' });
+        throw (
+          stateFaultError(e, stateDir) ??
+          new RelspecError('E_STATE', `cannot create lock file: ${errorMessage(e)}`, { file, fix: 'check the state directory is writable' })
+        );
       }
     }
     const raw = readOrUndefined(file);
@@ -84,7 +87,10 @@ export function acquireLock(stateDir: string, holder: LockHolder): StateLock {
       }
     }
   }
-  throw new RelspecError('E_STATE', 'cannot acquire the state lock (it keeps changing hands)', { file, fix: 'retry; check no other relspec is starting' });
+  throw new RelspecError('E_STATE', 'cannot acquire the state lock (it keeps changing hands)', {
+    file,
+    fix: 'retry; check no other relspec is starting',
+  });
 }
 
 function hold(file: string, content: string): StateLock {

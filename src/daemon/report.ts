@@ -1,6 +1,6 @@
 import { RelspecError, RelspecErrors, errorMessage } from '../errors.js';
 import type { PlanEntry, RunOutcome } from '../incremental/run.js';
-import type { Cause, TaskResult } from '../incremental/types.js';
+import type { Cause, TaskResult } from '../records/types.js';
 import { describeCodeSync } from '../sources/index.js';
 import type { Log, LogTag } from './log.js';
 import { warningJson, warningLine } from '../incremental/caveatText.js';
@@ -11,15 +11,27 @@ import { formatWarning } from '../project/warnings.js';
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
 
 function cause(c: Cause): string {
-  if (c.kind === 'file_changed') return `file ${c.path} ${c.to === 'missing' ? 'missing' : c.from === null ? 'new' : c.to === null ? 'no longer read' : 'changed'}`;
+  if (c.kind === 'file_changed')
+    return `file ${c.path} ${c.to === 'missing' ? 'missing' : c.from === null ? 'new' : c.to === null ? 'no longer read' : 'changed'}`;
   return c.kind === 'input_changed' ? `${c.input}(${c.columns.join(', ') || 'row count'}) changed` : c.kind.replace(/_/g, ' ');
 }
 
 export function logTask(log: Log, r: TaskResult | PlanEntry): void {
   if (r.status === 'skipped') return;
-  const fields = { task: r.task, status: r.status, durationMs: Math.round(r.durationMs * 100) / 100, ...(r.rows !== undefined ? { rows: r.rows } : {}), causes: r.causes.map((c) => c.kind) };
+  const fields = {
+    task: r.task,
+    status: r.status,
+    durationMs: Math.round(r.durationMs * 100) / 100,
+    ...(r.rows !== undefined ? { rows: r.rows } : {}),
+    causes: r.causes.map((c) => c.kind),
+  };
   if (r.status === 'built') {
-    log('task', 'built', `built ${r.task} in ${secs(r.durationMs)}${r.rows !== undefined ? `, ${r.rows} rows` : ''}: ${r.causes.map(cause).join('; ')}`, fields);
+    log(
+      'task',
+      'built',
+      `built ${r.task} in ${secs(r.durationMs)}${r.rows !== undefined ? `, ${r.rows} rows` : ''}: ${r.causes.map(cause).join('; ')}`,
+      fields,
+    );
   } else if (r.status === 'failed') {
     log('task', 'failed', `failed ${r.task}: ${r.error ?? 'unknown error'}`, { ...fields, error: r.error });
   } else {
@@ -28,15 +40,26 @@ export function logTask(log: Log, r: TaskResult | PlanEntry): void {
 }
 
 export function logRun(log: Log, out: RunOutcome, trigger: string): void {
-  for (const e of out.errors) log('run', 'project_error', `error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}`, { ...e });
+  for (const e of out.errors)
+    log('run', 'project_error', `error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}`, { ...e });
   // Untracked reads and kept volatile outputs: once at start-up, not on every run.
   if (trigger === 'reconcile') {
-    for (const w of out.sourceWarnings ?? []) log('run', 'warning', `warning ${formatWarning(w)}`, { warning: { ...w, message: formatWarning(w) } });
+    for (const w of out.sourceWarnings ?? [])
+      log('run', 'warning', `warning ${formatWarning(w)}`, { warning: { ...w, message: formatWarning(w) } });
     for (const w of out.warnings ?? []) log('run', 'warning', warningLine(w, process.cwd()), { warning: warningJson(w) });
   }
   for (const c of out.code ?? []) {
     if (c.mode === 'noop') continue;
-    log('run', 'code', describeCodeSync(c), { source: c.source, mode: c.mode, added: c.added, removed: c.removed, modified: c.modified, extracted: c.extracted, commits: c.commits, ms: Math.round(c.ms) });
+    log('run', 'code', describeCodeSync(c), {
+      source: c.source,
+      mode: c.mode,
+      added: c.added,
+      removed: c.removed,
+      modified: c.modified,
+      extracted: c.extracted,
+      commits: c.commits,
+      ms: Math.round(c.ms),
+    });
   }
   const n = (s: string) => out.tasks.filter((t) => t.status === s).length;
   const counts = { built: n('built'), skipped: n('skipped') + out.unaffected, failed: n('failed'), blocked: n('blocked') };

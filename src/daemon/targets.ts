@@ -44,7 +44,11 @@ export const TASK_FILES = '(files read by tasks)';
 /** `taskFiles`: absolute paths and globs tasks read through table functions (a run's `taskFiles`). */
 export function watchTargets(config: ResolvedConfig, taskFiles: readonly string[] = []): WatchTarget[] {
   const targets: WatchTarget[] = [];
-  const noDotSegment = (root: string, p: string) => !path.relative(root, p).split(path.sep).some((s) => s.startsWith('.'));
+  const noDotSegment = (root: string, p: string) =>
+    !path
+      .relative(root, p)
+      .split(path.sep)
+      .some((s) => s.startsWith('.'));
   targets.push({
     kind: 'task',
     root: config.tasksDir,
@@ -63,7 +67,14 @@ export function watchTargets(config: ResolvedConfig, taskFiles: readonly string[
       // A commit is a new file in _delta_log (writers create a temp file and rename it).
       const log = path.join(src.path, '_delta_log');
       const re = /(^\d+\.json$)|(\.parquet$)|(^_last_checkpoint$)/;
-      targets.push({ kind: 'source', source: src.name, root: log, maxDepth: 0, pattern: path.join(log, '*'), match: (p) => path.dirname(p) === log && re.test(path.basename(p)) });
+      targets.push({
+        kind: 'source',
+        source: src.name,
+        root: log,
+        maxDepth: 0,
+        pattern: path.join(log, '*'),
+        match: (p) => path.dirname(p) === log && re.test(path.basename(p)),
+      });
     } else {
       // File sources and code sources alike: the glob's files are what a run re-reads.
       targets.push(fileSourceTarget(src.name, src.path, config.root));
@@ -81,11 +92,19 @@ export function watchTargets(config: ResolvedConfig, taskFiles: readonly string[
 export function fileSourceTarget(name: string, glob: string, configRoot?: string): WatchTarget {
   if (configRoot !== undefined) {
     const parts = splitSourceGlob(glob, configRoot);
-    if (!parts.isGlob) return { kind: 'source', source: name, root: path.dirname(glob), maxDepth: 0, pattern: glob, match: (p) => p === glob };
+    if (!parts.isGlob)
+      return { kind: 'source', source: name, root: path.dirname(glob), maxDepth: 0, pattern: glob, match: (p) => p === glob };
     const maxDepth = /\*\*|\{/.test(parts.pattern) ? Infinity : parts.pattern.split('/').length - 1;
     const isMatch = picomatch(parts.pattern, { dot: false });
     const base = parts.base;
-    return { kind: 'source', source: name, root: base, maxDepth, pattern: glob, match: (p) => inside(base, p) && p !== base && isMatch(posix(path.relative(base, p))) };
+    return {
+      kind: 'source',
+      source: name,
+      root: base,
+      maxDepth,
+      pattern: glob,
+      match: (p) => inside(base, p) && p !== base && isMatch(posix(path.relative(base, p))),
+    };
   }
   const scan = picomatch.scan(posix(glob));
   if (!scan.isGlob) {
@@ -107,7 +126,13 @@ export function fileSourceTarget(name: string, glob: string, configRoot?: string
  */
 export function globalIgnore(config: ResolvedConfig): (p: string) => boolean {
   const own = [config.stateDir, config.outputsDir];
-  const user = config.watch.ignore.length > 0 ? picomatch(config.watch.ignore.flatMap((g) => [g, `${g.replace(/\/+$/, '')}/**`]), { dot: true }) : undefined;
+  const user =
+    config.watch.ignore.length > 0
+      ? picomatch(
+          config.watch.ignore.flatMap((g) => [g, `${g.replace(/\/+$/, '')}/**`]),
+          { dot: true },
+        )
+      : undefined;
   return (p) => {
     if (own.some((d) => inside(d, p))) return true;
     const segs = p.split(path.sep);

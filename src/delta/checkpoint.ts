@@ -17,7 +17,13 @@ import { deltaError, duckPath, firstLine, resolveDataPath, sqlString, type Where
 
 const SIDECAR_ACTIONS: ReadonlySet<string> = new Set(['add', 'remove']);
 
-async function readParquetActions(conn: DuckDBConnection, files: string[], w: Where, set: ActionSet, allowed?: ReadonlySet<string>): Promise<void> {
+async function readParquetActions(
+  conn: DuckDBConnection,
+  files: string[],
+  w: Where,
+  set: ActionSet,
+  allowed?: ReadonlySet<string>,
+): Promise<void> {
   const list = files.map((f) => sqlString(duckPath(f))).join(', ');
   let rows: unknown[][];
   try {
@@ -27,7 +33,12 @@ async function readParquetActions(conn: DuckDBConnection, files: string[], w: Wh
     );
     rows = r.getRows() as unknown[][];
   } catch (e) {
-    throw deltaError(w, `cannot read checkpoint file: ${firstLine(e)}`, 'the checkpoint is corrupt or incomplete; it can be deleted, readers then replay the JSON commits', e);
+    throw deltaError(
+      w,
+      `cannot read checkpoint file: ${firstLine(e)}`,
+      'the checkpoint is corrupt or incomplete; it can be deleted, readers then replay the JSON commits',
+      e,
+    );
   }
   for (let i = 0; i < rows.length; i++) {
     let parsed: unknown;
@@ -53,7 +64,12 @@ export async function readCheckpoint(conn: DuckDBConnection, listing: LogListing
     }
     set = parseJsonLines(text, w);
   } else {
-    await readParquetActions(conn, cp.files.map((f) => f.path), w, set);
+    await readParquetActions(
+      conn,
+      cp.files.map((f) => f.path),
+      w,
+      set,
+    );
   }
   // "Having partial add and remove file actions in V2 Checkpoint and partial entries in sidecar
   // files is not allowed" — so when sidecars exist, file actions are the union of them all.
@@ -62,7 +78,10 @@ export async function readCheckpoint(conn: DuckDBConnection, listing: LogListing
     const files = set.sidecars.map((s) => resolveDataPath(sidecarDir, s.path, w));
     const missing = files.filter((f) => !existsSync(f));
     if (missing.length) {
-      throw deltaError({ ...w, file: missing[0] }, `checkpoint ${cp.version} references ${missing.length} missing sidecar file(s), e.g. ${path.basename(missing[0])}`);
+      throw deltaError(
+        { ...w, file: missing[0] },
+        `checkpoint ${cp.version} references ${missing.length} missing sidecar file(s), e.g. ${path.basename(missing[0])}`,
+      );
     }
     await readParquetActions(conn, files, { ...w, file: files[0] }, set, SIDECAR_ACTIONS);
   }
@@ -73,7 +92,9 @@ export async function readCheckpoint(conn: DuckDBConnection, listing: LogListing
     throw deltaError(w, `checkpointMetadata says version ${set.checkpointMetadata.version}, the file name says ${cp.version}`);
   }
   // A checkpoint is a reconciled snapshot: exactly one protocol and one metaData (**Checkpoints**).
-  if (set.protocol.length !== 1) throw deltaError(w, `checkpoint ${cp.version} holds ${set.protocol.length} protocol actions (exactly one is required)`);
-  if (set.metaData.length !== 1) throw deltaError(w, `checkpoint ${cp.version} holds ${set.metaData.length} metaData actions (exactly one is required)`);
+  if (set.protocol.length !== 1)
+    throw deltaError(w, `checkpoint ${cp.version} holds ${set.protocol.length} protocol actions (exactly one is required)`);
+  if (set.metaData.length !== 1)
+    throw deltaError(w, `checkpoint ${cp.version} holds ${set.metaData.length} metaData actions (exactly one is required)`);
   return set;
 }

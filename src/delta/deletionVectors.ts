@@ -187,7 +187,10 @@ export async function loadDeletionVector(tableDir: string, dv: DeletionVectorDes
     }
   }
   if (rows.length !== dv.cardinality) {
-    throw deltaError(w, `deletion vector ${dv.storageType}${dv.pathOrInlineDv} decodes to ${rows.length} rows but its descriptor says cardinality ${dv.cardinality}`);
+    throw deltaError(
+      w,
+      `deletion vector ${dv.storageType}${dv.pathOrInlineDv} decodes to ${rows.length} rows but its descriptor says cardinality ${dv.cardinality}`,
+    );
   }
   return rows;
 }
@@ -198,7 +201,11 @@ async function readDvFile(file: string, offset: number, dv: DeletionVectorDescri
     fh = await open(file, 'r');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw deltaError(w, `deletion vector file ${path.basename(file)} is missing`, 'the table was vacuumed or partially copied; restore the file');
+      throw deltaError(
+        w,
+        `deletion vector file ${path.basename(file)} is missing`,
+        'the table was vacuumed or partially copied; restore the file',
+      );
     }
     throw deltaError(w, `cannot open deletion vector file: ${firstLine(e)}`);
   }

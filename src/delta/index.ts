@@ -15,7 +15,15 @@ import { deltaError, duckPath, firstLine, sqlString } from './util.js';
 
 export { loadSnapshot, type Snapshot, type LiveFile, type CommitStamp, type LoadOptions } from './read/snapshot.js';
 export { snapshotQuery, registerSnapshotView, type SnapshotQueryOptions, type RegisterOptions } from './read/scan.js';
-export { tableChanges, changeCounts, type TableChanges, type TableChangesOptions, type ChangeCommit, type ChangeCounts, type VersionChangeCounts } from './read/changes.js';
+export {
+  tableChanges,
+  changeCounts,
+  type TableChanges,
+  type TableChangesOptions,
+  type ChangeCommit,
+  type ChangeCounts,
+  type VersionChangeCounts,
+} from './read/changes.js';
 export { tableHistory, type HistoryEntry } from './read/history.js';
 export { listLog, type LogListing } from './log.js';
 export { SUPPORTED_READER_FEATURES } from './protocol.js';
@@ -74,7 +82,23 @@ async function countRows(conn: DuckDBConnection, s: Snapshot): Promise<number | 
   }
 }
 export {
-  createTable, writeTable, prepareWrite, commitWrite, writeCheckpoint, removeOrphans, DeltaCommitConflict, isCommitConflict, SUPPORTED_WRITER_FEATURES,
-  type CreateTableOptions, type WriteOptions, type WriteMode, type WriteCounts, type WriteResult, type CommitOptions, type PreparedWrite,
-  type CheckpointResult, type ColumnSpec, type SchemaInput,
+  createTable,
+  writeTable,
+  prepareWrite,
+  commitWrite,
+  writeCheckpoint,
+  removeOrphans,
+  DeltaCommitConflict,
+  isCommitConflict,
+  SUPPORTED_WRITER_FEATURES,
+  type CreateTableOptions,
+  type WriteOptions,
+  type WriteMode,
+  type WriteCounts,
+  type WriteResult,
+  type CommitOptions,
+  type PreparedWrite,
+  type CheckpointResult,
+  type ColumnSpec,
+  type SchemaInput,
 } from './write/index.js';

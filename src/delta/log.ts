@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ActionSet } from './actions.js';
 import { createHash } from 'node:crypto';
@@ -64,7 +64,11 @@ export async function listLog(tableDir: string): Promise<LogListing> {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw deltaError({ table }, 'not a Delta table: no _delta_log directory', 'point the source at the table root (the directory that contains _delta_log/)');
+      throw deltaError(
+        { table },
+        'not a Delta table: no _delta_log directory',
+        'point the source at the table root (the directory that contains _delta_log/)',
+      );
     }
     throw deltaError({ table, file: logDir }, `cannot list the Delta log: ${firstLine(e)}`);
   }
@@ -117,7 +121,11 @@ export async function listLog(tableDir: string): Promise<LogListing> {
   }
   if (checkpoints.length && checkpoints[0].version > latest) latest = checkpoints[0].version;
   if (latest < 0) {
-    throw deltaError({ table, file: logDir }, 'the Delta log holds no commits and no checkpoints', 'the table was never committed, or its log was deleted');
+    throw deltaError(
+      { table, file: logDir },
+      'the Delta log holds no commits and no checkpoints',
+      'the table was never committed, or its log was deleted',
+    );
   }
   return {
     tableDir: table,
@@ -137,13 +145,24 @@ export async function listLog(tableDir: string): Promise<LogListing> {
  */
 export async function readCommit(listing: LogListing, version: number, seen?: Map<number, LogFileFingerprint>): Promise<ActionSet> {
   const f = listing.commits.get(version);
-  const w: Where = { table: listing.tableDir, version, file: f?.path ?? path.join(listing.logDir, `${String(version).padStart(20, '0')}.json`) };
+  const w: Where = {
+    table: listing.tableDir,
+    version,
+    file: f?.path ?? path.join(listing.logDir, `${String(version).padStart(20, '0')}.json`),
+  };
   if (!f) throw missingCommit(listing, version);
   let text: string;
   try {
     const st = seen ? await statFile(f.path) : undefined;
     const bytes = await readFile(f.path);
-    if (st) seen!.set(version, { name: f.name, version, size: bytes.length, signature: st.signature, hash: createHash('sha256').update(bytes).digest('hex').slice(0, 24) });
+    if (st)
+      seen!.set(version, {
+        name: f.name,
+        version,
+        size: bytes.length,
+        signature: st.signature,
+        hash: createHash('sha256').update(bytes).digest('hex').slice(0, 24),
+      });
     text = bytes.toString('utf8');
   } catch (e) {
     throw deltaError(w, `cannot read commit ${version}: ${firstLine(e)}`);
@@ -151,8 +170,10 @@ export async function readCommit(listing: LogListing, version: number, seen?: Ma
   const set = parseJsonLines(text, w);
   // "A single log entry MUST NOT include more than one action that reconciles with each other" and
   // at most one metaData and one protocol (**Delta Log Entries**).
-  if (set.metaData.length > 1) throw deltaError(w, `commit ${version} holds ${set.metaData.length} metaData actions (at most one is allowed)`);
-  if (set.protocol.length > 1) throw deltaError(w, `commit ${version} holds ${set.protocol.length} protocol actions (at most one is allowed)`);
+  if (set.metaData.length > 1)
+    throw deltaError(w, `commit ${version} holds ${set.metaData.length} metaData actions (at most one is allowed)`);
+  if (set.protocol.length > 1)
+    throw deltaError(w, `commit ${version} holds ${set.protocol.length} protocol actions (at most one is allowed)`);
   return set;
 }
 
@@ -163,11 +184,4 @@ export function missingCommit(listing: LogListing, version: number): Error {
     `commit ${version} is missing from the Delta log (${name} not found)`,
     'the log is incomplete (truncated by metadata cleanup, or partially copied); read a version covered by a checkpoint, or restore the missing commit',
   );
-}
-
-/** Modification time of commit `version` in ms: the commit timestamp when In-Commit Timestamps are off. */
-export async function commitMtime(listing: LogListing, version: number): Promise<number> {
-  const f = listing.commits.get(version);
-  if (!f) throw missingCommit(listing, version);
-  return (await stat(f.path)).mtimeMs;
 }

@@ -70,7 +70,12 @@ export async function checkLogFiles(logDir: string, stored: readonly LogFileFing
       kept.push(now);
       refreshed = true;
     } else {
-      rewritten.push({ name: fp.name, version: fp.version, from: { size: fp.size, hash: fp.hash }, to: { size: now.size, hash: now.hash } });
+      rewritten.push({
+        name: fp.name,
+        version: fp.version,
+        from: { size: fp.size, hash: fp.hash },
+        to: { size: now.size, hash: now.hash },
+      });
     }
   }
   rewritten.sort((a, b) => a.version - b.version || a.name.localeCompare(b.name));

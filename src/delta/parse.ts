@@ -21,8 +21,11 @@ class Fields {
 
   private bad(key: string, want: string, got: unknown): never {
     const shown = got === undefined ? 'missing' : JSON.stringify(got)?.slice(0, 60);
-    throw deltaError(this.w, `invalid ${this.action} action: field ${key} must be ${want}, got ${shown}`,
-      'the log entry is corrupt; restore it from a backup or re-create the table');
+    throw deltaError(
+      this.w,
+      `invalid ${this.action} action: field ${key} must be ${want}, got ${shown}`,
+      'the log entry is corrupt; restore it from a backup or re-create the table',
+    );
   }
 
   str(o: Obj, k: string): string {
@@ -201,7 +204,18 @@ export function collectAction(set: ActionSet, line: unknown, w: Where, allowed?:
   }
 }
 
-const KNOWN = new Set(['add', 'remove', 'cdc', 'metaData', 'protocol', 'commitInfo', 'txn', 'domainMetadata', 'checkpointMetadata', 'sidecar']);
+const KNOWN = new Set([
+  'add',
+  'remove',
+  'cdc',
+  'metaData',
+  'protocol',
+  'commitInfo',
+  'txn',
+  'domainMetadata',
+  'checkpointMetadata',
+  'sidecar',
+]);
 
 /** Newline-delimited JSON (commits, UUID-named v2 checkpoints). A garbled or truncated line names its line number. */
 export function parseJsonLines(text: string, w: Where, allowed?: ReadonlySet<string>): ActionSet {
@@ -214,8 +228,12 @@ export function parseJsonLines(text: string, w: Where, allowed?: ReadonlySet<str
     try {
       parsed = JSON.parse(line);
     } catch (e) {
-      throw deltaError({ ...w, line: i + 1 }, `log line is not valid JSON (${(e as Error).message}); the log entry is truncated or corrupt`,
-        'restore the log file from a backup; Delta log entries are immutable once written', e);
+      throw deltaError(
+        { ...w, line: i + 1 },
+        `log line is not valid JSON (${(e as Error).message}); the log entry is truncated or corrupt`,
+        'restore the log file from a backup; Delta log entries are immutable once written',
+        e,
+      );
     }
     collectAction(set, parsed, { ...w, line: i + 1 }, allowed);
   }

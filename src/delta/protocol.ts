@@ -48,8 +48,11 @@ export function checkReaderProtocol(p: ProtocolAction, w: Where): void {
   if (!Number.isInteger(r) || r < 1 || r > 3) {
     const unknown = (p.readerFeatures ?? []).filter((f) => !SUPPORTED_READER_FEATURES.has(f));
     const extra = unknown.length ? `; unknown reader features: ${unknown.join(', ')}` : '';
-    throw unsupported(w, `unsupported Delta minReaderVersion ${r} in ${where} (this reader implements reader versions 1-3)${extra}`,
-      'read the table with a newer Delta engine, or ask its writer to downgrade the protocol');
+    throw unsupported(
+      w,
+      `unsupported Delta minReaderVersion ${r} in ${where} (this reader implements reader versions 1-3)${extra}`,
+      'read the table with a newer Delta engine, or ask its writer to downgrade the protocol',
+    );
   }
   if (r < 3) return;
   if (!Array.isArray(p.readerFeatures)) {
@@ -58,14 +61,15 @@ export function checkReaderProtocol(p: ProtocolAction, w: Where): void {
   const missing = p.readerFeatures.filter((f) => !SUPPORTED_READER_FEATURES.has(f));
   if (missing.length) {
     const s = missing.length > 1 ? 's' : '';
-    throw unsupported(w, `unsupported Delta reader feature${s} ${missing.join(', ')} in ${where} (minReaderVersion 3)`,
-      explain(missing));
+    throw unsupported(w, `unsupported Delta reader feature${s} ${missing.join(', ')} in ${where} (minReaderVersion 3)`, explain(missing));
   }
 }
 
 function explain(features: string[]): string {
-  if (features.some((f) => f.startsWith('catalog'))) return 'catalog-managed tables must be read through their catalog: their latest commits may exist only there';
-  if (features.some((f) => f.startsWith('variant'))) return 'variant columns are not decoded by this reader; export the table without variant columns';
+  if (features.some((f) => f.startsWith('catalog')))
+    return 'catalog-managed tables must be read through their catalog: their latest commits may exist only there';
+  if (features.some((f) => f.startsWith('variant')))
+    return 'variant columns are not decoded by this reader; export the table without variant columns';
   return 'read the table with an engine that implements these features';
 }
 

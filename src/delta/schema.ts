@@ -56,8 +56,11 @@ function parseType(t: unknown, w: Where, at: string): DeltaType {
     }
     if (t === 'decimal') return { kind: 'decimal', precision: 10, scale: 0 };
     if (PRIMITIVES[t] !== undefined) return { kind: 'primitive', name: t };
-    throw unsupported(w, `unsupported Delta data type ${JSON.stringify(t)} for column ${at} in ${w.table}`,
-      t === 'variant' ? 'variant columns are not decoded by this reader' : undefined);
+    throw unsupported(
+      w,
+      `unsupported Delta data type ${JSON.stringify(t)} for column ${at} in ${w.table}`,
+      t === 'variant' ? 'variant columns are not decoded by this reader' : undefined,
+    );
   }
   if (!isObj(t)) throw deltaError(w, `invalid schema: type of ${at} is ${JSON.stringify(t)}`);
   switch (t.type) {
@@ -161,9 +164,22 @@ export function schemaShape(s: StructType, mode: ColumnMappingMode): string {
  * change", so only widenings that DuckDB casts losslessly are accepted.
  */
 const WIDENINGS = new Set([
-  'byte>short', 'byte>integer', 'byte>long', 'short>integer', 'short>long', 'integer>long',
-  'float>double', 'byte>double', 'short>double', 'integer>double', 'date>timestamp_ntz',
-  'byte>decimal', 'short>decimal', 'integer>decimal', 'long>decimal', 'decimal>decimal',
+  'byte>short',
+  'byte>integer',
+  'byte>long',
+  'short>integer',
+  'short>long',
+  'integer>long',
+  'float>double',
+  'byte>double',
+  'short>double',
+  'integer>double',
+  'date>timestamp_ntz',
+  'byte>decimal',
+  'short>decimal',
+  'integer>decimal',
+  'long>decimal',
+  'decimal>decimal',
 ]);
 
 export function checkTypeChanges(s: StructType, w: Where): void {

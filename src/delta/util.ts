@@ -20,7 +20,8 @@ export function deltaError(w: Where, message: string, fix?: string, cause?: unkn
 }
 
 /** For rules whose fix is not more specific: the log or a file breaks the protocol. */
-const DEFAULT_FIX = 'the table breaks the Delta protocol at this version: restore the named file from the writer or a backup, or rewrite the table with a conforming writer';
+const DEFAULT_FIX =
+  'the table breaks the Delta protocol at this version: restore the named file from the writer or a backup, or rewrite the table with a conforming writer';
 
 /** A valid table that uses something this reader does not implement. Never silently ignored. */
 export function unsupported(w: Where, message: string, fix?: string): RelspecError {

@@ -55,7 +55,12 @@ export async function materializeDelta(
   } else if (!sameSchema) {
     // The columns changed: the next version of the same table (same id, history and time travel
     // kept) holds the new schema and the rewritten rows in one commit (writer/evolve.ts).
-    await writeTable(conn, dir, { mode: 'overwrite', schema: staged, sql: `SELECT * FROM ${STAGE}`, operation: 'CREATE OR REPLACE TABLE AS SELECT' });
+    await writeTable(conn, dir, {
+      mode: 'overwrite',
+      schema: staged,
+      sql: `SELECT * FROM ${STAGE}`,
+      operation: 'CREATE OR REPLACE TABLE AS SELECT',
+    });
     commit = 'schema';
     const counted = `SELECT (SELECT count(*) FROM (${await snapshotQuery(conn, current)})) + (SELECT count(*) FROM ${STAGE})`;
     changedRows = Number((await conn.runAndReadAll(counted)).getRows()[0]![0]);
@@ -93,7 +98,12 @@ export async function materializeDelta(
   current = await loadSnapshot(conn, dir);
   const query = await snapshotQuery(conn, current, { inlineRowsLimit: Infinity });
   await conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`);
-  const r = await conn.runAndReadAll(`SELECT ${tokenSelect(sets, schema.map((c) => c.name))} FROM ${sqlName(output)}`);
+  const r = await conn.runAndReadAll(
+    `SELECT ${tokenSelect(
+      sets,
+      schema.map((c) => c.name),
+    )} FROM ${sqlName(output)}`,
+  );
   const { rows, tokens } = tokensFromRow(r.getRows()[0]!, sets, schema);
   await conn.run(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE}_diff;`);
   return { rows, tokens, version: current.version, commit, changedRows };

@@ -39,7 +39,10 @@ export function displayToken(token: string | null | undefined): string {
 
 export function typesOf(cols: readonly string[], schema: readonly Column[]): string {
   const byName = new Map(schema.map((c) => [c.name, c.type]));
-  return [...cols].sort().map((c) => `${c}=${byName.get(c) ?? 'NULL'}`).join(',');
+  return [...cols]
+    .sort()
+    .map((c) => `${c}=${byName.get(c) ?? 'NULL'}`)
+    .join(',');
 }
 
 /** Select-list expressions computing count and one hash sum per column set in one scan. */
@@ -70,7 +73,11 @@ export function signedTokenSelect(sets: readonly (readonly string[])[], availabl
 }
 
 /** Row of `tokenSelect` → tokens by column-set key. */
-export function tokensFromRow(row: readonly unknown[], sets: readonly (readonly string[])[], schema: readonly Column[]): { rows: number; tokens: Record<string, string> } {
+export function tokensFromRow(
+  row: readonly unknown[],
+  sets: readonly (readonly string[])[],
+  schema: readonly Column[],
+): { rows: number; tokens: Record<string, string> } {
   const count = String(row[0]);
   const tokens: Record<string, string> = {};
   sets.forEach((s, i) => {

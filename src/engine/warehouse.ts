@@ -47,7 +47,10 @@ export class Warehouse {
       // full disk says what it is (src/state/faults.ts).
       throw (
         stateFaultError(e, stateDir) ??
-        new RelspecError('E_STATE', `cannot open warehouse: ${errorMessage(e).split('\n')[0]}`, { file, fix: 'check the state directory and the file, or move the file aside to rebuild' })
+        new RelspecError('E_STATE', `cannot open warehouse: ${errorMessage(e).split('\n')[0]}`, {
+          file,
+          fix: 'check the state directory and the file, or move the file aside to rebuild',
+        })
       );
     }
     try {
@@ -112,21 +115,36 @@ export class Warehouse {
    * Materializes a query into `target` and, for a table, computes its tokens over `sets` in the same
    * round trip (the last statement's rows come back).
    */
-  async materialize(target: string, kind: 'table' | 'view', sql: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<MaterializeResult> {
+  async materialize(
+    target: string,
+    kind: 'table' | 'view',
+    sql: string,
+    sets: readonly (readonly string[])[],
+    schema: readonly Column[],
+  ): Promise<MaterializeResult> {
     try {
       return await this.materializeInner(target, kind, sql, sets, schema);
     } catch (e) {
       // The query failed on the data (a bad cast, an overflow, error()): the caller adds the task
       // file. CREATE OR REPLACE failed as a whole, so the old output stands. A full disk or an
       // invalidated database is the state's fault, not the task's: E_STATE stops the run.
-      throw stateFaultError(e, path.dirname(this.file)) ?? new RelspecError('E_TASK_RUN', `the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]}`, {
-        fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
-        cause: e,
-      });
+      throw (
+        stateFaultError(e, path.dirname(this.file)) ??
+        new RelspecError('E_TASK_RUN', `the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]}`, {
+          fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
+          cause: e,
+        })
+      );
     }
   }
 
-  private async materializeInner(target: string, kind: 'table' | 'view', sql: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<MaterializeResult> {
+  private async materializeInner(
+    target: string,
+    kind: 'table' | 'view',
+    sql: string,
+    sets: readonly (readonly string[])[],
+    schema: readonly Column[],
+  ): Promise<MaterializeResult> {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
     await this.clearOtherKind(target, kind);
     if (kind === 'view') {
@@ -143,14 +161,26 @@ export class Warehouse {
       return { tokens: {} };
     }
     const r = await this.conn.runAndReadAll(
-      `CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${tokenSelect(sets, schema.map((c) => c.name))} FROM ${target}`,
+      `CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${tokenSelect(
+        sets,
+        schema.map((c) => c.name),
+      )} FROM ${target}`,
     );
     return tokensFromRow(r.getRows()[0]!, sets, schema);
   }
 
   /** Tokens of an existing relation (a source reader, an output table, a slice). */
-  async tokens(relation: string, sets: readonly (readonly string[])[], schema: readonly Column[]): Promise<{ rows: number; tokens: Record<string, string> }> {
-    const r = await this.conn.runAndReadAll(`SELECT ${tokenSelect(sets, schema.map((c) => c.name))} FROM ${relation}`);
+  async tokens(
+    relation: string,
+    sets: readonly (readonly string[])[],
+    schema: readonly Column[],
+  ): Promise<{ rows: number; tokens: Record<string, string> }> {
+    const r = await this.conn.runAndReadAll(
+      `SELECT ${tokenSelect(
+        sets,
+        schema.map((c) => c.name),
+      )} FROM ${relation}`,
+    );
     return tokensFromRow(r.getRows()[0]!, sets, schema);
   }
 

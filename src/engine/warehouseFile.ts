@@ -26,16 +26,24 @@ export function checkWarehouseNotTruncated(file: string): void {
     closeSync(fd);
   }
   if (head.toString('latin1', 8, 12) !== 'DUCK') return;
-  const db = (off: number) => ({ iteration: head.readBigUInt64LE(off + 8), blocks: head.readBigUInt64LE(off + 32), alloc: head.readBigUInt64LE(off + 40) });
+  const db = (off: number) => ({
+    iteration: head.readBigUInt64LE(off + 8),
+    blocks: head.readBigUInt64LE(off + 32),
+    alloc: head.readBigUInt64LE(off + 40),
+  });
   const [a, b] = [db(HEADER), db(2 * HEADER)];
   const cur = a.iteration >= b.iteration ? a : b;
   const alloc = Number(cur.alloc);
   if (cur.blocks > 1n << 32n || alloc < 4096 || alloc > 1 << 26 || (alloc & (alloc - 1)) !== 0) return;
   const partial = (size - 3 * HEADER) % alloc;
   if (partial !== 0) {
-    throw new RelspecError('E_STATE', `the warehouse is corrupt (truncated: its ${size} bytes end ${partial} bytes into a ${alloc}-byte block)`, {
-      file,
-      fix: 'move it aside (mv warehouse.duckdb warehouse.duckdb.bad; also warehouse.duckdb.wal if present) and run again: relspec rebuilds every output from the sources',
-    });
+    throw new RelspecError(
+      'E_STATE',
+      `the warehouse is corrupt (truncated: its ${size} bytes end ${partial} bytes into a ${alloc}-byte block)`,
+      {
+        file,
+        fix: 'move it aside (mv warehouse.duckdb warehouse.duckdb.bad; also warehouse.duckdb.wal if present) and run again: relspec rebuilds every output from the sources',
+      },
+    );
   }
 }

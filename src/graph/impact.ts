@@ -1,4 +1,4 @@
-import { taskId, type RelGraph } from './model.js';
+import type { RelGraph } from './model.js';
 import { reachTasks } from './compiled.js';
 
 /** Tasks downstream of these nodes (the invalidation candidates), seeds excluded. */
@@ -68,5 +68,3 @@ export function transitiveReduction(g: RelGraph): [string, string][] {
   }
   return edges;
 }
-
-export { taskId };

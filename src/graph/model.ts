@@ -74,7 +74,8 @@ export function buildGraph(input: GraphInput): RelGraph {
   for (const t of tasks) {
     // Every task produces an output node, even one whose name clashes with a source (readers of
     // the name still bind to the source): run() walks from a failed task's output node.
-    if (!g.hasNode(outputId(t.output))) g.addNode(outputId(t.output), { kind: 'output', name: t.output, schema: input.outputSchemas?.get(t.output) });
+    if (!g.hasNode(outputId(t.output)))
+      g.addNode(outputId(t.output), { kind: 'output', name: t.output, schema: input.outputSchemas?.get(t.output) });
     if (!evidence.has(t.output)) evidence.set(t.output, outputId(t.output));
   }
   for (const t of tasks) {
@@ -98,15 +99,4 @@ export function tasksOf(g: RelGraph): GraphTask[] {
     if (a.kind === 'task') out.push(a.task!);
   });
   return out;
-}
-
-/** Tasks that produce the outputs a task reads (task-level dependencies). */
-export function upstreamTasks(g: RelGraph, task: string): string[] {
-  const ups = new Set<string>();
-  g.forEachInNeighbor(taskId(task), (ev) => {
-    g.forEachInNeighbor(ev, (_, a) => {
-      if (a.kind === 'task') ups.add(a.name);
-    });
-  });
-  return [...ups].sort();
 }

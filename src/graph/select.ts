@@ -11,7 +11,10 @@ import { outputId, sourceId, taskId, tasksOf, type RelGraph } from './model.js';
 export function selectTasks(g: RelGraph, selector: string): Set<string> {
   const result = new Set<string>();
   const tasks = tasksOf(g);
-  for (const raw of selector.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const raw of selector
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const up = raw.startsWith('+');
     const down = raw.endsWith('+') && raw.length > 1;
     const term = raw.slice(up ? 1 : 0, down ? -1 : undefined);

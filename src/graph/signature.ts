@@ -15,9 +15,7 @@ export function graphSignature(g: RelGraph): string {
     if (t) h.update(`${t.fingerprint ?? '-'}\0${t.materialize}\0${t.output}\0`);
     if (a.schema) h.update(a.schema.map((c) => `${c.name}:${c.type}`).join(',') + '\0');
   }
-  const edges = g
-    .mapEdges((_, a, s, t) => `E\0${s}\0${t}\0${a.kind}\0${a.columns ? a.columns.join(',') : '*'}`)
-    .sort();
+  const edges = g.mapEdges((_, a, s, t) => `E\0${s}\0${t}\0${a.kind}\0${a.columns ? a.columns.join(',') : '*'}`).sort();
   for (const e of edges) h.update(e + '\n');
   return h.digest('hex').slice(0, 32);
 }

@@ -45,8 +45,7 @@ export function validateGraph(g: RelGraph): RelspecError[] {
           fix: `rename the output (\`-- @output NAME\`) or the source`,
         }),
       );
-    }
-    else if (t.reads.includes(t.output)) {
+    } else if (t.reads.includes(t.output)) {
       errors.push(
         new RelspecError('E_GRAPH', `task ${t.name} reads its own output '${t.output}'`, {
           file: t.file,

@@ -7,7 +7,7 @@ import type { GraphTask } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { Store } from '../state/store.js';
 import { PARTS_KEY, VIEW_KEY, type TokenBook } from './tokenbook.js';
-import type { Cause, TaskResult, Trace, TraceInput } from './types.js';
+import type { Cause, TaskResult, Trace, TraceInput } from '../records/types.js';
 import { taskCaveats } from './caveats.js';
 
 export interface BuildContext {
@@ -69,7 +69,10 @@ export async function buildTask(
     res = await warehouse.materialize(target, task.materialize, sql, sets, schema);
   }
   // A view reads its files when queried: their hashes are part of its token, or its readers would cut off.
-  const inputTokens = { ...Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token])), ...Object.fromEntries(Object.entries(files).map(([p, h]) => [`file:${p}`, h])) };
+  const inputTokens = {
+    ...Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token])),
+    ...Object.fromEntries(Object.entries(files).map(([p, h]) => [`file:${p}`, h])),
+  };
   const sliceTokens = task.materialize === 'view' ? { [VIEW_KEY]: derivedToken(task.fingerprint!, inputTokens) } : res.tokens;
 
   let outputTokens = sliceTokens;

@@ -20,14 +20,24 @@ export function caveatMessage(task: string, c: TaskCaveat): { message: string; f
     };
   }
   return c.rebuildEachRun
-    ? { message: `task ${task} calls ${fnList(c.functions)}: rebuilt on every run (-- @volatile)`, fix: 'nothing to do; remove -- @volatile to keep the first result instead' }
+    ? {
+        message: `task ${task} calls ${fnList(c.functions)}: rebuilt on every run (-- @volatile)`,
+        fix: 'nothing to do; remove -- @volatile to keep the first result instead',
+      }
     : {
         message: `task ${task} calls ${fnList(c.functions)}, whose result changes between runs: its output is kept as first built`,
         fix: 'add `-- @volatile` to its header to rebuild it every run, or accept the kept output',
       };
 }
 
-export function warningJson(w: TaskWarning): { code: string; task: string; file: string; message: string; fix: string; caveat: TaskCaveat } {
+export function warningJson(w: TaskWarning): {
+  code: string;
+  task: string;
+  file: string;
+  message: string;
+  fix: string;
+  caveat: TaskCaveat;
+} {
   return { code: caveatCode(w.caveat), task: w.task, file: w.file, ...caveatMessage(w.task, w.caveat), caveat: w.caveat };
 }
 
@@ -40,7 +50,8 @@ export function warningLine(w: TaskWarning, root: string): string {
 /** The STATE column of `status` for a task that would otherwise read plainly `fresh`. */
 export function statusCaveat(caveats: readonly TaskCaveat[]): string | undefined {
   const untracked = caveats.filter((c) => c.kind === 'untracked_read');
-  if (untracked.length > 0) return `untracked: reads ${untracked.map((c) => (c.kind === 'untracked_read' ? c.call : '')).join(', ')} (--full-refresh to re-read)`;
+  if (untracked.length > 0)
+    return `untracked: reads ${untracked.map((c) => (c.kind === 'untracked_read' ? c.call : '')).join(', ')} (--full-refresh to re-read)`;
   const kept = caveats.find((c) => c.kind === 'volatile' && !c.rebuildEachRun);
   return kept && kept.kind === 'volatile' ? `fresh, kept as built (${fnList(kept.functions)})` : undefined;
 }
@@ -49,7 +60,8 @@ export function statusCaveat(caveats: readonly TaskCaveat[]): string | undefined
 export function whyCaveatLines(b: BuildCaveats): string[] {
   // A `-- @volatile` task says so in its cause (`volatile`): nothing to add.
   return b.caveats.flatMap((c) => {
-    if (c.kind === 'untracked_read') return `untracked: it reads files through ${c.call}; relspec cannot see them change (run --full-refresh after changing them)`;
+    if (c.kind === 'untracked_read')
+      return `untracked: it reads files through ${c.call}; relspec cannot see them change (run --full-refresh after changing them)`;
     if (c.rebuildEachRun) return [];
     return `its output was built at ${b.builtAt ?? '?'} (run ${b.runId}) and is kept: it calls ${fnList(c.functions)}, whose result changes between runs (add -- @volatile to rebuild it every run)`;
   });

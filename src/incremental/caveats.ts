@@ -12,7 +12,8 @@ export interface TaskWarning {
 /** What a build of this task cannot promise (stored on its trace, shown by validate, run, status, why). */
 export function taskCaveats(task: Pick<GraphTask, 'untracked' | 'volatileFunctions' | 'volatile'>): TaskCaveat[] {
   const out: TaskCaveat[] = (task.untracked ?? []).map((u) => ({ kind: 'untracked_read', fn: u.fn, call: u.call }));
-  if (task.volatileFunctions?.length) out.push({ kind: 'volatile', functions: [...task.volatileFunctions], rebuildEachRun: task.volatile ?? false });
+  if (task.volatileFunctions?.length)
+    out.push({ kind: 'volatile', functions: [...task.volatileFunctions], rebuildEachRun: task.volatile ?? false });
   return out;
 }
 

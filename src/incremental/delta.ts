@@ -4,7 +4,7 @@ import { errorMessage } from '../errors.js';
 import type { Column } from '../lineage/types.js';
 import { snapshotQuery, tableChanges, type Snapshot } from '../delta/index.js';
 import { commitFiles } from '../sources/code/commitFiles.js';
-import type { DeltaCommitSummary } from './types.js';
+import type { DeltaCommitSummary } from '../records/types.js';
 
 export interface DeltaTokens {
   tokens: Record<string, string>;
@@ -41,7 +41,9 @@ export async function deltaTokens(
   if (from !== undefined && from < snapshot.version) {
     try {
       const ch = await tableChanges(conn, snapshot.tableDir, from + 1, snapshot.version, { requireChangeDataFeed: false });
-      const counts = await conn.runAndReadAll(`SELECT _commit_version::BIGINT, _change_type, count(*)::BIGINT FROM (${ch.sql}) GROUP BY ALL`);
+      const counts = await conn.runAndReadAll(
+        `SELECT _commit_version::BIGINT, _change_type, count(*)::BIGINT FROM (${ch.sql}) GROUP BY ALL`,
+      );
       for (const c of ch.commits) {
         const zero = { insert: 0, delete: 0, update_preimage: 0, update_postimage: 0 };
         const files = commitFiles(c.parameters);

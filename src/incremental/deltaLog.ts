@@ -21,7 +21,11 @@ export interface DeltaLogState {
  * checkpoint replaced by different bytes is still a changed input; the scan that follows decides
  * whether any projection moved (two writers may legally write equivalent checkpoints).
  */
-export async function deltaLogState(snap: Snapshot, stored: readonly LogFileFingerprint[], storedVersion: number | undefined): Promise<DeltaLogState> {
+export async function deltaLogState(
+  snap: Snapshot,
+  stored: readonly LogFileFingerprint[],
+  storedVersion: number | undefined,
+): Promise<DeltaLogState> {
   const listing = await listLog(snap.tableDir);
   const check = await checkLogFiles(listing.logDir, stored);
   const byName = new Map(check.kept.map((f) => [f.name, f]));

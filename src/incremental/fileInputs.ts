@@ -4,7 +4,7 @@ import type { GraphTask } from '../graph/index.js';
 import { listingKey } from '../lineage/taskFiles.js';
 import { hashFileContent, statFile } from '../util/fileStat.js';
 import type { Db } from '../state/db.js';
-import type { Cause } from './types.js';
+import type { Cause } from '../records/types.js';
 
 /** The token of a file that is not there: a change like any other (the task then fails, naming it). */
 export const MISSING = 'missing';
@@ -21,7 +21,11 @@ export class FileBook {
   private readonly dirty = new Map<string, { signature: string; hash: string }>();
 
   constructor(private readonly db: Db) {
-    for (const r of db.prepare('SELECT path, signature, hash FROM file_stats').iterate() as Iterable<{ path: string; signature: string; hash: string }>) {
+    for (const r of db.prepare('SELECT path, signature, hash FROM file_stats').iterate() as Iterable<{
+      path: string;
+      signature: string;
+      hash: string;
+    }>) {
       this.known.set(r.path, { signature: r.signature, hash: r.hash });
     }
   }
@@ -76,5 +80,7 @@ export async function currentFiles(task: GraphTask, book: FileBook): Promise<Rec
 /** One cause per file whose token differs from the build's (added to or dropped from a glob included). */
 export function fileCauses(before: Record<string, string>, now: Record<string, string>): Cause[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
-  return keys.filter((k) => before[k] !== now[k]).map((path) => ({ kind: 'file_changed', path, from: before[path] ?? null, to: now[path] ?? null }));
+  return keys
+    .filter((k) => before[k] !== now[k])
+    .map((path) => ({ kind: 'file_changed', path, from: before[path] ?? null, to: now[path] ?? null }));
 }

@@ -2,7 +2,7 @@ import { outputId, sourceId, taskId, type RelGraph } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { ObservedSource } from '../sources/index.js';
 import type { EvidenceRow, Store, TaskRow } from '../state/store.js';
-import type { RootChange } from './types.js';
+import type { RootChange } from '../records/types.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { deltaTokens } from './delta.js';
 import { observeFileSource } from './observeFiles.js';
@@ -47,7 +47,13 @@ export async function observe(project: Project, store: Store, engineVersion: str
 
   const oldConfig = store.getMeta('config_hash');
   if (oldConfig !== undefined && oldConfig !== project.configHash) {
-    obs.changes.push({ id: `config@${project.configHash}`, kind: 'config_edited', file: project.config.configFile ?? '(inline)', from: oldConfig, to: project.configHash });
+    obs.changes.push({
+      id: `config@${project.configHash}`,
+      kind: 'config_edited',
+      file: project.config.configFile ?? '(inline)',
+      from: oldConfig,
+      to: project.configHash,
+    });
   }
   const oldEngine = store.getMeta('engine_version');
   if (oldEngine !== undefined && oldEngine !== engineVersion) {
@@ -76,7 +82,14 @@ export async function observe(project: Project, store: Store, engineVersion: str
     const spec = project.taskByName.get(name)!;
     const p = project.lineage.parsed.get(name)!;
     const old = stored.get(name);
-    const row: TaskRow = { name, file: spec.file, output: spec.options.output, fingerprint: p.fingerprint, sql: spec.sql, changeId: old?.changeId ?? null };
+    const row: TaskRow = {
+      name,
+      file: spec.file,
+      output: spec.options.output,
+      fingerprint: p.fingerprint,
+      sql: spec.sql,
+      changeId: old?.changeId ?? null,
+    };
     if (!old) {
       const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
       obs.changes.push({ id, kind: 'task_added', task: name, file: spec.file });
@@ -84,7 +97,16 @@ export async function observe(project: Project, store: Store, engineVersion: str
       obs.taskRows.push({ ...row, changeId: id });
     } else if (old.fingerprint !== p.fingerprint) {
       const id = `task:${name}@${p.fingerprint.slice(0, 12)}`;
-      obs.changes.push({ id, kind: 'task_edited', task: name, file: spec.file, fromFingerprint: old.fingerprint, toFingerprint: p.fingerprint, fromSql: old.sql, toSql: spec.sql });
+      obs.changes.push({
+        id,
+        kind: 'task_edited',
+        task: name,
+        file: spec.file,
+        fromFingerprint: old.fingerprint,
+        toFingerprint: p.fingerprint,
+        fromSql: old.sql,
+        toSql: spec.sql,
+      });
       obs.pending.push([name, id]);
       obs.taskRows.push({ ...row, changeId: id });
     } else if (old.sql !== spec.sql || old.file !== spec.file) {
@@ -96,7 +118,12 @@ export async function observe(project: Project, store: Store, engineVersion: str
     const id = `task:${name}@removed:${old.fingerprint.slice(0, 12)}`;
     obs.changes.push({ id, kind: 'task_removed', task: name, file: old.file });
     obs.removedTasks.push(old);
-    if (g.hasNode(outputId(old.output))) for (const t of [...g.inNeighbors(outputId(old.output)).map((n) => g.getNodeAttribute(n, 'name')), ...affected(g, [outputId(old.output)])]) obs.pending.push([t, id]);
+    if (g.hasNode(outputId(old.output)))
+      for (const t of [
+        ...g.inNeighbors(outputId(old.output)).map((n) => g.getNodeAttribute(n, 'name')),
+        ...affected(g, [outputId(old.output)]),
+      ])
+        obs.pending.push([t, id]);
   }
   return obs;
 }
@@ -106,12 +133,21 @@ export async function observe(project: Project, store: Store, engineVersion: str
  * is one root change carrying each commit's operation and counts, and for each consumer column
  * set whether its projection changed — decided from the change rows alone.
  */
-async function observeDelta(project: Project, src: ObservedSource, old: EvidenceRow | undefined, conn: DuckDBConnection, obs: Observation): Promise<void> {
+async function observeDelta(
+  project: Project,
+  src: ObservedSource,
+  old: EvidenceRow | undefined,
+  conn: DuckDBConnection,
+  obs: Observation,
+): Promise<void> {
   const snap = src.delta!;
   // The table's metaData id is part of its signature: a table deleted and created again (same
   // directory, a new history) must not be read as commits on top of the old one.
   const sig = `delta@${snap.version}#${snap.metadata.id}`;
-  const sameTable = old?.kind === 'source' && old.filesSig?.startsWith('delta@') && (!old.filesSig.includes('#') || old.filesSig.endsWith(`#${snap.metadata.id}`));
+  const sameTable =
+    old?.kind === 'source' &&
+    old.filesSig?.startsWith('delta@') &&
+    (!old.filesSig.includes('#') || old.filesSig.endsWith(`#${snap.metadata.id}`));
   // Commit files are immutable by the protocol, not by the world: a commit completed after it was
   // read is a root change, found by the fingerprints of what was consumed (deltaLog.ts).
   // A code source's tables have one writer, relspec itself, whose commits appear whole (put-if-absent
@@ -130,10 +166,26 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
   // A rewritten commit's first reading cannot be subtracted (only its hash is kept), and change rows
   // across a schema change would hash old rows under new types: both scan the snapshot instead.
   const schemaMoved = from !== undefined && old!.schema !== null && JSON.stringify(old!.schema) !== JSON.stringify(src.schema);
-  const rescan = log.rewritten.length > 0 ? `commit file${log.rewritten.length === 1 ? '' : 's'} rewritten after ${log.rewritten.length === 1 ? 'it was' : 'they were'} read` : schemaMoved ? 'the schema changed' : undefined;
-  const res = await deltaTokens(conn, snap, from, from === undefined ? {} : old!.tokens, sets.map((s) => s.columns), src.schema, rescan);
+  const rescan =
+    log.rewritten.length > 0
+      ? `commit file${log.rewritten.length === 1 ? '' : 's'} rewritten after ${log.rewritten.length === 1 ? 'it was' : 'they were'} read`
+      : schemaMoved
+        ? 'the schema changed'
+        : undefined;
+  const res = await deltaTokens(
+    conn,
+    snap,
+    from,
+    from === undefined ? {} : old!.tokens,
+    sets.map((s) => s.columns),
+    src.schema,
+    rescan,
+  );
   const path = snap.tableDir;
-  const id = log.rewritten.length > 0 ? `delta:${src.name}@${snap.version}~${log.rewritten[0]!.to.hash.slice(0, 8)}` : `delta:${src.name}@${snap.version}`;
+  const id =
+    log.rewritten.length > 0
+      ? `delta:${src.name}@${snap.version}~${log.rewritten[0]!.to.hash.slice(0, 8)}`
+      : `delta:${src.name}@${snap.version}`;
   const change: RootChange =
     from === undefined
       ? { id, kind: 'source_added', source: src.name, path, toVersion: snap.version }
@@ -145,7 +197,9 @@ async function observeDelta(project: Project, src: ObservedSource, old: Evidence
           fromVersion: from,
           toVersion: snap.version,
           commits: res.commits,
-          consumers: sets.filter((s) => s.tasks.length > 0).map((s) => ({ tasks: s.tasks.sort(), columns: s.columns, changed: res.changed.has(columnSetKey(s.columns)) })),
+          consumers: sets
+            .filter((s) => s.tasks.length > 0)
+            .map((s) => ({ tasks: s.tasks.sort(), columns: s.columns, changed: res.changed.has(columnSetKey(s.columns)) })),
           ...(res.fallback ? { fallback: res.fallback } : {}),
           ...(log.rewritten.length > 0 ? { rewritten: log.rewritten } : {}),
         };

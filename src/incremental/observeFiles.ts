@@ -4,7 +4,7 @@ import type { ObservedSource } from '../sources/index.js';
 import { hashFileContent } from '../util/fileStat.js';
 import { mapLimit } from '../delta/util.js';
 import type { EvidenceRow, SourceFileTuple } from '../state/store.js';
-import type { RootChange } from './types.js';
+import type { RootChange } from '../records/types.js';
 
 /**
  * A file source's change detection (DESIGN "Change detection for files"): the stat signature of every
@@ -51,7 +51,11 @@ const tuples = (src: ObservedSource, hashes: readonly string[]): SourceFileTuple
   src.files.map((f, i) => [f.path, f.size, f.mtimeMs, f.signature, hashes[i]!]);
 
 /** Files added, removed, and modified (bytes changed; a legacy row without a hash: signature moved). */
-function diffFiles(old: EvidenceRow, src: ObservedSource, hashes: readonly string[]): { added: string[]; removed: string[]; modified: string[] } {
+function diffFiles(
+  old: EvidenceRow,
+  src: ObservedSource,
+  hashes: readonly string[],
+): { added: string[]; removed: string[]; modified: string[] } {
   const before = new Map((old.files ?? []).map((t) => [t[0], t]));
   const now = new Map(src.files.map((f, i) => [f.path, { sig: f.signature, hash: hashes[i]! }]));
   const modified = (p: string): boolean => {
@@ -67,7 +71,11 @@ function diffFiles(old: EvidenceRow, src: ObservedSource, hashes: readonly strin
 }
 
 /** Nothing moved: undefined. Otherwise the evidence to write and, when the bytes changed, the root change. */
-export async function observeFileSource(project: Project, src: ObservedSource, old: EvidenceRow | undefined): Promise<FileSourceObservation | undefined> {
+export async function observeFileSource(
+  project: Project,
+  src: ObservedSource,
+  old: EvidenceRow | undefined,
+): Promise<FileSourceObservation | undefined> {
   const sig = filesSignature(project, src);
   const prev = old && old.kind === 'source' ? old : undefined;
   if (prev && prev.filesSig === sig) return undefined;
@@ -81,7 +89,15 @@ export async function observeFileSource(project: Project, src: ObservedSource, o
   const version = (prev?.version ?? 0) + 1;
   const id = `source:${src.name}@${version}:${content.slice(0, 8)}`;
   const change: RootChange = prev
-    ? { id, kind: 'source_changed', source: src.name, path, fromVersion: prev.version, toVersion: version, files: diffFiles(prev, src, hashes) }
+    ? {
+        id,
+        kind: 'source_changed',
+        source: src.name,
+        path,
+        fromVersion: prev.version,
+        toVersion: version,
+        files: diffFiles(prev, src, hashes),
+      }
     : { id, kind: 'source_added', source: src.name, path, toVersion: version };
   return {
     change,

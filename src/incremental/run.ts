@@ -5,65 +5,33 @@ import { deltaOutputDir } from '../engine/deltaOutput.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { sliceName, Warehouse } from '../engine/warehouse.js';
 import { RelspecError, errorMessage } from '../errors.js';
-import { cyclicTasks, descendants, generations, graphSignature, outputId, selectTasks, taskId, tasksOf, type GraphTask } from '../graph/index.js';
-import { loadProject, type Project } from '../project/load.js';
-import type { ProjectWarning } from '../project/warnings.js';
-import { readerSql, type CodeSyncResult } from '../sources/index.js';
+import {
+  cyclicTasks,
+  descendants,
+  generations,
+  graphSignature,
+  outputId,
+  selectTasks,
+  taskId,
+  tasksOf,
+  type GraphTask,
+} from '../graph/index.js';
+import { loadProject } from '../project/load.js';
+import { readerSql } from '../sources/index.js';
 import { snapshotQuery } from '../delta/index.js';
-import { openStateDb, type Db } from '../state/db.js';
+import { openStateDb } from '../state/db.js';
 import { isStateFault, stateFaultError } from '../state/faults.js';
 import { Store } from '../state/store.js';
 import { buildTask, reconcileUnions, targetOf } from './build.js';
 import { observe } from './observe.js';
 import { TokenBook } from './tokenbook.js';
-import type { PlanStatus, RootChange, RunResult, TaskResult } from './types.js';
+import type { PlanStatus, RootChange, RunResult, TaskResult } from '../records/types.js';
 import { verify, type VerifyContext } from './verify.js';
 import { FileBook } from './fileInputs.js';
-import type { CodeExtractors } from '../sources/index.js';
-import { projectWarnings, type TaskWarning } from './caveats.js';
+import { projectWarnings } from './caveats.js';
+import type { PlanEntry, RunOptions, RunOutcome } from './runTypes.js';
 
-export interface RunOptions {
-  configPath?: string;
-  cwd?: string;
-  /** An already-loaded config (the daemon keeps the last good one). */
-  loaded?: LoadedConfig;
-  select?: string;
-  fullRefresh?: boolean;
-  /** Decide without executing or writing anything (`relspec plan`). */
-  dryRun?: boolean;
-  /** Verify every task, not only the candidates (start-up, watcher overflow). */
-  reconcile?: boolean;
-  /** Recorded as a `rescan` root change. */
-  rescanReason?: string;
-  trigger?: string;
-  /** Reused between runs by the daemon. */
-  session?: { db: Db; warehouse: Warehouse };
-  /** Warm code extractors kept by the daemon; a run without makes its own. */
-  codeExtractors?: CodeExtractors;
-  onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
-  /** Checked between tasks: stop scheduling new ones (SIGTERM). */
-  signal?: AbortSignal;
-}
-
-export interface PlanEntry extends Omit<TaskResult, 'status'> {
-  status: PlanStatus;
-}
-
-export interface RunOutcome extends Omit<RunResult, 'tasks'> {
-  tasks: (TaskResult | PlanEntry)[];
-  signature: string;
-  interrupted: boolean;
-  /** Tasks (in the selection) that no change could reach: up to date without verification. */
-  unaffected: number;
-  /** What each code source's observe step extracted and committed. */
-  code: CodeSyncResult[];
-  /** Tasks whose output relspec cannot vouch for (untracked file reads, volatile functions). */
-  warnings: TaskWarning[];
-  /** Sources whose globs reached into relspec's own directories (those files were left out). */
-  sourceWarnings: ProjectWarning[];
-  /** Files and globs tasks read through table functions (absolute): the daemon watches them. */
-  taskFiles: string[];
-}
+export type { PlanEntry, RunOptions, RunOutcome } from './runTypes.js';
 
 /**
  * One pass: observe changes → candidates → verify traces → execute stale tasks in topological
@@ -97,7 +65,13 @@ export async function run(opts: RunOptions = {}): Promise<RunOutcome> {
 async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse, opts: RunOptions, t0: number): Promise<RunOutcome> {
   const dry = opts.dryRun ?? false;
   if (!dry) store.closeDanglingRuns();
-  const project = await loadProject({ config: loaded, db: store.db, syncCode: true, fullCode: (opts.fullRefresh ?? false) && !dry, codeExtractors: opts.codeExtractors });
+  const project = await loadProject({
+    config: loaded,
+    db: store.db,
+    syncCode: true,
+    fullCode: (opts.fullRefresh ?? false) && !dry,
+    codeExtractors: opts.codeExtractors,
+  });
   const g = project.graph;
   const engineVersion = await warehouse.version();
   let relations = await warehouse.relations();
@@ -151,7 +125,10 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     for (const s of project.sources.values()) {
       const reader = s.delta
         ? `(${await snapshotQuery(warehouse.conn, s.delta, { inlineRowsLimit: Infinity })})`
-        : readerSql(project.config.sources[s.name]!, s.files.map((f) => f.path));
+        : readerSql(
+            project.config.sources[s.name]!,
+            s.files.map((f) => f.path),
+          );
       readers.push({ name: s.name, reader });
     }
     await warehouse.registerSources(readers);
@@ -163,10 +140,17 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const pending = store.pending();
   if (dry) for (const [t, c] of obs.pending) pending.set(t, [...(pending.get(t) ?? []), c]);
   const latest = store.latestTaskRuns();
-  const consumers = (ds: string): string[] => (g.hasNode(outputId(ds)) ? g.outNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name')) : []);
+  const consumers = (ds: string): string[] =>
+    g.hasNode(outputId(ds)) ? g.outNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name')) : [];
   if (!dry) {
-    const removedRoot = new Map(obs.removedTasks.map((t) => [t.output, changes.find((c) => c.kind === 'task_removed' && c.task === t.name)?.id]));
-    await reconcileUnions({ project, store, warehouse, book, runId, pending, consumers }, producersOf.keys(), (o) => removedRoot.get(o) ?? `union:${o}@r${runId}`);
+    const removedRoot = new Map(
+      obs.removedTasks.map((t) => [t.output, changes.find((c) => c.kind === 'task_removed' && c.task === t.name)?.id]),
+    );
+    await reconcileUnions(
+      { project, store, warehouse, book, runId, pending, consumers },
+      producersOf.keys(),
+      (o) => removedRoot.get(o) ?? `union:${o}@r${runId}`,
+    );
   }
 
   // Tasks that cannot run: their file has an error, they sit in a cycle, or lineage could not tell.
@@ -179,7 +163,10 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   for (const name of cyclicTasks(g)) {
     if (!taskErrors.has(name)) {
       const e = project.errors.find((x) => x.code === 'E_GRAPH' && x.message.includes(name));
-      taskErrors.set(name, e ?? new RelspecError('E_GRAPH', `task ${name} is part of a cycle`, { file: project.taskByName.get(name)?.file }));
+      taskErrors.set(
+        name,
+        e ?? new RelspecError('E_GRAPH', `task ${name} is part of a cycle`, { file: project.taskByName.get(name)?.file }),
+      );
     }
   }
   const errors = project.errors.filter((e) => !(e.file && byFile.has(e.file))).map((e) => e.toJSON());
@@ -194,16 +181,41 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     if (!inSel(t.name)) continue;
     const last = latest.get(t.name);
     // Files read through table functions and volatile tasks have no root change to mark them: verify each run (a stat per file).
-    if (reconcile || opts.fullRefresh || pending.has(t.name) || !traces.has(t.name) || last?.status === 'failed' || !outputExists(t) || taskErrors.has(t.name) || t.files?.length || t.volatile) {
+    if (
+      reconcile ||
+      opts.fullRefresh ||
+      pending.has(t.name) ||
+      !traces.has(t.name) ||
+      last?.status === 'failed' ||
+      !outputExists(t) ||
+      taskErrors.has(t.name) ||
+      t.files?.length ||
+      t.volatile
+    ) {
       candidates.add(t.name);
     }
   }
   for (const name of taskErrors.keys()) if (inSel(name) && !g.hasNode(taskId(name))) candidates.add(name);
   // Tasks whose inputs may change during this run (an upstream rebuilt for its own reasons).
-  const reachable = new Set([...candidates, ...[...descendants(g, [...candidates].filter((t) => g.hasNode(taskId(t))).map(taskId))].filter(inSel)]);
+  const reachable = new Set([
+    ...candidates,
+    ...[...descendants(g, [...candidates].filter((t) => g.hasNode(taskId(t))).map(taskId))].filter(inSel),
+  ]);
 
   const files = new FileBook(store.db);
-  const ctx: VerifyContext = { store, book, traces, engineVersion, fullRefresh: opts.fullRefresh ?? false, outputExists, producers, builtThisRun: new Map(), pending, latest, files };
+  const ctx: VerifyContext = {
+    store,
+    book,
+    traces,
+    engineVersion,
+    fullRefresh: opts.fullRefresh ?? false,
+    outputExists,
+    producers,
+    builtThisRun: new Map(),
+    pending,
+    latest,
+    files,
+  };
   const results: (TaskResult | PlanEntry)[] = [];
   const status = new Map<string, string>();
   // Candidates grow as builds mark their consumers: count every task this run may reach.
@@ -224,7 +236,15 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   for (const name of [...taskErrors.keys()].sort()) {
     if (g.hasNode(taskId(name)) || !candidates.has(name)) continue;
     const spec = project.taskByName.get(name)!;
-    emit({ task: name, output: spec.options.output, status: 'failed', causes: [], durationMs: 0, error: taskErrors.get(name)!.oneLine(), file: spec.file });
+    emit({
+      task: name,
+      output: spec.options.output,
+      status: 'failed',
+      causes: [],
+      durationMs: 0,
+      error: taskErrors.get(name)!.oneLine(),
+      file: spec.file,
+    });
   }
 
   const schedule = generations(g, reachable).flat();
@@ -232,7 +252,15 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   for (const name of [...cyclic].sort()) {
     if (!candidates.has(name)) continue;
     const t = g.getNodeAttribute(taskId(name), 'task')!;
-    emit({ task: name, output: t.output, status: 'failed', causes: [], durationMs: 0, error: taskErrors.get(name)?.oneLine(), file: t.file });
+    emit({
+      task: name,
+      output: t.output,
+      status: 'failed',
+      causes: [],
+      durationMs: 0,
+      error: taskErrors.get(name)?.oneLine(),
+      file: t.file,
+    });
   }
   for (const t of schedule) {
     if (!candidates.has(t.name) || status.has(t.name)) continue;
@@ -260,9 +288,15 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     if (dry) {
       const waits = upstream.some((u) => status.get(u) === 'would_build' || status.get(u) === 'would_build_unless_cutoff');
       const own = verdict.causes.filter((c) => !(c.kind === 'input_changed' && producers(c.input).some((p) => status.has(p))));
-      const st: PlanStatus = own.length > 0 ? 'would_build' : waits ? 'would_build_unless_cutoff' : verdict.causes.length > 0 ? 'would_build' : 'skipped';
+      const st: PlanStatus =
+        own.length > 0 ? 'would_build' : waits ? 'would_build_unless_cutoff' : verdict.causes.length > 0 ? 'would_build' : 'skipped';
       const waitsOn = upstream.filter((u) => status.get(u) === 'would_build' || status.get(u) === 'would_build_unless_cutoff');
-      emit({ ...base, status: st, causes: verdict.causes, ...(st === 'would_build_unless_cutoff' ? { reason: `waits on ${[...new Set(waitsOn)].join(', ')}` } : {}) });
+      emit({
+        ...base,
+        status: st,
+        causes: verdict.causes,
+        ...(st === 'would_build_unless_cutoff' ? { reason: `waits on ${[...new Set(waitsOn)].join(', ')}` } : {}),
+      });
       if (st !== 'skipped') for (const d of downstreamOf(t)) candidates.add(d);
       continue;
     }
@@ -277,11 +311,16 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       continue;
     }
     try {
-      const { result, changed } = await buildTask(t, verdict.current, verdict.causes, { project, store, warehouse, book, runId, engineVersion, traces, producers, pending, consumers }, verdict.files);
+      const { result } = await buildTask(
+        t,
+        verdict.current,
+        verdict.causes,
+        { project, store, warehouse, book, runId, engineVersion, traces, producers, pending, consumers },
+        verdict.files,
+      );
       relations.set(targetOf(t, producers).replace(/"/g, '').toLowerCase(), t.materialize === 'table' ? 'table' : 'view');
       ctx.builtThisRun.set(t.name, runId);
       // Direct consumers are verified either way: the cheap token compare shows the cutoff.
-      void changed;
       for (const d of downstreamOf(t)) candidates.add(d);
       emit(result);
     } catch (e) {
@@ -298,7 +337,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
 
   function downstreamOf(t: GraphTask): string[] {
     const out: string[] = [];
-    g.forEachOutNeighbor(outputId(t.output), (n, a) => {
+    g.forEachOutNeighbor(outputId(t.output), (_, a) => {
       if (a.kind === 'task' && inSel(a.name)) out.push(a.name);
     });
     return out;
@@ -317,7 +356,19 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   }
   const warnings = projectWarnings(g).filter((w) => inSel(w.task));
   const taskFiles = [...new Set(tasksOf(g).flatMap((t) => (t.files ?? []).map((f) => f.abs)))].sort();
-  return { runId, status: runStatus, changes, tasks: results, errors, durationMs: performance.now() - t0, signature, interrupted, unaffected, code: project.codeSyncs, warnings, sourceWarnings: project.warnings, taskFiles };
+  return {
+    runId,
+    status: runStatus,
+    changes,
+    tasks: results,
+    errors,
+    durationMs: performance.now() - t0,
+    signature,
+    interrupted,
+    unaffected,
+    code: project.codeSyncs,
+    warnings,
+    sourceWarnings: project.warnings,
+    taskFiles,
+  };
 }
-
-export type { Project };

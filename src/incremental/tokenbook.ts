@@ -7,7 +7,7 @@ import { readerSql } from '../sources/index.js';
 import { snapshotQuery } from '../delta/index.js';
 import type { Project } from '../project/load.js';
 import type { EvidenceRow } from '../state/store.js';
-import type { Trace } from './types.js';
+import type { Trace } from '../records/types.js';
 
 /** Every distinct column set the consumers of `ds` read (with those tasks), plus all of its columns. */
 export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[]): { columns: string[]; tasks: string[] }[] {
@@ -30,7 +30,7 @@ export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[])
 /** A view's token does not depend on the consumer's columns: stored under this key. */
 export const VIEW_KEY = '*';
 /** The row count of a table output, kept beside its tokens. */
-export const ROWS_KEY = '#rows';
+const ROWS_KEY = '#rows';
 /** A shared output's slices in its union view, kept beside its tokens (see reconcileUnions). */
 export const PARTS_KEY = '#parts';
 
@@ -53,7 +53,12 @@ export class TokenBook {
   /** Producers of a dataset, sorted (several: the all-producers rule). */
   producers(ds: string): string[] {
     const g = this.project.graph;
-    return g.hasNode(outputId(ds)) ? g.inNeighbors(outputId(ds)).map((n) => g.getNodeAttribute(n, 'name') as string).sort() : [];
+    return g.hasNode(outputId(ds))
+      ? g
+          .inNeighbors(outputId(ds))
+          .map((n) => g.getNodeAttribute(n, 'name') as string)
+          .sort()
+      : [];
   }
 
   /**
@@ -65,7 +70,11 @@ export class TokenBook {
    * parts are hashed together, which changes iff some slice changed.
    * `own` overrides the trace of the producer being built (its trace is written after this).
    */
-  async unionTokens(ds: string, sets: readonly (readonly string[])[], own?: { task: string; tokens: Record<string, string> }): Promise<{ rows?: number; tokens: Record<string, string> }> {
+  async unionTokens(
+    ds: string,
+    sets: readonly (readonly string[])[],
+    own?: { task: string; tokens: Record<string, string> },
+  ): Promise<{ rows?: number; tokens: Record<string, string> }> {
     const present = this.producers(ds).filter((p) => p === own?.task || this.warehouse?.has(sliceName(p)));
     const tokens: Record<string, string> = {};
     let rows: number | undefined;
@@ -112,7 +121,10 @@ export class TokenBook {
     if (src?.delta && this.warehouse) return `(${await snapshotQuery(this.warehouse.conn, src.delta)})`;
     if (src) {
       const cfg = this.project.config.sources[ds]!;
-      return readerSql(cfg, src.files.map((f) => f.path));
+      return readerSql(
+        cfg,
+        src.files.map((f) => f.path),
+      );
     }
     return this.warehouse?.has(sqlName(ds)) ? sqlName(ds) : undefined;
   }

@@ -1,7 +1,7 @@
 import type { GraphTask } from '../graph/index.js';
 import type { Store, TaskRunRow } from '../state/store.js';
 import type { TokenBook } from './tokenbook.js';
-import type { Cause, Trace, TraceInput } from './types.js';
+import type { Cause, Trace, TraceInput } from '../records/types.js';
 import { currentFiles, fileCauses, type FileBook } from './fileInputs.js';
 
 export interface VerifyContext {
@@ -58,7 +58,8 @@ export async function verify(task: GraphTask, ctx: VerifyContext): Promise<Verdi
     if (trace.fingerprint !== task.fingerprint) {
       causes.push({ kind: 'plan_changed', from: trace.fingerprint, to: task.fingerprint!, ...(taskRoot ? { root: taskRoot } : {}) });
     }
-    if (trace.engineVersion !== ctx.engineVersion) causes.push({ kind: 'engine_changed', from: trace.engineVersion, to: ctx.engineVersion });
+    if (trace.engineVersion !== ctx.engineVersion)
+      causes.push({ kind: 'engine_changed', from: trace.engineVersion, to: ctx.engineVersion });
     for (const ds of Object.keys(current).sort()) {
       const was = trace.inputs[ds];
       const now = current[ds]!;

@@ -1,8 +1,7 @@
 import { distance } from 'fastest-levenshtein';
 import { RelspecError } from '../errors.js';
-import type { RunRow, Store, TaskRunRow } from '../state/store.js';
-import type { Cause, CauseKind, RootChange, Trace } from './types.js';
-import type { TaskCaveat } from '../lineage/types.js';
+import type { Store, TaskRunRow } from '../state/store.js';
+import type { Cause, CauseKind, RootChange, Trace } from '../records/types.js';
 import { buildCaveats, type BuildCaveats } from './caveats.js';
 
 /**
@@ -139,7 +138,8 @@ function runToExplain(store: Store, runId: number | undefined): number {
   const last = store.lastRunId();
   if (last === undefined) throw new RelspecError('E_STATE', 'no runs yet', { fix: 'run `relspec run` first' });
   if (runId === undefined) return last;
-  if (!store.run(runId)) throw new RelspecError('E_SELECT', `no run ${runId}`, { fix: `runs are numbered 1 to ${last}; see \`relspec history\`` });
+  if (!store.run(runId))
+    throw new RelspecError('E_SELECT', `no run ${runId}`, { fix: `runs are numbered 1 to ${last}; see \`relspec history\`` });
   return runId;
 }
 
@@ -189,7 +189,13 @@ class Explainer {
     const key = `${task}@${runId}`;
     const row = this.store.taskRun(runId, task);
     const base = { target, task, output: row?.output ?? this.tasks.get(task) ?? null, runId };
-    const guard = path.includes(key) ? 'cycle' : this.seen.has(key) ? 'repeated' : path.length >= this.maxDepth || this.nodes >= this.maxNodes ? 'depth' : undefined;
+    const guard = path.includes(key)
+      ? 'cycle'
+      : this.seen.has(key)
+        ? 'repeated'
+        : path.length >= this.maxDepth || this.nodes >= this.maxNodes
+          ? 'depth'
+          : undefined;
     if (guard) return { ...base, status: (row?.status as ExplanationStatus | undefined) ?? 'unknown', causes: [], elided: guard };
     this.seen.add(key);
     this.nodes++;
@@ -203,7 +209,15 @@ class Explainer {
     const extra = pendingChanges?.length ? { pendingChanges } : {};
     if (!row) {
       const last = this.store.lastTaskRun(task, ALL_STATUSES, runId);
-      if (!last) return { ...base, status: 'unknown', causes: [], lastBuiltRun: null, reason: `no record of ${task} at or before run ${runId}`, ...extra };
+      if (!last)
+        return {
+          ...base,
+          status: 'unknown',
+          causes: [],
+          lastBuiltRun: null,
+          reason: `no record of ${task} at or before run ${runId}`,
+          ...extra,
+        };
       const reason = pendingChanges?.length
         ? `not verified yet: ${pendingChanges.length === 1 ? 'a change awaits' : `${pendingChanges.length} changes await`} the next run${lastBuilt !== null ? ` (last built in run ${lastBuilt})` : ''}`
         : last.status === 'failed' || last.status === 'blocked'
@@ -227,7 +241,15 @@ class Explainer {
     }
     if (status === 'blocked') {
       const blockedBy = this.blockers(task, row, runId).map((t) => this.explain(t, t, runId, here));
-      return { ...base, status, causes: [], lastBuiltRun: lastBuilt, reason: row.reason ?? 'blocked', ...(blockedBy.length ? { blockedBy } : {}), ...extra };
+      return {
+        ...base,
+        status,
+        causes: [],
+        lastBuiltRun: lastBuilt,
+        reason: row.reason ?? 'blocked',
+        ...(blockedBy.length ? { blockedBy } : {}),
+        ...extra,
+      };
     }
     return {
       ...base,
@@ -267,11 +289,17 @@ class Explainer {
    * (`fromSql`/`toSql`); otherwise the trace (SQL of the last build) and the tasks table (SQL as
    * last observed) serve when their fingerprints match.
    */
-  private sqlOfEdit(task: string, fromFp: string, toFp: string, root: StoredRootChange | undefined): { from: string; to: string } | undefined {
+  private sqlOfEdit(
+    task: string,
+    fromFp: string,
+    toFp: string,
+    root: StoredRootChange | undefined,
+  ): { from: string; to: string } | undefined {
     const recorded = root?.kind === 'task_edited' ? (root as typeof root & { fromSql?: unknown; toSql?: unknown }) : undefined;
     const trace = this.traces.get(task);
     const row = this.taskRows.get(task);
-    const byFp = (fp: string): string | undefined => (trace?.fingerprint === fp ? trace.sql : row?.fingerprint === fp ? row.sql : undefined);
+    const byFp = (fp: string): string | undefined =>
+      trace?.fingerprint === fp ? trace.sql : row?.fingerprint === fp ? row.sql : undefined;
     const from = typeof recorded?.fromSql === 'string' ? recorded.fromSql : byFp(fromFp);
     const to = typeof recorded?.toSql === 'string' ? recorded.toSql : byFp(toFp);
     return from !== undefined && to !== undefined ? { from, to } : undefined;
@@ -308,7 +336,11 @@ class Explainer {
       if (producers.length === 0) {
         const change = this.store
           .changesAbout(ds, runId)
-          .find((c) => (c.kind === 'source_changed' || c.kind === 'source_added' || c.kind === 'delta_commits') && (lastBuilt === null || c.runId > lastBuilt));
+          .find(
+            (c) =>
+              (c.kind === 'source_changed' || c.kind === 'source_added' || c.kind === 'delta_commits') &&
+              (lastBuilt === null || c.runId > lastBuilt),
+          );
         if (change) {
           entry.root = change;
           touched.push(entry);
@@ -326,220 +358,6 @@ class Explainer {
   }
 }
 
-// ---------------------------------------------------------------------------------------------
-// status
-
-export interface TaskState {
-  task: string;
-  output: string;
-  lastBuiltRun: number | null;
-  /** Status of its latest task run, and which run that was. */
-  lastStatus: string | null;
-  lastRun: number | null;
-  /** `untracked`: nothing is pending, but it reads files relspec cannot follow (DESIGN invariant 8). */
-  state: 'fresh' | 'stale' | 'untracked';
-  /** Why it is stale. */
-  reason?: string;
-  pendingChanges: string[];
-  /** What its last build cannot promise (untracked reads, volatile functions kept as built), and its task file. */
-  caveats?: TaskCaveat[];
-  file?: string;
-}
-
-export interface StatusResult {
-  /** The latest run: the state is as of this run (plus changes observed since). */
-  runId: number | null;
-  /** Its status; 'crashed' when it is recorded as running but no live process holds the state. */
-  runStatus: string | null;
-  tasks: TaskState[];
-}
-
-/** Whether a live process holds the state directory: without one, a 'running' run crashed. */
-export interface ReadOptions {
-  writerAlive?: boolean;
-}
-
-const shownStatus = (status: string, opts: ReadOptions): string => (status === 'running' && opts.writerAlive === false ? 'crashed' : status);
-
-/**
- * Per task: last build, last status, and whether it is fresh now — stale when a root change
- * awaits verification for it, its last run failed or was blocked, or it has no trace.
- */
-export function status(store: Store, opts: ReadOptions = {}): StatusResult {
-  const rows = store.tasks();
-  const latest = store.latestTaskRuns();
-  const traces = store.traces();
-  const pending = store.pending();
-  const names = new Set(rows.keys());
-  // Tasks only seen in task runs (a broken task that never entered the graph), unless removed since.
-  // Such a task fails on every run while its file exists, so one that a later full run (no
-  // --select, finished) did not report is gone: its file was deleted or it is a stored task now.
-  const lastFull = store.runs(50).find((r) => r.selection === null && ['ok', 'noop', 'failed'].includes(r.status))?.id ?? 0;
-  for (const [name, r] of latest) {
-    if (names.has(name)) continue;
-    const removed = store.changesAbout(name).some((c) => c.kind === 'task_removed' && c.runId >= r.runId);
-    if (!removed && r.runId >= lastFull) names.add(name);
-  }
-  const tasks = [...names].sort().map((task): TaskState => {
-    const last = latest.get(task);
-    const trace = traces.get(task);
-    const lastBuiltRun = trace?.runId ?? store.lastTaskRun(task, ['built'])?.runId ?? null;
-    const pendingChanges = pending.get(task) ?? [];
-    const reason =
-      last?.status === 'failed'
-        ? `failed in run ${last.runId}`
-        : last?.status === 'blocked'
-          ? `blocked in run ${last.runId}${last.reason ? `: ${last.reason}` : ''}`
-          : !trace
-            ? 'never built'
-            : pendingChanges.length > 0
-              ? `pending: ${pendingChanges.join(', ')}`
-              : undefined;
-    return {
-      task,
-      output: rows.get(task)?.output ?? last?.output ?? task,
-      lastBuiltRun,
-      lastStatus: last?.status ?? null,
-      lastRun: last?.runId ?? null,
-      state: reason ? 'stale' : trace?.caveats?.some((c) => c.kind === 'untracked_read') ? 'untracked' : 'fresh',
-      ...(reason ? { reason } : {}),
-      pendingChanges,
-      ...(trace?.caveats?.length ? { caveats: trace.caveats, file: rows.get(task)?.file } : {}),
-    };
-  });
-  const runId = store.lastRunId() ?? null;
-  const runStatus = runId === null ? null : shownStatus(store.run(runId)?.status ?? 'running', opts);
-  return { runId, runStatus, tasks };
-}
-
-// ---------------------------------------------------------------------------------------------
-// history
-
-export interface RunInfo {
-  runId: number;
-  trigger: string;
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  status: string;
-  selection: string | null;
-  summary: Record<string, number> | null;
-  graphSignature: string | null;
-  engineVersion: string | null;
-  /** Root change ids observed in the run. */
-  changes: string[];
-}
-
-/** Runs, newest first. */
-export function history(store: Store, limit = 20, opts: ReadOptions = {}): RunInfo[] {
-  return store.runs(limit).map((r: RunRow) => {
-    const start = Date.parse(r.startedAt);
-    const end = r.endedAt ? Date.parse(r.endedAt) : NaN;
-    return {
-      runId: r.id,
-      trigger: r.trigger,
-      startedAt: r.startedAt,
-      endedAt: r.endedAt,
-      durationMs: Number.isFinite(start) && Number.isFinite(end) ? end - start : null,
-      status: shownStatus(r.status, opts),
-      selection: r.selection,
-      summary: r.summary,
-      graphSignature: r.graphSignature,
-      engineVersion: r.engineVersion,
-      changes: store.changeIdsOfRun(r.id),
-    };
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// unified diff
-
-const splitLines = (s: string): string[] => {
-  const lines = s.split('\n');
-  if (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
-  return lines;
-};
-
-/**
- * A unified diff (3 lines of context) of two texts; empty when they are equal. Line-level LCS;
- * beyond a few million cells it degrades to one hunk replacing everything.
- */
-export function unifiedDiff(a: string, b: string, labels: { from: string; to: string } = { from: 'a', to: 'b' }, context = 3): string {
-  if (a === b) return '';
-  const x = splitLines(a);
-  const y = splitLines(b);
-  type Op = { t: ' ' | '-' | '+'; s: string };
-  const ops: Op[] = [];
-  let pre = 0;
-  while (pre < x.length && pre < y.length && x[pre] === y[pre]) pre++;
-  let suf = 0;
-  while (suf < x.length - pre && suf < y.length - pre && x[x.length - 1 - suf] === y[y.length - 1 - suf]) suf++;
-  for (let i = 0; i < pre; i++) ops.push({ t: ' ', s: x[i]! });
-  const xs = x.slice(pre, x.length - suf);
-  const ys = y.slice(pre, y.length - suf);
-  const n = xs.length;
-  const m = ys.length;
-  if (n * m > 4_000_000) {
-    for (const s of xs) ops.push({ t: '-', s });
-    for (const s of ys) ops.push({ t: '+', s });
-  } else {
-    // lcs[i][j] = LCS length of xs[i..] and ys[j..]
-    const lcs = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
-    for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i]![j] = xs[i] === ys[j] ? lcs[i + 1]![j + 1]! + 1 : Math.max(lcs[i + 1]![j]!, lcs[i]![j + 1]!);
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && xs[i] === ys[j]) {
-        ops.push({ t: ' ', s: xs[i]! });
-        i++;
-        j++;
-      } else if (j < m && (i === n || lcs[i]![j + 1]! >= lcs[i + 1]![j]!)) {
-        ops.push({ t: '+', s: ys[j++]! });
-      } else {
-        ops.push({ t: '-', s: xs[i++]! });
-      }
-    }
-    // Deletions before insertions within a change block, as diff(1) prints them.
-    for (let k = 0; k < ops.length; ) {
-      if (ops[k]!.t === ' ') {
-        k++;
-        continue;
-      }
-      let e = k;
-      while (e < ops.length && ops[e]!.t !== ' ') e++;
-      const block = ops.slice(k, e);
-      ops.splice(k, e - k, ...block.filter((o) => o.t === '-'), ...block.filter((o) => o.t === '+'));
-      k = e;
-    }
-  }
-  for (let i = x.length - suf; i < x.length; i++) ops.push({ t: ' ', s: x[i]! });
-
-  // Group into hunks.
-  const out = [`--- ${labels.from}`, `+++ ${labels.to}`];
-  const changed = ops.map((o, k) => (o.t !== ' ' ? k : -1)).filter((k) => k >= 0);
-  let h = 0;
-  while (h < changed.length) {
-    const start = Math.max(0, changed[h]! - context);
-    let end = Math.min(ops.length, changed[h]! + context + 1);
-    let next = h + 1;
-    while (next < changed.length && changed[next]! - context <= end) {
-      end = Math.min(ops.length, changed[next]! + context + 1);
-      next++;
-    }
-    // Line numbers at the hunk start.
-    let oa = 1;
-    let ob = 1;
-    for (let k = 0; k < start; k++) {
-      if (ops[k]!.t !== '+') oa++;
-      if (ops[k]!.t !== '-') ob++;
-    }
-    const slice = ops.slice(start, end);
-    const la = slice.filter((o) => o.t !== '+').length;
-    const lb = slice.filter((o) => o.t !== '-').length;
-    const range = (start: number, len: number) => (len === 1 ? `${start}` : `${len === 0 ? start - 1 : start},${len}`);
-    out.push(`@@ -${range(oa, la)} +${range(ob, lb)} @@`);
-    for (const o of slice) out.push(`${o.t}${o.s}`);
-    h = next;
-  }
-  return out.join('\n');
-}
+export * from './status.js';
+export { unifiedDiff } from './diff.js';
+import { unifiedDiff } from './diff.js';

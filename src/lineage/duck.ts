@@ -35,14 +35,3 @@ export class Scratch {
     this.instance.closeSync();
   }
 }
-
-let versionCache: string | undefined;
-/** The DuckDB library version; part of every trace (a new engine invalidates tokens). */
-export async function duckdbVersion(scratch?: Scratch): Promise<string> {
-  if (versionCache) return versionCache;
-  const s = scratch ?? (await Scratch.open());
-  const [[v]] = (await s.rows('SELECT version()')) as [[string]];
-  if (!scratch) s.close();
-  versionCache = v;
-  return v;
-}

@@ -116,7 +116,10 @@ export function callText(sql: Buffer, at: number): string {
     if (ch === 0x27 || ch === 0x22) quote = ch;
     else if (ch === 0x28) depth++;
     else if (ch === 0x29 && --depth === 0) {
-      const text = sql.subarray(at, i + 1).toString('utf8').replace(/\s+/g, ' ');
+      const text = sql
+        .subarray(at, i + 1)
+        .toString('utf8')
+        .replace(/\s+/g, ' ');
       return text.length > 80 ? `${text.slice(0, 77)}...` : text;
     }
   }
@@ -141,7 +144,10 @@ export function treeFacts(sql: string, stmt: Json, volatile: ReadonlySet<string>
       const first = Array.isArray(f.children) ? f.children[0] : undefined;
       if (FILE_READERS.has(fn)) {
         const one = stringConstant(first);
-        const items = isObj(first) && first.function_name === 'list_value' && Array.isArray(first.children) ? first.children.map(stringConstant) : undefined;
+        const items =
+          isObj(first) && first.function_name === 'list_value' && Array.isArray(first.children)
+            ? first.children.map(stringConstant)
+            : undefined;
         const args = one ? [one] : items && items.length > 0 && items.every((x) => x !== undefined) ? (items as SqlLiteral[]) : undefined;
         // A literal must start with a plain quote to be rewritten to an absolute path (E'…' and $$…$$ are not).
         if (args && args.every((a) => bytes[a.location] === 0x27 && !REMOTE.test(a.value))) facts.fileCalls.push({ fn, list: !one, args });

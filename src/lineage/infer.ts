@@ -1,17 +1,15 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent, physicalName, sqlName } from '../catalog/names.js';
 import type { TaskSpec } from '../catalog/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import type { LineageCache } from './cache.js';
-import { describeQuery, requiredColumns, scannedInputs } from './columns.js';
-import { describeMany, planColumnsMany } from './plan.js';
+import { requiredColumns, scannedInputs } from './columns.js';
+import { planColumnsMany } from './plan.js';
 import type { Scratch } from './duck.js';
 import { parseMany, sha, type ParseResult } from './parse.js';
 import type { UntrackedCall } from './fileReads.js';
 import { absentFileReads, resolveFileReads, type FileRead } from './taskFiles.js';
-import { statFile } from '../util/fileStat.js';
 import { DatasetNames, resolveInputs } from './resolve.js';
 import type { Column, ColumnLineage } from './types.js';
+import { createStubs, unionSchema, describeAll, filesKey, timed, pool } from './inferSteps.js';
 
 export interface TaskParse {
   task: string;
@@ -90,7 +88,12 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
   const results: (ParseResult | undefined)[] = sqlHashes.map((h) => cache?.getParse(h));
   const missing = results.flatMap((r, i) => (r === undefined ? [i] : []));
   stats.parseCacheHits = tasks.length - missing.length;
-  const fresh = await timed(stats, 'parse', () => parseMany(scratch, missing.map((i) => tasks[i]!.sql)));
+  const fresh = await timed(stats, 'parse', () =>
+    parseMany(
+      scratch,
+      missing.map((i) => tasks[i]!.sql),
+    ),
+  );
   missing.forEach((i, k) => {
     results[i] = fresh[k]!;
     cache?.putParse(sqlHashes[i]!, fresh[k]!);
@@ -131,71 +134,6 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
     });
   }
   return { parsed, errors };
-}
-
-async function createStubs(conn: DuckDBConnection, stubs: [string, readonly Column[]][]): Promise<void> {
-  if (stubs.length === 0) return;
-  const schemas = new Set(stubs.map(([ds]) => physicalName(ds)[0]).filter((s) => s !== 'main'));
-  // One transaction: thousands of auto-committed CREATEs cost a commit each.
-  const ddl = [
-    'BEGIN;',
-    ...[...schemas].map((s) => `CREATE SCHEMA IF NOT EXISTS ${quoteIdent(s)};`),
-    ...stubs.map(
-      ([ds, cols]) => `CREATE OR REPLACE TABLE ${sqlName(ds)} (${cols.map((c) => `${quoteIdent(c.name)} ${c.type}`).join(', ')});`,
-    ),
-    'COMMIT;',
-  ];
-  await conn.run(ddl.join('\n'));
-}
-
-/** All producers' slices are unioned BY NAME: DuckDB decides the combined column types. */
-async function unionSchema(conn: DuckDBConnection, slices: Column[][]): Promise<Column[]> {
-  if (slices.length === 1) return slices[0]!;
-  const selects = slices.map(
-    (cols) => `SELECT ${cols.map((c) => `CAST(NULL AS ${c.type}) AS ${quoteIdent(c.name)}`).join(', ')}`,
-  );
-  return describeQuery(conn, `(${selects.join(' UNION ALL BY NAME ')})`);
-}
-
-/** Views cannot hold a dynamic PIVOT, so opaque tasks are described one by one. */
-async function describeAll(conn: DuckDBConnection, ps: readonly TaskParse[], sqlOf: (p: TaskParse) => string): Promise<(Column[] | Error)[]> {
-  const batch = ps.filter((p) => !p.opaque);
-  const described = await describeMany(conn, batch.map(sqlOf));
-  const byTask = new Map(batch.map((p, i) => [p.task, described[i]!]));
-  const out: (Column[] | Error)[] = [];
-  for (const p of ps) {
-    if (!p.opaque) out.push(byTask.get(p.task)!);
-    else out.push(await describeQuery(conn, sqlOf(p)).catch((e: unknown) => new Error(errorMessage(e))));
-  }
-  return out;
-}
-
-/**
- * A task reading files: their schemas are part of its column lineage, so the cache key holds the
- * rewritten SQL (the file list) and each file's stat signature (a rewrite may add a column).
- */
-async function filesKey(p: TaskParse): Promise<string[]> {
-  if (p.files.length === 0) return [];
-  const sigs = await Promise.all(p.files.flatMap((f) => f.paths).map((f) => statFile(f).then((s) => s.signature, () => 'missing')));
-  return [sha(p.execSql ?? ''), ...sigs];
-}
-
-async function timed<T>(stats: LineageStats, phase: keyof LineageStats['ms'], fn: () => Promise<T>): Promise<T> {
-  const t = performance.now();
-  try {
-    return await fn();
-  } finally {
-    stats.ms[phase] += performance.now() - t;
-  }
-}
-
-async function pool<T>(items: readonly T[], n: number, fn: (item: T, worker: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(n, items.length) }, async (_, w) => {
-      while (next < items.length) await fn(items[next++]!, w);
-    }),
-  );
 }
 
 /** Phase 2: column lineage and output schemas, in dependency order over stub tables. */
@@ -242,7 +180,9 @@ export async function inferColumns(
 
     const work: { p: TaskParse; key: string }[] = [];
     for (const p of ready) {
-      const key = sha([p.fingerprint, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`), ...(await filesKey(p))].join('\0'));
+      const key = sha(
+        [p.fingerprint, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`), ...(await filesKey(p))].join('\0'),
+      );
       const hit = cache?.getColumns(key);
       if (hit) {
         stats.columnCacheHits++;
@@ -251,7 +191,12 @@ export async function inferColumns(
       } else work.push({ p, key });
     }
     const needed = new Set(work.flatMap((w) => w.p.reads).filter((ds) => !stubbed.has(ds)));
-    await timed(stats, 'stubs', () => createStubs(scratch.conn, [...needed].sort().map((ds) => [ds, schemas.get(ds)!])));
+    await timed(stats, 'stubs', () =>
+      createStubs(
+        scratch.conn,
+        [...needed].sort().map((ds) => [ds, schemas.get(ds)!]),
+      ),
+    );
     needed.forEach((ds) => stubbed.add(ds));
 
     // Binding for output schemas and planning for required columns are independent: run them on two
@@ -260,11 +205,20 @@ export async function inferColumns(
     const sqlOf = (p: TaskParse) => p.execSql ?? specs.get(p.task)!.sql;
     const plannable = work.filter((w) => !w.p.opaque);
     const [described, plannedAll] = await Promise.all([
-      timed(stats, 'describe', () => describeAll(scratch.conn, work.map(({ p }) => p), sqlOf)),
+      timed(stats, 'describe', () =>
+        describeAll(
+          scratch.conn,
+          work.map(({ p }) => p),
+          sqlOf,
+        ),
+      ),
       opts.strategy === 'explain'
         ? Promise.resolve([])
         : timed(stats, 'plan', () =>
-            planColumnsMany(planConn, plannable.map((w) => ({ sql: sqlOf(w.p), inputs: new Map(w.p.reads.map((ds) => [ds, schemas.get(ds)!] as const)) }))),
+            planColumnsMany(
+              planConn,
+              plannable.map((w) => ({ sql: sqlOf(w.p), inputs: new Map(w.p.reads.map((ds) => [ds, schemas.get(ds)!] as const)) })),
+            ),
           ),
     ]);
     const planOf = new Map(plannable.map((w, i) => [w.p.task, plannedAll[i]]));
@@ -276,7 +230,10 @@ export async function inferColumns(
       if (absent.length > 0) {
         failed.add(w.p.task);
         const what = absent
-          .map((f) => `${f.fn}('${f.pattern}') (${!f.glob ? `${f.abs} does not exist` : f.excluded ? `matches only relspec's own files (${f.excluded}, under the state or outputs directory)` : 'matches no files'})`)
+          .map(
+            (f) =>
+              `${f.fn}('${f.pattern}') (${!f.glob ? `${f.abs} does not exist` : f.excluded ? `matches only relspec's own files (${f.excluded}, under the state or outputs directory)` : 'matches no files'})`,
+          )
           .join(', ');
         errors.push(
           new RelspecError('E_TASK_FILE', `task ${w.p.task} reads ${what}`, {
@@ -310,7 +267,15 @@ export async function inferColumns(
       if (b.p.opaque) {
         const scanned = await scannedInputs(scratch.conn, sqlOf(b.p), b.p.reads);
         if (scanned) b.p.reads = b.p.reads.filter((ds) => scanned.has(ds));
-        const all = Object.fromEntries(b.p.reads.map((ds) => [ds, b.inputs.get(ds)!.map((c) => c.name).sort()]));
+        const all = Object.fromEntries(
+          b.p.reads.map((ds) => [
+            ds,
+            b.inputs
+              .get(ds)!
+              .map((c) => c.name)
+              .sort(),
+          ]),
+        );
         done(b, { inputs: all, notes: [] }, ['output schema depends on the data (dynamic PIVOT)']);
         continue;
       }
@@ -330,7 +295,15 @@ export async function inferColumns(
       const prods = producers.get(out)!;
       if (prods.every((t) => lineage.has(t))) {
         try {
-          schemas.set(out, await timed(stats, 'union', () => unionSchema(scratch.conn, prods.map((t) => lineage.get(t)!.outputSchema))));
+          schemas.set(
+            out,
+            await timed(stats, 'union', () =>
+              unionSchema(
+                scratch.conn,
+                prods.map((t) => lineage.get(t)!.outputSchema),
+              ),
+            ),
+          );
           resolved(out);
         } catch (e) {
           errors.push(

@@ -20,7 +20,10 @@ export interface PlanItem {
  * (a round trip costs ~0.7 ms in @duckdb/node-api; planning a query far less).
  * Returns undefined for a query the serializer cannot handle: the caller falls back to EXPLAIN.
  */
-export async function planColumnsMany(conn: DuckDBConnection, items: readonly PlanItem[]): Promise<(Pick<ColumnLineage, 'inputs' | 'notes'> | undefined)[]> {
+export async function planColumnsMany(
+  conn: DuckDBConnection,
+  items: readonly PlanItem[],
+): Promise<(Pick<ColumnLineage, 'inputs' | 'notes'> | undefined)[]> {
   if (items.length === 0) return [];
   const r = await conn.runAndReadAll(
     `SELECT i::INTEGER, json_serialize_plan(l[i], optimize := true) FROM (SELECT $1::VARCHAR[] AS l), range(1, len(l) + 1) r(i)`,
@@ -68,7 +71,10 @@ function fromPlan(plan: Obj, inputs: ReadonlyMap<string, readonly Column[]>): Pi
     const set = required.get(ds);
     if (set) result[ds] = [...set].sort();
     else {
-      result[ds] = inputs.get(ds)!.map((c) => c.name).sort();
+      result[ds] = inputs
+        .get(ds)!
+        .map((c) => c.name)
+        .sort();
       notes.push(`${ds}: all columns required (the optimized plan does not scan it)`);
     }
   }
@@ -109,7 +115,8 @@ export async function describeMany(conn: DuckDBConnection, sqls: readonly string
   for (let k = 0; k < bound.length; k += 2000) {
     const part = bound.slice(k, k + 2000);
     const r = await conn.runAndReadAll(
-      part.map((i) => `SELECT ${i} AS i, cid, name, type FROM pragma_table_info('${VIEW_SCHEMA}.v${i}')`).join('\nUNION ALL ') + '\nORDER BY i, cid',
+      part.map((i) => `SELECT ${i} AS i, cid, name, type FROM pragma_table_info('${VIEW_SCHEMA}.v${i}')`).join('\nUNION ALL ') +
+        '\nORDER BY i, cid',
     );
     for (const [i, , name, type] of r.getRows() as [number, number, string, string][]) {
       const cols = out[i];

@@ -56,7 +56,10 @@ export function resolveInputs(task: TaskSpec, parsed: Extract<ParseResult, { ok:
     errors.push(
       new RelspecError('E_UNKNOWN_TABLE', `task ${task.name} reads unknown table '${shown}'`, {
         file: task.file,
-        fix: near.length > 0 ? `did you mean ${near.map((x) => `'${x}'`).join(', ')}? Or declare it as a source` : 'declare it as a source in the config, or add a task with that @output',
+        fix:
+          near.length > 0
+            ? `did you mean ${near.map((x) => `'${x}'`).join(', ')}? Or declare it as a source`
+            : 'declare it as a source in the config, or add a task with that @output',
       }),
     );
   }

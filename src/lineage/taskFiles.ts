@@ -43,7 +43,12 @@ const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(di
  * so DuckDB reports it in its own words. `glob()` gets the listing too (it takes a list; an empty
  * one is `[]::VARCHAR[]`): its result is the listing, which relspec tracks as one input.
  */
-export async function resolveFileReads(sql: string, calls: readonly FileCall[], root: string, exclude: readonly string[]): Promise<ResolvedFileReads> {
+export async function resolveFileReads(
+  sql: string,
+  calls: readonly FileCall[],
+  root: string,
+  exclude: readonly string[],
+): Promise<ResolvedFileReads> {
   if (calls.length === 0) return { reads: [] };
   const reads: FileRead[] = [];
   const edits: { at: number; end: number; text: string }[] = [];
@@ -57,8 +62,17 @@ export async function resolveFileReads(sql: string, calls: readonly FileCall[], 
       let paths = [abs];
       let excluded = 0;
       if (isGlob) {
-        const found = await glob(arg.value.split(path.sep).join('/'), { cwd: root, absolute: true, onlyFiles: true, expandDirectories: false, dot: false });
-        paths = found.map((p) => path.normalize(p)).filter((p) => !exclude.some((d) => inside(d, p))).sort();
+        const found = await glob(arg.value.split(path.sep).join('/'), {
+          cwd: root,
+          absolute: true,
+          onlyFiles: true,
+          expandDirectories: false,
+          dot: false,
+        });
+        paths = found
+          .map((p) => path.normalize(p))
+          .filter((p) => !exclude.some((d) => inside(d, p)))
+          .sort();
         excluded = found.length - paths.length;
       }
       reads.push({ fn: call.fn, pattern: arg.value, abs, glob: isGlob, paths, ...(excluded > 0 ? { excluded } : {}) });

@@ -16,5 +16,4 @@ export interface ColumnLineage {
  * follow (a computed path), or non-deterministic functions (kept as built unless `-- @volatile`).
  */
 export type TaskCaveat =
-  | { kind: 'untracked_read'; fn: string; call: string }
-  | { kind: 'volatile'; functions: string[]; rebuildEachRun: boolean };
+  { kind: 'untracked_read'; fn: string; call: string } | { kind: 'volatile'; functions: string[]; rebuildEachRun: boolean };

@@ -7,7 +7,14 @@ import { buildGraph, validateGraph, type GraphTask, type RelGraph } from '../gra
 import { Scratch } from '../lineage/duck.js';
 import { inferLineage, type LineageResult } from '../lineage/infer.js';
 import type { Column } from '../lineage/types.js';
-import { CodeExtractors, observeCodeSource, observeSource, sourceDatasets, type CodeSyncResult, type ObservedSource } from '../sources/index.js';
+import {
+  CodeExtractors,
+  observeCodeSource,
+  observeSource,
+  sourceDatasets,
+  type CodeSyncResult,
+  type ObservedSource,
+} from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import { SqliteLineageCache } from '../state/lineageCache.js';
 import { ownFilesWarning, type ProjectWarning } from './warnings.js';
@@ -87,7 +94,13 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
     const unreadable = new Map<string, RelspecError>();
     for (const s of Object.values(config.sources)) {
       if (s.format === 'code') {
-        await observeCode(scratch, config, s, { sync: opts.syncCode ?? false, full: opts.fullCode ?? false, extractors }, { sources, sourceSchemas, codeSyncs, errors });
+        await observeCode(
+          scratch,
+          config,
+          s,
+          { sync: opts.syncCode ?? false, full: opts.fullCode ?? false, extractors },
+          { sources, sourceSchemas, codeSyncs, errors },
+        );
         continue;
       }
       try {
@@ -125,7 +138,12 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       const bad = (lineage.parsed.get(t.name)?.reads ?? []).find((r) => unreadable.has(r));
       if (bad === undefined) continue;
       const e = unreadable.get(bad)!;
-      errors.push(new RelspecError(e.code, `task ${t.name} reads source ${bad}, which cannot be read: ${e.message}${e.file ? ` [${e.file}]` : ''}`, { file: t.file, fix: e.fix }));
+      errors.push(
+        new RelspecError(e.code, `task ${t.name} reads source ${bad}, which cannot be read: ${e.message}${e.file ? ` [${e.file}]` : ''}`, {
+          file: t.file,
+          fix: e.fix,
+        }),
+      );
     }
     errors.push(...lineage.errors);
     const t3 = performance.now();
@@ -168,7 +186,14 @@ async function observeCode(
   { sync, full, extractors }: { sync: boolean; full: boolean; extractors: CodeExtractors },
   out: { sources: Map<string, ObservedSource>; sourceSchemas: Map<string, Column[]>; codeSyncs: CodeSyncResult[]; errors: RelspecError[] },
 ): Promise<void> {
-  const ctx = { root: config.root, stateDir: config.stateDir, outputsDir: config.outputsDir, connect: () => scratch.connect(), full, extractors };
+  const ctx = {
+    root: config.root,
+    stateDir: config.stateDir,
+    outputsDir: config.outputsDir,
+    connect: () => scratch.connect(),
+    full,
+    extractors,
+  };
   let observed: Awaited<ReturnType<typeof observeCodeSource>>;
   try {
     try {
@@ -187,7 +212,14 @@ async function observeCode(
   for (const d of observed.datasets) {
     // A run reads tables only: one that was never written is a source without data (like a broken one).
     if (sync && !d.delta) continue;
-    out.sources.set(d.name, { name: d.name, format: d.delta ? 'delta' : 'code', files: [], schema: d.schema, delta: d.delta, code: { source: d.source, table: d.table } });
+    out.sources.set(d.name, {
+      name: d.name,
+      format: d.delta ? 'delta' : 'code',
+      files: [],
+      schema: d.schema,
+      delta: d.delta,
+      code: { source: d.source, table: d.table },
+    });
     out.sourceSchemas.set(d.name, d.schema);
   }
 }

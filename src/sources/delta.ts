@@ -10,7 +10,11 @@ export async function observeDeltaSource(conn: DuckDBConnection, source: Resolve
   const snapshot = await loadSnapshot(conn, source.path);
   // Missing or unreadable data files are this source's error now, not an abort when the run
   // registers the snapshot later (the footers are cached for that).
-  await fileSchemas(conn, snapshot.files.map((f) => f.absPath), { table: snapshot.tableDir, version: snapshot.version });
+  await fileSchemas(
+    conn,
+    snapshot.files.map((f) => f.absPath),
+    { table: snapshot.tableDir, version: snapshot.version },
+  );
   const schema = snapshot.schema.fields.map((f) => ({ name: f.name, type: duckType(f.type) }));
   return { schema, delta: snapshot };
 }

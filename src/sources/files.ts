@@ -76,14 +76,16 @@ export async function listSourceFiles(source: ResolvedSource, scope: SourceScope
   const excluded: string[] = [];
   const kept: string[] = [];
   for (const f of found) (own.some((d) => isInside(d, path.normalize(f))) ? excluded : kept).push(path.normalize(f));
-  const stats = await Promise.all(kept.sort().map(async (p) => {
-    try {
-      const st = await statFile(p);
-      return { path: p, size: st.size, mtimeMs: st.mtimeMs, signature: st.signature };
-    } catch {
-      return undefined; // gone between the glob and the stat
-    }
-  }));
+  const stats = await Promise.all(
+    kept.sort().map(async (p) => {
+      try {
+        const st = await statFile(p);
+        return { path: p, size: st.size, mtimeMs: st.mtimeMs, signature: st.signature };
+      } catch {
+        return undefined; // gone between the glob and the stat
+      }
+    }),
+  );
   return { files: stats.filter((f): f is SourceFile => f !== undefined), excluded: excluded.sort() };
 }
 
@@ -131,7 +133,12 @@ export async function fileSourceSchema(conn: DuckDBConnection, source: ResolvedS
  * blaming the task. When that one column's name holds a delimiter, read with that delimiter to
  * get the real error (the line), and report it as the source's.
  */
-async function checkCsvDialect(conn: DuckDBConnection, source: ResolvedSource, files: readonly string[], columns: readonly Column[]): Promise<void> {
+async function checkCsvDialect(
+  conn: DuckDBConnection,
+  source: ResolvedSource,
+  files: readonly string[],
+  columns: readonly Column[],
+): Promise<void> {
   if (columns.length !== 1 || ['delim', 'sep', 'columns', 'auto_detect'].some((k) => k in source.options)) return;
   const delim = [',', ';', '\t', '|'].find((d) => columns[0]!.name.includes(d));
   if (!delim) return;
@@ -140,16 +147,25 @@ async function checkCsvDialect(conn: DuckDBConnection, source: ResolvedSource, f
     await conn.runAndReadAll(`SELECT count(*) FROM ${readerSql(probe, files)}`);
   } catch (e) {
     const detail = duckDetail(e);
-    throw new RelspecError('E_SOURCE', `source ${source.name} is not a consistent CSV: with delimiter ${JSON.stringify(delim)} DuckDB cannot read it (${detail}); without one it would read a single column ${JSON.stringify(columns[0]!.name)}`, {
-      file: source.path,
-      fix: `give every row as many fields as the header (a ragged row?), or set sources.${source.name}.options (e.g. null_padding: true, or ignore_errors: true)`,
-    });
+    throw new RelspecError(
+      'E_SOURCE',
+      `source ${source.name} is not a consistent CSV: with delimiter ${JSON.stringify(delim)} DuckDB cannot read it (${detail}); without one it would read a single column ${JSON.stringify(columns[0]!.name)}`,
+      {
+        file: source.path,
+        fix: `give every row as many fields as the header (a ragged row?), or set sources.${source.name}.options (e.g. null_padding: true, or ignore_errors: true)`,
+      },
+    );
   }
 }
 
 /** DuckDB's first line, plus the line that says what is wrong when the first only says where (CSV errors). */
 function duckDetail(e: unknown): string {
-  const lines = errorMessage(e).split('\n').map((l) => l.trim()).filter(Boolean);
-  const why = lines.slice(1).find((l) => /not utf-8|Expected Number of Columns|not possible to automatically detect|Value with unterminated quote/i.test(l));
+  const lines = errorMessage(e)
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const why = lines
+    .slice(1)
+    .find((l) => /not utf-8|Expected Number of Columns|not possible to automatically detect|Value with unterminated quote/i.test(l));
   return why ? `${lines[0]}: ${why}` : (lines[0] ?? '');
 }

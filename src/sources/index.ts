@@ -6,7 +6,7 @@ import type { Snapshot } from '../delta/index.js';
 import { observeDeltaSource } from './delta.js';
 import type { CodeTable } from './code/index.js';
 
-export { listSourceFiles, readerSql, fileSourceSchema, duckLiteralPath, duckPathPattern, type SourceFile, type SourceScope } from './files.js';
+export { readerSql, type SourceFile, type SourceScope } from './files.js';
 export { CodeExtractors, describeCodeSync, observeCodeSource, sourceDatasets, type CodeSyncResult } from './code/index.js';
 
 export interface ObservedSource {
@@ -33,6 +33,10 @@ export async function observeSource(conn: DuckDBConnection, source: ResolvedSour
     throw new Error(`observeSource: code source ${source.name} goes through observeCodeSource`);
   }
   const { files, excluded } = await listSourceFiles(source, scope);
-  const schema = await fileSourceSchema(conn, source, files.map((f) => f.path));
+  const schema = await fileSourceSchema(
+    conn,
+    source,
+    files.map((f) => f.path),
+  );
   return { name: source.name, format: source.format, files, excluded, schema };
 }

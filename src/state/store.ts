@@ -1,4 +1,4 @@
-import type { Cause, RootChange, TaskResult, Trace } from '../incremental/types.js';
+import type { Cause, RootChange, TaskResult, Trace } from '../records/types.js';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { LogFileFingerprint } from '../delta/logFingerprint.js';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { catalogTasks, parseHeader, taskNameOf } from '../../src/catalog/index.js';
-import { RelspecError } from '../../src/errors.js';
+import { type RelspecError } from '../../src/errors.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 
 let p: TempProject | undefined;
@@ -31,7 +31,11 @@ describe('task catalog', () => {
     expect(errors).toEqual([]);
     expect(tasks.map((t) => [t.name, t.relPath, t.options])).toEqual([
       ['a', 'a.sql', { materialize: 'table', output: 'a', priority: 100, tags: [], description: undefined, volatile: false }],
-      ['edges.calls', 'edges/calls.sql', { materialize: 'view', output: 'cpg_edges', priority: 5, tags: ['cpg', 'edges'], description: 'Call edges', volatile: true }],
+      [
+        'edges.calls',
+        'edges/calls.sql',
+        { materialize: 'view', output: 'cpg_edges', priority: 5, tags: ['cpg', 'edges'], description: 'Call edges', volatile: true },
+      ],
     ]);
     expect(tasks[1]!.sqlLine).toBe(9);
   });

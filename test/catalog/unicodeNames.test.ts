@@ -35,7 +35,10 @@ describe('non-ASCII task names', () => {
     ]);
     expect(json<{ rows: unknown[] }>(p.cli(['show', '日本', '--json'])).rows).toEqual([{ s: 12 }]);
     expect(json<{ rows: unknown[] }>(p.cli(['show', 'ü.café', '--json'])).rows).toEqual([{ t: 13 }]);
-    expect(json<{ rows: unknown[] }>(p.cli(['show', 'größe', '--json'])).rows).toEqual([{ id: 1, w: 4 }, { id: 3, w: 8 }]);
+    expect(json<{ rows: unknown[] }>(p.cli(['show', 'größe', '--json'])).rows).toEqual([
+      { id: 1, w: 4 },
+      { id: 3, w: 8 },
+    ]);
     expect(p.cli(['delta', 'history', 'state/outputs/größe']).code).toBe(0);
     const why = p.cli(['why', 'straße']);
     expect(why.code).toBe(0);
@@ -45,7 +48,12 @@ describe('non-ASCII task names', () => {
     // A source change reaches every task through the non-ASCII names; status is fresh after it.
     p.write('data/a.csv', 'id,v\n1,2\n3,5\n');
     const again = json<{ tasks: { task: string; status: string }[] }>(p.cli(['run', '--json']));
-    expect(again.tasks.filter((t) => t.status === 'built').map((t) => t.task).sort()).toEqual(['größe', 'straße', 'ü.café', '日本']);
+    expect(
+      again.tasks
+        .filter((t) => t.status === 'built')
+        .map((t) => t.task)
+        .sort(),
+    ).toEqual(['größe', 'straße', 'ü.café', '日本']);
     expect(json<{ rows: unknown[] }>(p.cli(['show', 'ü.café', '--json'])).rows).toEqual([{ t: 15 }]);
     const st = json<{ tasks: { task: string; state: string }[] }>(p.cli(['status', '--json']));
     expect(st.tasks.map((t) => [t.task, t.state]).sort()).toEqual([

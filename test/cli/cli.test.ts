@@ -40,7 +40,13 @@ describe('relspec CLI', () => {
     const j = JSON.parse(run('graph', '--format', 'json').stdout);
     expect(j.generations).toEqual([['totals'], ['report.top']]);
     expect(j.edges).toContainEqual({ from: 'source:orders', to: 'task:totals', kind: 'requires', columns: ['amount', 'customer_id'] });
-    expect(j.nodes.map((n: { id: string }) => n.id)).toEqual(['output:top', 'output:totals', 'source:orders', 'task:report.top', 'task:totals']);
+    expect(j.nodes.map((n: { id: string }) => n.id)).toEqual([
+      'output:top',
+      'output:totals',
+      'source:orders',
+      'task:report.top',
+      'task:totals',
+    ]);
   });
 
   it('graph --select narrows to a selection', () => {
@@ -79,7 +85,9 @@ describe('relspec CLI', () => {
   it('a bad config exits 2 naming the file and the fix', () => {
     const r = run('validate', '--config', 'missing.config.ts');
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('relspec: E_CONFIG_LOAD <dir>/missing.config.ts: config file not found — create missing.config.ts or pass --config PATH\n');
+    expect(r.stderr).toBe(
+      'relspec: E_CONFIG_LOAD <dir>/missing.config.ts: config file not found — create missing.config.ts or pass --config PATH\n',
+    );
   });
 
   it('usage errors exit 2', () => {

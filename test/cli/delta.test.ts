@@ -29,7 +29,10 @@ describe.skipIf(!present)('relspec delta', () => {
   });
 
   it('inspect --version time-travels', () => {
-    expect(JSON.parse(cli('delta', 'inspect', `${CORPUS}/cdf-table`, '--version', '0', '--json').stdout)).toMatchObject({ version: 0, numRows: 10 });
+    expect(JSON.parse(cli('delta', 'inspect', `${CORPUS}/cdf-table`, '--version', '0', '--json').stdout)).toMatchObject({
+      version: 0,
+      numRows: 10,
+    });
   });
 
   it('changes --json gives counts per change type per version', () => {
@@ -48,7 +51,12 @@ describe.skipIf(!present)('relspec delta', () => {
 
   it('history lists every version with its operation', () => {
     const j = JSON.parse(cli('delta', 'history', `${CORPUS}/cdf-table`, '--json').stdout);
-    expect(j.versions.map((v: { version: number; operation: string }) => `${v.version}:${v.operation}`)).toEqual(['0:WRITE', '1:UPDATE', '2:UPDATE', '3:DELETE']);
+    expect(j.versions.map((v: { version: number; operation: string }) => `${v.version}:${v.operation}`)).toEqual([
+      '0:WRITE',
+      '1:UPDATE',
+      '2:UPDATE',
+      '3:DELETE',
+    ]);
   });
 
   it('a failure exits 2 with one line naming the table, the version and the rule', () => {

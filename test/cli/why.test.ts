@@ -13,7 +13,10 @@ import { scrub, tempProject, type TempProject } from '../helpers/project.js';
 let p: TempProject;
 
 const writeOrders = (amount = 'range * 1.5', note = "'n' || range") =>
-  p.parquet('data/orders.parquet', `select range as id, range % 3 as customer_id, (${amount})::DOUBLE as amount, ${note} as note from range(10)`);
+  p.parquet(
+    'data/orders.parquet',
+    `select range as id, range % 3 as customer_id, (${amount})::DOUBLE as amount, ${note} as note from range(10)`,
+  );
 
 const cli = (...args: string[]) => {
   const r = p.cli(args);
@@ -92,7 +95,9 @@ describe('relspec why / status / history', () => {
     expect(runCli().code).toBe(0);
     const a = json('why', 'a');
     expect(a).toMatchObject({ task: 'a', runId: 3, status: 'skipped', lastBuiltRun: 2 });
-    expect(a.cutoff).toMatchObject([{ input: 'orders', columns: ['amount', 'customer_id'], root: { kind: 'source_changed', toVersion: 3 } }]);
+    expect(a.cutoff).toMatchObject([
+      { input: 'orders', columns: ['amount', 'customer_id'], root: { kind: 'source_changed', toVersion: 3 } },
+    ]);
     expect(scrubIds(cli('why', 'b').stdout)).toMatchInlineSnapshot(`
       "b was not rebuilt in run 3: up to date since run 2 (its last build)
       (\`relspec why b --run 2\` explains that build)
@@ -133,7 +138,11 @@ describe('relspec why / status / history', () => {
       expect(c.diff).toBeUndefined();
       expect(text).toContain('(no diff: the previous SQL was not recorded)');
     }
-    expect(text.split('\n').slice(0, 3)).toEqual(['a was built in run 5 because:', '  plan changed <fp> → <fp>', '    ← task a edited (tasks/a.sql)']);
+    expect(text.split('\n').slice(0, 3)).toEqual([
+      'a was built in run 5 because:',
+      '  plan changed <fp> → <fp>',
+      '    ← task a edited (tasks/a.sql)',
+    ]);
   });
 
   it('a failing edit shows the diff against the SQL of the last build', () => {
@@ -144,7 +153,11 @@ describe('relspec why / status / history', () => {
       expect(j).toMatchObject({ task: 'a', runId: 6, status: 'failed', lastBuiltRun: 5 });
       expect(j.error).toContain('boom');
       expect(j.causes[0].diff).toContain("+where error('boom') is null");
-      expect(json('why', 'b')).toMatchObject({ status: 'blocked', reason: 'upstream task a failed', blockedBy: [{ task: 'a', status: 'failed' }] });
+      expect(json('why', 'b')).toMatchObject({
+        status: 'blocked',
+        reason: 'upstream task a failed',
+        blockedBy: [{ task: 'a', status: 'failed' }],
+      });
       const text = scrubIds(cli('why', 'a').stdout).replace(/run 6: .*boom( — fix the query.*?retries)?/, 'run 6: <error>');
       expect(text).toMatchInlineSnapshot(`
         "a failed in run 6: <error> — it was being rebuilt because:
@@ -201,7 +214,9 @@ describe('relspec why / status / history', () => {
     expect(j.runs[0].changes).toContainEqual(expect.stringMatching(/^task:c@/));
     expect(j.runs[0].graphSignature).toMatch(/^[0-9a-f]+$/);
     expect(j.runs[0].durationMs).toBeGreaterThanOrEqual(0);
-    const text = cli('history', '--limit', '2').stdout.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>').replace(/\d+\.\d\ds/g, '<dur>');
+    const text = cli('history', '--limit', '2')
+      .stdout.replace(/\d{4}-\d\d-\d\dT[\d:.]+Z/g, '<time>')
+      .replace(/\d+\.\d\ds/g, '<dur>');
     expect(scrubIds(text)).toMatchInlineSnapshot(`
       "run 7  failed  cli  <time>  <dur>  built=1 skipped=1 failed=1 blocked=0  sig <fp>
         changes: task:a@<fp>#r7, task:c@<fp>
@@ -239,9 +254,12 @@ describe('relspec why / status / history', () => {
 describe('describeRoot', () => {
   it('describes file and Delta source changes relative to the project', () => {
     const files = { added: ['/p/data/b.parquet'], removed: [], modified: ['/p/data/a.parquet'] };
-    expect(describeRoot({ id: 's', kind: 'source_changed', source: 'orders', path: '/p/data/*.parquet', fromVersion: 2, toVersion: 3, files, runId: 4 }, '/p')).toBe(
-      'source orders changed: version 2 → 3 (added data/b.parquet; modified data/a.parquet)',
-    );
+    expect(
+      describeRoot(
+        { id: 's', kind: 'source_changed', source: 'orders', path: '/p/data/*.parquet', fromVersion: 2, toVersion: 3, files, runId: 4 },
+        '/p',
+      ),
+    ).toBe('source orders changed: version 2 → 3 (added data/b.parquet; modified data/a.parquet)');
     const counts = { insert: 2, delete: 1, update_preimage: 3, update_postimage: 3 };
     expect(
       describeRoot(
@@ -262,6 +280,8 @@ describe('describeRoot', () => {
         },
         '/p',
       ),
-    ).toBe('source events changed: Delta version 5 → 7 (2 commits: MERGE; 4 inserted, 2 deleted, 6 updated; full scan instead of change rows: removed files vacuumed)');
+    ).toBe(
+      'source events changed: Delta version 5 → 7 (2 commits: MERGE; 4 inserted, 2 deleted, 6 updated; full scan instead of change rows: removed files vacuumed)',
+    );
   });
 });

@@ -14,7 +14,11 @@ import { FIXTURE } from './fixture.js';
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function codeBase(files: Record<string, string> = FIXTURE): { root: string; write: (rel: string, text: string) => void; paths: () => string[] } {
+function codeBase(files: Record<string, string> = FIXTURE): {
+  root: string;
+  write: (rel: string, text: string) => void;
+  paths: () => string[];
+} {
   const root = mkdtempSync(path.join(tmpdir(), 'relspec-code-'));
   dirs.push(root);
   let current = { ...files };
@@ -27,10 +31,20 @@ function codeBase(files: Record<string, string> = FIXTURE): { root: string; writ
   return { root, write, paths: () => Object.keys(current).sort() };
 }
 
-const sym = (f: Facts) => f.symbols.map((s) => `${s.id} ${s.kind} ${s.start_line}:${s.start_col}-${s.end_line}:${s.end_col}${s.exported ? ' exported' : ''} ← ${s.parent_id ?? '-'}`);
-const ref = (f: Facts) => f.references.map((r) => `${r.path}:${r.start_line}:${r.start_col} ${r.name} ${r.role} → ${r.symbol ?? 'unresolved'}`);
-const call = (f: Facts) => f.calls.map((c) => `${c.path}:${c.start_line}:${c.start_col}-${c.end_col} ${c.caller} → ${c.callee ?? `${c.external ? 'external' : 'unresolved'} ${c.callee_name}`}`);
-const imp = (f: Facts) => f.imports.map((i) => `${i.path} ${i.kind} ${i.module} [${i.names.join(',')}] → ${i.resolved_path ?? 'unresolved'}`);
+const sym = (f: Facts) =>
+  f.symbols.map(
+    (s) =>
+      `${s.id} ${s.kind} ${s.start_line}:${s.start_col}-${s.end_line}:${s.end_col}${s.exported ? ' exported' : ''} ← ${s.parent_id ?? '-'}`,
+  );
+const ref = (f: Facts) =>
+  f.references.map((r) => `${r.path}:${r.start_line}:${r.start_col} ${r.name} ${r.role} → ${r.symbol ?? 'unresolved'}`);
+const call = (f: Facts) =>
+  f.calls.map(
+    (c) =>
+      `${c.path}:${c.start_line}:${c.start_col}-${c.end_col} ${c.caller} → ${c.callee ?? `${c.external ? 'external' : 'unresolved'} ${c.callee_name}`}`,
+  );
+const imp = (f: Facts) =>
+  f.imports.map((i) => `${i.path} ${i.kind} ${i.module} [${i.names.join(',')}] → ${i.resolved_path ?? 'unresolved'}`);
 
 describe('code facts of the fixture', () => {
   const cb = codeBase();
@@ -152,7 +166,14 @@ describe('incremental extraction', () => {
     cb.write('src/math.ts', FIXTURE['src/math.ts']! + 'export const pi = 3;\n');
     const api = ex.extractChanged(cb.paths(), ['src/math.ts']);
     expect(api.affectedPaths).toEqual(['src/index.ts', 'src/math.ts', 'src/shapes.ts']);
-    expect(api.symbols.filter((s) => s.path === 'src/math.ts').map((s) => s.name)).toEqual(['math.ts', 'add', 'a', 'b', 'unusedHelper', 'pi']);
+    expect(api.symbols.filter((s) => s.path === 'src/math.ts').map((s) => s.name)).toEqual([
+      'math.ts',
+      'add',
+      'a',
+      'b',
+      'unusedHelper',
+      'pi',
+    ]);
     // Importers' own facts did not change: same rows as before.
     expect(api.references.filter((r) => r.path === 'src/shapes.ts')).toEqual(before.references.filter((r) => r.path === 'src/shapes.ts'));
   });
@@ -164,7 +185,10 @@ describe('incremental extraction', () => {
     const baseline = new Map(cb.paths().map((p) => [p, { sha: first.project.file(p)!.sha, ...first.baselineOf(p)! }]));
     first.dispose();
 
-    cb.write('src/shapes.ts', FIXTURE['src/shapes.ts']!.replace('area(): number {', 'perimeter(): number {\n    return 0;\n  }\n  area(): number {'));
+    cb.write(
+      'src/shapes.ts',
+      FIXTURE['src/shapes.ts']!.replace('area(): number {', 'perimeter(): number {\n    return 0;\n  }\n  area(): number {'),
+    );
     const fresh = new CodeFactExtractor(cb.root);
     fresh.restoreBaseline(baseline);
     const inc = fresh.extractChanged(cb.paths(), []);
@@ -190,8 +214,14 @@ describe('incremental extraction', () => {
     const r = ex.extractChanged(all, ['src/registry.ts']);
     expect(r.affectedPaths).toEqual(['src/registry.ts', 'src/shapes.ts']);
     expect(r.files.map((x) => x.path)).toEqual(['src/shapes.ts']);
-    expect(imp(r)).toEqual(['src/shapes.ts import ./math.js [add] → src/math.ts', 'src/shapes.ts import ./registry.js [registry] → unresolved']);
-    expect(ref(r).filter((x) => x.includes('registry'))).toEqual(['src/shapes.ts:2:10 registry import → unresolved', 'src/shapes.ts:12:3 registry read → unresolved']);
+    expect(imp(r)).toEqual([
+      'src/shapes.ts import ./math.js [add] → src/math.ts',
+      'src/shapes.ts import ./registry.js [registry] → unresolved',
+    ]);
+    expect(ref(r).filter((x) => x.includes('registry'))).toEqual([
+      'src/shapes.ts:2:10 registry import → unresolved',
+      'src/shapes.ts:12:3 registry read → unresolved',
+    ]);
   });
 });
 
@@ -202,7 +232,9 @@ describe('tolerance', () => {
     const f = new CodeFactExtractor(cb.root).extractAll(cb.paths());
     const file = f.files.find((x) => x.path === 'src/broken.ts')!;
     expect(file.syntax_errors).toBeGreaterThan(0);
-    expect(f.symbols.filter((s) => s.path === 'src/broken.ts').map((s) => s.id)).toEqual(expect.arrayContaining(['src/broken.ts#function:ok', 'src/broken.ts#function:broken']));
+    expect(f.symbols.filter((s) => s.path === 'src/broken.ts').map((s) => s.id)).toEqual(
+      expect.arrayContaining(['src/broken.ts#function:ok', 'src/broken.ts#function:broken']),
+    );
     const clean = new CodeFactExtractor(codeBase().root).extractAll(Object.keys(FIXTURE).sort());
     const others = <T extends { path: string }>(rows: T[]) => rows.filter((r) => r.path !== 'src/broken.ts');
     expect(others(f.symbols)).toEqual(clean.symbols);

@@ -16,12 +16,7 @@ export const FIXTURE: Record<string, string> = {
     '}',
     '',
   ].join('\n'),
-  'src/registry.ts': [
-    "import type { Circle } from './shapes.js';",
-    '',
-    'export const registry: Circle[] = [];',
-    '',
-  ].join('\n'),
+  'src/registry.ts': ["import type { Circle } from './shapes.js';", '', 'export const registry: Circle[] = [];', ''].join('\n'),
   'src/shapes.ts': [
     "import { add } from './math.js';",
     "import { registry } from './registry.js';",

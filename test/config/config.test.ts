@@ -56,7 +56,9 @@ describe('config', () => {
   });
 
   it('loads a plain `export default {}` config outside the repository, with no import', async () => {
-    p = tempProject({ 'cfg/watch.config.ts': `export default { tasks: 'sql', sources: { s: { format: 'csv', path: 'x.csv' } } } satisfies object;\n` });
+    p = tempProject({
+      'cfg/watch.config.ts': `export default { tasks: 'sql', sources: { s: { format: 'csv', path: 'x.csv' } } } satisfies object;\n`,
+    });
     const { config, hash } = await loadConfig('cfg/watch.config.ts', p.dir);
     expect(config.tasksDir).toBe(path.join(p.dir, 'cfg/sql'));
     expect(config.sources.s!.format).toBe('csv');
@@ -65,7 +67,10 @@ describe('config', () => {
 
   it('loads a config that imports defineConfig from relspec', async () => {
     p = tempProject();
-    const file = p.write('watch.config.ts', `import { defineConfig } from '${path.join(import.meta.dirname, '../../src/index.ts')}';\nexport default defineConfig({ state: '.state' });\n`);
+    const file = p.write(
+      'watch.config.ts',
+      `import { defineConfig } from '${path.join(import.meta.dirname, '../../src/index.ts')}';\nexport default defineConfig({ state: '.state' });\n`,
+    );
     const { config } = await loadConfig(file);
     expect(config.stateDir).toBe(path.join(p.dir, '.state'));
   });

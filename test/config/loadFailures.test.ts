@@ -54,7 +54,10 @@ describe('a config that never settles', () => {
 
   it('a promised config that resolves is used', () => {
     p = project();
-    p.write('watch.config.ts', `export default new Promise((r) => setTimeout(() => r(${GOOD.replace('export default ', '').replace(';\n', '')}), 200));\n`);
+    p.write(
+      'watch.config.ts',
+      `export default new Promise((r) => setTimeout(() => r(${GOOD.replace('export default ', '').replace(';\n', '')}), 200));\n`,
+    );
     const r = p.cli(['run']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
@@ -65,7 +68,10 @@ describe('a config that never settles', () => {
 describe('a config that throws or does not parse', () => {
   it('a throw names the thrown message and the line, not a syntax error', () => {
     p = project();
-    p.write('watch.config.ts', `interface X { a: number }\nconst x: X = { a: 1 };\nfunction f(): never {\n  throw new TypeError('no config for you');\n}\nf();\n${GOOD}`);
+    p.write(
+      'watch.config.ts',
+      `interface X { a: number }\nconst x: X = { a: 1 };\nfunction f(): never {\n  throw new TypeError('no config for you');\n}\nf();\n${GOOD}`,
+    );
     const r = p.cli(['run']);
     expect(r.code).toBe(2);
     expect(errLines(r.stderr)).toEqual([
@@ -79,7 +85,9 @@ describe('a config that throws or does not parse', () => {
     p.write('watch.config.ts', "const a = 1;\nexport default {\n  sources: { a: { format: 'csv' path: 'data/a.csv' } },\n};\n");
     const r = p.cli(['validate']);
     expect(r.code).toBe(2);
-    expect(errLines(r.stderr)).toEqual([`relspec: E_CONFIG_LOAD ${p.dir}/watch.config.ts:3:33: syntax error: Unexpected token, expected "," — fix the syntax at line 3, column 33`]);
+    expect(errLines(r.stderr)).toEqual([
+      `relspec: E_CONFIG_LOAD ${p.dir}/watch.config.ts:3:33: syntax error: Unexpected token, expected "," — fix the syntax at line 3, column 33`,
+    ]);
   });
 });
 
@@ -99,11 +107,17 @@ describe('relspec watch with a config that hangs', () => {
     let m = d.mark();
     p.write('watch.config.ts', HANGS['a default export that never resolves']!['watch.config.ts']!);
     const err = await d.waitFor((e) => e.tag === 'config' && e.event === 'error', { from: m, timeoutMs: 20_000 });
-    expect(err.message).toBe(`E_CONFIG ${p.dir}/watch.config.ts: the config's default export did not resolve within 5 s — make the config (and what it imports or awaits) settle: export an object, or a promise that resolves (RELSPEC_CONFIG_TIMEOUT_MS sets the limit)`);
+    expect(err.message).toBe(
+      `E_CONFIG ${p.dir}/watch.config.ts: the config's default export did not resolve within 5 s — make the config (and what it imports or awaits) settle: export an object, or a promise that resolves (RELSPEC_CONFIG_TIMEOUT_MS sets the limit)`,
+    );
     // 2. Still reacting: a task edit builds with the old config.
     m = d.mark();
     p.write('tasks/t.sql', 'select sum(v) + 1 as s from a\n');
-    expect(builtIn(await d.waitFor((e) => e.tag === 'run' && e.event === 'finished' && builtIn(e).includes('t'), { from: m, timeoutMs: 20_000 }))).toEqual(['t']);
+    expect(
+      builtIn(
+        await d.waitFor((e) => e.tag === 'run' && e.event === 'finished' && builtIn(e).includes('t'), { from: m, timeoutMs: 20_000 }),
+      ),
+    ).toEqual(['t']);
     // 3. The fix is picked up.
     m = d.mark();
     p.write('watch.config.ts', `// fixed\n${GOOD}`);

@@ -34,7 +34,8 @@ function daemon(): DaemonProc {
   procs.push(d);
   return d;
 }
-const cntBuilt = (e: LogEntry | { tag: string; event: string; task?: unknown }) => e.tag === 'task' && e.event === 'built' && e.task === 'cnt';
+const cntBuilt = (e: LogEntry | { tag: string; event: string; task?: unknown }) =>
+  e.tag === 'task' && e.event === 'built' && e.task === 'cnt';
 
 describe('relspec watch: runs in flight', () => {
   it('a change during a run leads to a follow-up run (single flight)', async () => {
@@ -96,7 +97,10 @@ describe('relspec watch: runs in flight', () => {
     expect(existsSync(path.join(p.dir, 'state/relspec.lock'))).toBe(false);
     const last = stateRows<{ status: string }>(p.dir, 'select status from runs order by id desc limit 1')[0]!;
     expect(last.status).toBe('interrupted');
-    const tasks = stateRows<{ task: string; status: string }>(p.dir, 'select task, status from task_runs where run_id = (select max(id) from runs) order by task');
+    const tasks = stateRows<{ task: string; status: string }>(
+      p.dir,
+      'select task, status from task_runs where run_id = (select max(id) from runs) order by task',
+    );
     expect(tasks.find((t) => t.task === 'after')).toBeUndefined();
   });
 

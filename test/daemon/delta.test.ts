@@ -20,7 +20,16 @@ afterAll(async () => {
 describe('relspec watch on a Delta source', () => {
   it('a commit appended to _delta_log runs exactly the impacted tasks', async () => {
     const first = await t.file('part-0.parquet', "select range::BIGINT as id, 'n' || range as name, range * 1.0 as price from range(3)");
-    t.log(0, [protocol(1, 2), metaData([['id', 'long'], ['name', 'string'], ['price', 'double']]), commitInfo('CREATE TABLE'), first]);
+    t.log(0, [
+      protocol(1, 2),
+      metaData([
+        ['id', 'long'],
+        ['name', 'string'],
+        ['price', 'double'],
+      ]),
+      commitInfo('CREATE TABLE'),
+      first,
+    ]);
     p = tempProject({
       'watch.config.ts': `export default { sources: { items: { format: 'delta', path: ${JSON.stringify(t.dir)} } } }`,
       'tasks/total.sql': 'select sum(price) as total from items',

@@ -67,7 +67,10 @@ export function spawnDaemon(dir: string, args: string[] = []): DaemonProc {
         if (hit) return finish(() => resolve(hit));
         if (done) finish(() => reject(new Error(`daemon exited before the awaited line; stderr: ${err}\nlog:\n${dump()}`)));
       };
-      const timer = setTimeout(() => finish(() => reject(new Error(`timeout waiting for a log line; stderr: ${err}\nlog:\n${dump()}`))), timeoutMs);
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timeout waiting for a log line; stderr: ${err}\nlog:\n${dump()}`))),
+        timeoutMs,
+      );
       const finish = (f: () => void) => {
         clearTimeout(timer);
         waiters.delete(check);
@@ -94,7 +97,11 @@ export function spawnDaemon(dir: string, args: string[] = []): DaemonProc {
 }
 
 export const isReady = (e: Entry) => e.tag === 'watch' && e.event === 'ready';
-export const builtIn = (e: Entry): string[] => ((e.tasks as { task: string; status: string }[]) ?? []).filter((t) => t.status === 'built').map((t) => t.task).sort();
+export const builtIn = (e: Entry): string[] =>
+  ((e.tasks as { task: string; status: string }[]) ?? [])
+    .filter((t) => t.status === 'built')
+    .map((t) => t.task)
+    .sort();
 
 /** Runs and task runs from the state database, read-only (works while the daemon writes). */
 export function stateRows<T>(dir: string, sql: string): T[] {
@@ -116,7 +123,10 @@ export async function dumpWarehouse(file: string): Promise<Record<string, unknow
         `SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name <> 'relspec_slices'
          UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name <> 'relspec_slices' AND view_name NOT LIKE '__view__%'`,
       )
-    ).getRows().map((r) => String(r[0])).sort();
+    )
+      .getRows()
+      .map((r) => String(r[0]))
+      .sort();
     const out: Record<string, unknown[]> = {};
     for (const r of rels) {
       const [s, t] = r.split('.');

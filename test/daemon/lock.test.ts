@@ -31,7 +31,9 @@ describe('state lock', () => {
     const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
     try {
       p.write(`state/${LOCK_FILE}`, `${child.pid} daemon\n`);
-      expect(() => acquireLock(state, 'daemon')).toThrow(`relspec daemon (pid ${child.pid}) is running on ${state}; stop it or use 'relspec status'`);
+      expect(() => acquireLock(state, 'daemon')).toThrow(
+        `relspec daemon (pid ${child.pid}) is running on ${state}; stop it or use 'relspec status'`,
+      );
       writeFileSync(path.join(state, LOCK_FILE), `${child.pid} run\n`);
       expect(() => acquireLock(state, 'daemon')).toThrow(`relspec run (pid ${child.pid}) is running on ${state}`);
     } finally {

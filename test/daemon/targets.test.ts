@@ -67,7 +67,14 @@ describe('watch targets (path computation)', () => {
 
   it("ignores relspec's own state and outputs, node_modules, .git and watch.ignore", () => {
     const ign = globalIgnore(config(root, {}, ['data/scratch']));
-    for (const p of ['/proj/state/relspec.sqlite-wal', '/proj/state/relspec.sqlite-shm', '/proj/state/warehouse.duckdb.wal', '/proj/state/outputs/x/part.parquet', '/proj/node_modules/a', '/proj/data/scratch/x.csv']) {
+    for (const p of [
+      '/proj/state/relspec.sqlite-wal',
+      '/proj/state/relspec.sqlite-shm',
+      '/proj/state/warehouse.duckdb.wal',
+      '/proj/state/outputs/x/part.parquet',
+      '/proj/node_modules/a',
+      '/proj/data/scratch/x.csv',
+    ]) {
       expect(ign(p), p).toBe(true);
     }
     expect(ign('/proj/data/x.csv')).toBe(false);
@@ -131,7 +138,10 @@ describe('watcher (real chokidar, real files)', () => {
     const n = events.length;
     // A writer's temp commit file, then its rename into place: one commit event.
     p.write('lake/trips/_delta_log/_commit_abc.json.tmp', '{}\n');
-    renameSync(path.join(p.dir, 'lake/trips/_delta_log/_commit_abc.json.tmp'), path.join(p.dir, 'lake/trips/_delta_log/00000000000000000001.json'));
+    renameSync(
+      path.join(p.dir, 'lake/trips/_delta_log/_commit_abc.json.tmp'),
+      path.join(p.dir, 'lake/trips/_delta_log/00000000000000000001.json'),
+    );
     await until(() => events.length > n);
     expect(events.slice(n).map((e) => path.basename(e.path))).toEqual(['00000000000000000001.json']);
     expect(events.every((e) => e.kind === 'source' && e.source === 'lake')).toBe(true);

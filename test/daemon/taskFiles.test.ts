@@ -25,7 +25,9 @@ describe('relspec watch and files read inside tasks', () => {
     d = spawnDaemon(p.dir);
     await d.waitFor(isReady, { timeoutMs: 30_000 });
     // The start-up reconcile warns once about the kept volatile output.
-    expect(d.entries.filter((e) => e.event === 'warning').map((e) => e.message)).toEqual([expect.stringMatching(/^warning W_VOLATILE tasks\/stamp\.sql: task stamp calls now\(\)/)]);
+    expect(d.entries.filter((e) => e.event === 'warning').map((e) => e.message)).toEqual([
+      expect.stringMatching(/^warning W_VOLATILE tasks\/stamp\.sql: task stamp calls now\(\)/),
+    ]);
     // The reconcile found the task files: the watcher was re-created with them.
     let m = d.mark();
     p.write('side/weights.csv', 'id,w\n1,11\n2,20\n');

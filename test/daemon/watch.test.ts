@@ -106,7 +106,11 @@ describe('relspec watch', () => {
     let m = d.mark();
     p.write('watch.config.ts', 'export default { sources: { people: { format: "csv", path: ');
     const invalid = await d.waitFor((e) => e.tag === 'config' && e.event === 'invalid', { from: m });
-    expect(d.entries.slice(m, d.entries.indexOf(invalid)).some((e) => e.tag === 'config' && e.event === 'error' && /E_CONFIG_LOAD/.test(e.message))).toBe(true);
+    expect(
+      d.entries
+        .slice(m, d.entries.indexOf(invalid))
+        .some((e) => e.tag === 'config' && e.event === 'error' && /E_CONFIG_LOAD/.test(e.message)),
+    ).toBe(true);
     // Still running the old config: a source edit builds as before.
     p.write('data/people.csv', people(6));
     let run = await d.nextRun(m);
@@ -115,7 +119,7 @@ describe('relspec watch', () => {
     m = d.mark();
     p.write('data/extra.csv', 'x\n1\n2\n');
     p.write('tasks/extra_n.sql', 'select count(*) as n from extra');
-    p.write('watch.config.ts', CONFIG.replace("sources: {", "sources: { extra: { format: 'csv', path: 'data/extra.csv' },"));
+    p.write('watch.config.ts', CONFIG.replace('sources: {', "sources: { extra: { format: 'csv', path: 'data/extra.csv' },"));
     await d.waitFor((e) => e.tag === 'config' && e.event === 'reloaded', { from: m });
     run = await d.waitFor((e) => e.tag === 'run' && e.event === 'finished' && builtIn(e).includes('extra_n'), { from: m });
     expect(run.status).toBe('ok');

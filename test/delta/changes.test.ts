@@ -16,13 +16,22 @@ afterAll(() => close());
 
 const CDF = { 'delta.enableChangeDataFeed': 'true' };
 const changes = async (dir: string, a: number, b: number) =>
-  (await rows(conn, `SELECT _commit_version, _change_type, id, part FROM (${(await tableChanges(conn, dir, a, b)).sql}) ORDER BY ALL`)).map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+  (await rows(conn, `SELECT _commit_version, _change_type, id, part FROM (${(await tableChanges(conn, dir, a, b)).sql}) ORDER BY ALL`)).map(
+    (r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)),
+  );
 
 describe('change data feed without cdc files', () => {
   it('adds are inserts, removes are deletes (partition values from the previous snapshot when absent), DV updates give net rows', async () => {
     const b = tableBuilder(conn);
     try {
-      const schema = metaData([['id', 'long'], ['part', 'string']], ['part'], CDF);
+      const schema = metaData(
+        [
+          ['id', 'long'],
+          ['part', 'string'],
+        ],
+        ['part'],
+        CDF,
+      );
       const f = await b.file('part=a/f.parquet', 'SELECT range AS id FROM range(4)', { partitionValues: { part: 'a' } });
       const base = (f as { add: Record<string, unknown> }).add;
       const uuid = 'aaaaaaaa-3333-4444-5555-666677778888';
@@ -35,29 +44,55 @@ describe('change data feed without cdc files', () => {
       const dv2 = { storageType: 'u', pathOrInlineDv: uuidToZ85(uuid2), offset: 1, sizeInBytes: bm2.length, cardinality: 2 };
       b.log(0, [commitInfo('CREATE'), protocol(3, 7, ['deletionVectors'], ['deletionVectors', 'changeDataFeed']), schema, f]);
       // v1: DELETE rows 1, 2 via a DV.
-      b.log(1, [commitInfo('DELETE'), remove('part%3Da/f.parquet'), add('part%3Da/f.parquet', { part: 'a' }, { ...base, deletionVector: dv1 })]);
+      b.log(1, [
+        commitInfo('DELETE'),
+        remove('part%3Da/f.parquet'),
+        add('part%3Da/f.parquet', { part: 'a' }, { ...base, deletionVector: dv1 }),
+      ]);
       // v2: a DV update that restores row 1 and deletes row 3 (row 2 stays deleted).
-      b.log(2, [commitInfo('RESTORE'), remove('part%3Da/f.parquet', { deletionVector: dv1, partitionValues: { part: 'a' } }), add('part%3Da/f.parquet', { part: 'a' }, { ...base, deletionVector: dv2 })]);
+      b.log(2, [
+        commitInfo('RESTORE'),
+        remove('part%3Da/f.parquet', { deletionVector: dv1, partitionValues: { part: 'a' } }),
+        add('part%3Da/f.parquet', { part: 'a' }, { ...base, deletionVector: dv2 }),
+      ]);
       // v3: OPTIMIZE-like rewrite (dataChange=false) changes nothing.
-      b.log(3, [commitInfo('OPTIMIZE'), remove('part%3Da/f.parquet', { deletionVector: dv2, dataChange: false }), add('part%3Da/f.parquet', { part: 'a' }, { ...base, deletionVector: dv2, dataChange: false })]);
+      b.log(3, [
+        commitInfo('OPTIMIZE'),
+        remove('part%3Da/f.parquet', { deletionVector: dv2, dataChange: false }),
+        add('part%3Da/f.parquet', { part: 'a' }, { ...base, deletionVector: dv2, dataChange: false }),
+      ]);
       // v4: the whole file removed by an old-style writer that omits partitionValues.
       b.log(4, [commitInfo('DELETE'), remove('part%3Da/f.parquet', { deletionVector: dv2 })]);
       expect(await changes(b.dir, 0, 4)).toEqual([
-        [0, 'insert', 0, 'a'], [0, 'insert', 1, 'a'], [0, 'insert', 2, 'a'], [0, 'insert', 3, 'a'],
-        [1, 'delete', 1, 'a'], [1, 'delete', 2, 'a'],
-        [2, 'delete', 3, 'a'], [2, 'insert', 1, 'a'],
-        [4, 'delete', 0, 'a'], [4, 'delete', 1, 'a'],
+        [0, 'insert', 0, 'a'],
+        [0, 'insert', 1, 'a'],
+        [0, 'insert', 2, 'a'],
+        [0, 'insert', 3, 'a'],
+        [1, 'delete', 1, 'a'],
+        [1, 'delete', 2, 'a'],
+        [2, 'delete', 3, 'a'],
+        [2, 'insert', 1, 'a'],
+        [4, 'delete', 0, 'a'],
+        [4, 'delete', 1, 'a'],
       ]);
       const counts = await changeCounts(conn, b.dir, 0, 4);
       expect(counts.versions.map((v) => [v.version, v.operation, v.counts.insert, v.counts.delete])).toEqual([
-        [0, 'CREATE', 4, 0], [1, 'DELETE', 0, 2], [2, 'RESTORE', 1, 1], [3, 'OPTIMIZE', 0, 0], [4, 'DELETE', 0, 2],
+        [0, 'CREATE', 4, 0],
+        [1, 'DELETE', 0, 2],
+        [2, 'RESTORE', 1, 1],
+        [3, 'OPTIMIZE', 0, 0],
+        [4, 'DELETE', 0, 2],
       ]);
       const mtime = Math.trunc(statSync(path.join(b.dir, '_delta_log/00000000000000000002.json')).mtimeMs);
       expect(counts.versions[2].timestamp).toBe(mtime);
 
       const history = await tableHistory(b.dir);
       expect(history.map((h) => [h.version, h.operation, h.counts.add, h.counts.remove, h.counts.rewrittenAdd])).toEqual([
-        [0, 'CREATE', 1, 0, 0], [1, 'DELETE', 1, 1, 0], [2, 'RESTORE', 1, 1, 0], [3, 'OPTIMIZE', 0, 0, 1], [4, 'DELETE', 0, 1, 0],
+        [0, 'CREATE', 1, 0, 0],
+        [1, 'DELETE', 1, 1, 0],
+        [2, 'RESTORE', 1, 1, 0],
+        [3, 'OPTIMIZE', 0, 0, 1],
+        [4, 'DELETE', 0, 1, 0],
       ]);
       expect(history[0].counts.rowsAdded).toBe(4);
     } finally {
@@ -70,7 +105,18 @@ describe('change data feed without cdc files', () => {
     try {
       const f = await b.file('f.parquet', "SELECT 1::BIGINT AS id, 'x' AS part");
       const ict = { ...CDF, 'delta.enableInCommitTimestamps': 'true', 'delta.inCommitTimestampEnablementVersion': '1' };
-      b.log(0, [commitInfo('CREATE', { inCommitTimestamp: 1000 }), protocol(1, 7, undefined, ['inCommitTimestamp']), metaData([['id', 'long'], ['part', 'string']], [], ict)]);
+      b.log(0, [
+        commitInfo('CREATE', { inCommitTimestamp: 1000 }),
+        protocol(1, 7, undefined, ['inCommitTimestamp']),
+        metaData(
+          [
+            ['id', 'long'],
+            ['part', 'string'],
+          ],
+          [],
+          ict,
+        ),
+      ]);
       b.log(1, [commitInfo('WRITE', { inCommitTimestamp: 1_700_000_000_123 }), f]);
       const tc = await tableChanges(conn, b.dir, 0, 1);
       expect(tc.commits.map((c) => c.inCommitTimestamp)).toEqual([false, true]);
@@ -87,7 +133,10 @@ describe('change data feed must-fail rules', () => {
     const b = tableBuilder(conn);
     try {
       const f = await b.file('f.parquet', "SELECT 1::BIGINT AS id, 'x' AS part");
-      const cols: [string, string][] = [['id', 'long'], ['part', 'string']];
+      const cols: [string, string][] = [
+        ['id', 'long'],
+        ['part', 'string'],
+      ];
       b.log(0, [protocol(), metaData(cols)]);
       b.log(1, [metaData(cols, [], CDF)]);
       b.log(2, [f]);

@@ -12,8 +12,21 @@ import { CORPUS, HAS_CORPUS, NO_CORPUS_MESSAGE, count, loadCatalog, openDuck, re
  */
 
 type Status = 'pass' | 'fail' | 'unsupported';
-type Check = 'DAT expected rows' | 'snapshot row count per version' | 'inspectTable at latest' | 'CDF counts per version' | 'CDF _commit_timestamp' | 'must fail with E_DELTA*';
-const CHECKS: Check[] = ['DAT expected rows', 'snapshot row count per version', 'inspectTable at latest', 'CDF counts per version', 'CDF _commit_timestamp', 'must fail with E_DELTA*'];
+type Check =
+  | 'DAT expected rows'
+  | 'snapshot row count per version'
+  | 'inspectTable at latest'
+  | 'CDF counts per version'
+  | 'CDF _commit_timestamp'
+  | 'must fail with E_DELTA*';
+const CHECKS: Check[] = [
+  'DAT expected rows',
+  'snapshot row count per version',
+  'inspectTable at latest',
+  'CDF counts per version',
+  'CDF _commit_timestamp',
+  'must fail with E_DELTA*',
+];
 const outcomes: { check: Check; subject: string; status: Status; detail: string }[] = [];
 
 /** Records the outcome of `body`; a thrown assertion is a failure (and still fails the test). */
@@ -29,9 +42,15 @@ async function record(check: Check, subject: string, body: () => Promise<{ statu
 
 /** Tables this reader deliberately refuses (valid tables, unimplemented features). */
 const UNSUPPORTED: Record<string, { from: number; reason: string }> = {
-  'delta-rs/data/spark-shredded-variant-preview-delta': { from: 0, reason: 'reader features variantType, variantShredding-preview (Variant decoding not implemented)' },
+  'delta-rs/data/spark-shredded-variant-preview-delta': {
+    from: 0,
+    reason: 'reader features variantType, variantShredding-preview (Variant decoding not implemented)',
+  },
   'delta-rs/data/spark-variant-checkpoint': { from: 0, reason: 'reader feature variantType-preview (Variant decoding not implemented)' },
-  'delta-rs/data/spark-variant-stable-feature-checkpoint': { from: 0, reason: 'reader feature variantType (Variant decoding not implemented)' },
+  'delta-rs/data/spark-variant-stable-feature-checkpoint': {
+    from: 0,
+    reason: 'reader feature variantType (Variant decoding not implemented)',
+  },
 };
 /** Versions that cannot be a DuckDB relation although the table is valid. */
 const KNOWN_GAPS: Record<string, string> = {
@@ -70,7 +89,9 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'Delta conformance over shared/delta-c
           record('DAT expected rows', `dat-v0.0.3/${name} ${ev}`, async () => {
             const version = ev === 'latest' ? undefined : Number(ev.slice(1));
             const snap = await loadSnapshot(conn, path.join(caseDir, 'delta'), { version });
-            const meta = JSON.parse(readFileSync(path.join(caseDir, 'expected', ev, 'table_version_metadata.json'), 'utf8')) as { version: number };
+            const meta = JSON.parse(readFileSync(path.join(caseDir, 'expected', ev, 'table_version_metadata.json'), 'utf8')) as {
+              version: number;
+            };
             expect(snap.version).toBe(meta.version);
             await expectSameRows(conn, await snapshotQuery(conn, snap), path.join(caseDir, 'expected', ev, 'table_content'));
           }));
@@ -102,7 +123,8 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'Delta conformance over shared/delta-c
           expect(info.numFiles).toBe(t.latestFiles);
           expect(info.partitionColumns).toEqual(t.partitionColumns);
           expect(info.numRows).toBe(t.latestRows ?? t.latestRowsFromStats ?? null);
-        }));
+        }),
+      );
     }
   });
 
@@ -141,7 +163,12 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'Delta conformance over shared/delta-c
     it('dat-v0.0.3/cdf matches the kernel-rs FFI expected row counts', () =>
       record('CDF counts per version', 'dat-v0.0.3/cdf (kernel-rs FFI ranges)', async () => {
         const dir = tableDir('dat-v0.0.3/cdf/delta');
-        for (const [a, b, n] of [[0, 2, 9], [1, 2, 9], [1, 1, 5], [2, 2, 4]] as const) {
+        for (const [a, b, n] of [
+          [0, 2, 9],
+          [1, 2, 9],
+          [1, 1, 5],
+          [2, 2, 4],
+        ] as const) {
           expect(await count(conn, (await tableChanges(conn, dir, a, b)).sql), `[${a}, ${b}]`).toBe(n);
         }
       }));
@@ -151,7 +178,11 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'Delta conformance over shared/delta-c
         record('must fail with E_DELTA*', `${t.rel} CDF bad ranges`, async () => {
           const dir = tableDir(t.rel);
           const last = t.latestVersion;
-          for (const [a, b] of [[1, 0], [last + 1, last + 1], [t.minCommit, last + 5]]) {
+          for (const [a, b] of [
+            [1, 0],
+            [last + 1, last + 1],
+            [t.minCommit, last + 5],
+          ]) {
             const e = await relspecErrorOf(() => tableChanges(conn, dir, a, b));
             expect(e.code).toBe('E_DELTA');
           }
@@ -205,12 +236,16 @@ async function checkVersions(rel: string, versionRows: Record<string, number | n
       } else if (want === 'ERR' || want === null) {
         // ERR: the version cannot be reconstructed (log gap, truncated log). null: the log is
         // fine but data files are missing on disk — reading must fail, never return partial rows.
-        await record('must fail with E_DELTA*', `${subject} (${want === 'ERR' ? 'log cannot be replayed' : 'data files missing'})`, async () => {
-          const e = await relspecErrorOf(read);
-          expect(e.code).toBe('E_DELTA');
-          if (want === null) expect(e.message).toMatch(/missing/);
-          return { detail: e.message };
-        });
+        await record(
+          'must fail with E_DELTA*',
+          `${subject} (${want === 'ERR' ? 'log cannot be replayed' : 'data files missing'})`,
+          async () => {
+            const e = await relspecErrorOf(read);
+            expect(e.code).toBe('E_DELTA');
+            if (want === null) expect(e.message).toMatch(/missing/);
+            return { detail: e.message };
+          },
+        );
       } else {
         await record('snapshot row count per version', subject, async () => {
           expect(await read()).toBe(want);
@@ -235,9 +270,15 @@ async function expectSameRows(conn: DuckDBConnection, sql: string, expectedDir: 
   const theirs = (await rows(conn, `DESCRIBE SELECT * FROM ${src}`)).map(([n]) => String(n));
   expect(ours.map(([n]) => n).sort()).toEqual([...theirs].sort());
   const exp = `SELECT ${ours.map(([n, t]) => `CAST(e."${n}" AS ${t}) AS "${n}"`).join(', ')} FROM ${src} e`;
-  const [[onlyOurs, onlyTheirs, n, m]] = await rows(conn,
-    `WITH o AS (${sql}), x AS (${exp}) SELECT (SELECT count(*) FROM (FROM o EXCEPT ALL FROM x)), (SELECT count(*) FROM (FROM x EXCEPT ALL FROM o)), (SELECT count(*) FROM o), (SELECT count(*) FROM x)`);
-  expect({ onlyOurs: Number(onlyOurs), onlyTheirs: Number(onlyTheirs), rows: Number(n) }).toEqual({ onlyOurs: 0, onlyTheirs: 0, rows: Number(m) });
+  const [[onlyOurs, onlyTheirs, n, m]] = await rows(
+    conn,
+    `WITH o AS (${sql}), x AS (${exp}) SELECT (SELECT count(*) FROM (FROM o EXCEPT ALL FROM x)), (SELECT count(*) FROM (FROM x EXCEPT ALL FROM o)), (SELECT count(*) FROM o), (SELECT count(*) FROM x)`,
+  );
+  expect({ onlyOurs: Number(onlyOurs), onlyTheirs: Number(onlyTheirs), rows: Number(n) }).toEqual({
+    onlyOurs: 0,
+    onlyTheirs: 0,
+    rows: Number(m),
+  });
 }
 
 function writeSummary(): void {
@@ -254,9 +295,15 @@ function writeSummary(): void {
   }
   lines.push(`| **total** | **${total.pass}** | **${total.fail}** | **${total.unsupported}** |`);
   const table = lines.join('\n');
-  const unsupported = outcomes.filter((o) => o.status === 'unsupported').map((o) => `- \`${o.subject}\` (${o.check}): ${o.detail.replace(CORPUS + '/', '')}`);
-  const failed = outcomes.filter((o) => o.status === 'fail').map((o) => `- \`${o.subject}\` (${o.check}): ${o.detail.replace(CORPUS + '/', '')}`);
-  console.log(`\nDelta conformance summary (shared/delta-corpus)\n${table}\n\nUnsupported:\n${unsupported.join('\n') || '(none)'}\n${failed.length ? `\nFailures:\n${failed.join('\n')}\n` : ''}`);
+  const unsupported = outcomes
+    .filter((o) => o.status === 'unsupported')
+    .map((o) => `- \`${o.subject}\` (${o.check}): ${o.detail.replace(CORPUS + '/', '')}`);
+  const failed = outcomes
+    .filter((o) => o.status === 'fail')
+    .map((o) => `- \`${o.subject}\` (${o.check}): ${o.detail.replace(CORPUS + '/', '')}`);
+  console.log(
+    `\nDelta conformance summary (shared/delta-corpus)\n${table}\n\nUnsupported:\n${unsupported.join('\n') || '(none)'}\n${failed.length ? `\nFailures:\n${failed.join('\n')}\n` : ''}`,
+  );
   const md = [
     '# Delta reader conformance',
     '',

@@ -49,7 +49,13 @@ describe('deletion vector storage', () => {
     const uuid = '8aebe228-b96c-4831-b0b6-22882eb9a3d3';
     const z = uuidToZ85(uuid);
     expect(z).toHaveLength(20);
-    const dv = (p: string): DeletionVectorDescriptor => ({ storageType: 'u', pathOrInlineDv: p, offset: 1, sizeInBytes: 1, cardinality: 1 });
+    const dv = (p: string): DeletionVectorDescriptor => ({
+      storageType: 'u',
+      pathOrInlineDv: p,
+      offset: 1,
+      sizeInBytes: 1,
+      cardinality: 1,
+    });
     expect(dvFilePath('/t', dv(z), W)).toBe(`/t/deletion_vector_${uuid}.bin`);
     expect(dvFilePath('/t', dv(`ab${z}`), W)).toBe(`/t/ab/deletion_vector_${uuid}.bin`);
     expect(dvUniqueId(dv(z))).toBe(`u${z}@1`);
@@ -62,22 +68,37 @@ describe('deletion vector storage', () => {
       const bitmap = serializeDv(rows);
       const uuid = '00112233-4455-6677-8899-aabbccddeeff';
       t.write(`xy/deletion_vector_${uuid}.bin`, dvFile(bitmap));
-      const u: DeletionVectorDescriptor = { storageType: 'u', pathOrInlineDv: `xy${uuidToZ85(uuid)}`, offset: 1, sizeInBytes: bitmap.length, cardinality: 3 };
+      const u: DeletionVectorDescriptor = {
+        storageType: 'u',
+        pathOrInlineDv: `xy${uuidToZ85(uuid)}`,
+        offset: 1,
+        sizeInBytes: bitmap.length,
+        cardinality: 3,
+      };
       expect(await loadDeletionVector(t.dir, u, W)).toEqual(rows);
       // Offset absent: byte 0 is the format version, so the DV starts at 1 (kernel-rs behaviour).
       expect(await loadDeletionVector(t.dir, { ...u, offset: undefined }, W)).toEqual(rows);
       const abs = t.write('elsewhere/dv.bin', dvFile(bitmap));
       expect(await loadDeletionVector(t.dir, { ...u, storageType: 'p', pathOrInlineDv: `file://${abs}` }, W)).toEqual(rows);
-      const inline: DeletionVectorDescriptor = { storageType: 'i', pathOrInlineDv: z85Encode(bitmap), sizeInBytes: bitmap.length, cardinality: 3 };
+      const inline: DeletionVectorDescriptor = {
+        storageType: 'i',
+        pathOrInlineDv: z85Encode(bitmap),
+        sizeInBytes: bitmap.length,
+        cardinality: 3,
+      };
       expect(await loadDeletionVector(t.dir, inline, W)).toEqual(rows);
 
       expect((await relspecErrorOf(() => loadDeletionVector(t.dir, { ...u, cardinality: 4 }, W))).message).toMatch(/cardinality 4/);
       expect((await relspecErrorOf(() => loadDeletionVector(t.dir, { ...u, sizeInBytes: 7 }, W))).message).toMatch(/sizeInBytes 7/);
       t.write('elsewhere/bad.bin', dvFile(bitmap, true));
-      const bad = await relspecErrorOf(() => loadDeletionVector(t.dir, { ...u, storageType: 'p', pathOrInlineDv: path.join(t.dir, 'elsewhere/bad.bin') }, W));
+      const bad = await relspecErrorOf(() =>
+        loadDeletionVector(t.dir, { ...u, storageType: 'p', pathOrInlineDv: path.join(t.dir, 'elsewhere/bad.bin') }, W),
+      );
       expect(bad.code).toBe('E_DELTA');
       expect(bad.message).toMatch(/checksum mismatch/);
-      const missing = await relspecErrorOf(() => loadDeletionVector(t.dir, { ...u, pathOrInlineDv: uuidToZ85('ffffffff-4455-6677-8899-aabbccddeeff') }, W));
+      const missing = await relspecErrorOf(() =>
+        loadDeletionVector(t.dir, { ...u, pathOrInlineDv: uuidToZ85('ffffffff-4455-6677-8899-aabbccddeeff') }, W),
+      );
       expect(missing.message).toMatch(/is missing/);
     } finally {
       t.cleanup();
@@ -85,7 +106,13 @@ describe('deletion vector storage', () => {
   });
 
   it.skipIf(!HAS_CORPUS)('decodes the DAT deletion_vectors DV to its recorded cardinality', async () => {
-    const dv: DeletionVectorDescriptor = { storageType: 'u', pathOrInlineDv: 'ITfmIXOK!>U^L:if1E+a', offset: 1, sizeInBytes: 40, cardinality: 4 };
+    const dv: DeletionVectorDescriptor = {
+      storageType: 'u',
+      pathOrInlineDv: 'ITfmIXOK!>U^L:if1E+a',
+      offset: 1,
+      sizeInBytes: 40,
+      cardinality: 4,
+    };
     const table = path.join(CORPUS, 'dat-v0.0.3/deletion_vectors/delta');
     expect(dvFilePath(table, dv, W)).toBe(path.join(table, 'deletion_vector_8aebe228-b96c-4831-b0b6-22882eb9a3d3.bin'));
     const rows = await loadDeletionVector(table, dv, W);

@@ -13,7 +13,13 @@ import { CORPUS, HAS_CORPUS, NO_CORPUS_MESSAGE, openDuck } from './helpers.js';
  * Seeded, so a failure reproduces.
  */
 
-const TABLES = ['dat-v0.0.3/deletion_vectors/delta', 'dat-v0.0.3/multi_partitioned/delta', 'dat-v0.0.3/with_checkpoint/delta', 'dat-v0.0.3/column_mapping/delta', 'delta-rs/data/cdf-table'];
+const TABLES = [
+  'dat-v0.0.3/deletion_vectors/delta',
+  'dat-v0.0.3/multi_partitioned/delta',
+  'dat-v0.0.3/with_checkpoint/delta',
+  'dat-v0.0.3/column_mapping/delta',
+  'delta-rs/data/cdf-table',
+];
 const ROUNDS = 40;
 
 let conn: DuckDBConnection;
@@ -34,13 +40,23 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'damaged logs never crash the reader' 
     const mutate = (s: string): string => {
       const i = Math.floor(rnd() * s.length);
       switch (Math.floor(rnd() * 7)) {
-        case 0: return s.slice(0, i);
-        case 1: return s.slice(0, i) + String.fromCharCode(32 + Math.floor(rnd() * 90)) + s.slice(i + 1);
-        case 2: { const lines = s.split('\n'); lines.splice(Math.floor(rnd() * lines.length), 1); return lines.join('\n'); }
-        case 3: return s.replace(/"(\w+)":(\d+)/, '"$1":"x"');
-        case 4: return s.replace(/"(\w+)":"[^"]*"/, '"$1":null');
-        case 5: return s.replace(/"(\w+)":\{/, '"$1":[');
-        default: return s.replace(/"(\w+)":(true|false)/, '"$1":1');
+        case 0:
+          return s.slice(0, i);
+        case 1:
+          return s.slice(0, i) + String.fromCharCode(32 + Math.floor(rnd() * 90)) + s.slice(i + 1);
+        case 2: {
+          const lines = s.split('\n');
+          lines.splice(Math.floor(rnd() * lines.length), 1);
+          return lines.join('\n');
+        }
+        case 3:
+          return s.replace(/"(\w+)":(\d+)/, '"$1":"x"');
+        case 4:
+          return s.replace(/"(\w+)":"[^"]*"/, '"$1":null');
+        case 5:
+          return s.replace(/"(\w+)":\{/, '"$1":[');
+        default:
+          return s.replace(/"(\w+)":(true|false)/, '"$1":1');
       }
     };
     const crashes: string[] = [];
@@ -58,7 +74,10 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'damaged logs never crash the reader' 
         const buf = readFileSync(f);
         writeFileSync(f, f.endsWith('.parquet') ? buf.subarray(0, Math.floor(rnd() * buf.length)) : mutate(buf.toString('utf8')));
         const ops: [string, () => Promise<unknown>][] = [
-          ['snapshot', async () => conn.runAndReadAll(`SELECT count(*) FROM (${await snapshotQuery(conn, await loadSnapshot(conn, dir))})`)],
+          [
+            'snapshot',
+            async () => conn.runAndReadAll(`SELECT count(*) FROM (${await snapshotQuery(conn, await loadSnapshot(conn, dir))})`),
+          ],
           ['changes', async () => conn.runAndReadAll(`SELECT count(*) FROM (${(await tableChanges(conn, dir, 0)).sql})`)],
           ['history', () => tableHistory(dir)],
         ];
@@ -66,7 +85,8 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'damaged logs never crash the reader' 
           try {
             await op();
           } catch (e) {
-            if (!(e instanceof RelspecError)) crashes.push(`round ${n} ${rel} ${path.basename(f)} ${name}: ${(e as Error).stack?.split('\n').slice(0, 3).join(' | ')}`);
+            if (!(e instanceof RelspecError))
+              crashes.push(`round ${n} ${rel} ${path.basename(f)} ${name}: ${(e as Error).stack?.split('\n').slice(0, 3).join(' | ')}`);
           }
         }
       } finally {

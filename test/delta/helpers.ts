@@ -75,7 +75,12 @@ export async function relspecErrorOf(fn: () => Promise<unknown>): Promise<Relspe
 }
 
 /** A scratch directory for hand-built Delta tables. */
-export function tempTable(): { dir: string; log(version: number, actions: object[]): void; write(rel: string, data: string | Uint8Array): string; cleanup(): void } {
+export function tempTable(): {
+  dir: string;
+  log(version: number, actions: object[]): void;
+  write(rel: string, data: string | Uint8Array): string;
+  cleanup(): void;
+} {
   const dir = mkdtempSync(path.join(tmpdir(), 'relspec-delta-'));
   mkdirSync(path.join(dir, '_delta_log'));
   const write = (rel: string, data: string | Uint8Array): string => {

@@ -15,7 +15,8 @@ beforeAll(async () => {
 afterAll(() => close());
 
 const SCHEMA = metaData([['id', 'long']]);
-const rowsAt = async (dir: string, version?: number): Promise<number> => count(conn, await snapshotQuery(conn, await loadSnapshot(conn, dir, { version })));
+const rowsAt = async (dir: string, version?: number): Promise<number> =>
+  count(conn, await snapshotQuery(conn, await loadSnapshot(conn, dir, { version })));
 
 /** A table with commits 0..3 each appending 2 rows (commit 2 also removes commit 1's file). */
 async function fourCommits() {
@@ -33,9 +34,18 @@ describe('log listing', () => {
   it('uses anchored names only and ignores checksums, temp files, AppleDouble files and compactions', async () => {
     const { b } = await fourCommits();
     try {
-      for (const junk of ['._00000000000000000000.json', '.00000000000000000003.json.crc', '00000000000000000003.crc', '00000000000000000004.json.tmp',
-        '00000000000000000004.json.3f2a.tmp', '00000000000000000000.00000000000000000003.compacted.json', '0000000000000000004.json', 'x00000000000000000004.json',
-        '00000000000000000009.checkpoint.parquet.crc', '_last_checkpoint']) {
+      for (const junk of [
+        '._00000000000000000000.json',
+        '.00000000000000000003.json.crc',
+        '00000000000000000003.crc',
+        '00000000000000000004.json.tmp',
+        '00000000000000000004.json.3f2a.tmp',
+        '00000000000000000000.00000000000000000003.compacted.json',
+        '0000000000000000004.json',
+        'x00000000000000000004.json',
+        '00000000000000000009.checkpoint.parquet.crc',
+        '_last_checkpoint',
+      ]) {
         b.write(`_delta_log/${junk}`, '{garbage');
       }
       mkdirSync(path.join(b.dir, '_delta_log/_commits'));
@@ -69,7 +79,10 @@ describe('corrupt and incomplete logs fail with E_DELTA naming file, line and ru
   it('a truncated JSON line', async () => {
     const { b } = await fourCommits();
     try {
-      b.write('_delta_log/00000000000000000003.json', '{"add":{"path":"part-3.parquet","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}\n{"add":{"path":"x');
+      b.write(
+        '_delta_log/00000000000000000003.json',
+        '{"add":{"path":"part-3.parquet","partitionValues":{},"size":1,"modificationTime":0,"dataChange":true}}\n{"add":{"path":"x',
+      );
       const e = await relspecErrorOf(() => loadSnapshot(conn, b.dir));
       expect(e.code).toBe('E_DELTA');
       expect(e.file).toBe(path.join(b.dir, '_delta_log/00000000000000000003.json'));
@@ -166,7 +179,9 @@ describe('checkpoints', () => {
       expect(await rowsAt(b.dir)).toBe(6);
       expect(await rowsAt(b.dir, 2)).toBe(4);
       // Before the checkpoint, with the commits gone, the version cannot be rebuilt.
-      expect((await relspecErrorOf(() => loadSnapshot(conn, b.dir, { version: 1 }))).message).toMatch(/commit 0 is missing and no checkpoint exists at or before version 1/);
+      expect((await relspecErrorOf(() => loadSnapshot(conn, b.dir, { version: 1 }))).message).toMatch(
+        /commit 0 is missing and no checkpoint exists at or before version 1/,
+      );
     } finally {
       b.cleanup();
     }
@@ -212,7 +227,9 @@ describe('checkpoints', () => {
     try {
       await b.actionsParquet('_delta_log/_sidecars/side-1.parquet', [adds[0], adds[2]]);
       await b.actionsParquet('_delta_log/00000000000000000002.checkpoint.3a0d65cd-4056-49b8-937b-95f9e3ee90e5.parquet', [
-        { checkpointMetadata: { version: 2, tags: {} } }, protocol(3, 7, ['v2Checkpoint'], ['v2Checkpoint']), SCHEMA,
+        { checkpointMetadata: { version: 2, tags: {} } },
+        protocol(3, 7, ['v2Checkpoint'], ['v2Checkpoint']),
+        SCHEMA,
         { sidecar: { path: 'side-1.parquet', sizeInBytes: 1, modificationTime: 0 } },
       ]);
       for (const v of [0, 1, 2]) rmSync(path.join(b.dir, `_delta_log/${String(v).padStart(20, '0')}.json`));
@@ -230,7 +247,11 @@ describe('checkpoints', () => {
     const b = tableBuilder(conn);
     try {
       const f = (await b.file('x y.parquet', 'SELECT 1::BIGINT AS id')) as { add: Record<string, unknown> };
-      b.log(0, [protocol(), SCHEMA, add(`file://${b.dir.split('/').map(encodeURIComponent).join('/')}/x%20y.parquet`, {}, { size: f.add.size })]);
+      b.log(0, [
+        protocol(),
+        SCHEMA,
+        add(`file://${b.dir.split('/').map(encodeURIComponent).join('/')}/x%20y.parquet`, {}, { size: f.add.size }),
+      ]);
       expect(await rowsAt(b.dir)).toBe(1);
       b.log(1, [add('s3://bucket/t/z.parquet')]);
       expect((await relspecErrorOf(() => loadSnapshot(conn, b.dir))).code).toBe('E_DELTA_UNSUPPORTED');
@@ -255,7 +276,9 @@ describe('protocol gate', () => {
       await expect(gate(protocol(3, 7, [f], [f]))).resolves.toBeDefined();
     }
     // Writer-only features never block reads.
-    await expect(gate(protocol(1, 7, undefined, ['rowTracking', 'domainMetadata', 'inCommitTimestamp', 'clustering']))).resolves.toBeDefined();
+    await expect(
+      gate(protocol(1, 7, undefined, ['rowTracking', 'domainMetadata', 'inCommitTimestamp', 'clustering'])),
+    ).resolves.toBeDefined();
   });
   it('refuses unknown features and reader versions with E_DELTA_UNSUPPORTED', async () => {
     const e = await relspecErrorOf(() => gate(protocol(3, 7, ['deletionVectors', 'catalogManaged'], [])));

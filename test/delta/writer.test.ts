@@ -4,8 +4,17 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  changeCounts, commitWrite, createTable, DeltaCommitConflict, listLog, loadSnapshot, prepareWrite, snapshotQuery, tableChanges,
-  writeTable, type WriteOptions,
+  changeCounts,
+  commitWrite,
+  createTable,
+  DeltaCommitConflict,
+  listLog,
+  loadSnapshot,
+  prepareWrite,
+  snapshotQuery,
+  tableChanges,
+  writeTable,
+  type WriteOptions,
 } from '../../src/delta/index.js';
 import { add, commitInfo, metaData, protocol, tableBuilder } from './builder.js';
 import { dvFile, serializeDv, uuidToZ85 } from './encode.js';
@@ -40,36 +49,97 @@ const countsOf = async (dir: string, v: number): Promise<Record<string, number>>
 };
 const rowsSql = (rows: string[], cols: string): string => `SELECT * FROM (VALUES ${rows.join(', ')}) AS t(${cols})`;
 
-const ITEM_SCHEMA = [{ name: 'id', type: 'BIGINT' }, { name: 'name', type: 'VARCHAR' }, { name: 'amount', type: 'DECIMAL(10,2)' }, { name: 'day', type: 'DATE' }];
-const item = (id: number, name: string, amount = `${id}.50`, day = '2024-01-0' + ((id % 9) + 1)): string => `(${id}, '${name}', ${amount}, DATE '${day}')`;
+const ITEM_SCHEMA = [
+  { name: 'id', type: 'BIGINT' },
+  { name: 'name', type: 'VARCHAR' },
+  { name: 'amount', type: 'DECIMAL(10,2)' },
+  { name: 'day', type: 'DATE' },
+];
+const item = (id: number, name: string, amount = `${id}.50`, day = '2024-01-0' + ((id % 9) + 1)): string =>
+  `(${id}, '${name}', ${amount}, DATE '${day}')`;
 const itemRow = (id: number, name: string): unknown[] => [String(id), name, `${id}.50`, `2024-01-0${(id % 9) + 1}`];
-const items = (specs: [number, string][]): string => rowsSql(specs.map(([i, n]) => item(i, n)), 'id, name, amount, day');
+const items = (specs: [number, string][]): string =>
+  rowsSql(
+    specs.map(([i, n]) => item(i, n)),
+    'id, name, amount, day',
+  );
 
 describe('Delta writer: round trip through our reader', () => {
   it('create, append, replace-by-key (incl. delete-only keys), overwrite, empty writes', async () => {
     const dir = newDir();
     expect(await createTable(conn, dir, { schema: ITEM_SCHEMA })).toBe(0);
     expect(await read(dir)).toEqual([]);
-    const v1 = await writeTable(conn, dir, { mode: 'append', sql: items([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd']]) });
+    const v1 = await writeTable(conn, dir, {
+      mode: 'append',
+      sql: items([
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+        [4, 'd'],
+      ]),
+    });
     expect(v1).toMatchObject({ version: 1, committed: true, counts: { insert: 4, delete: 0, copied: 0 }, removedFiles: [], cdcFiles: [] });
-    const v2 = await writeTable(conn, dir, { mode: 'append', sql: items([[5, 'e'], [6, 'f']]) });
+    const v2 = await writeTable(conn, dir, {
+      mode: 'append',
+      sql: items([
+        [5, 'e'],
+        [6, 'f'],
+      ]),
+    });
     expect(v2.version).toBe(2);
-    expect(await read(dir)).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e'], [6, 'f']].map(([i, n]) => itemRow(i as number, n as string)));
+    expect(await read(dir)).toEqual(
+      [
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+        [4, 'd'],
+        [5, 'e'],
+        [6, 'f'],
+      ].map(([i, n]) => itemRow(i as number, n as string)),
+    );
 
     // Only the file holding key 2 is rewritten: survivors 1, 3, 4 are copied; v2's file is untouched.
-    const v3 = await writeTable(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[2, 'B'], [7, 'g']]) });
+    const v3 = await writeTable(conn, dir, {
+      mode: 'replace',
+      keys: ['id'],
+      sql: items([
+        [2, 'B'],
+        [7, 'g'],
+      ]),
+    });
     expect(v3).toMatchObject({ version: 3, counts: { insert: 2, delete: 1, copied: 3 }, removedFiles: v1.addedFiles });
     expect(v3.cdcFiles.length).toBe(1);
-    expect(await read(dir)).toEqual([[1, 'a'], [2, 'B'], [3, 'c'], [4, 'd'], [5, 'e'], [6, 'f'], [7, 'g']].map(([i, n]) => itemRow(i as number, n as string)));
+    expect(await read(dir)).toEqual(
+      [
+        [1, 'a'],
+        [2, 'B'],
+        [3, 'c'],
+        [4, 'd'],
+        [5, 'e'],
+        [6, 'f'],
+        [7, 'g'],
+      ].map(([i, n]) => itemRow(i as number, n as string)),
+    );
     const live = (await loadSnapshot(conn, dir)).files.map((f) => f.path);
     expect(live).toContain(v2.addedFiles[0]);
 
     // Delete keys without new rows (the SELECT may return no rows; deleteKeysSql columns by position).
-    const v4 = await writeTable(conn, dir, { mode: 'replace', keys: ['id'], sql: `${items([[0, 'x']])} WHERE false`, deleteKeysSql: 'SELECT 5 AS k UNION ALL SELECT 99' });
+    const v4 = await writeTable(conn, dir, {
+      mode: 'replace',
+      keys: ['id'],
+      sql: `${items([[0, 'x']])} WHERE false`,
+      deleteKeysSql: 'SELECT 5 AS k UNION ALL SELECT 99',
+    });
     expect(v4).toMatchObject({ version: 4, counts: { insert: 0, delete: 1, copied: 1 }, removedFiles: v2.addedFiles });
     expect((await read(dir)).map((r) => r[0])).toEqual(['1', '2', '3', '4', '6', '7']);
 
-    const v5 = await writeTable(conn, dir, { mode: 'overwrite', sql: items([[10, 'j'], [11, 'k']]) });
+    const v5 = await writeTable(conn, dir, {
+      mode: 'overwrite',
+      sql: items([
+        [10, 'j'],
+        [11, 'k'],
+      ]),
+    });
     expect(v5).toMatchObject({ version: 5, counts: { insert: 2, delete: 6, copied: 0 } });
     expect(await read(dir)).toEqual([itemRow(10, 'j'), itemRow(11, 'k')]);
 
@@ -86,12 +156,19 @@ describe('Delta writer: round trip through our reader', () => {
 
     // CDF: appends from adds; replace/overwrite from cdc files (delete + insert).
     expect(await changes(dir, 1, 5, 'id, name')).toEqual([
-      [1, 'insert', '1', 'a'], [1, 'insert', '2', 'b'], [1, 'insert', '3', 'c'], [1, 'insert', '4', 'd'],
-      [2, 'insert', '5', 'e'], [2, 'insert', '6', 'f'],
-      [3, 'delete', '2', 'b'], [3, 'insert', '2', 'B'], [3, 'insert', '7', 'g'],
+      [1, 'insert', '1', 'a'],
+      [1, 'insert', '2', 'b'],
+      [1, 'insert', '3', 'c'],
+      [1, 'insert', '4', 'd'],
+      [2, 'insert', '5', 'e'],
+      [2, 'insert', '6', 'f'],
+      [3, 'delete', '2', 'b'],
+      [3, 'insert', '2', 'B'],
+      [3, 'insert', '7', 'g'],
       [4, 'delete', '5', 'e'],
       ...['1', '2', '3', '4', '6', '7'].map((i) => [5, 'delete', i, i === '2' ? 'B' : i === '7' ? 'g' : 'abcdef'[Number(i) - 1]]),
-      [5, 'insert', '10', 'j'], [5, 'insert', '11', 'k'],
+      [5, 'insert', '10', 'j'],
+      [5, 'insert', '11', 'k'],
     ]);
     const sources = (await tableChanges(conn, dir, 1, 5)).commits.map((c) => c.source);
     expect(sources).toEqual(['add/remove', 'add/remove', 'cdc', 'cdc', 'cdc']);
@@ -101,36 +178,75 @@ describe('Delta writer: round trip through our reader', () => {
   it('a replace whose new rows equal the old rows still commits; its change rows cancel out', async () => {
     const dir = newDir();
     await createTable(conn, dir, { schema: ITEM_SCHEMA });
-    await writeTable(conn, dir, { mode: 'append', sql: items([[1, 'a'], [2, 'b']]) });
+    await writeTable(conn, dir, {
+      mode: 'append',
+      sql: items([
+        [1, 'a'],
+        [2, 'b'],
+      ]),
+    });
     const r = await writeTable(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[1, 'a']]) });
     expect(r).toMatchObject({ version: 2, committed: true, counts: { insert: 1, delete: 1, copied: 1 } });
     expect(await read(dir, 1)).toEqual(await read(dir, 2));
     expect(await countsOf(dir, 2)).toEqual({ insert: 1, delete: 1 });
     const tc = (await tableChanges(conn, dir, 2, 2)).sql;
-    const signed = await json(`SELECT id, name, sum(CASE _change_type WHEN 'insert' THEN 1 ELSE -1 END) AS n FROM (${tc}) GROUP BY ALL HAVING n <> 0`);
+    const signed = await json(
+      `SELECT id, name, sum(CASE _change_type WHEN 'insert' THEN 1 ELSE -1 END) AS n FROM (${tc}) GROUP BY ALL HAVING n <> 0`,
+    );
     expect(signed).toEqual([]);
   });
 
   it('replace by a multi-column key matches NULL keys and keeps unaffected rows of the same file', async () => {
     const dir = newDir();
-    await createTable(conn, dir, { schema: [{ name: 'a', type: 'INTEGER' }, { name: 'b', type: 'VARCHAR' }, { name: 'v', type: 'DOUBLE' }] });
-    await writeTable(conn, dir, { mode: 'append', sql: rowsSql(["(1, 'x', 1.0)", "(1, 'y', 2.0)", "(NULL, 'x', 3.0)", "(2, NULL, 4.0)"], 'a, b, v') });
-    const r = await writeTable(conn, dir, { mode: 'replace', keys: ['a', 'b'], sql: rowsSql(["(1, 'y', 20.0)", "(NULL, 'x', 30.0)"], 'a, b, v'), deleteKeysSql: 'SELECT 2 AS a, NULL AS b' });
+    await createTable(conn, dir, {
+      schema: [
+        { name: 'a', type: 'INTEGER' },
+        { name: 'b', type: 'VARCHAR' },
+        { name: 'v', type: 'DOUBLE' },
+      ],
+    });
+    await writeTable(conn, dir, {
+      mode: 'append',
+      sql: rowsSql(["(1, 'x', 1.0)", "(1, 'y', 2.0)", "(NULL, 'x', 3.0)", '(2, NULL, 4.0)'], 'a, b, v'),
+    });
+    const r = await writeTable(conn, dir, {
+      mode: 'replace',
+      keys: ['a', 'b'],
+      sql: rowsSql(["(1, 'y', 20.0)", "(NULL, 'x', 30.0)"], 'a, b, v'),
+      deleteKeysSql: 'SELECT 2 AS a, NULL AS b',
+    });
     expect(r.counts).toEqual({ insert: 2, delete: 3, copied: 1 });
-    expect(await read(dir)).toEqual([[1, 'x', 1], [1, 'y', 20], [null, 'x', 30]]);
+    expect(await read(dir)).toEqual([
+      [1, 'x', 1],
+      [1, 'y', 20],
+      [null, 'x', 30],
+    ]);
   });
 
   it('types round trip: timestamps (tz and ntz), decimals, nested types, binary, booleans', async () => {
     const dir = newDir();
     const schema = [
-      { name: 'id', type: 'INTEGER', nullable: false }, { name: 'ts', type: 'TIMESTAMPTZ' }, { name: 'ntz', type: 'TIMESTAMP' },
-      { name: 'dec', type: 'DECIMAL(20,5)' }, { name: 'tags', type: 'VARCHAR[]' }, { name: 's', type: 'STRUCT(x INTEGER, "y z" VARCHAR)' },
-      { name: 'm', type: 'MAP(VARCHAR, BIGINT)' }, { name: 'bin', type: 'BLOB' }, { name: 'ok', type: 'BOOLEAN' }, { name: 'f', type: 'FLOAT' },
-      { name: 'small', type: 'SMALLINT' }, { name: 'tiny', type: 'TINYINT' },
+      { name: 'id', type: 'INTEGER', nullable: false },
+      { name: 'ts', type: 'TIMESTAMPTZ' },
+      { name: 'ntz', type: 'TIMESTAMP' },
+      { name: 'dec', type: 'DECIMAL(20,5)' },
+      { name: 'tags', type: 'VARCHAR[]' },
+      { name: 's', type: 'STRUCT(x INTEGER, "y z" VARCHAR)' },
+      { name: 'm', type: 'MAP(VARCHAR, BIGINT)' },
+      { name: 'bin', type: 'BLOB' },
+      { name: 'ok', type: 'BOOLEAN' },
+      { name: 'f', type: 'FLOAT' },
+      { name: 'small', type: 'SMALLINT' },
+      { name: 'tiny', type: 'TINYINT' },
     ];
     await createTable(conn, dir, { schema, partitionColumns: ['ts'] });
     const snap = await loadSnapshot(conn, dir);
-    expect(snap.protocol).toEqual({ minReaderVersion: 3, minWriterVersion: 7, readerFeatures: ['timestampNtz'], writerFeatures: ['timestampNtz', 'changeDataFeed'] });
+    expect(snap.protocol).toEqual({
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ['timestampNtz'],
+      writerFeatures: ['timestampNtz', 'changeDataFeed'],
+    });
     const src = `SELECT 1 AS id, TIMESTAMPTZ '2024-03-01 12:34:56.789+00' AS ts, TIMESTAMP '2024-03-01 01:02:03.456789' AS ntz, -2342342.23423 AS dec,
         ['a', NULL] AS tags, {'x': 1, 'y z': 'q'} AS s, MAP {'k': 5} AS m, '\\x00\\xFF'::BLOB AS bin, true AS ok, 1.5::FLOAT AS f, 3 AS small, -4 AS tiny
       UNION ALL SELECT 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL`;
@@ -139,10 +255,16 @@ describe('Delta writer: round trip through our reader', () => {
     const expected = await json(`SELECT to_json(t)::VARCHAR FROM (SELECT ${cast} FROM (${src})) t ORDER BY 1`);
     const actual = await json(`SELECT to_json(t)::VARCHAR FROM (${await snapshotQuery(conn, await loadSnapshot(conn, dir))}) t ORDER BY 1`);
     expect(actual).toEqual(expected);
-    const add1 = logLines(dir, 1).find((l) => l.add && (l.add as { partitionValues: Record<string, unknown> }).partitionValues.ts !== null)!;
+    const add1 = logLines(dir, 1).find(
+      (l) => l.add && (l.add as { partitionValues: Record<string, unknown> }).partitionValues.ts !== null,
+    )!;
     expect((add1.add as { partitionValues: unknown }).partitionValues).toEqual({ ts: '2024-03-01T12:34:56.789000Z' });
     const stats = JSON.parse((add1.add as { stats: string }).stats);
-    expect(stats).toMatchObject({ numRecords: 1, minValues: { id: 1, dec: -2342342.23423, ntz: '2024-03-01T01:02:03.456' }, nullCount: { id: 0, ok: 0 } });
+    expect(stats).toMatchObject({
+      numRecords: 1,
+      minValues: { id: 1, dec: -2342342.23423, ntz: '2024-03-01T01:02:03.456' },
+      nullCount: { id: 0, ok: 0 },
+    });
     const e = await relspecErrorOf(() => writeTable(conn, dir, { mode: 'append', sql: src.replace('SELECT 2,', 'SELECT NULL,') }));
     expect(e.message).toMatch(/NULL in non-nullable column\(s\) id/);
   });
@@ -151,23 +273,52 @@ describe('Delta writer: round trip through our reader', () => {
 describe('Delta writer: partitioned tables', () => {
   it('writes one file per partition under escaped col=value/ directories, values only in the log', async () => {
     const dir = newDir();
-    await createTable(conn, dir, { schema: [{ name: 'id', type: 'INTEGER' }, { name: 'p', type: 'VARCHAR' }, { name: 'n', type: 'INTEGER' }, { name: 'v', type: 'VARCHAR' }], partitionColumns: ['p', 'n'] });
-    const values = ["(1, 'a b', 1, 'one')", "(2, 'x/y=z%', 1, 'two')", "(3, NULL, NULL, 'three')", "(4, 'a b', 2, 'four')", "(5, 'é', 1, 'five')", "(6, '', 3, 'six')"];
+    await createTable(conn, dir, {
+      schema: [
+        { name: 'id', type: 'INTEGER' },
+        { name: 'p', type: 'VARCHAR' },
+        { name: 'n', type: 'INTEGER' },
+        { name: 'v', type: 'VARCHAR' },
+      ],
+      partitionColumns: ['p', 'n'],
+    });
+    const values = [
+      "(1, 'a b', 1, 'one')",
+      "(2, 'x/y=z%', 1, 'two')",
+      "(3, NULL, NULL, 'three')",
+      "(4, 'a b', 2, 'four')",
+      "(5, 'é', 1, 'five')",
+      "(6, '', 3, 'six')",
+    ];
     const v1 = await writeTable(conn, dir, { mode: 'append', sql: rowsSql(values, 'id, p, n, v') });
     expect(v1.addedFiles.length).toBe(6);
     expect(v1.addedFiles.some((f) => f.startsWith('p=x%252Fy%253Dz%2525/n=1/'))).toBe(true);
     expect(v1.addedFiles.some((f) => f.startsWith('p=__HIVE_DEFAULT_PARTITION__/n=__HIVE_DEFAULT_PARTITION__/'))).toBe(true);
     // An empty string partition value is a null partition value (**Partition Value Serialization**).
-    const all = [[1, 'a b', 1, 'one'], [2, 'x/y=z%', 1, 'two'], [3, null, null, 'three'], [4, 'a b', 2, 'four'], [5, 'é', 1, 'five'], [6, null, 3, 'six']];
+    const all = [
+      [1, 'a b', 1, 'one'],
+      [2, 'x/y=z%', 1, 'two'],
+      [3, null, null, 'three'],
+      [4, 'a b', 2, 'four'],
+      [5, 'é', 1, 'five'],
+      [6, null, 3, 'six'],
+    ];
     expect(await read(dir)).toEqual(all.sort(sortRows));
     const snap = await loadSnapshot(conn, dir);
-    for (const f of snap.files) expect((await json(`SELECT name FROM parquet_schema(${sqlPath(f.absPath)}) WHERE name IN ('p', 'n')`))).toEqual([]);
+    for (const f of snap.files)
+      expect(await json(`SELECT name FROM parquet_schema(${sqlPath(f.absPath)}) WHERE name IN ('p', 'n')`)).toEqual([]);
 
     // Moving key 1 to another partition: only the 'a b'/1 file is removed; cdc files per partition.
     const v2 = await writeTable(conn, dir, { mode: 'replace', keys: ['id'], sql: rowsSql(["(1, 'new', 9, 'moved')"], 'id, p, n, v') });
     expect(v2.removedFiles.length).toBe(1);
-    expect(v2.cdcFiles.map((f) => f.split('/').slice(0, 3).join('/')).sort()).toEqual(['_change_data/p=a%20b/n=1', '_change_data/p=new/n=9']);
-    expect(await changes(dir, 2, 2, 'id, p, n')).toEqual([[2, 'delete', 1, 'a b', 1], [2, 'insert', 1, 'new', 9]]);
+    expect(v2.cdcFiles.map((f) => f.split('/').slice(0, 3).join('/')).sort()).toEqual([
+      '_change_data/p=a%20b/n=1',
+      '_change_data/p=new/n=9',
+    ]);
+    expect(await changes(dir, 2, 2, 'id, p, n')).toEqual([
+      [2, 'delete', 1, 'a b', 1],
+      [2, 'insert', 1, 'new', 9],
+    ]);
     expect(await read(dir)).toEqual([[1, 'new', 9, 'moved'], ...all.slice(1)].sort(sortRows));
     await writeTable(conn, dir, { mode: 'overwrite', sql: rowsSql(["(7, 'z', 0, 'seven')"], 'id, p, n, v') });
     expect(await read(dir)).toEqual([[7, 'z', 0, 'seven']]);
@@ -181,7 +332,14 @@ describe('Delta writer: concurrent commits', () => {
   it('put-if-absent: the loser gets a typed conflict; retrying re-plans on the new version', async () => {
     const dir = newDir();
     await createTable(conn, dir, { schema: ITEM_SCHEMA });
-    await writeTable(conn, dir, { mode: 'append', sql: items([[1, 'a'], [2, 'b'], [3, 'c']]) });
+    await writeTable(conn, dir, {
+      mode: 'append',
+      sql: items([
+        [1, 'a'],
+        [2, 'b'],
+        [3, 'c'],
+      ]),
+    });
     const a = await prepareWrite(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[1, 'A']]) });
     const b = await prepareWrite(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[3, 'X']]) });
     const c = await prepareWrite(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[2, 'B']]) });
@@ -212,8 +370,22 @@ describe('Delta writer: concurrent commits', () => {
     const others = [await openDuck(), await openDuck()];
     try {
       const results = await Promise.all([
-        writeTable(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[1, 'a'], [3, 'c']]) }),
-        writeTable(others[0].conn, dir, { mode: 'replace', keys: ['id'], sql: items([[2, 'b'], [4, 'd']]) }),
+        writeTable(conn, dir, {
+          mode: 'replace',
+          keys: ['id'],
+          sql: items([
+            [1, 'a'],
+            [3, 'c'],
+          ]),
+        }),
+        writeTable(others[0].conn, dir, {
+          mode: 'replace',
+          keys: ['id'],
+          sql: items([
+            [2, 'b'],
+            [4, 'd'],
+          ]),
+        }),
         writeTable(others[1].conn, dir, { mode: 'append', sql: items([[5, 'e']]) }),
       ]);
       expect(results.map((x) => x.version).sort()).toEqual([3, 4, 5]);
@@ -227,35 +399,58 @@ describe('Delta writer: concurrent commits', () => {
 describe('Delta writer: checkpoints', () => {
   it('writes classic checkpoints every N commits that read back like a full replay', async () => {
     const dir = newDir();
-    await createTable(conn, dir, { schema: [{ name: 'id', type: 'INTEGER' }, { name: 'p', type: 'VARCHAR' }], partitionColumns: ['p'] });
+    await createTable(conn, dir, {
+      schema: [
+        { name: 'id', type: 'INTEGER' },
+        { name: 'p', type: 'VARCHAR' },
+      ],
+      partitionColumns: ['p'],
+    });
     const write = (opts: Omit<WriteOptions, 'checkpointInterval'>) => writeTable(conn, dir, { ...opts, checkpointInterval: 3 });
     const results = [];
     for (let i = 1; i <= 8; i++) {
-      results.push(await write(i % 3 === 0
-        ? { mode: 'replace', keys: ['id'], sql: `SELECT ${i - 1} AS id, NULL AS p UNION ALL SELECT ${i} AS id, 'p${i % 2}' AS p` }
-        : { mode: 'append', sql: `SELECT ${i} AS id, 'p${i % 2}' AS p` }));
+      results.push(
+        await write(
+          i % 3 === 0
+            ? { mode: 'replace', keys: ['id'], sql: `SELECT ${i - 1} AS id, NULL AS p UNION ALL SELECT ${i} AS id, 'p${i % 2}' AS p` }
+            : { mode: 'append', sql: `SELECT ${i} AS id, 'p${i % 2}' AS p` },
+        ),
+      );
     }
     expect(results.map((r) => r.checkpoint?.version)).toEqual([undefined, undefined, 3, undefined, undefined, 6, undefined, undefined]);
     expect(results.every((r) => !r.checkpoint?.error)).toBe(true);
     const listing = await listLog(dir);
-    expect(listing.checkpoints.map((c) => [c.version, c.kind])).toEqual([[6, 'classic'], [3, 'classic']]);
+    expect(listing.checkpoints.map((c) => [c.version, c.kind])).toEqual([
+      [6, 'classic'],
+      [3, 'classic'],
+    ]);
     const last = JSON.parse(readFileSync(path.join(dir, '_delta_log', '_last_checkpoint'), 'utf8'));
-    expect(last).toMatchObject({ version: 6, size: expect.any(Number), sizeInBytes: statSync(path.join(dir, '_delta_log', '00000000000000000006.checkpoint.parquet')).size });
-    const [[n]] = await json(`SELECT count(*) FROM read_parquet(${sqlPath(path.join(dir, '_delta_log', '00000000000000000006.checkpoint.parquet'))})`);
+    expect(last).toMatchObject({
+      version: 6,
+      size: expect.any(Number),
+      sizeInBytes: statSync(path.join(dir, '_delta_log', '00000000000000000006.checkpoint.parquet')).size,
+    });
+    const [[n]] = await json(
+      `SELECT count(*) FROM read_parquet(${sqlPath(path.join(dir, '_delta_log', '00000000000000000006.checkpoint.parquet'))})`,
+    );
     expect(last.size).toBe(Number(n));
     for (const version of [3, 4, 6, 8]) {
       const fromCheckpoint = await loadSnapshot(conn, dir, { version });
       const replayed = await loadSnapshot(conn, dir, { version, listing: { ...listing, checkpoints: [] } });
       expect(fromCheckpoint.checkpointVersion).toBe(version >= 6 ? 6 : 3);
       expect(replayed.checkpointVersion).toBeUndefined();
-      const files = (s: typeof replayed) => s.files.map((f) => [f.path, f.size, f.partitionValues, f.numRecords, f.modificationTime]).sort();
+      const files = (s: typeof replayed) =>
+        s.files.map((f) => [f.path, f.size, f.partitionValues, f.numRecords, f.modificationTime]).sort();
       expect(files(fromCheckpoint)).toEqual(files(replayed));
       expect([fromCheckpoint.protocol, fromCheckpoint.metadata]).toEqual([replayed.protocol, replayed.metadata]);
-      expect(await json(`SELECT * FROM (${await snapshotQuery(conn, fromCheckpoint)}) ORDER BY ALL`))
-        .toEqual(await json(`SELECT * FROM (${await snapshotQuery(conn, replayed)}) ORDER BY ALL`));
+      expect(await json(`SELECT * FROM (${await snapshotQuery(conn, fromCheckpoint)}) ORDER BY ALL`)).toEqual(
+        await json(`SELECT * FROM (${await snapshotQuery(conn, replayed)}) ORDER BY ALL`),
+      );
     }
     // Tombstones of recent removes are kept (for VACUUM); the reader never lets them hide adds.
-    const cp = await json(`SELECT count(remove), count(add), count(protocol), count(metaData) FROM read_parquet(${sqlPath(path.join(dir, '_delta_log', '00000000000000000006.checkpoint.parquet'))})`);
+    const cp = await json(
+      `SELECT count(remove), count(add), count(protocol), count(metaData) FROM read_parquet(${sqlPath(path.join(dir, '_delta_log', '00000000000000000006.checkpoint.parquet'))})`,
+    );
     expect(cp[0].map(Number)).toEqual([expect.any(Number), (await loadSnapshot(conn, dir, { version: 6 })).files.length, 1, 1]);
     expect(Number(cp[0][0])).toBeGreaterThan(0);
   });
@@ -275,24 +470,48 @@ describe('Delta writer: existing tables and errors', () => {
   it('replace rewrites a file that has a deletion vector, honouring the DV', async () => {
     const b = tableBuilder(conn);
     tables.push(b.dir);
-    const f = (await b.file('f.parquet', 'SELECT range::BIGINT AS id, range::VARCHAR AS s FROM range(5)')) as { add: Record<string, unknown> };
+    const f = (await b.file('f.parquet', 'SELECT range::BIGINT AS id, range::VARCHAR AS s FROM range(5)')) as {
+      add: Record<string, unknown>;
+    };
     const uuid = 'aaaaaaaa-3333-4444-5555-666677778888';
     const bm = serializeDv([1]);
     b.write(`deletion_vector_${uuid}.bin`, dvFile(bm));
     const dv = { storageType: 'u', pathOrInlineDv: uuidToZ85(uuid), offset: 1, sizeInBytes: bm.length, cardinality: 1 };
-    b.log(0, [commitInfo('CREATE'), protocol(3, 7, ['deletionVectors'], ['deletionVectors', 'changeDataFeed']),
-      metaData([['id', 'long'], ['s', 'string']], [], { 'delta.enableChangeDataFeed': 'true' }), add('f.parquet', {}, { ...f.add, deletionVector: dv })]);
+    b.log(0, [
+      commitInfo('CREATE'),
+      protocol(3, 7, ['deletionVectors'], ['deletionVectors', 'changeDataFeed']),
+      metaData(
+        [
+          ['id', 'long'],
+          ['s', 'string'],
+        ],
+        [],
+        { 'delta.enableChangeDataFeed': 'true' },
+      ),
+      add('f.parquet', {}, { ...f.add, deletionVector: dv }),
+    ]);
     const r = await writeTable(conn, b.dir, { mode: 'replace', keys: ['id'], sql: "SELECT 3 AS id, 'three' AS s" });
     expect(r.counts).toEqual({ insert: 1, delete: 1, copied: 3 });
     expect(logLines(b.dir, 1).find((l) => l.remove)?.remove).toMatchObject({ path: 'f.parquet', deletionVector: dv });
-    expect(await read(b.dir)).toEqual([['0', '0'], ['2', '2'], ['3', 'three'], ['4', '4']]);
+    expect(await read(b.dir)).toEqual([
+      ['0', '0'],
+      ['2', '2'],
+      ['3', 'three'],
+      ['4', '4'],
+    ]);
   });
 
   it('without the change data feed: legacy protocol (1, 2) and no cdc files', async () => {
     const dir = newDir();
     await createTable(conn, dir, { schema: ITEM_SCHEMA, configuration: { 'delta.enableChangeDataFeed': 'false' } });
     expect((await loadSnapshot(conn, dir)).protocol).toEqual({ minReaderVersion: 1, minWriterVersion: 2 });
-    await writeTable(conn, dir, { mode: 'append', sql: items([[1, 'a'], [2, 'b']]) });
+    await writeTable(conn, dir, {
+      mode: 'append',
+      sql: items([
+        [1, 'a'],
+        [2, 'b'],
+      ]),
+    });
     const r = await writeTable(conn, dir, { mode: 'replace', keys: ['id'], sql: items([[2, 'c']]) });
     expect(r).toMatchObject({ version: 2, cdcFiles: [], counts: { insert: 1, delete: 1, copied: 1 } });
     expect(existsSync(path.join(dir, '_change_data'))).toBe(false);
@@ -305,7 +524,10 @@ describe('Delta writer: existing tables and errors', () => {
     const cases: [() => Promise<unknown>, RegExp][] = [
       [() => createTable(conn, dir, { schema: ITEM_SCHEMA }), /already exists/],
       [() => writeTable(conn, dir, { mode: 'append', sql: 'SELECT 1 AS id' }), /does not return column\(s\) name, amount, day/],
-      [() => writeTable(conn, dir, { mode: 'append', sql: `SELECT *, 1 AS extra FROM (${items([[1, 'a']])})` }), /returns column\(s\) extra/],
+      [
+        () => writeTable(conn, dir, { mode: 'append', sql: `SELECT *, 1 AS extra FROM (${items([[1, 'a']])})` }),
+        /returns column\(s\) extra/,
+      ],
       [() => writeTable(conn, dir, { mode: 'overwrite', sql: items([[1, 'a']]) }), /append-only/],
       [() => writeTable(conn, dir, { mode: 'append', sql: items([[1, 'a']]), keys: ['id'] }), /mode replace only/],
       [() => createTable(conn, newDir(), { schema: [{ name: 'u', type: 'UBIGINT' }] }), /no Delta equivalent/],
@@ -323,7 +545,10 @@ describe('Delta writer: existing tables and errors', () => {
 
 type Line = Record<string, Record<string, unknown> | undefined>;
 const logLines = (dir: string, v: number): Line[] =>
-  readFileSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
+  readFileSync(path.join(dir, '_delta_log', `${String(v).padStart(20, '0')}.json`), 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Line);
 
 /** Checks every commit the writer produced against PROTOCOL-NOTES §1-§3, §6, §8. */
 async function selfCheck(dir: string): Promise<string[]> {
@@ -345,7 +570,8 @@ async function selfCheck(dir: string): Promise<string[]> {
     if (kinds.some((k) => k.length !== 1)) bad(v, 'a line must hold exactly one action');
     const of = (k: string) => lines.map((l) => l[k]).filter((x): x is Record<string, unknown> => !!x);
     const [infos, protos, metas, adds, removes, cdcs] = ['commitInfo', 'protocol', 'metaData', 'add', 'remove', 'cdc'].map(of);
-    if (infos.length !== 1 || typeof infos[0].operation !== 'string' || typeof infos[0].operationParameters !== 'object') bad(v, 'exactly one commitInfo with operation and operationParameters');
+    if (infos.length !== 1 || typeof infos[0].operation !== 'string' || typeof infos[0].operationParameters !== 'object')
+      bad(v, 'exactly one commitInfo with operation and operationParameters');
     if (v === 0 && (protos.length !== 1 || metas.length !== 1)) bad(v, 'version 0 needs exactly one protocol and one metaData');
     if (v > 0 && (protos.length || metas.length)) bad(v, 'unexpected protocol/metaData after version 0');
     if (v === 0) {
@@ -353,30 +579,36 @@ async function selfCheck(dir: string): Promise<string[]> {
       partitionColumns = m.partitionColumns as string[];
       const fields = (JSON.parse(String(m.schemaString)) as { fields: { name: string }[] }).fields.map((f) => f.name);
       if (!partitionColumns.every((p) => fields.includes(p))) bad(v, 'partition column not in schema');
-      if ((m.format as { provider?: string })?.provider !== 'parquet' || typeof m.id !== 'string') bad(v, 'metaData needs id and format.provider=parquet');
+      if ((m.format as { provider?: string })?.provider !== 'parquet' || typeof m.id !== 'string')
+        bad(v, 'metaData needs id and format.provider=parquet');
       if ((m.configuration as Record<string, string>)['delta.enableChangeDataFeed'] === 'true') {
         const p = protos[0] ?? {};
         const wf = (p.writerFeatures as string[] | undefined) ?? [];
-        if (!((p.minWriterVersion as number) >= 4 && (p.minWriterVersion as number) < 7) && !wf.includes('changeDataFeed')) bad(v, 'CDF enabled without a protocol that supports it');
+        if (!((p.minWriterVersion as number) >= 4 && (p.minWriterVersion as number) < 7) && !wf.includes('changeDataFeed'))
+          bad(v, 'CDF enabled without a protocol that supports it');
       }
     }
     if (v > 0) {
       const m = (infos[0]?.operationMetrics ?? {}) as Record<string, string>;
-      if (Number(m.numAddedFiles) !== adds.length || Number(m.numRemovedFiles) !== removes.length || m.numOutputRows === undefined) bad(v, 'operationMetrics do not match the actions');
+      if (Number(m.numAddedFiles) !== adds.length || Number(m.numRemovedFiles) !== removes.length || m.numOutputRows === undefined)
+        bad(v, 'operationMetrics do not match the actions');
     }
     const pathsInCommit = [...adds, ...removes].map((a) => String(a.path));
     if (new Set(pathsInCommit).size !== pathsInCommit.length) bad(v, 'two file actions for one path in one commit');
     for (const r of removes) {
-      if (typeof r.deletionTimestamp !== 'number' || r.dataChange !== true) bad(v, `remove ${r.path} needs deletionTimestamp and dataChange=true`);
+      if (typeof r.deletionTimestamp !== 'number' || r.dataChange !== true)
+        bad(v, `remove ${r.path} needs deletionTimestamp and dataChange=true`);
       if (!live.delete(String(r.path))) bad(v, `remove of ${r.path}, which is not live`);
     }
     for (const a of adds) {
       const p = String(a.path);
       const abs = path.join(dir, decodeURIComponent(p));
       if (/^[a-z]+:/i.test(p) || p.startsWith('/')) bad(v, `add path ${p} is not relative`);
-      if (typeof a.modificationTime !== 'number' || a.dataChange !== true || typeof a.size !== 'number') bad(v, `add ${p} lacks size/modificationTime/dataChange`);
+      if (typeof a.modificationTime !== 'number' || a.dataChange !== true || typeof a.size !== 'number')
+        bad(v, `add ${p} lacks size/modificationTime/dataChange`);
       const pv = a.partitionValues as Record<string, unknown>;
-      if (!pv || Object.keys(pv).sort().join() !== [...partitionColumns].sort().join()) bad(v, `add ${p} partitionValues must name every partition column`);
+      if (!pv || Object.keys(pv).sort().join() !== [...partitionColumns].sort().join())
+        bad(v, `add ${p} partitionValues must name every partition column`);
       if (!existsSync(abs) || statSync(abs).size !== a.size) bad(v, `add ${p}: file missing or size differs`);
       else {
         const [[n]] = await json(`SELECT count(*) FROM read_parquet(${sqlPath(abs.replace(/[[*?]/g, (c) => `[${c}]`))})`);
@@ -391,7 +623,8 @@ async function selfCheck(dir: string): Promise<string[]> {
       const p = String(c.path);
       if (c.dataChange !== false || !p.startsWith('_change_data/')) bad(v, `cdc ${p} needs dataChange=false under _change_data/`);
       const pv = c.partitionValues as Record<string, unknown>;
-      if (!pv || Object.keys(pv).sort().join() !== [...partitionColumns].sort().join()) bad(v, `cdc ${p} partitionValues must name every partition column`);
+      if (!pv || Object.keys(pv).sort().join() !== [...partitionColumns].sort().join())
+        bad(v, `cdc ${p} partitionValues must name every partition column`);
       const types = await json(`SELECT DISTINCT _change_type FROM read_parquet(${sqlPath(path.join(dir, decodeURIComponent(p)))})`);
       if (types.some(([t]) => t !== 'insert' && t !== 'delete')) bad(v, `cdc ${p} has an unexpected _change_type`);
     }

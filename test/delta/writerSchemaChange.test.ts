@@ -17,7 +17,10 @@ describe('overwrite with a new schema', () => {
       expect(before.protocol).toEqual({ minReaderVersion: 1, minWriterVersion: 4 });
       const r = await writeTable(c, t.dir, {
         mode: 'overwrite',
-        schema: [{ name: 'id', type: 'BIGINT' }, { name: 'at', type: 'TIMESTAMP' }],
+        schema: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'at', type: 'TIMESTAMP' },
+        ],
         sql: "select id, TIMESTAMP '2024-01-01 00:00:00' + to_days(id::INTEGER) as at from range(2) r(id)",
       });
       expect(r.version).toBe(2);
@@ -32,14 +35,23 @@ describe('overwrite with a new schema', () => {
       expect(old.schema.fields.map((f) => f.name)).toEqual(['id']);
       expect((await c.runAndReadAll(`SELECT count(*) FROM (${await snapshotQuery(c, old)})`)).getRowsJson()).toEqual([['3']]);
       const ch = await tableChanges(c, t.dir, 2, 2);
-      expect((await c.runAndReadAll(`SELECT _change_type, count(*) FROM (${ch.sql}) GROUP BY ALL ORDER BY ALL`)).getRowsJson()).toEqual([['delete', '3'], ['insert', '2']]);
+      expect((await c.runAndReadAll(`SELECT _change_type, count(*) FROM (${ch.sql}) GROUP BY ALL ORDER BY ALL`)).getRowsJson()).toEqual([
+        ['delete', '3'],
+        ['insert', '2'],
+      ]);
     }));
 
   it('a new schema with another mode is refused; the same schema is an ordinary overwrite', () =>
     withDuck(async (c) => {
-      await expect(writeTable(c, t.dir, { mode: 'append', schema: [{ name: 'x', type: 'INTEGER' }], sql: 'select 1 as x' })).rejects.toThrow(/mode overwrite only/);
+      await expect(
+        writeTable(c, t.dir, { mode: 'append', schema: [{ name: 'x', type: 'INTEGER' }], sql: 'select 1 as x' }),
+      ).rejects.toThrow(/mode overwrite only/);
       const snap = await loadSnapshot(c, t.dir);
-      const r = await writeTable(c, t.dir, { mode: 'overwrite', schema: snap.schema, sql: `SELECT * FROM (${await snapshotQuery(c, snap)})` });
+      const r = await writeTable(c, t.dir, {
+        mode: 'overwrite',
+        schema: snap.schema,
+        sql: `SELECT * FROM (${await snapshotQuery(c, snap)})`,
+      });
       expect(r.cdcFiles.length).toBeGreaterThan(0); // no schema change: the overwrite writes its change data
     }));
 });

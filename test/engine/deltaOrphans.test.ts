@@ -28,7 +28,8 @@ const parquetFiles = () => listParquet(table);
 const referenced = () => referencedFiles(table);
 const versions = () => readdirSync(path.join(table, '_delta_log')).filter((n) => /^\d{20}\.json$/.test(n)).length;
 let edit = 0;
-const editTask = () => p.write('tasks/big.sql', `-- @materialize delta\nselect r as id, (hash(r + ${++edit}) % 1000000)::BIGINT as h from range(${ROWS}) t(r)`);
+const editTask = () =>
+  p.write('tasks/big.sql', `-- @materialize delta\nselect r as id, (hash(r + ${++edit}) % 1000000)::BIGINT as h from range(${ROWS}) t(r)`);
 
 /** A pid that is certainly not running: a child that has exited. */
 function deadPid(): number {
@@ -91,7 +92,10 @@ describe('orphaned data files of killed Delta output writes', () => {
     const dead = p.write(`state/outputs/big/part-${randomUUID()}-w${host}x${deadPid()}.parquet`, 'a dead writer');
     const v = versions();
     // A semantic edit (the plan changes) with the same rows: the output is rebuilt, nothing committed.
-    p.write('tasks/big.sql', `-- @materialize delta\nselect * from (select r as id, (hash(r + ${edit}) % 1000000)::BIGINT as h from range(${ROWS}) t(r)) where true`);
+    p.write(
+      'tasks/big.sql',
+      `-- @materialize delta\nselect * from (select r as id, (hash(r + ${edit}) % 1000000)::BIGINT as h from range(${ROWS}) t(r)) where true`,
+    );
     expect(p.cli(['run']).code).toBe(0);
     expect(versions()).toBe(v);
     expect(statSync(dead, { throwIfNoEntry: false })).toBeUndefined();

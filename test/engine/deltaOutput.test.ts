@@ -20,7 +20,11 @@ async function read(sql: (rel: string) => string) {
   const c = await inst.connect();
   try {
     const snap = await loadSnapshot(c, tableDir);
-    return { version: snap.version, rows: (await c.runAndReadAll(sql(`(${await snapshotQuery(c, snap)})`))).getRowsJson(), counts: (await changeCounts(c, tableDir, snap.version)).versions[0]!.counts };
+    return {
+      version: snap.version,
+      rows: (await c.runAndReadAll(sql(`(${await snapshotQuery(c, snap)})`))).getRowsJson(),
+      counts: (await changeCounts(c, tableDir, snap.version)).versions[0]!.counts,
+    };
   } finally {
     c.closeSync();
     inst.closeSync();
@@ -43,7 +47,12 @@ describe('@materialize delta', () => {
   it('a rebuild commits only the row-level difference, with CDF (duplicates stay exact)', async () => {
     p.write('data/people.csv', 'id,name,city\n1,Ann,Oslo\n2,Bob,Paris\n3,Cy,Lima\n3,Cy,Lima\n4,Di,Kyiv\n');
     const o = await go();
-    expect(o.tasks.filter((t) => t.status === 'built').map((t) => t.task).sort()).toEqual(['cities', 'per_city']);
+    expect(
+      o.tasks
+        .filter((t) => t.status === 'built')
+        .map((t) => t.task)
+        .sort(),
+    ).toEqual(['cities', 'per_city']);
     const t = await read((r) => `select id, city from ${r} order by all`);
     expect(t.rows).toEqual([
       ['1', 'Oslo'],

@@ -42,10 +42,38 @@ const at = (version: number) =>
   });
 const counts = (version: number) => withDuck(async (c) => (await changeCounts(c, tableDir, version, version)).versions[0]!.counts);
 
-const V1 = { schema: ['id BIGINT', 'name VARCHAR'], rows: [['1', 'Ann'], ['2', 'Bob'], ['3', 'Cy']] };
-const V2 = { schema: ['id BIGINT', 'name VARCHAR', 'city VARCHAR'], rows: [['1', 'Ann', 'Oslo'], ['2', 'Bob', 'Rome'], ['3', 'Cy', 'Lima']] };
-const V3 = { schema: ['id BIGINT', 'city VARCHAR'], rows: [['1', 'Oslo'], ['2', 'Rome'], ['3', 'Lima']] };
-const V4 = { schema: ['id VARCHAR', 'city VARCHAR'], rows: [['1', 'Oslo'], ['2', 'Rome'], ['3', 'Lima']] };
+const V1 = {
+  schema: ['id BIGINT', 'name VARCHAR'],
+  rows: [
+    ['1', 'Ann'],
+    ['2', 'Bob'],
+    ['3', 'Cy'],
+  ],
+};
+const V2 = {
+  schema: ['id BIGINT', 'name VARCHAR', 'city VARCHAR'],
+  rows: [
+    ['1', 'Ann', 'Oslo'],
+    ['2', 'Bob', 'Rome'],
+    ['3', 'Cy', 'Lima'],
+  ],
+};
+const V3 = {
+  schema: ['id BIGINT', 'city VARCHAR'],
+  rows: [
+    ['1', 'Oslo'],
+    ['2', 'Rome'],
+    ['3', 'Lima'],
+  ],
+};
+const V4 = {
+  schema: ['id VARCHAR', 'city VARCHAR'],
+  rows: [
+    ['1', 'Oslo'],
+    ['2', 'Rome'],
+    ['3', 'Lima'],
+  ],
+};
 
 describe('@materialize delta: a schema change is a new version of the same table', () => {
   let id = '';
@@ -90,7 +118,9 @@ describe('@materialize delta: a schema change is a new version of the same table
   it('the current files read with DuckDB have the new schema; the output equals a clean build', async () => {
     const files = await withDuck(async (c) => (await loadSnapshot(c, tableDir)).files.map((f) => f.absPath));
     const described = await withDuck(async (c) =>
-      (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet([${files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ')}])`)).getRows().map(([n, t]) => `${String(n)} ${String(t)}`),
+      (await c.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet([${files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ')}])`))
+        .getRows()
+        .map(([n, t]) => `${String(n)} ${String(t)}`),
     );
     expect(described).toEqual(V4.schema);
     const show = (proj: TempProject, name: string) => JSON.parse(proj.cli(['show', name, '--json']).stdout).rows;

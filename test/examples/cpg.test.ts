@@ -40,7 +40,14 @@ afterAll(() => {
 describe('CPG over the fixture', () => {
   it('nodes: one per file and per declared symbol, in a Delta table under the outputs directory', async () => {
     expect(await rows(`select kind, count(*) from cpg_nodes group by all order by all`)).toEqual([
-      ['class', '1'], ['constructor', '1'], ['file', '4'], ['function', '4'], ['method', '1'], ['parameter', '3'], ['property', '1'], ['variable', '1'],
+      ['class', '1'],
+      ['constructor', '1'],
+      ['file', '4'],
+      ['function', '4'],
+      ['method', '1'],
+      ['parameter', '3'],
+      ['property', '1'],
+      ['variable', '1'],
     ]);
     const inst = await DuckDBInstance.create(':memory:');
     const c = await inst.connect();
@@ -53,10 +60,16 @@ describe('CPG over the fixture', () => {
 
   it('edges per kind, from every producer of cpg_edges', async () => {
     expect(await rows(`select kind, count(*) from cpg_edges group by all order by all`)).toEqual([
-      ['calls', '5'], ['contains', '12'], ['defines', '5'], ['imports', '5'], ['references', '15'],
+      ['calls', '5'],
+      ['contains', '12'],
+      ['defines', '5'],
+      ['imports', '5'],
+      ['references', '15'],
     ]);
     // References leave from their scope: the innermost declaration around them, else the file.
-    expect(await rows(`select src, dst, detail, line from cpg_edges where kind = 'references' and path = 'src/shapes.ts' order by all`)).toEqual([
+    expect(
+      await rows(`select src, dst, detail, line from cpg_edges where kind = 'references' and path = 'src/shapes.ts' order by all`),
+    ).toEqual([
       ['src/shapes.ts#function:describe', 'src/registry.ts#variable:registry', 'read', 12],
       ['src/shapes.ts#function:describe', 'src/shapes.ts#class:Circle', 'type', 11],
       ['src/shapes.ts#function:describe', 'src/shapes.ts#parameter:describe.c', 'read', 12],
@@ -90,11 +103,15 @@ describe('CPG over the fixture', () => {
   });
 
   it('unused exports: only unusedHelper (add is re-exported and called, Circle and registry are imported)', async () => {
-    expect(await rows(`select id, kind, path, start_line from analysis.unused_exports`)).toEqual([['src/math.ts#function:unusedHelper', 'function', 'src/math.ts', 5]]);
+    expect(await rows(`select id, kind, path, start_line from analysis.unused_exports`)).toEqual([
+      ['src/math.ts#function:unusedHelper', 'function', 'src/math.ts', 5],
+    ]);
   });
 
   it('import cycles: shapes.ts ⇄ registry.ts (through an `import type`)', async () => {
-    expect(await rows(`select cycle, files, members from analysis.import_cycles`)).toEqual([['src/registry.ts', '2', ['src/registry.ts', 'src/shapes.ts']]]);
+    expect(await rows(`select cycle, files, members from analysis.import_cycles`)).toEqual([
+      ['src/registry.ts', '2', ['src/registry.ts', 'src/shapes.ts']],
+    ]);
   });
 
   it('most referenced symbols', async () => {
@@ -107,9 +124,19 @@ describe('CPG over the fixture', () => {
 
   it('the summary', async () => {
     expect(await rows(`select metric, value from analysis.summary order by "#"`)).toEqual([
-      ['files', '4'], ['symbols', '12'], ['nodes', '16'], ['edges', '42'],
-      ['edges.calls', '5'], ['edges.contains', '12'], ['edges.defines', '5'], ['edges.imports', '5'], ['edges.references', '15'],
-      ['calls into libraries', '4'], ['calls with no declaration found', '1'], ['unused exports', '1'], ['files in import cycles', '2'],
+      ['files', '4'],
+      ['symbols', '12'],
+      ['nodes', '16'],
+      ['edges', '42'],
+      ['edges.calls', '5'],
+      ['edges.contains', '12'],
+      ['edges.defines', '5'],
+      ['edges.imports', '5'],
+      ['edges.references', '15'],
+      ['calls into libraries', '4'],
+      ['calls with no declaration found', '1'],
+      ['unused exports', '1'],
+      ['files in import cycles', '2'],
     ]);
   });
 });

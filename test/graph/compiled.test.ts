@@ -23,7 +23,7 @@ const task = (name: string, reads: string[]): GraphTask => ({
 
 function randomGraph(seed: number, n: number, backEdges: number) {
   let s = seed;
-  const rnd = (k: number) => ((s = (s * 1103515245 + 12345) % 2 ** 31) % k);
+  const rnd = (k: number) => (s = (s * 1103515245 + 12345) % 2 ** 31) % k;
   const tasks = Array.from({ length: n }, (_, i) => {
     const reads = new Set<string>([i < 3 ? 'src' : `t${rnd(i)}`]);
     if (i > 3 && rnd(2)) reads.add(`t${rnd(i)}`);
@@ -44,7 +44,12 @@ describe('compiled graph algorithms', () => {
     for (let seed = 1; seed <= 40; seed++) {
       const g = randomGraph(seed, 60, 1 + (seed % 5));
       const expected = stronglyConnectedComponents(g)
-        .map((comp) => comp.filter((id) => g.getNodeAttribute(id, 'kind') === 'task').map((id) => g.getNodeAttribute(id, 'name')).sort())
+        .map((comp) =>
+          comp
+            .filter((id) => g.getNodeAttribute(id, 'kind') === 'task')
+            .map((id) => g.getNodeAttribute(id, 'name'))
+            .sort(),
+        )
         .filter((names) => names.length > 1)
         .sort((a, b) => (a[0]! < b[0]! ? -1 : 1));
       expect(taskCycles(g), `seed ${seed}`).toEqual(expected);
@@ -60,12 +65,17 @@ describe('compiled graph algorithms', () => {
         .map((gen) => gen.filter((id) => g.getNodeAttribute(id, 'kind') === 'task').map((id) => g.getNodeAttribute(id, 'task')!))
         .filter((gen) => gen.length > 0)
         .map((gen) => gen.sort((a, b) => a.priority - b.priority || (a.name < b.name ? -1 : 1)).map((t) => t.name));
-      expect(generations(g).map((gen) => gen.map((t) => t.name)), `seed ${seed}`).toEqual(expected);
+      expect(
+        generations(g).map((gen) => gen.map((t) => t.name)),
+        `seed ${seed}`,
+      ).toEqual(expected);
     }
     const g = randomGraph(3, 60, 12);
     const bad = cyclicTasks(g);
     expect(bad.size).toBeGreaterThan(0);
-    const scheduled = generations(g).flat().map((t) => t.name);
+    const scheduled = generations(g)
+      .flat()
+      .map((t) => t.name);
     for (const t of bad) expect(scheduled).not.toContain(t);
   });
 });

@@ -100,12 +100,17 @@ describe('graph validation', () => {
       ],
     });
     expect(validateGraph(g).map((e) => e.oneLine())).toEqual([
-      'E_GRAPH /p/tasks/clash.sql: task clash writes output \'s\', which is also a source name — rename the output (`-- @output NAME`) or the source',
+      "E_GRAPH /p/tasks/clash.sql: task clash writes output 's', which is also a source name — rename the output (`-- @output NAME`) or the source",
       "E_GRAPH /p/tasks/self.sql: task self reads its own output 'self' — a task cannot depend on itself; read the upstream datasets instead",
       'E_GRAPH /p/tasks/a.sql: cycle: a → b → c → a — break the cycle: one of these tasks must stop reading the output of the next',
     ]);
     // The rest of the graph still schedules; the cycle, what hangs below it and the clash do not.
-    expect(generations(g).flat().map((t) => t.name).sort()).toEqual(['fine']);
+    expect(
+      generations(g)
+        .flat()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['fine']);
   });
 });
 
@@ -121,7 +126,9 @@ describe('signature and determinism', () => {
     return out;
   };
   const randomTasks = (n: number): GraphTask[] =>
-    Array.from({ length: n }, (_, i) => task(`t${String(i).padStart(3, '0')}`, i === 0 ? ['s'] : [`t${String((i * 7) % i).padStart(3, '0')}`, 's'], { priority: i % 3 }));
+    Array.from({ length: n }, (_, i) =>
+      task(`t${String(i).padStart(3, '0')}`, i === 0 ? ['s'] : [`t${String((i * 7) % i).padStart(3, '0')}`, 's'], { priority: i % 3 }),
+    );
 
   it('is identical whatever order the tasks arrive in', () => {
     const tasks = randomTasks(200);
@@ -141,7 +148,15 @@ describe('signature and determinism', () => {
     const ref = mod(() => {});
     expect(mod((ts) => (ts[1]!.fingerprint = 'other'))).not.toBe(ref);
     expect(mod((ts) => (ts[1]!.columns = { a: ['id', 'x'] }))).not.toBe(ref);
-    expect(graphSignature(buildGraph({ sources: [{ name: 'src' }], tasks: [task('a', ['src']), task('b', ['a'])], outputSchemas: new Map([['a', [{ name: 'id', type: 'INTEGER' }]]]) }))).not.toBe(ref);
+    expect(
+      graphSignature(
+        buildGraph({
+          sources: [{ name: 'src' }],
+          tasks: [task('a', ['src']), task('b', ['a'])],
+          outputSchemas: new Map([['a', [{ name: 'id', type: 'INTEGER' }]]]),
+        }),
+      ),
+    ).not.toBe(ref);
     expect(base).toMatch(/^[0-9a-f]{32}$/);
   });
 });

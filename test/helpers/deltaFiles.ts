@@ -4,7 +4,13 @@ import path from 'node:path';
 /** The parquet files under a Delta table directory (data and `_change_data/`, not `_delta_log/`). */
 export function parquetFiles(table: string, dir = table): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    dir === table && e.name === '_delta_log' ? [] : e.isDirectory() ? parquetFiles(table, path.join(dir, e.name)) : e.name.endsWith('.parquet') ? [path.join(dir, e.name)] : [],
+    dir === table && e.name === '_delta_log'
+      ? []
+      : e.isDirectory()
+        ? parquetFiles(table, path.join(dir, e.name))
+        : e.name.endsWith('.parquet')
+          ? [path.join(dir, e.name)]
+          : [],
   );
 }
 

@@ -26,8 +26,23 @@ import { createTable, writeTable, type WriteOptions } from '../../src/delta/writ
 import { commitInfo, putCommit } from '../../src/delta/write/commit.js';
 import { loadSnapshot } from '../../src/delta/index.js';
 import { keepMtimeRewrite, sourceFileName } from './differentialFileSteps.js';
-import { ensureSideFiles, randomSideShape, sideClauses, sideFileStep, writeSideFile, type SideModel, type SideShape } from './differentialTaskFiles.js';
-import { deltaOutputSchemaStep, deltaOutputSwitchStep, rewrittenCommitStep, withExtraColumns, type DeltaStepContext, type PendingCommit } from './differentialDeltaSteps.js';
+import {
+  ensureSideFiles,
+  randomSideShape,
+  sideClauses,
+  sideFileStep,
+  writeSideFile,
+  type SideModel,
+  type SideShape,
+} from './differentialTaskFiles.js';
+import {
+  deltaOutputSchemaStep,
+  deltaOutputSwitchStep,
+  rewrittenCommitStep,
+  withExtraColumns,
+  type DeltaStepContext,
+  type PendingCommit,
+} from './differentialDeltaSteps.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
 
@@ -172,22 +187,6 @@ function mayRead(m: ProjectModel, src: string, col: string): TaskModel[] {
   });
 }
 
-/** The columns a task produces (a `*` passes its input's columns through). */
-function shapeColumns(s: Shape, input: (ds: string) => string[]): string[] {
-  switch (s.kind) {
-    case 'filter':
-      return s.star ? input(s.from) : ['k', 'v', 'g'];
-    case 'agg':
-      return ['k', 'g', 'v', 'n'];
-    case 'window':
-      return s.variant === 'rank' ? ['k', 'v', 'g', 'rn'] : s.variant === 'count' ? ['k', 'v', 'g', 'n'] : ['k', 'v', 'g'];
-    case 'note':
-      return s.variant === 'len' ? ['k', 'v', 'g', 'nl'] : ['k', 'v', 'g'];
-    default:
-      return ['k', 'v', 'g'];
-  }
-}
-
 /** Why the model is not a valid project (unknown input, cycle, too many rows), or null. */
 export function invalidity(m: ProjectModel): string | null {
   const outs = new Set(outputs(m));
@@ -214,7 +213,11 @@ export function invalidity(m: ProjectModel): string | null {
       }
       const s = t.shape;
       total +=
-        s.kind === 'union' ? ins[0]! + ins[1]! : s.kind === 'agg' ? Math.min(ins[0]!, s.by === 'kg' ? (K_MAX + 1) * GROUPS.length : s.by === 'k' ? K_MAX + 1 : GROUPS.length) : ins[0]!;
+        s.kind === 'union'
+          ? ins[0]! + ins[1]!
+          : s.kind === 'agg'
+            ? Math.min(ins[0]!, s.by === 'kg' ? (K_MAX + 1) * GROUPS.length : s.by === 'k' ? K_MAX + 1 : GROUPS.length)
+            : ins[0]!;
     }
     state.set(ds, 2);
     bound.set(ds, total);
@@ -230,7 +233,8 @@ export function invalidity(m: ProjectModel): string | null {
 
 // ───────────────────────────────────────────── SQL rendering ─────────────────────────────────────────────
 
-const KEYWORDS = /\b(select|from|where|group|by|having|join|left|inner|on|with|as|union|all|over|partition|order|desc|qualify|and|distinct|name|in|not)\b/g;
+const KEYWORDS =
+  /\b(select|from|where|group|by|having|join|left|inner|on|with|as|union|all|over|partition|order|desc|qualify|and|distinct|name|in|not)\b/g;
 
 /** Values stay small whatever the depth of the DAG: no overflow, no floating point. */
 const bounded = (e: string) => `((${e}) % 10007)::BIGINT`;
@@ -268,7 +272,13 @@ function clauses(s: Shape): string[] {
             ? `select min(k) as k, g, ${agg} as v, count(*) as n`
             : `select k, ${agg} as v, max(g) as g, count(*) as n`;
       const group = s.groupAll ? 'group by all' : `group by ${s.by === 'kg' ? 'k, g' : s.by}`;
-      return [sel, `from ${s.from}`, ...(s.where ? [`where ${predSql(s.where)}`] : []), group, ...(s.having !== null ? [`having count(*) > ${s.having}`] : [])];
+      return [
+        sel,
+        `from ${s.from}`,
+        ...(s.where ? [`where ${predSql(s.where)}`] : []),
+        group,
+        ...(s.having !== null ? [`having count(*) > ${s.having}`] : []),
+      ];
     }
     case 'join': {
       const keys = s.on === 'kg' ? 'k, g' : 'k';
@@ -382,7 +392,15 @@ function randomShape(r: Rand, m: ProjectModel): Shape {
         where: r.chance(0.4) ? randomPred(r) : null,
       };
     case 'join':
-      return { kind, left: pickInput(r, m), right: pickInput(r, m), how: r.pick(['left', 'inner'] as const), on: r.pick(['k', 'kg'] as const), op: r.pick(['+', '-'] as const), rightFn: r.chance(0.7) ? 'max' : 'count' };
+      return {
+        kind,
+        left: pickInput(r, m),
+        right: pickInput(r, m),
+        how: r.pick(['left', 'inner'] as const),
+        on: r.pick(['k', 'kg'] as const),
+        op: r.pick(['+', '-'] as const),
+        rightFn: r.chance(0.7) ? 'max' : 'count',
+      };
     case 'semi':
       return { kind, from: pickInput(r, m), other: pickInput(r, m), neg: r.chance(0.4), g: r.pick(GROUPS) };
     case 'cte':
@@ -473,7 +491,9 @@ const CONFIG_FILE = 'watch.config.ts';
 
 function configText(m: ProjectModel): string {
   const lines = m.sources.map((s) =>
-    s.delta ? `    ${s.name}: { format: 'delta', path: 'data/${s.name}' },` : `    ${s.name}: { format: 'parquet', path: 'data/${s.name}/*.parquet' },`,
+    s.delta
+      ? `    ${s.name}: { format: 'delta', path: 'data/${s.name}' },`
+      : `    ${s.name}: { format: 'parquet', path: 'data/${s.name}/*.parquet' },`,
   );
   return `export default {\n  sources: {\n${lines.join('\n')}\n  },\n};\n`;
 }
@@ -498,12 +518,12 @@ async function writeParquet(dir: string, s: SourceModel, file: { file: string; r
 function valuesQuery(columns: readonly { name: string; type: ColType }[], rows: readonly Value[][]): string {
   const aliases = columns.map((_, i) => `c${i}`);
   const select = columns.map((c, i) => `c${i}::${c.type} AS "${c.name}"`).join(', ');
-  const values = rows.length > 0 ? rows.map((row) => `(${row.map(lit).join(', ')})`).join(', ') : `(${columns.map(() => 'NULL').join(', ')})`;
+  const values =
+    rows.length > 0 ? rows.map((row) => `(${row.map(lit).join(', ')})`).join(', ') : `(${columns.map(() => 'NULL').join(', ')})`;
   return `SELECT ${select} FROM (VALUES ${values}) AS t(${aliases.join(', ')})${rows.length === 0 ? ' WHERE false' : ''}`;
 }
 
 const deltaDir = (dir: string, s: SourceModel) => path.join(dir, 'data', s.name);
-
 
 const deltaStepContext = (m: ProjectModel, dir: string): DeltaStepContext => ({
   dir,
@@ -540,8 +560,18 @@ async function deltaAddColumn(dir: string, s: SourceModel, col: { name: string; 
   const m = snap.metadata;
   const schema = JSON.parse(m.schemaString!) as { type: 'struct'; fields: unknown[] };
   schema.fields.push({ name: col.name, type: col.type === 'BIGINT' ? 'long' : 'string', nullable: true, metadata: {} });
-  const metaData = { id: m.id, format: { provider: m.formatProvider, options: {} }, schemaString: JSON.stringify(schema), partitionColumns: m.partitionColumns, configuration: m.configuration, createdTime: m.createdTime };
-  await putCommit(table, snap.version + 1, [commitInfo('ADD COLUMNS', snap.version, { columns: JSON.stringify([col.name]) }, {}, false), { metaData }]);
+  const metaData = {
+    id: m.id,
+    format: { provider: m.formatProvider, options: {} },
+    schemaString: JSON.stringify(schema),
+    partitionColumns: m.partitionColumns,
+    configuration: m.configuration,
+    createdTime: m.createdTime,
+  };
+  await putCommit(table, snap.version + 1, [
+    commitInfo('ADD COLUMNS', snap.version, { columns: JSON.stringify([col.name]) }, {}, false),
+    { metaData },
+  ]);
   s.delta!.commits++;
 }
 
@@ -610,7 +640,10 @@ function semanticEdit(r: Rand, m: ProjectModel, t: TaskModel): Shape | undefined
       case 'filter':
         if (r.chance(0.2)) s.from = reroute(s.from);
         else if (r.chance(0.2)) s.distinct = !s.distinct;
-        else s.pred = r.chance(0.5) ? { ...s.pred, c: (typeof s.pred.c === 'number' ? s.pred.c + r.int(1, 5) : r.pick(GROUPS)) } as Pred : randomPred(r);
+        else
+          s.pred = r.chance(0.5)
+            ? ({ ...s.pred, c: typeof s.pred.c === 'number' ? s.pred.c + r.int(1, 5) : r.pick(GROUPS) } as Pred)
+            : randomPred(r);
         break;
       case 'agg':
         switch (r.int(0, 3)) {
@@ -693,7 +726,8 @@ function semanticEdit(r: Rand, m: ProjectModel, t: TaskModel): Shape | undefined
 }
 
 const colIndex = (s: SourceModel, name: string) => s.columns.findIndex((c) => c.name === name);
-const ridsSql = (rows: readonly Value[][], ri: number) => `SELECT rid FROM (VALUES ${rows.map((row) => `(${row[ri]}::BIGINT)`).join(', ')}) AS t(rid)`;
+const ridsSql = (rows: readonly Value[][], ri: number) =>
+  `SELECT rid FROM (VALUES ${rows.map((row) => `(${row[ri]}::BIGINT)`).join(', ')}) AS t(rid)`;
 
 /** One commit of the writer on a Delta source: what Spark or delta-rs jobs do to a table. */
 async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): Promise<Step | undefined> {
@@ -728,7 +762,13 @@ async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string):
       if (d.rows.length === 0) return undefined;
       const rows = pickRows(r.int(1, 3));
       d.rows = d.rows.filter((row) => !rows.includes(row));
-      await deltaWrite(dir, s, { mode: 'replace', keys: ['rid'], sql: valuesQuery(s.columns, []), deleteKeysSql: ridsSql(rows, ri), operation: 'DELETE' });
+      await deltaWrite(dir, s, {
+        mode: 'replace',
+        keys: ['rid'],
+        sql: valuesQuery(s.columns, []),
+        deleteKeysSql: ridsSql(rows, ri),
+        operation: 'DELETE',
+      });
       return { kind, description: `delta ${at}: delete ${rows.length} row(s)`, expectNoBuild: false };
     }
     case 'delta_unread': {
@@ -745,7 +785,11 @@ async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string):
       }
       await deltaWrite(dir, s, { mode: 'replace', keys: ['rid'], sql: valuesQuery(s.columns, rows), operation: 'UPDATE' });
       const unread = mayRead(m, s.name, col.name).length === 0;
-      return { kind, description: `delta ${at}: update ${rows.length}×${col.name}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+      return {
+        kind,
+        description: `delta ${at}: update ${rows.length}×${col.name}${unread ? ' (read by no task)' : ''}`,
+        expectNoBuild: unread,
+      };
     }
     case 'delta_merge_same': {
       // A MERGE that rewrote rows with equal values: files change, rows do not.
@@ -766,7 +810,11 @@ async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string):
         [d.rows[i], d.rows[j]] = [d.rows[j]!, d.rows[i]!];
       }
       await deltaWrite(dir, s, { mode: 'overwrite', sql: valuesQuery(s.columns, d.rows) });
-      return { kind, description: `delta ${at}: overwrite with ${same ? 'the same rows' : 'changed rows'} (${d.rows.length})`, expectNoBuild: same };
+      return {
+        kind,
+        description: `delta ${at}: overwrite with ${same ? 'the same rows' : 'changed rows'} (${d.rows.length})`,
+        expectNoBuild: same,
+      };
     }
     case 'delta_add_column': {
       const type: ColType = r.chance(0.5) ? 'BIGINT' : 'VARCHAR';
@@ -775,7 +823,11 @@ async function deltaStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string):
       s.columns.push(col);
       for (const row of d.rows) row.push(null);
       const unread = mayRead(m, s.name, col.name).length === 0;
-      return { kind, description: `delta ${at}: add column ${col.name} ${type} (metaData commit)${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+      return {
+        kind,
+        description: `delta ${at}: add column ${col.name} ${type} (metaData commit)${unread ? ' (read by no task)' : ''}`,
+        expectNoBuild: unread,
+      };
     }
     default:
       return undefined;
@@ -821,7 +873,12 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       // Several edits before one run, as a daemon's debounce or a `git checkout` delivers them.
       const parts: Step[] = [];
       for (let i = r.int(2, 3); i > 0; i--) parts.push(await applyRandomStep(r, m, dir, false));
-      return { kind, description: parts.map((p) => p.description).join(' + '), expectNoBuild: parts.every((p) => p.expectNoBuild), parts: parts.map((p) => p.kind) };
+      return {
+        kind,
+        description: parts.map((p) => p.description).join(' + '),
+        expectNoBuild: parts.every((p) => p.expectNoBuild),
+        parts: parts.map((p) => p.kind),
+      };
     }
     const step = await tryStep(kind, r, m, dir);
     if (step) {
@@ -841,7 +898,11 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       const ops: string[] = [];
       const n = r.int(1, 3);
       for (let i = 0; i < n; i++) {
-        const op = r.weighted({ insert: f.rows.length < MAX_FILE_ROWS && sourceRows(s) < SOURCE_BOUND - 4 ? 2 : 0, delete: f.rows.length > 0 ? 2 : 0, update: f.rows.length > 0 ? 3 : 0 });
+        const op = r.weighted({
+          insert: f.rows.length < MAX_FILE_ROWS && sourceRows(s) < SOURCE_BOUND - 4 ? 2 : 0,
+          delete: f.rows.length > 0 ? 2 : 0,
+          update: f.rows.length > 0 ? 3 : 0,
+        });
         if (op === 'insert') {
           const count = r.int(1, 4);
           for (let j = 0; j < count; j++) f.rows.push(randomRow(r, s));
@@ -889,7 +950,11 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       for (const f of s.files) for (const row of f.rows) row.push(randomValue(r, col));
       for (const f of s.files) await writeParquet(dir, s, f);
       const unread = mayRead(m, s.name, col.name).length === 0;
-      return { kind, description: `add column ${col.name} ${type} to source ${s.name}${unread ? ' (read by no task)' : ''}`, expectNoBuild: unread };
+      return {
+        kind,
+        description: `add column ${col.name} ${type} to source ${s.name}${unread ? ' (read by no task)' : ''}`,
+        expectNoBuild: unread,
+      };
     }
     case 'add_file': {
       if (fileSources(m).length === 0) return undefined;
@@ -967,7 +1032,11 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       m.removed.splice(m.removed.indexOf(t), 1);
       m.tasks.push(t);
       writeTask(dir, t);
-      return { kind, description: `restore removed task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`, expectNoBuild: false };
+      return {
+        kind,
+        description: `restore removed task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`,
+        expectNoBuild: false,
+      };
     }
     case 'batch':
       return undefined;
@@ -995,7 +1064,11 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       if (!t) return undefined;
       m.tasks.push(t);
       writeTask(dir, t);
-      return { kind, description: `add task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`, expectNoBuild: false };
+      return {
+        kind,
+        description: `add task ${t.name} (${t.materialize}${t.shared ? `, output ${t.output}` : ''}): ${body(t.shape, 0)}`,
+        expectNoBuild: false,
+      };
     }
     case 'remove_leaf': {
       const leaves = m.tasks.filter((t) => readersOf(m, t.output).length === 0);
@@ -1005,7 +1078,11 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       m.removed.push(t);
       rmSync(path.join(dir, t.file));
       const rest = producersOf(m, t.output).length;
-      return { kind, description: `remove leaf task ${t.name}${t.shared ? ` (output ${t.output}, ${rest} producer(s) left)` : ''}`, expectNoBuild: false };
+      return {
+        kind,
+        description: `remove leaf task ${t.name}${t.shared ? ` (output ${t.output}, ${rest} producer(s) left)` : ''}`,
+        expectNoBuild: false,
+      };
     }
     case 'switch_kind': {
       if (m.tasks.length === 0) return undefined;
@@ -1081,7 +1158,18 @@ function multisetDiff(a: string[], b: string[]): { onlyA: string[]; onlyB: strin
   return { onlyA, onlyB };
 }
 
-export type DiffKind = 'rows' | 'schema' | 'kind' | 'missing' | 'extra' | 'broken' | 'minimality' | 'noop_rerun' | 'incremental_failed' | 'crash' | 'clean_failed';
+export type DiffKind =
+  | 'rows'
+  | 'schema'
+  | 'kind'
+  | 'missing'
+  | 'extra'
+  | 'broken'
+  | 'minimality'
+  | 'noop_rerun'
+  | 'incremental_failed'
+  | 'crash'
+  | 'clean_failed';
 
 export interface Diff {
   seed: number;
@@ -1093,7 +1181,10 @@ export interface Diff {
 }
 
 /** Compares the incremental warehouse with the clean one: what differs, per relation. */
-export function compareSnapshots(inc: Map<string, RelationSnapshot>, clean: Map<string, RelationSnapshot>): { kind: DiffKind; output: string; detail: string }[] {
+export function compareSnapshots(
+  inc: Map<string, RelationSnapshot>,
+  clean: Map<string, RelationSnapshot>,
+): { kind: DiffKind; output: string; detail: string }[] {
   const diffs: { kind: DiffKind; output: string; detail: string }[] = [];
   for (const [name, c] of clean) {
     const i = inc.get(name);
@@ -1103,11 +1194,16 @@ export function compareSnapshots(inc: Map<string, RelationSnapshot>, clean: Map<
     }
     if (i.kind !== c.kind) diffs.push({ kind: 'kind', output: name, detail: `incremental has a ${i.kind}, clean a ${c.kind}` });
     if (i.error !== undefined || c.error !== undefined) {
-      if (i.error !== c.error) diffs.push({ kind: 'broken', output: name, detail: `incremental: ${i.error ?? 'ok'}; clean: ${c.error ?? 'ok'}` });
+      if (i.error !== c.error)
+        diffs.push({ kind: 'broken', output: name, detail: `incremental: ${i.error ?? 'ok'}; clean: ${c.error ?? 'ok'}` });
       continue;
     }
     if (JSON.stringify(i.columns) !== JSON.stringify(c.columns)) {
-      diffs.push({ kind: 'schema', output: name, detail: `incremental columns [${i.columns?.join(', ')}], clean [${c.columns?.join(', ')}]` });
+      diffs.push({
+        kind: 'schema',
+        output: name,
+        detail: `incremental columns [${i.columns?.join(', ')}], clean [${c.columns?.join(', ')}]`,
+      });
       continue;
     }
     if (i.rows && c.rows) {
@@ -1123,7 +1219,8 @@ export function compareSnapshots(inc: Map<string, RelationSnapshot>, clean: Map<
       }
     }
   }
-  for (const [name, i] of inc) if (!clean.has(name)) diffs.push({ kind: 'extra', output: name, detail: `stale ${i.kind} left in the incremental warehouse` });
+  for (const [name, i] of inc)
+    if (!clean.has(name)) diffs.push({ kind: 'extra', output: name, detail: `stale ${i.kind} left in the incremental warehouse` });
   return diffs;
 }
 
@@ -1173,7 +1270,9 @@ async function safeRun(dir: string): Promise<{ out?: RunOutcome; error?: string 
 }
 
 const failures = (o: RunOutcome): string[] => [
-  ...o.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked').map((t) => `${t.task} ${t.status}: ${'error' in t && t.error ? t.error : 'reason' in t ? t.reason : ''}`),
+  ...o.tasks
+    .filter((t) => t.status === 'failed' || t.status === 'blocked')
+    .map((t) => `${t.task} ${t.status}: ${'error' in t && t.error ? t.error : 'reason' in t ? t.reason : ''}`),
   ...o.errors.map((e) => `${e.code}: ${e.message}`),
 ];
 const built = (o: RunOutcome): string[] => o.tasks.filter((t) => t.status === 'built').map((t) => t.task);
@@ -1205,10 +1304,18 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
 
   // Step 0: the first build is itself a clean build; it must succeed (the generator writes valid SQL).
   const first = await safeRun(dir);
-  const add = (step: number, action: string, kind: DiffKind, detail: string, output?: string) => diffs.push({ seed, step, action, kind, detail, ...(output ? { output } : {}) });
+  const add = (step: number, action: string, kind: DiffKind, detail: string, output?: string) =>
+    diffs.push({ seed, step, action, kind, detail, ...(output ? { output } : {}) });
   if (first.error) add(0, 'initial build', 'crash', first.error);
   else if (failures(first.out!).length > 0) add(0, 'initial build', 'clean_failed', failures(first.out!).join(' | '));
-  log.push({ step: 0, kind: 'initial', expectNoBuild: false, action: 'initial build', built: first.out ? built(first.out) : [], ms: performance.now() - t0 });
+  log.push({
+    step: 0,
+    kind: 'initial',
+    expectNoBuild: false,
+    action: 'initial build',
+    built: first.out ? built(first.out) : [],
+    ms: performance.now() - t0,
+  });
 
   for (let step = 1; step <= opts.steps && diffs.length === 0; step++) {
     const ts = performance.now();
@@ -1216,7 +1323,14 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     say(`seed ${seed} step ${step}: ${action.description}`);
     stepsRun = step;
     const inc = await safeRun(dir);
-    log.push({ step, kind: action.kind, expectNoBuild: action.expectNoBuild, action: action.description, built: inc.out ? built(inc.out) : [], ms: 0 });
+    log.push({
+      step,
+      kind: action.kind,
+      expectNoBuild: action.expectNoBuild,
+      action: action.description,
+      built: inc.out ? built(inc.out) : [],
+      ms: 0,
+    });
     const clean = await cleanBuild(dir);
     try {
       if (inc.error) {
@@ -1239,7 +1353,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
       if (opts.noopRerun ?? true) {
         const again = await safeRun(dir);
         if (again.error) add(step, action.description, 'crash', `second run: ${again.error}`);
-        else if (built(again.out!).length > 0) add(step, action.description, 'noop_rerun', `a second run with no change built ${causesOf(again.out!)}`);
+        else if (built(again.out!).length > 0)
+          add(step, action.description, 'noop_rerun', `a second run with no change built ${causesOf(again.out!)}`);
       }
     } finally {
       rmSync(clean.dir, { recursive: true, force: true });

@@ -40,7 +40,11 @@ export async function rewrittenCommitStep(r: Rand, m: ProjectModel, ctx: DeltaSt
     // Completed in place, as a non-atomic writer finishes: same inode, the missing lines appended.
     writeFileSync(p.file, p.full);
     delete pending.delta!.pending;
-    return { kind: 'delta_rewritten_commit', description: `delta ${pending.name}: complete the half-written commit ${path.basename(p.file)} in place`, expectNoBuild: false };
+    return {
+      kind: 'delta_rewritten_commit',
+      description: `delta ${pending.name}: complete the half-written commit ${path.basename(p.file)} in place`,
+      expectNoBuild: false,
+    };
   }
   const sources = m.sources.filter((s) => s.delta && s.delta.rows.length > 0);
   if (sources.length === 0) return undefined;
@@ -51,25 +55,38 @@ export async function rewrittenCommitStep(r: Rand, m: ProjectModel, ctx: DeltaSt
     const f = commitFile(table, r.int(0, d.commits));
     copyFileSync(f, `${f}.copy`);
     renameSync(`${f}.copy`, f);
-    return { kind: 'delta_rewritten_commit', description: `delta ${s.name}: replace ${path.basename(f)} by an identical copy`, expectNoBuild: true };
+    return {
+      kind: 'delta_rewritten_commit',
+      description: `delta ${s.name}: replace ${path.basename(f)} by an identical copy`,
+      expectNoBuild: true,
+    };
   }
   // An update by rid, committed with the writer, then cut back to its commitInfo and add actions.
   const ci = s.columns.findIndex((c) => c.name === 'v');
   const rows = [...new Set(Array.from({ length: r.int(1, 3) }, () => r.pick(d.rows)))];
   for (const row of rows) row[ci] = r.int(-5, 40);
   // No checkpoint for this version: a checkpoint would describe the complete commit.
-  const res = await withDuck((c) => writeTable(c, table, { mode: 'replace', keys: ['rid'], sql: ctx.valuesQuery(s, rows), operation: 'UPDATE', checkpointInterval: 0 }));
+  const res = await withDuck((c) =>
+    writeTable(c, table, { mode: 'replace', keys: ['rid'], sql: ctx.valuesQuery(s, rows), operation: 'UPDATE', checkpointInterval: 0 }),
+  );
   d.commits++;
   const file = commitFile(table, res.version);
   const full = readFileSync(file, 'utf8');
-  const half = full.split('\n').filter((l) => l.startsWith('{"commitInfo"') || l.startsWith('{"add"')).join('\n') + '\n';
+  const half =
+    full
+      .split('\n')
+      .filter((l) => l.startsWith('{"commitInfo"') || l.startsWith('{"add"'))
+      .join('\n') + '\n';
   writeFileSync(file, half);
   d.pending = { file, full };
-  return { kind: 'delta_rewritten_commit', description: `delta ${s.name} v${res.version}: update ${rows.length}×v, commit visible half-written (adds only)`, expectNoBuild: false };
+  return {
+    kind: 'delta_rewritten_commit',
+    description: `delta ${s.name} v${res.version}: update ${rows.length}×v, commit visible half-written (adds only)`,
+    expectNoBuild: false,
+  };
 }
 
-const leafCandidates = (m: ProjectModel, ctx: DeltaStepContext) =>
-  m.tasks.filter((t) => !t.shared && ctx.readers(t.output).length === 0);
+const leafCandidates = (m: ProjectModel, ctx: DeltaStepContext) => m.tasks.filter((t) => !t.shared && ctx.readers(t.output).length === 0);
 
 export function deltaOutputSwitchStep(r: Rand, m: ProjectModel, ctx: DeltaStepContext): Step | undefined {
   const ts = leafCandidates(m, ctx).filter((t) => t.materialize !== 'delta');

@@ -33,12 +33,19 @@ type FileModel = SourceModel['files'][number];
  * values of two rows swapped, which keeps the column's dictionary and statistics, so the file usually
  * keeps its size too. Returns a description, or undefined when the file has no two rows to swap.
  */
-export async function keepMtimeRewrite(r: Rand, s: SourceModel, f: FileModel, dir: string, write: (s: SourceModel, f: FileModel) => Promise<void>): Promise<string | undefined> {
+export async function keepMtimeRewrite(
+  r: Rand,
+  s: SourceModel,
+  f: FileModel,
+  dir: string,
+  write: (s: SourceModel, f: FileModel) => Promise<void>,
+): Promise<string | undefined> {
   const vi = s.columns.findIndex((c) => c.name === 'v');
   const ki = s.columns.findIndex((c) => c.name === 'k');
   const pairs: [number, number][] = [];
   for (let i = 0; i < f.rows.length; i++)
-    for (let j = i + 1; j < f.rows.length; j++) if (f.rows[i]![vi] !== f.rows[j]![vi] && f.rows[i]![ki] !== f.rows[j]![ki]) pairs.push([i, j]);
+    for (let j = i + 1; j < f.rows.length; j++)
+      if (f.rows[i]![vi] !== f.rows[j]![vi] && f.rows[i]![ki] !== f.rows[j]![ki]) pairs.push([i, j]);
   if (pairs.length === 0) return undefined;
   const [i, j] = r.pick(pairs);
   const file = path.join(dir, f.file);

@@ -68,7 +68,11 @@ export async function writeSideFile(dir: string, f: SideFile): Promise<void> {
   }
   const values = f.rows.length > 0 ? f.rows.map(([k, w]) => `(${k}, ${w})`).join(', ') : '(0, 0)';
   const where = f.rows.length > 0 ? '' : ' WHERE false';
-  await withMemoryDuck((c) => c.run(`COPY (SELECT c0::BIGINT AS k, c1::BIGINT AS w FROM (VALUES ${values}) t(c0, c1)${where}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`));
+  await withMemoryDuck((c) =>
+    c.run(
+      `COPY (SELECT c0::BIGINT AS k, c1::BIGINT AS w FROM (VALUES ${values}) t(c0, c1)${where}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`,
+    ),
+  );
 }
 
 /** Writes the side files the model has and the project directory does not (new tasks made them up). */
@@ -80,7 +84,12 @@ export async function ensureSideFiles(dir: string, m: SideModel): Promise<void> 
  * Rewrites one side file that some task reads: new weights (sometimes with the old mtime put back,
  * as `cp -p` leaves it), or the same bytes again (minimality: nothing may build).
  */
-export async function sideFileStep(r: Rand, m: SideModel, dir: string, readBy: (file: string) => boolean): Promise<{ description: string; expectNoBuild: boolean } | undefined> {
+export async function sideFileStep(
+  r: Rand,
+  m: SideModel,
+  dir: string,
+  readBy: (file: string) => boolean,
+): Promise<{ description: string; expectNoBuild: boolean } | undefined> {
   const files = (m.sideFiles ?? []).filter((f) => readBy(f.file));
   if (files.length === 0) return undefined;
   const f = r.pick(files);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
-import type { RootChange } from '../../src/incremental/types.js';
+import type { RootChange } from '../../src/records/types.js';
 import { commitInfo, metaData, protocol, remove, tableBuilder } from '../delta/builder.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 
@@ -48,13 +48,27 @@ async function rewrite(op: string, query: string, dataChange = true) {
 }
 
 const go = () => run({ configPath: 'watch.config.ts', cwd: p.dir });
-const built = (o: RunOutcome) => o.tasks.filter((x) => x.status === 'built').map((x) => x.task).sort();
+const built = (o: RunOutcome) =>
+  o.tasks
+    .filter((x) => x.status === 'built')
+    .map((x) => x.task)
+    .sort();
 const deltaChange = (o: RunOutcome) => o.changes.find((c) => c.kind === 'delta_commits') as Extract<RootChange, { kind: 'delta_commits' }>;
 
 describe('Delta source in the engine', () => {
   it('first run builds everything at the pinned version', async () => {
     const first = await t.file('part-init.parquet', rows('a'));
-    t.log(0, [protocol(1, 2), metaData([['id', 'long'], ['name', 'string'], ['price', 'double'], ['note', 'string']]), commitInfo('CREATE TABLE'), first]);
+    t.log(0, [
+      protocol(1, 2),
+      metaData([
+        ['id', 'long'],
+        ['name', 'string'],
+        ['price', 'double'],
+        ['note', 'string'],
+      ]),
+      commitInfo('CREATE TABLE'),
+      first,
+    ]);
     live = 'part-init.parquet';
     version = 1;
     const o = await go();
@@ -68,7 +82,11 @@ describe('Delta source in the engine', () => {
     const o = await go();
     expect(built(o)).toEqual([]);
     const ch = deltaChange(o);
-    expect(ch).toMatchObject({ fromVersion: 0, toVersion: 1, commits: [{ version: 1, operation: 'UPDATE', counts: { insert: 3, delete: 3 } }] });
+    expect(ch).toMatchObject({
+      fromVersion: 0,
+      toVersion: 1,
+      commits: [{ version: 1, operation: 'UPDATE', counts: { insert: 3, delete: 3 } }],
+    });
     expect(ch.consumers.every((c) => !c.changed)).toBe(true);
     expect(ch.fallback).toBeUndefined();
   });
@@ -84,7 +102,9 @@ describe('Delta source in the engine', () => {
     await rewrite('OPTIMIZE', rows('changed note'), false);
     const o = await go();
     expect(built(o)).toEqual([]);
-    expect(deltaChange(o).commits).toEqual([expect.objectContaining({ operation: 'OPTIMIZE', counts: { insert: 0, delete: 0, update_preimage: 0, update_postimage: 0 } })]);
+    expect(deltaChange(o).commits).toEqual([
+      expect.objectContaining({ operation: 'OPTIMIZE', counts: { insert: 0, delete: 0, update_preimage: 0, update_postimage: 0 } }),
+    ]);
   });
 
   it('a delete rebuilds its dependents', async () => {
@@ -111,7 +131,10 @@ describe('Delta source in the engine', () => {
         if (committed) return;
         committed = true;
         // Appends v+1 synchronously while the run is executing tasks on the pinned version.
-        t.log(version, [commitInfo('WRITE'), { add: { path: 'part-extra.parquet', partitionValues: {}, size: 1, modificationTime: 0, dataChange: true } }]);
+        t.log(version, [
+          commitInfo('WRITE'),
+          { add: { path: 'part-extra.parquet', partitionValues: {}, size: 1, modificationTime: 0, dataChange: true } },
+        ]);
       },
       fullRefresh: true,
     });
@@ -125,14 +148,31 @@ describe('Delta source in the engine', () => {
   });
 
   it('schema evolution: an added column invalidates no task that does not read it', async () => {
-    t.log(version++, [commitInfo('ADD COLUMNS'), metaData([['id', 'long'], ['name', 'string'], ['price', 'double'], ['note', 'string'], ['color', 'string']])]);
+    t.log(version++, [
+      commitInfo('ADD COLUMNS'),
+      metaData([
+        ['id', 'long'],
+        ['name', 'string'],
+        ['price', 'double'],
+        ['note', 'string'],
+        ['color', 'string'],
+      ]),
+    ]);
     const o = await go();
     expect(o.status).not.toBe('failed');
     expect(built(o)).toEqual([]);
   });
 
   it('schema evolution: a dropped column that a task reads fails that task with a clear error; the rest proceeds', async () => {
-    t.log(version++, [commitInfo('DROP COLUMNS'), metaData([['id', 'long'], ['name', 'string'], ['note', 'string'], ['color', 'string']])]);
+    t.log(version++, [
+      commitInfo('DROP COLUMNS'),
+      metaData([
+        ['id', 'long'],
+        ['name', 'string'],
+        ['note', 'string'],
+        ['color', 'string'],
+      ]),
+    ]);
     const o = await go();
     expect(o.status).toBe('failed');
     const prices = o.tasks.find((x) => x.task === 'prices')!;

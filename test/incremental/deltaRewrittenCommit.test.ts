@@ -17,17 +17,37 @@ const log = (v: number) => path.join(p.dir, TABLE, '_delta_log', `${String(v).pa
 const line = (o: object) => JSON.stringify(o) + '\n';
 
 async function part(name: string, ids: number[], factor: number): Promise<object> {
-  const file = await p.parquet(`${TABLE}/${name}`, `select id::BIGINT as id, (id * ${factor})::BIGINT as amount from unnest([${ids.join(',')}]) u(id)`);
+  const file = await p.parquet(
+    `${TABLE}/${name}`,
+    `select id::BIGINT as id, (id * ${factor})::BIGINT as amount from unnest([${ids.join(',')}]) u(id)`,
+  );
   const size = readFileSync(file).length;
-  return { add: { path: encodeURIComponent(name), partitionValues: {}, size, modificationTime: 0, dataChange: true, stats: JSON.stringify({ numRecords: ids.length }) } };
+  return {
+    add: {
+      path: encodeURIComponent(name),
+      partitionValues: {},
+      size,
+      modificationTime: 0,
+      dataChange: true,
+      stats: JSON.stringify({ numRecords: ids.length }),
+    },
+  };
 }
 
 const run = (extra: string[] = []) => {
   const r = p.cli(['run', '--json', ...extra]);
   expect(r.stderr).toBe('');
-  return JSON.parse(r.stdout) as { status: string; tasks: { task: string; status: string }[]; changes: { kind: string; rewritten?: { version: number }[] }[] };
+  return JSON.parse(r.stdout) as {
+    status: string;
+    tasks: { task: string; status: string }[];
+    changes: { kind: string; rewritten?: { version: number }[] }[];
+  };
 };
-const built = (o: ReturnType<typeof run>) => o.tasks.filter((t) => t.status === 'built').map((t) => t.task).sort();
+const built = (o: ReturnType<typeof run>) =>
+  o.tasks
+    .filter((t) => t.status === 'built')
+    .map((t) => t.task)
+    .sort();
 const show = (proj: TempProject, name: string) => JSON.parse(proj.cli(['show', name, '--json']).stdout).rows as Record<string, unknown>[];
 
 /** A clean build of a copy of the project (no state): what "fresh" must equal. */
@@ -55,13 +75,25 @@ beforeAll(async () => {
     metaData: {
       id: 'rewritten-commit-table',
       format: { provider: 'parquet', options: {} },
-      schemaString: JSON.stringify({ type: 'struct', fields: [{ name: 'id', type: 'long', nullable: true, metadata: {} }, { name: 'amount', type: 'long', nullable: true, metadata: {} }] }),
+      schemaString: JSON.stringify({
+        type: 'struct',
+        fields: [
+          { name: 'id', type: 'long', nullable: true, metadata: {} },
+          { name: 'amount', type: 'long', nullable: true, metadata: {} },
+        ],
+      }),
       partitionColumns: [],
       configuration: {},
       createdTime: 0,
     },
   };
-  p.write(`${TABLE}/_delta_log/${String(0).padStart(20, '0')}.json`, line({ commitInfo: { timestamp: 0, operation: 'CREATE TABLE' } }) + line({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }) + line(meta) + line(a));
+  p.write(
+    `${TABLE}/_delta_log/${String(0).padStart(20, '0')}.json`,
+    line({ commitInfo: { timestamp: 0, operation: 'CREATE TABLE' } }) +
+      line({ protocol: { minReaderVersion: 1, minWriterVersion: 2 } }) +
+      line(meta) +
+      line(a),
+  );
   const b = await part('part-1 b.parquet', [1, 2, 3, 4], 100);
   const head = line({ commitInfo: { timestamp: 1, operation: 'WRITE' } }) + line(b);
   full = head + line({ remove: { path: encodeURIComponent('part-0 a.parquet'), deletionTimestamp: 1, dataChange: true } });

@@ -10,7 +10,18 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { run } from '../../src/incremental/run.js';
-import { Rand, body, compareSnapshots, formatDiff, generateModel, invalidity, renderTask, runScenario, snapshotWarehouse, type ScenarioResult } from '../helpers/differential.js';
+import {
+  Rand,
+  body,
+  compareSnapshots,
+  formatDiff,
+  generateModel,
+  invalidity,
+  renderTask,
+  runScenario,
+  snapshotWarehouse,
+  type ScenarioResult,
+} from '../helpers/differential.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 
 const envInt = (name: string, dflt: number): number => {
@@ -42,7 +53,10 @@ async function slot<T>(fn: () => Promise<T>): Promise<T> {
 function report(r: ScenarioResult): string {
   const steps = r.log.map((s) => `  step ${s.step}: ${s.action} → built [${s.built.join(', ')}]`).join('\n');
   const diffs = r.diffs.map((d) => `  ${formatDiff(d)}`).join('\n');
-  return `seed ${r.seed} (${r.sources} sources, ${r.tasks} tasks; project kept in ${r.dir})\n${steps}\n${diffs}\n` + `replay: node --import tsx scripts/differential.ts --seed ${r.seed} --scenarios 1 --steps ${STEPS} -v`;
+  return (
+    `seed ${r.seed} (${r.sources} sources, ${r.tasks} tasks; project kept in ${r.dir})\n${steps}\n${diffs}\n` +
+    `replay: node --import tsx scripts/differential.ts --seed ${r.seed} --scenarios 1 --steps ${STEPS} -v`
+  );
 }
 
 // Each scenario waits for a slot, so the time budget grows with the queue ahead of it.
@@ -100,7 +114,11 @@ describe('differential generator', () => {
         const inst = await DuckDBInstance.create(path.join(dir, 'state/warehouse.duckdb'));
         const c = await inst.connect();
         try {
-          const tables = (await c.runAndReadAll(`SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name <> 'relspec_slices' AND estimated_size > 0 ORDER BY ALL`)).getRows();
+          const tables = (
+            await c.runAndReadAll(
+              `SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name <> 'relspec_slices' AND estimated_size > 0 ORDER BY ALL`,
+            )
+          ).getRows();
           const [schema, table] = tables[0] as [string, string];
           await c.run(`DELETE FROM "${schema}"."${table}" WHERE rowid = (SELECT min(rowid) FROM "${schema}"."${table}")`);
         } finally {
@@ -234,7 +252,13 @@ describe('differential findings', () => {
     await run({ configPath: 'watch.config.ts', cwd: p.dir });
     await p.parquet('data/s2.parquet', 'select 200 + range::BIGINT as k from range(3)');
     await run({ configPath: 'watch.config.ts', cwd: p.dir });
-    expect(await rows(p.dir, 'u')).toEqual([['0', null], ['1', null], ['200', '2000'], ['201', '2010'], ['202', '2020']]);
+    expect(await rows(p.dir, 'u')).toEqual([
+      ['0', null],
+      ['1', null],
+      ['200', '2000'],
+      ['201', '2010'],
+      ['202', '2020'],
+    ]);
     // Today: c still holds 0, 1, 100, 101.
     expect(await rows(p.dir, 'c')).toEqual([['0'], ['1'], ['200'], ['201'], ['202']]);
   });
@@ -253,7 +277,13 @@ describe('differential findings', () => {
       ['c', snap('table', ['k BIGINT'], [])],
       ['d', snap('table', ['k BIGINT'], [])],
     ]);
-    expect(compareSnapshots(inc, clean).map((d) => `${d.kind}:${d.output}`)).toEqual(['rows:a', 'kind:b', 'schema:c', 'missing:d', 'extra:stale']);
+    expect(compareSnapshots(inc, clean).map((d) => `${d.kind}:${d.output}`)).toEqual([
+      'rows:a',
+      'kind:b',
+      'schema:c',
+      'missing:d',
+      'extra:stale',
+    ]);
     expect(compareSnapshots(clean, clean)).toEqual([]);
   });
 

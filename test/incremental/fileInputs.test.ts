@@ -15,7 +15,8 @@ afterEach(() => p?.cleanup());
 
 const CONFIG = `export default { sources: { orders: { format: 'csv', path: 'data/orders.csv' } } }`;
 const json = (r: { stdout: string }) => JSON.parse(r.stdout);
-const built = (r: { stdout: string }) => (json(r).tasks as { task: string; status: string; causes: { kind: string; path?: string }[] }[]).filter((t) => t.status === 'built');
+const built = (r: { stdout: string }) =>
+  (json(r).tasks as { task: string; status: string; causes: { kind: string; path?: string }[] }[]).filter((t) => t.status === 'built');
 const show = (task: string) => p.cli(['show', task, '--json']);
 const rows = (task: string) => {
   const r = show(task);
@@ -41,7 +42,9 @@ describe('a file read with read_csv inside a task', () => {
     expect(built(p.cli(['run', '--json']))).toEqual([]);
     p.write('data/side.csv', 'k,w\n1,111\n2,200\n');
     const r = p.cli(['run', '--json']);
-    expect(built(r).map((t) => [t.task, t.causes])).toEqual([['joined', [expect.objectContaining({ kind: 'file_changed', path: path.join(p.dir, 'data/side.csv') })]]]);
+    expect(built(r).map((t) => [t.task, t.causes])).toEqual([
+      ['joined', [expect.objectContaining({ kind: 'file_changed', path: path.join(p.dir, 'data/side.csv') })]],
+    ]);
     expect(rows('joined').map((x) => Number(x.w))).toEqual([111, 200]);
     const why = p.cli(['why', 'joined']);
     expect(scrub(why.stdout, p.dir)).toContain('file data/side.csv changed');
@@ -56,7 +59,10 @@ describe('a file read with read_csv inside a task', () => {
       // A decoy with the same relative path in the caller's directory must not be read.
       mkdirSync(path.join(elsewhere, 'data'));
       writeFileSync(path.join(elsewhere, 'data/side.csv'), 'k,w\n1,-1\n2,-2\n');
-      const r = spawnSync(process.execPath, [CLI, '--config', path.join(p.dir, 'watch.config.ts'), 'run'], { cwd: elsewhere, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [CLI, '--config', path.join(p.dir, 'watch.config.ts'), 'run'], {
+        cwd: elsewhere,
+        encoding: 'utf8',
+      });
       expect(r.status, r.stderr).toBe(0);
       expect(rows('joined').map((x) => Number(x.w))).toEqual([100, 200]);
     } finally {
@@ -91,7 +97,9 @@ describe('a file read with read_csv inside a task', () => {
     p.rm('data/side.csv');
     const r = p.cli(['run']);
     expect(r.code).toBe(1);
-    expect(scrub(r.stdout, p.dir)).toContain("E_TASK_FILE <dir>/tasks/joined.sql: task joined reads read_csv('data/side.csv') (<dir>/data/side.csv does not exist)");
+    expect(scrub(r.stdout, p.dir)).toContain(
+      "E_TASK_FILE <dir>/tasks/joined.sql: task joined reads read_csv('data/side.csv') (<dir>/data/side.csv does not exist)",
+    );
     expect(p.cli(['status']).stdout).toMatch(/joined .* stale: failed/);
     p.write('data/side.csv', 'k,w\n1,5\n2,6\n');
     expect(p.cli(['run']).code).toBe(0);
@@ -108,7 +116,9 @@ describe('globs and other readers inside a task', () => {
     expect(rows('pq')).toEqual([{ s: 3, n: 2 }]);
     await p.parquet('data/p/c.parquet', 'select 4 as v');
     const r = p.cli(['run', '--json']);
-    expect(built(r)[0]!.causes).toEqual([{ kind: 'file_changed', path: path.join(p.dir, 'data/p/c.parquet'), from: null, to: expect.any(String) }]);
+    expect(built(r)[0]!.causes).toEqual([
+      { kind: 'file_changed', path: path.join(p.dir, 'data/p/c.parquet'), from: null, to: expect.any(String) },
+    ]);
     expect(rows('pq')).toEqual([{ s: 7, n: 3 }]);
     p.rm('data/p/a.parquet');
     expect(built(p.cli(['run', '--json'])).map((t) => t.task)).toEqual(['pq']);
@@ -151,18 +161,26 @@ describe('untracked tasks', () => {
     expect(v.code).toBe(0);
     expect(v.stderr).toContain(`warning W_UNTRACKED_READ tasks/dyn.sql: task dyn reads files through ${call}`);
     expect(v.stderr).toContain('--full-refresh');
-    expect(json(p.cli(['validate', '--json'])).warnings).toContainEqual(expect.objectContaining({ code: 'W_UNTRACKED_READ', task: 'dyn', file: path.join(p.dir, 'tasks/dyn.sql') }));
+    expect(json(p.cli(['validate', '--json'])).warnings).toContainEqual(
+      expect.objectContaining({ code: 'W_UNTRACKED_READ', task: 'dyn', file: path.join(p.dir, 'tasks/dyn.sql') }),
+    );
     const r = p.cli(['run']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('warning W_UNTRACKED_READ tasks/dyn.sql');
-    expect(json(p.cli(['run', '--json'])).warnings).toContainEqual(expect.objectContaining({ code: 'W_UNTRACKED_READ', caveat: { kind: 'untracked_read', fn: 'read_csv', call } }));
+    expect(json(p.cli(['run', '--json'])).warnings).toContainEqual(
+      expect.objectContaining({ code: 'W_UNTRACKED_READ', caveat: { kind: 'untracked_read', fn: 'read_csv', call } }),
+    );
     const s = p.cli(['status']);
     expect(s.stdout).toMatch(/dyn .* untracked: reads read_csv\(coalesce/);
     expect(s.stdout).not.toMatch(/dyn .* fresh$/m);
     expect(s.stdout).toContain('1 untracked');
     expect(s.stderr).toContain(`warning W_UNTRACKED_READ tasks/dyn.sql: task dyn reads files through ${call}`);
     const sj = json(p.cli(['status', '--json'])).tasks.find((t: { task: string }) => t.task === 'dyn');
-    expect(sj).toMatchObject({ state: 'untracked', file: path.join(p.dir, 'tasks/dyn.sql'), caveats: [{ kind: 'untracked_read', fn: 'read_csv', call }] });
+    expect(sj).toMatchObject({
+      state: 'untracked',
+      file: path.join(p.dir, 'tasks/dyn.sql'),
+      caveats: [{ kind: 'untracked_read', fn: 'read_csv', call }],
+    });
     expect(p.cli(['why', 'dyn']).stdout).toContain(`untracked: it reads files through ${call}`);
     expect(json(p.cli(['lineage', 'dyn', '--json'])).tasks[0]).toMatchObject({ files: [], untracked: [call] });
   });

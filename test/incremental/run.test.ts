@@ -28,11 +28,18 @@ async function setup(extra: Record<string, string> = {}) {
 }
 
 async function writeOrders(amountExpr = 'range * 1.5', noteExpr = "'n' || range", rows = 10, file = 'data/orders.parquet') {
-  await p.parquet(file, `select range as id, range % 3 as customer_id, (${amountExpr})::DOUBLE as amount, ${noteExpr} as note from range(${rows})`);
+  await p.parquet(
+    file,
+    `select range as id, range % 3 as customer_id, (${amountExpr})::DOUBLE as amount, ${noteExpr} as note from range(${rows})`,
+  );
 }
 
 const go = (extra: Parameters<typeof run>[0] = {}) => run({ configPath: 'watch.config.ts', cwd: p.dir, ...extra });
-const names = (o: RunOutcome, status: string) => o.tasks.filter((t) => t.status === status).map((t) => t.task).sort();
+const names = (o: RunOutcome, status: string) =>
+  o.tasks
+    .filter((t) => t.status === status)
+    .map((t) => t.task)
+    .sort();
 
 async function rows(sql: string): Promise<unknown[]> {
   const inst = await DuckDBInstance.create(`${p.dir}/state/warehouse.duckdb`, { access_mode: 'READ_ONLY' });
@@ -64,7 +71,10 @@ describe('incremental run', () => {
   it('a whitespace, comment or keyword-case edit builds nothing', async () => {
     await setup();
     await go();
-    p.write('tasks/totals.sql', '-- totals per customer\nSELECT customer_id,\n       SUM(amount) AS total\nFROM   orders\nGROUP  BY ALL;\n');
+    p.write(
+      'tasks/totals.sql',
+      '-- totals per customer\nSELECT customer_id,\n       SUM(amount) AS total\nFROM   orders\nGROUP  BY ALL;\n',
+    );
     const o = await go();
     expect(o.status).toBe('noop');
     expect(names(o, 'built')).toEqual([]);
@@ -95,7 +105,10 @@ describe('incremental run', () => {
     await writeOrders('case when range = 0 then 1.5 when range = 3 then 3.0 else range * 1.5 end');
     const o = await go();
     expect(names(o, 'built')).toEqual(['totals']);
-    expect(o.tasks.find((t) => t.task === 'report')).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/^cut off: .*totals\(customer_id, total\)/) });
+    expect(o.tasks.find((t) => t.task === 'report')).toMatchObject({
+      status: 'skipped',
+      reason: expect.stringMatching(/^cut off: .*totals\(customer_id, total\)/),
+    });
   });
 
   it('renaming a task file: new name built, old removed, downstream cut off', async () => {
@@ -147,7 +160,10 @@ describe('incremental run', () => {
     await setup({ 'tasks/broken.sql': 'selec * from orders' });
     const o = await go();
     expect(o.status).toBe('failed');
-    expect(o.tasks.find((t) => t.task === 'broken')).toMatchObject({ status: 'failed', error: expect.stringMatching(/E_TASK_SQL .*broken\.sql: .*syntax error/) });
+    expect(o.tasks.find((t) => t.task === 'broken')).toMatchObject({
+      status: 'failed',
+      error: expect.stringMatching(/E_TASK_SQL .*broken\.sql: .*syntax error/),
+    });
     expect(names(o, 'built')).toEqual(['counts', 'notes', 'report', 'totals']);
   });
 
@@ -264,7 +280,9 @@ describe('engine version', () => {
     const o = await go();
     expect(o.changes.map((c) => c.kind)).toEqual(['engine_changed']);
     expect(names(o, 'built')).toEqual(['counts', 'notes', 'report', 'totals']);
-    expect(o.tasks.find((t) => t.task === 'counts')!.causes).toEqual([{ kind: 'engine_changed', from: 'v0.0.1', to: expect.stringMatching(/^v1\./) }]);
+    expect(o.tasks.find((t) => t.task === 'counts')!.causes).toEqual([
+      { kind: 'engine_changed', from: 'v0.0.1', to: expect.stringMatching(/^v1\./) },
+    ]);
     expect((await go()).status).toBe('noop');
   });
 });

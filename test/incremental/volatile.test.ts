@@ -33,7 +33,13 @@ describe('volatile functions', () => {
     expect(first.stderr).toContain('warning W_VOLATILE tasks/rnd.sql');
     const again = p.cli(['run', '--json']);
     expect(tasksOf(again).filter((t) => t.status === 'built')).toEqual([]);
-    expect(json(again).warnings).toContainEqual(expect.objectContaining({ code: 'W_VOLATILE', task: 'rnd', caveat: { kind: 'volatile', functions: ['random'], rebuildEachRun: false } }));
+    expect(json(again).warnings).toContainEqual(
+      expect.objectContaining({
+        code: 'W_VOLATILE',
+        task: 'rnd',
+        caveat: { kind: 'volatile', functions: ['random'], rebuildEachRun: false },
+      }),
+    );
     const startedAt = JSON.parse(p.cli(['history', '--json']).stdout).runs.find((r: { runId: number }) => r.runId === 1).startedAt;
     const why = p.cli(['why', 'rnd']);
     expect(why.stdout).toContain(`its output was built at ${startedAt} (run 1) and is kept: it calls random()`);
@@ -61,7 +67,12 @@ describe('volatile functions', () => {
   it('now() and current_date are detected too', () => {
     p = project({ t: 'select id, now() as at, current_date as d from orders' });
     const j = json(p.cli(['validate', '--json']));
-    expect(j.warnings).toContainEqual(expect.objectContaining({ code: 'W_VOLATILE', caveat: { kind: 'volatile', functions: ['current_date', 'now'], rebuildEachRun: false } }));
+    expect(j.warnings).toContainEqual(
+      expect.objectContaining({
+        code: 'W_VOLATILE',
+        caveat: { kind: 'volatile', functions: ['current_date', 'now'], rebuildEachRun: false },
+      }),
+    );
     expect(p.cli(['validate']).stderr).toContain('task t calls current_date, now()');
   });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RelspecError } from '../../src/errors.js';
-import type { Cause, RootChange, TaskResult, Trace } from '../../src/incremental/types.js';
+import type { Cause, RootChange, TaskResult, Trace } from '../../src/records/types.js';
 import { closeMatches, history, resolveTarget, status, unifiedDiff, why, type Explanation } from '../../src/incremental/why.js';
 import { openStateDb, type Db } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
@@ -26,7 +26,11 @@ const SQL_A2 = 'select customer_id, sum(amount) as total\nfrom orders\nwhere amo
 const SQL_B = 'select customer_id, total * 2 as t2 from a\n';
 
 /** One run: record its changes, task runs (and traces for built tasks), then finish it. */
-function recordRun(changes: RootChange[], results: (Partial<TaskResult> & { task: string; status: TaskResult['status'] })[], traces: Omit<Trace, 'runId'>[] = []): number {
+function recordRun(
+  changes: RootChange[],
+  results: (Partial<TaskResult> & { task: string; status: TaskResult['status'] })[],
+  traces: Omit<Trace, 'runId'>[] = [],
+): number {
   const runId = store.startRun('test', undefined, 'v1', 'cfg');
   store.recordChanges(runId, changes);
   for (const r of results) store.recordTaskRun(runId, { output: r.task, causes: [], durationMs: 1, ...r });
@@ -65,14 +69,41 @@ function scenario() {
   const colsA = ['amount', 'customer_id'];
   const colsB = ['customer_id', 'total'];
   recordRun(
-    [{ id: 'source:orders@2', kind: 'source_changed', source: 'orders', path: '/p/data/*.parquet', fromVersion: 1, toVersion: 2, files: FILES }],
     [
-      { task: 'a', status: 'built', causes: [{ kind: 'input_changed', input: 'orders', columns: colsA, from: '10:aaaa', to: '10:bbbb', root: 'source:orders@2' }] },
-      { task: 'b', status: 'built', causes: [{ kind: 'input_changed', input: 'a', columns: colsB, from: '3:cccc', to: '3:dddd', upstream: { task: 'a', runId: 2 } }] },
+      {
+        id: 'source:orders@2',
+        kind: 'source_changed',
+        source: 'orders',
+        path: '/p/data/*.parquet',
+        fromVersion: 1,
+        toVersion: 2,
+        files: FILES,
+      },
+    ],
+    [
+      {
+        task: 'a',
+        status: 'built',
+        causes: [{ kind: 'input_changed', input: 'orders', columns: colsA, from: '10:aaaa', to: '10:bbbb', root: 'source:orders@2' }],
+      },
+      {
+        task: 'b',
+        status: 'built',
+        causes: [{ kind: 'input_changed', input: 'a', columns: colsB, from: '3:cccc', to: '3:dddd', upstream: { task: 'a', runId: 2 } }],
+      },
     ],
     [trace('b', 'fpb', SQL_B, { a: { columns: colsB, token: '3:dddd' } })],
   );
-  const edit = { id: 'task:a@fpa2', kind: 'task_edited', task: 'a', file: '/p/tasks/a.sql', fromFingerprint: 'fpa1', toFingerprint: 'fpa2', fromSql: SQL_A1, toSql: SQL_A2 } as RootChange;
+  const edit = {
+    id: 'task:a@fpa2',
+    kind: 'task_edited',
+    task: 'a',
+    file: '/p/tasks/a.sql',
+    fromFingerprint: 'fpa1',
+    toFingerprint: 'fpa2',
+    fromSql: SQL_A1,
+    toSql: SQL_A2,
+  } as RootChange;
   recordRun(
     [edit],
     [
@@ -114,7 +145,16 @@ describe('why', () => {
                 columns: ['amount', 'customer_id'],
                 from: '10:aaaa',
                 to: '10:bbbb',
-                root: { id: 'source:orders@2', kind: 'source_changed', source: 'orders', path: '/p/data/*.parquet', fromVersion: 1, toVersion: 2, files: FILES, runId: 2 },
+                root: {
+                  id: 'source:orders@2',
+                  kind: 'source_changed',
+                  source: 'orders',
+                  path: '/p/data/*.parquet',
+                  fromVersion: 1,
+                  toVersion: 2,
+                  files: FILES,
+                  runId: 2,
+                },
               },
             ],
           },
@@ -158,7 +198,13 @@ describe('why', () => {
   it('why not: cut off at an input whose columns did not change', () => {
     scenario();
     const [e] = why(store, 'b').explanations;
-    expect(e).toMatchObject({ task: 'b', runId: 3, status: 'skipped', lastBuiltRun: 2, reason: 'cut off: a(customer_id, total) unchanged' });
+    expect(e).toMatchObject({
+      task: 'b',
+      runId: 3,
+      status: 'skipped',
+      lastBuiltRun: 2,
+      reason: 'cut off: a(customer_id, total) unchanged',
+    });
     expect(e!.cutoff).toHaveLength(1);
     expect(e!.cutoff![0]).toMatchObject({ input: 'a', columns: ['customer_id', 'total'], token: '3:dddd' });
     expect(e!.cutoff![0]!.upstream).toMatchObject({ task: 'a', runId: 3, status: 'built', causes: [{ kind: 'plan_changed' }] });
@@ -168,7 +214,13 @@ describe('why', () => {
     scenario();
     recordRun([], []);
     const [e] = why(store, 'b').explanations;
-    expect(e).toMatchObject({ task: 'b', runId: 4, status: 'unaffected', lastBuiltRun: 2, reason: 'up to date since run 2 (its last build)' });
+    expect(e).toMatchObject({
+      task: 'b',
+      runId: 4,
+      status: 'unaffected',
+      lastBuiltRun: 2,
+      reason: 'up to date since run 2 (its last build)',
+    });
   });
 
   it('why not: pending changes not yet verified (the latest run did not reach it)', () => {
@@ -176,41 +228,75 @@ describe('why', () => {
     recordRun([], []);
     store.addPending([['b', 'source:orders@3']]);
     const [e] = why(store, 'b').explanations;
-    expect(e).toMatchObject({ status: 'unaffected', lastBuiltRun: 2, reason: 'not verified yet: a change awaits the next run (last built in run 2)', pendingChanges: ['source:orders@3'] });
+    expect(e).toMatchObject({
+      status: 'unaffected',
+      lastBuiltRun: 2,
+      reason: 'not verified yet: a change awaits the next run (last built in run 2)',
+      pendingChanges: ['source:orders@3'],
+    });
     // An earlier run is history: pending changes are about now.
     expect(why(store, 'b', { runId: 3 }).explanations[0]!.pendingChanges).toBeUndefined();
   });
 
   it('a skipped source reader names the source change it absorbed', () => {
     store.putTask({ name: 'a', file: '/p/tasks/a.sql', output: 'a', fingerprint: 'fpa', sql: SQL_A1, changeId: null });
-    recordRun([], [{ task: 'a', status: 'built', causes: [{ kind: 'new' }] }], [trace('a', 'fpa', SQL_A1, { orders: { columns: ['amount'], token: '10:aaaa' } })]);
     recordRun(
-      [{ id: 'source:orders@2', kind: 'source_changed', source: 'orders', path: '/p/data/*.parquet', fromVersion: 1, toVersion: 2, files: FILES }],
+      [],
+      [{ task: 'a', status: 'built', causes: [{ kind: 'new' }] }],
+      [trace('a', 'fpa', SQL_A1, { orders: { columns: ['amount'], token: '10:aaaa' } })],
+    );
+    recordRun(
+      [
+        {
+          id: 'source:orders@2',
+          kind: 'source_changed',
+          source: 'orders',
+          path: '/p/data/*.parquet',
+          fromVersion: 1,
+          toVersion: 2,
+          files: FILES,
+        },
+      ],
       [{ task: 'a', status: 'skipped', reason: 'cut off: orders(amount) unchanged' }],
     );
     const [e] = why(store, 'a').explanations;
     expect(e!.cutoff).toEqual([
-      { input: 'orders', columns: ['amount'], token: '10:aaaa', root: expect.objectContaining({ id: 'source:orders@2', fromVersion: 1, toVersion: 2 }) },
+      {
+        input: 'orders',
+        columns: ['amount'],
+        token: '10:aaaa',
+        root: expect.objectContaining({ id: 'source:orders@2', fromVersion: 1, toVersion: 2 }),
+      },
     ]);
   });
 
   it('blocked: explains the upstream failure', () => {
     scenario();
-    recordRun([], [
-      { task: 'a', status: 'failed', error: 'E_TASK_SQL boom', causes: [{ kind: 'previous_failure', runId: 3 }] },
-      { task: 'b', status: 'blocked', reason: 'upstream task a failed' },
-    ]);
+    recordRun(
+      [],
+      [
+        { task: 'a', status: 'failed', error: 'E_TASK_SQL boom', causes: [{ kind: 'previous_failure', runId: 3 }] },
+        { task: 'b', status: 'blocked', reason: 'upstream task a failed' },
+      ],
+    );
     const [e] = why(store, 'b').explanations;
-    expect(e).toMatchObject({ status: 'blocked', reason: 'upstream task a failed', blockedBy: [{ task: 'a', status: 'failed', error: 'E_TASK_SQL boom' }] });
+    expect(e).toMatchObject({
+      status: 'blocked',
+      reason: 'upstream task a failed',
+      blockedBy: [{ task: 'a', status: 'failed', error: 'E_TASK_SQL boom' }],
+    });
   });
 
   it('an output maps to each of its producers', () => {
     store.putTask({ name: 'p1', file: '/p/tasks/p1.sql', output: 'edges', fingerprint: 'f1', sql: 'select 1', changeId: null });
     store.putTask({ name: 'p2', file: '/p/tasks/p2.sql', output: 'edges', fingerprint: 'f2', sql: 'select 2', changeId: null });
-    recordRun([], [
-      { task: 'p1', output: 'edges', status: 'built', causes: [{ kind: 'new' }] },
-      { task: 'p2', output: 'edges', status: 'built', causes: [{ kind: 'forced' }] },
-    ]);
+    recordRun(
+      [],
+      [
+        { task: 'p1', output: 'edges', status: 'built', causes: [{ kind: 'new' }] },
+        { task: 'p2', output: 'edges', status: 'built', causes: [{ kind: 'forced' }] },
+      ],
+    );
     const r = why(store, 'edges');
     expect(r.tasks).toEqual(['p1', 'p2']);
     expect(r.explanations.map((e) => [e.target, e.task, e.causes[0]!.kind])).toEqual([
@@ -241,11 +327,21 @@ describe('why', () => {
 
   it('guards against cycles and deep chains', () => {
     // x@1 and y@1 name each other as upstream (corrupt state): the recursion stops.
-    const up = (task: string): Cause => ({ kind: 'input_changed', input: task, columns: [], from: null, to: '1:aa', upstream: { task, runId: 1 } });
-    recordRun([], [
-      { task: 'x', status: 'built', causes: [up('y')] },
-      { task: 'y', status: 'built', causes: [up('x')] },
-    ]);
+    const up = (task: string): Cause => ({
+      kind: 'input_changed',
+      input: task,
+      columns: [],
+      from: null,
+      to: '1:aa',
+      upstream: { task, runId: 1 },
+    });
+    recordRun(
+      [],
+      [
+        { task: 'x', status: 'built', causes: [up('y')] },
+        { task: 'y', status: 'built', causes: [up('x')] },
+      ],
+    );
     const [e] = why(store, 'x').explanations;
     const inner = e!.causes[0]!.upstream!;
     expect(inner.task).toBe('y');
@@ -253,7 +349,14 @@ describe('why', () => {
 
     // A chain t0 ← t1 ← … ← t59 stops at the depth limit.
     const n = 60;
-    recordRun([], Array.from({ length: n }, (_, i) => ({ task: `t${i}`, status: 'built' as const, causes: i + 1 < n ? [{ ...up(`t${i + 1}`), upstream: { task: `t${i + 1}`, runId: 2 } }] : [{ kind: 'new' as const }] })));
+    recordRun(
+      [],
+      Array.from({ length: n }, (_, i) => ({
+        task: `t${i}`,
+        status: 'built' as const,
+        causes: i + 1 < n ? [{ ...up(`t${i + 1}`), upstream: { task: `t${i + 1}`, runId: 2 } }] : [{ kind: 'new' as const }],
+      })),
+    );
     let node: Explanation = why(store, 't0', { maxDepth: 10 }).explanations[0]!;
     let depth = 0;
     while (node.causes[0]?.upstream) {
@@ -265,13 +368,23 @@ describe('why', () => {
   });
 
   it('a diamond explains a shared upstream once', () => {
-    const up = (input: string, task: string): Cause => ({ kind: 'input_changed', input, columns: [], from: null, to: '1:aa', upstream: { task, runId: 1 } });
-    recordRun([], [
-      { task: 'src', status: 'built', causes: [{ kind: 'new' }] },
-      { task: 'l', status: 'built', causes: [up('src', 'src')] },
-      { task: 'r', status: 'built', causes: [up('src', 'src')] },
-      { task: 'top', status: 'built', causes: [up('l', 'l'), up('r', 'r')] },
-    ]);
+    const up = (input: string, task: string): Cause => ({
+      kind: 'input_changed',
+      input,
+      columns: [],
+      from: null,
+      to: '1:aa',
+      upstream: { task, runId: 1 },
+    });
+    recordRun(
+      [],
+      [
+        { task: 'src', status: 'built', causes: [{ kind: 'new' }] },
+        { task: 'l', status: 'built', causes: [up('src', 'src')] },
+        { task: 'r', status: 'built', causes: [up('src', 'src')] },
+        { task: 'top', status: 'built', causes: [up('l', 'l'), up('r', 'r')] },
+      ],
+    );
     const [e] = why(store, 'top').explanations;
     expect(e!.causes[0]!.upstream!.causes[0]!.upstream).toMatchObject({ task: 'src', status: 'built', causes: [{ kind: 'new' }] });
     expect(e!.causes[1]!.upstream!.causes[0]!.upstream).toMatchObject({ task: 'src', elided: 'repeated' });
@@ -289,19 +402,52 @@ describe('status', () => {
     expect(s.runId).toBe(4);
     expect(s.tasks).toEqual([
       { task: 'a', output: 'a', lastBuiltRun: 3, lastStatus: 'built', lastRun: 3, state: 'fresh', pendingChanges: [] },
-      { task: 'b', output: 'b', lastBuiltRun: 2, lastStatus: 'skipped', lastRun: 3, state: 'stale', reason: 'pending: source:orders@3', pendingChanges: ['source:orders@3'] },
-      { task: 'c', output: 'c', lastBuiltRun: null, lastStatus: 'failed', lastRun: 4, state: 'stale', reason: 'failed in run 4', pendingChanges: [] },
-      { task: 'd', output: 'd', lastBuiltRun: null, lastStatus: null, lastRun: null, state: 'stale', reason: 'never built', pendingChanges: [] },
+      {
+        task: 'b',
+        output: 'b',
+        lastBuiltRun: 2,
+        lastStatus: 'skipped',
+        lastRun: 3,
+        state: 'stale',
+        reason: 'pending: source:orders@3',
+        pendingChanges: ['source:orders@3'],
+      },
+      {
+        task: 'c',
+        output: 'c',
+        lastBuiltRun: null,
+        lastStatus: 'failed',
+        lastRun: 4,
+        state: 'stale',
+        reason: 'failed in run 4',
+        pendingChanges: [],
+      },
+      {
+        task: 'd',
+        output: 'd',
+        lastBuiltRun: null,
+        lastStatus: null,
+        lastRun: null,
+        state: 'stale',
+        reason: 'never built',
+        pendingChanges: [],
+      },
     ]);
   });
 
   it('lists a broken task only seen in task runs, but not a removed one', () => {
-    recordRun([], [
-      { task: 'broken', status: 'failed', error: 'E_TASK_SQL' },
-      { task: 'gone', status: 'built', causes: [{ kind: 'new' }] },
-    ]);
+    recordRun(
+      [],
+      [
+        { task: 'broken', status: 'failed', error: 'E_TASK_SQL' },
+        { task: 'gone', status: 'built', causes: [{ kind: 'new' }] },
+      ],
+    );
     // A broken task fails on every run while its file exists.
-    recordRun([{ id: 'task:gone@removed', kind: 'task_removed', task: 'gone', file: '/p/tasks/gone.sql' }], [{ task: 'broken', status: 'failed', error: 'E_TASK_SQL' }]);
+    recordRun(
+      [{ id: 'task:gone@removed', kind: 'task_removed', task: 'gone', file: '/p/tasks/gone.sql' }],
+      [{ task: 'broken', status: 'failed', error: 'E_TASK_SQL' }],
+    );
     expect(status(store).tasks.map((t) => [t.task, t.state])).toEqual([['broken', 'stale']]);
   });
 
@@ -317,9 +463,20 @@ describe('history', () => {
     scenario();
     const h = history(store, 2);
     expect(h.map((r) => r.runId)).toEqual([3, 2]);
-    expect(h[0]).toMatchObject({ trigger: 'test', status: 'ok', graphSignature: 'sig', engineVersion: 'v1', summary: { built: 1 }, changes: ['task:a@fpa2'] });
+    expect(h[0]).toMatchObject({
+      trigger: 'test',
+      status: 'ok',
+      graphSignature: 'sig',
+      engineVersion: 'v1',
+      summary: { built: 1 },
+      changes: ['task:a@fpa2'],
+    });
     expect(h[0]!.durationMs).toBeGreaterThanOrEqual(0);
-    expect(history(store).map((r) => r.changes)).toEqual([['task:a@fpa2'], ['source:orders@2'], ['source:orders@1', 'task:a@fpa1', 'task:b@fpb']]);
+    expect(history(store).map((r) => r.changes)).toEqual([
+      ['task:a@fpa2'],
+      ['source:orders@2'],
+      ['source:orders@1', 'task:a@fpa1', 'task:b@fpb'],
+    ]);
   });
 });
 

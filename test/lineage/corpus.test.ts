@@ -9,7 +9,14 @@ const spec = (id: string, sql: string): TaskSpec => ({
   name: id.replace(/[^A-Za-z0-9_]/g, '_'),
   file: `/corpus/${id}.sql`,
   relPath: `${id}.sql`,
-  options: { materialize: 'table', output: `out_${id.replace(/[^A-Za-z0-9_]/g, '_')}`, priority: 100, tags: [], description: undefined, volatile: false },
+  options: {
+    materialize: 'table',
+    output: `out_${id.replace(/[^A-Za-z0-9_]/g, '_')}`,
+    priority: 100,
+    tags: [],
+    description: undefined,
+    volatile: false,
+  },
   sql,
   sqlLine: 1,
   contentHash: id,
@@ -64,10 +71,17 @@ describe.each(['plan', 'explain'] as const)('lineage corpus (%s strategy)', (str
     for (const [table, want] of Object.entries(c.inputs)) {
       const have = got!.inputs[table]!;
       // Never under-approximate: every required column is there.
-      expect(want.filter((col) => !have.includes(col)), `${c.id}: missing columns of ${table}`).toEqual([]);
+      expect(
+        want.filter((col) => !have.includes(col)),
+        `${c.id}: missing columns of ${table}`,
+      ).toEqual([]);
       if (have.length !== want.length) {
         exact = false;
-        if (!(c.overApproxOk ?? []).includes(table) && !got!.notes.some((n) => n.startsWith(`${table}: all columns`)) && !c.note?.includes('dynamic')) {
+        if (
+          !(c.overApproxOk ?? []).includes(table) &&
+          !got!.notes.some((n) => n.startsWith(`${table}: all columns`)) &&
+          !c.note?.includes('dynamic')
+        ) {
           summary[strategy].over.push(`${c.id}(${table}+${have.filter((x) => !want.includes(x)).join('/')})`);
         }
       }

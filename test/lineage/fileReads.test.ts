@@ -25,7 +25,9 @@ const facts = async (sql: string) => {
 
 describe('file reads in the parse tree', () => {
   it('takes literal paths, lists of literals and globs as tracked reads', async () => {
-    const f = await facts("select * from read_csv('data/side.csv', header = true) a, read_parquet(['x.parquet', 'p/*.parquet']) b, read_text('n.txt') c, glob('g/*') d");
+    const f = await facts(
+      "select * from read_csv('data/side.csv', header = true) a, read_parquet(['x.parquet', 'p/*.parquet']) b, read_text('n.txt') c, glob('g/*') d",
+    );
     expect(f.fileCalls.map((c) => [c.fn, c.list, c.args.map((a) => a.value)])).toEqual([
       ['read_csv', false, ['data/side.csv']],
       ['read_parquet', true, ['x.parquet', 'p/*.parquet']],
@@ -50,7 +52,9 @@ describe('file reads in the parse tree', () => {
   });
 
   it('finds volatile functions, keywords included, and not stable ones', async () => {
-    const f = await facts('select random(), now(), current_date, current_timestamp, uuid(), gen_random_uuid(), today(), abs(-1), upper(\'x\') from t');
+    const f = await facts(
+      "select random(), now(), current_date, current_timestamp, uuid(), gen_random_uuid(), today(), abs(-1), upper('x') from t",
+    );
     expect(f.volatile).toEqual(['current_date', 'current_timestamp', 'gen_random_uuid', 'now', 'random', 'today', 'uuid']);
     expect((await facts('select a, sum(b) from t group by a')).volatile).toEqual([]);
   });

@@ -58,8 +58,12 @@ describe('lineage inference over a project', () => {
     pr.write('tasks/down.sql', 'select * from bad_col');
     const proj = await loadProject({ configPath: 'watch.config.ts', cwd: pr.dir });
     const lines = proj.errors.map((e) => e.oneLine().replace(pr.dir, '<dir>'));
-    expect(lines[0]).toBe("E_UNKNOWN_TABLE <dir>/tasks/bad.sql: task bad reads unknown table 'ordrs' — did you mean 'orders'? Or declare it as a source");
-    expect(lines[1]).toMatch(/^E_TASK_SQL <dir>\/tasks\/bad_col.sql: task bad_col does not bind: Binder Error: Referenced column "nope" not found/);
+    expect(lines[0]).toBe(
+      "E_UNKNOWN_TABLE <dir>/tasks/bad.sql: task bad reads unknown table 'ordrs' — did you mean 'orders'? Or declare it as a source",
+    );
+    expect(lines[1]).toMatch(
+      /^E_TASK_SQL <dir>\/tasks\/bad_col.sql: task bad_col does not bind: Binder Error: Referenced column "nope" not found/,
+    );
     expect(proj.lineage.blocked.get('down')).toBe('input bad_col has no schema: an upstream task failed');
     // the rest of the project still has lineage
     expect(proj.lineage.lineage.has('named')).toBe(true);

@@ -55,7 +55,9 @@ describe('table references', () => {
   });
   it('finds subquery, IN, EXISTS, LATERAL and set-operation tables', async () => {
     expect(
-      await tables('select * from a where x in (select x from b) and exists (select 1 from c) union select * from d, lateral (select * from e where e.k = d.k)'),
+      await tables(
+        'select * from a where x in (select x from b) and exists (select 1 from c) union select * from d, lateral (select * from e where e.k = d.k)',
+      ),
     ).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
   it('reports file readers as facts, not notes', async () => {
@@ -69,7 +71,11 @@ describe('table references', () => {
 describe('bad task bodies', () => {
   const fail = async (sql: string) => (await parse(sql)) as Extract<ParseResult, { ok: false }>;
   it('rejects DDL', async () => {
-    expect(await fail('create table x as select 1')).toMatchObject({ ok: false, kind: 'not_query', message: 'the task body is a CREATE statement, not a query' });
+    expect(await fail('create table x as select 1')).toMatchObject({
+      ok: false,
+      kind: 'not_query',
+      message: 'the task body is a CREATE statement, not a query',
+    });
   });
   it('rejects two statements', async () => {
     expect(await fail('select 1; select 2')).toMatchObject({ ok: false, kind: 'multiple', message: 'the task body has 2 statements' });

@@ -112,7 +112,7 @@ describe('mtime-preserving rewrites of a CSV source', () => {
     expect(builtTotal(r.out), r.out).toBe(true);
     const db = new Database(path.join(p.dir, 'state/relspec.sqlite'), { readonly: true });
     try {
-      const rows = db.prepare("SELECT details FROM changes ORDER BY rowid DESC LIMIT 1").all() as { details: string }[];
+      const rows = db.prepare('SELECT details FROM changes ORDER BY rowid DESC LIMIT 1').all() as { details: string }[];
       const change = JSON.parse(rows[0]!.details) as { kind: string; files: { modified: string[] } };
       expect(change.kind).toBe('source_changed');
       expect(change.files.modified).toEqual([A]);

@@ -37,7 +37,22 @@ function show(cwd: string, name: string): Record<string, string>[] {
 }
 
 /** Names that DuckDB would glob, or that break naive quoting, each holding a distinct power of two. */
-const NAMES = ['a[1].csv', 'a1.csv', 'x*.csv', 'xy.csv', 'q?.csv', 'qz.csv', '{a,b}.csv', 'a.csv', 'sp ace.csv', 'straße.csv', '日本.csv', "it's.csv", 'a]b.csv', 'a[!1].csv'];
+const NAMES = [
+  'a[1].csv',
+  'a1.csv',
+  'x*.csv',
+  'xy.csv',
+  'q?.csv',
+  'qz.csv',
+  '{a,b}.csv',
+  'a.csv',
+  'sp ace.csv',
+  'straße.csv',
+  '日本.csv',
+  "it's.csv",
+  'a]b.csv',
+  'a[!1].csv',
+];
 
 describe('duckLiteralPath', () => {
   it('each name reads exactly its own file, in a directory whose name holds brackets too', async () => {
@@ -46,8 +61,13 @@ describe('duckLiteralPath', () => {
     write(dir, '.h[1].csv', 'k\n99\n');
     await withDuck(async (c) => {
       for (const [i, n] of [...NAMES.entries(), [99, '.h[1].csv'] as const]) {
-        const rows = (await c.runAndReadAll(`SELECT k, filename FROM read_csv([${duckLiteralPath(path.join(dir, n))}], filename = true)`)).getRows();
-        expect(rows.map((r) => [Number(r[0]), r[1]]), n).toEqual([[i, path.join(dir, n)]]);
+        const rows = (
+          await c.runAndReadAll(`SELECT k, filename FROM read_csv([${duckLiteralPath(path.join(dir, n))}], filename = true)`)
+        ).getRows();
+        expect(
+          rows.map((r) => [Number(r[0]), r[1]]),
+          n,
+        ).toEqual([[i, path.join(dir, n)]]);
       }
     });
   });
@@ -72,9 +92,17 @@ describe('file sources over names with glob characters', () => {
 
   it('a whole project in `proj [1] é`: config, state, a Delta source in `t[1] x`, a Delta output — equal to the same project elsewhere', () => {
     const build = (root: string, lake: string) => {
-      write(root, 'watch.config.ts', `export default { sources: { src: { format: 'csv', path: 'data/*.csv' }, lake: { format: 'delta', path: ${JSON.stringify(lake)} } } };\n`);
+      write(
+        root,
+        'watch.config.ts',
+        `export default { sources: { src: { format: 'csv', path: 'data/*.csv' }, lake: { format: 'delta', path: ${JSON.stringify(lake)} } } };\n`,
+      );
       write(root, 'tasks/total.sql', '-- @materialize delta\nselect sum(k)::bigint as s, count(*) as n from src\n');
-      write(root, 'tasks/letters.sql', '-- @materialize delta\nselect letter, count(*) as n, sum(number)::bigint as s from lake group by letter\n');
+      write(
+        root,
+        'tasks/letters.sql',
+        '-- @materialize delta\nselect letter, count(*) as n, sum(number)::bigint as s from lake group by letter\n',
+      );
       write(root, 'tasks/both.sql', 'select t.s, l.letter, l.n from total t, letters l\n');
       write(root, 'data/a[1].csv', 'k\n1\n');
       write(root, 'data/a1.csv', 'k\n2\n');
@@ -104,8 +132,16 @@ describe('file sources over names with glob characters', () => {
   it('a code source in `cp [1] é` reads its own files, not those of a sibling `cp 1 é`; a path naming `a[1].csv` reads that file', () => {
     const base = scratch();
     const dir = path.join(base, 'cp [1] é');
-    write(dir, 'watch.config.ts', `export default { sources: { code: { format: 'code', path: 'src/**/*.ts' }, one: { format: 'csv', path: 'data/a[1].csv' } } };\n`);
-    write(dir, 'tasks/n.sql', "-- @materialize table\nselect count(*) as n, string_agg(name, ',' order by name) as names from code.symbols where kind = 'function'\n");
+    write(
+      dir,
+      'watch.config.ts',
+      `export default { sources: { code: { format: 'code', path: 'src/**/*.ts' }, one: { format: 'csv', path: 'data/a[1].csv' } } };\n`,
+    );
+    write(
+      dir,
+      'tasks/n.sql',
+      "-- @materialize table\nselect count(*) as n, string_agg(name, ',' order by name) as names from code.symbols where kind = 'function'\n",
+    );
     write(dir, 'tasks/first.sql', '-- @materialize table\nselect sum(k)::bigint as s from one\n');
     write(dir, 'src/a.ts', 'export function mine(): number {\n  return 1;\n}\n');
     write(dir, 'data/a[1].csv', 'k\n1\n');

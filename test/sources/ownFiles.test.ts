@@ -53,10 +53,14 @@ describe('globs that match relspec’s own files', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('warning W_SOURCE_OWN_FILES'));
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^warning W_SOURCE_OWN_FILES \*\*\/\*\.parquet: source ev would match \d+ files of relspec's own under out, state \(e\.g\. .+\.parquet\); they are left out — narrow sources\.ev\.path/);
+    expect(lines[0]).toMatch(
+      /^warning W_SOURCE_OWN_FILES \*\*\/\*\.parquet: source ev would match \d+ files of relspec's own under out, state \(e\.g\. .+\.parquet\); they are left out — narrow sources\.ev\.path/,
+    );
     const j = p.cli(['validate', '--json']);
     expect(j.code, j.stderr).toBe(0);
-    const warnings = (JSON.parse(j.stdout) as { warnings: { code: string; source: string; glob: string; dirs: string[]; files: number; message: string }[] }).warnings;
+    const warnings = (
+      JSON.parse(j.stdout) as { warnings: { code: string; source: string; glob: string; dirs: string[]; files: number; message: string }[] }
+    ).warnings;
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatchObject({ code: 'W_SOURCE_OWN_FILES', source: 'ev', glob: '**/*.parquet', dirs: ['out', 'state'] });
     expect(warnings[0]!.files).toBeGreaterThan(5);
@@ -65,7 +69,9 @@ describe('globs that match relspec’s own files', () => {
   it('run prints the same warning (text on stderr, and in --json warnings)', () => {
     const r = p.cli(['run']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning W_SOURCE_OWN_FILES **/*.parquet: source ev would match'))).toHaveLength(1);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('warning W_SOURCE_OWN_FILES **/*.parquet: source ev would match'))).toHaveLength(
+      1,
+    );
     const j = p.cli(['run', '--json']);
     expect(j.code, j.stderr).toBe(0);
     expect((JSON.parse(j.stdout) as { warnings: { code: string }[] }).warnings.map((w) => w.code)).toEqual(['W_SOURCE_OWN_FILES']);

@@ -19,7 +19,12 @@ const SLICE = new Set([
   'an unknown config key',
   'a truncated relspec.sqlite (cut to half)',
 ]);
-const WATCH_SLICE = new Set(['a bad header option (@materialize banana) on an existing task', 'a corrupt parquet file', 'an unsupported Delta feature', 'a config syntax error']);
+const WATCH_SLICE = new Set([
+  'a bad header option (@materialize banana) on an existing task',
+  'a corrupt parquet file',
+  'an unsupported Delta feature',
+  'a config syntax error',
+]);
 
 describe('bad input catalog', () => {
   it('has at least 30 kinds, each with a code, a file, a message shape and a fix', () => {
@@ -32,15 +37,23 @@ describe('bad input catalog', () => {
     for (const k of [...SLICE, ...WATCH_SLICE]) expect(CATALOG.some((c) => c.kind === k)).toBe(true);
   });
 
-  it(`${ALL ? 'every kind' : `${SLICE.size} kinds`} through relspec run --json: clear error, others proceed, nothing lost, recovery`, { timeout: 60_000 + (ALL ? CATALOG.length : SLICE.size) * 20_000 }, async () => {
-    const r = await runCatalog({ only: ALL ? undefined : (c) => SLICE.has(c.kind), log: (l) => console.log(l) });
-    expect(r.results.length).toBe(ALL ? CATALOG.length : SLICE.size);
-    expect(r.results.filter((x) => x.problems.length > 0).map((x) => `${x.kind}: ${x.problems.join('; ')}`)).toEqual([]);
-  });
+  it(
+    `${ALL ? 'every kind' : `${SLICE.size} kinds`} through relspec run --json: clear error, others proceed, nothing lost, recovery`,
+    { timeout: 60_000 + (ALL ? CATALOG.length : SLICE.size) * 20_000 },
+    async () => {
+      const r = await runCatalog({ only: ALL ? undefined : (c) => SLICE.has(c.kind), log: (l) => console.log(l) });
+      expect(r.results.length).toBe(ALL ? CATALOG.length : SLICE.size);
+      expect(r.results.filter((x) => x.problems.length > 0).map((x) => `${x.kind}: ${x.problems.join('; ')}`)).toEqual([]);
+    },
+  );
 
-  it(`${ALL ? 'the watch subset' : `${WATCH_SLICE.size} kinds`} through one relspec watch: logged, fixed, recovered, the daemon stays up`, { timeout: 120_000 }, async () => {
-    const r = await runWatchCatalog({ only: ALL ? (c) => c.watch === true : (c) => WATCH_SLICE.has(c.kind), log: (l) => console.log(l) });
-    expect(r.results.filter((x) => x.problems.length > 0).map((x) => `${x.kind}: ${x.problems.join('; ')}`)).toEqual([]);
-    expect(r.daemonExit).toBe('exit 0');
-  });
+  it(
+    `${ALL ? 'the watch subset' : `${WATCH_SLICE.size} kinds`} through one relspec watch: logged, fixed, recovered, the daemon stays up`,
+    { timeout: 120_000 },
+    async () => {
+      const r = await runWatchCatalog({ only: ALL ? (c) => c.watch === true : (c) => WATCH_SLICE.has(c.kind), log: (l) => console.log(l) });
+      expect(r.results.filter((x) => x.problems.length > 0).map((x) => `${x.kind}: ${x.problems.join('; ')}`)).toEqual([]);
+      expect(r.daemonExit).toBe('exit 0');
+    },
+  );
 });

@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
 import { status } from '../../src/incremental/why.js';
 import { createTable, writeCheckpoint, writeTable } from '../../src/delta/write/index.js';
@@ -48,11 +48,9 @@ const TASKS: Record<string, string> = {
   'tasks/canary.sql': 'select 0 as x\n',
 };
 /** Every task of the base project and the outputs it writes (one each). */
-export const BASE_TASKS = Object.keys(TASKS).map((f) => path.basename(f, '.sql'));
 
 const PEOPLE = 'id,name\n0,ann\n1,bob\n2,cyd\n';
 const EVENTS = '[{"id": 1, "kind": "a"}, {"id": 2, "kind": "b"}]\n';
-
 
 const sq = (p: string) => `'${p.replace(/'/g, "''")}'`;
 const ordersSql = (cols = 'range::BIGINT AS id, (range % 3)::BIGINT AS g, (range * 10)::BIGINT AS v') => `SELECT ${cols} FROM range(10)`;
@@ -66,7 +64,15 @@ const ITEMS = (dir: string) => path.join(dir, 'data/items');
 const LOG = (dir: string, v: number) => path.join(ITEMS(dir), '_delta_log', `${String(v).padStart(20, '0')}.json`);
 
 async function itemsAppend(dir: string, n = 2): Promise<number> {
-  return withDuck(async (c) => (await writeTable(c, ITEMS(dir), { mode: 'append', sql: `SELECT (100 + range)::BIGINT AS id, (range % 2)::BIGINT AS k, 5::BIGINT AS price FROM range(${n})` })).version);
+  return withDuck(
+    async (c) =>
+      (
+        await writeTable(c, ITEMS(dir), {
+          mode: 'append',
+          sql: `SELECT (100 + range)::BIGINT AS id, (range % 2)::BIGINT AS k, 5::BIGINT AS price FROM range(${n})`,
+        })
+      ).version,
+  );
 }
 
 /** The base project, not yet built. */
@@ -81,8 +87,17 @@ export async function createBase(dir: string): Promise<void> {
   for (const [rel, text] of Object.entries(TASKS)) w(rel, text);
   await writeOrders(dir);
   await withDuck(async (c) => {
-    await createTable(c, ITEMS(dir), { schema: [{ name: 'id', type: 'BIGINT' }, { name: 'k', type: 'BIGINT' }, { name: 'price', type: 'BIGINT' }] });
-    await writeTable(c, ITEMS(dir), { mode: 'append', sql: 'SELECT range::BIGINT AS id, (range % 2)::BIGINT AS k, (range * 3)::BIGINT AS price FROM range(6)' });
+    await createTable(c, ITEMS(dir), {
+      schema: [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'k', type: 'BIGINT' },
+        { name: 'price', type: 'BIGINT' },
+      ],
+    });
+    await writeTable(c, ITEMS(dir), {
+      mode: 'append',
+      sql: 'SELECT range::BIGINT AS id, (range % 2)::BIGINT AS k, (range * 3)::BIGINT AS price FROM range(6)',
+    });
     await writeTable(c, ITEMS(dir), { mode: 'replace', keys: ['id'], sql: 'SELECT 2::BIGINT AS id, 1::BIGINT AS k, 99::BIGINT AS price' });
   });
 }
@@ -563,7 +578,10 @@ export const CATALOG: BadCase[] = [
       await withDuck((c) => writeCheckpoint(c, ITEMS(d), v));
       const log = path.join(ITEMS(d), '_delta_log');
       const pad = (n: number, k: number) => String(n).padStart(k, '0');
-      renameSync(path.join(log, `${pad(v, 20)}.checkpoint.parquet`), path.join(log, `${pad(v, 20)}.checkpoint.${pad(1, 10)}.${pad(2, 10)}.parquet`));
+      renameSync(
+        path.join(log, `${pad(v, 20)}.checkpoint.parquet`),
+        path.join(log, `${pad(v, 20)}.checkpoint.${pad(1, 10)}.${pad(2, 10)}.parquet`),
+      );
       rmSync(path.join(log, '_last_checkpoint'), { force: true });
       for (const f of readdirSync(log)) if (/^\d{20}\.checkpoint\.parquet$/.test(f)) unlinkSync(path.join(log, f));
       for (let i = 0; i < v; i++) unlinkSync(LOG(d, i));
@@ -579,8 +597,14 @@ export const CATALOG: BadCase[] = [
     deltaVersion: 3,
     affected: { i_total: 'failed' },
     apply: (d) => {
-      const meta = readFileSync(LOG(d, 0), 'utf8').split('\n').find((l) => l.includes('"metaData"'))!;
-      w(d, path.relative(d, LOG(d, 3)), `${JSON.stringify({ commitInfo: { timestamp: Date.now(), operation: 'SET TBLPROPERTIES' } })}\n${meta}\n${meta}\n`);
+      const meta = readFileSync(LOG(d, 0), 'utf8')
+        .split('\n')
+        .find((l) => l.includes('"metaData"'))!;
+      w(
+        d,
+        path.relative(d, LOG(d, 3)),
+        `${JSON.stringify({ commitInfo: { timestamp: Date.now(), operation: 'SET TBLPROPERTIES' } })}\n${meta}\n${meta}\n`,
+      );
     },
   },
   {
@@ -807,7 +831,12 @@ function parseLine(line: string): { code: string; file: string; message: string;
   return m ? { code: m[1]!, file: m[2]!, message: m[3]!, fix: m[4] ?? '' } : undefined;
 }
 
-function checkError(c: BadCase, dir: string, got: { code: string; file?: string; message: string; fix?: string } | undefined, problems: string[]): void {
+function checkError(
+  c: BadCase,
+  dir: string,
+  got: { code: string; file?: string; message: string; fix?: string } | undefined,
+  problems: string[],
+): void {
   if (!got) {
     problems.push('no error reported');
     return;
@@ -815,12 +844,14 @@ function checkError(c: BadCase, dir: string, got: { code: string; file?: string;
   if (got.code !== c.code) problems.push(`code ${got.code}, expected ${c.code}`);
   const file = got.file ?? '';
   const want = path.join(dir, c.file);
-  if (!(file === want || file.startsWith(want) || (c.file.endsWith('/') && file.startsWith(want)))) problems.push(`names file ${file}, expected ${want}`);
+  if (!(file === want || file.startsWith(want) || (c.file.endsWith('/') && file.startsWith(want))))
+    problems.push(`names file ${file}, expected ${want}`);
   if (!c.message.test(got.message)) problems.push(`message ${JSON.stringify(got.message)} does not match ${c.message}`);
   if (!got.fix || !c.fix.test(got.fix)) problems.push(`fix ${JSON.stringify(got.fix ?? '')} does not match ${c.fix}`);
   if (c.deltaVersion !== undefined) {
     if (!got.message.includes(path.join(dir, 'data/items'))) problems.push('the Delta error does not name the table');
-    if (typeof c.deltaVersion === 'number' && !new RegExp(`version ${c.deltaVersion}\\b`).test(got.message)) problems.push(`the Delta error does not name version ${c.deltaVersion}`);
+    if (typeof c.deltaVersion === 'number' && !new RegExp(`version ${c.deltaVersion}\\b`).test(got.message))
+      problems.push(`the Delta error does not name version ${c.deltaVersion}`);
   }
 }
 
@@ -878,15 +909,18 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
         if (got !== want) problems.push(`${task} is ${got}, expected ${want}`);
       }
       for (const t of out.tasks) {
-        if ((t.status === 'failed' || t.status === 'blocked') && !(t.task in c.affected)) problems.push(`${t.task} is ${t.status} too: ${t.error ?? t.reason}`);
+        if ((t.status === 'failed' || t.status === 'blocked') && !(t.task in c.affected))
+          problems.push(`${t.task} is ${t.status} too: ${t.error ?? t.reason}`);
       }
-      if (status.get('canary')?.status !== 'built') problems.push(`canary is ${status.get('canary')?.status ?? 'not reported'}, expected built (other tasks proceed)`);
+      if (status.get('canary')?.status !== 'built')
+        problems.push(`canary is ${status.get('canary')?.status ?? 'not reported'}, expected built (other tasks proceed)`);
       if (c.where === 'task') {
         const first = Object.entries(c.affected).find(([, s]) => s === 'failed')?.[0];
         line = (first && status.get(first)?.error) || '';
         checkError(c, dir, parseLine(line), problems);
         for (const [task, s] of Object.entries(c.affected)) {
-          if (s === 'blocked' && !/upstream task .* failed/.test(status.get(task)?.reason ?? '')) problems.push(`${task} blocked without naming the upstream failure: ${status.get(task)?.reason}`);
+          if (s === 'blocked' && !/upstream task .* failed/.test(status.get(task)?.reason ?? ''))
+            problems.push(`${task} blocked without naming the upstream failure: ${status.get(task)?.reason}`);
         }
       } else {
         const e = out.errors.find((x) => x.code === c.code) ?? out.errors[0];
@@ -897,7 +931,8 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
           if (s !== 'failed') continue;
           const err = status.get(task)?.error ?? '';
           if (c.code.startsWith('E_SOURCE') || c.code.startsWith('E_DELTA')) {
-            if (!err.includes(`tasks/${task}.sql`) || !err.includes('cannot be read')) problems.push(`${task}'s error does not name its file and the unreadable source: ${err}`);
+            if (!err.includes(`tasks/${task}.sql`) || !err.includes('cannot be read'))
+              problems.push(`${task}'s error does not name its file and the unreadable source: ${err}`);
           }
         }
       }
@@ -908,7 +943,8 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
         if (!(rel in now)) problems.push(`output ${rel} is gone`);
         else if (now[rel] !== rows) problems.push(`output ${rel} changed: ${now[rel]!.slice(0, 120)}`);
       }
-      if (now['main.canary'] !== JSON.stringify([[index + 1]])) problems.push(`canary holds ${now['main.canary']}, expected [[${index + 1}]]`);
+      if (now['main.canary'] !== JSON.stringify([[index + 1]]))
+        problems.push(`canary holds ${now['main.canary']}, expected [[${index + 1}]]`);
     }
   }
   // The fix: the files as they were. A run recovers; every task is fresh; the outputs are the baseline's.
@@ -933,7 +969,9 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
 }
 
 /** Every case (or `only` those), in order, on one project brought back to the baseline after each. */
-export async function runCatalog(opts: { only?: (c: BadCase, i: number) => boolean; log?: (l: string) => void } = {}): Promise<{ results: CaseResult[]; ms: number }> {
+export async function runCatalog(
+  opts: { only?: (c: BadCase, i: number) => boolean; log?: (l: string) => void } = {},
+): Promise<{ results: CaseResult[]; ms: number }> {
   const t0 = performance.now();
   let base = await buildBaseline();
   const results: CaseResult[] = [];
@@ -942,7 +980,9 @@ export async function runCatalog(opts: { only?: (c: BadCase, i: number) => boole
       if (opts.only && !opts.only(c, i)) continue;
       const r = await runCase(c, base, i);
       results.push(r);
-      opts.log?.(`${r.problems.length ? 'FAIL' : 'ok  '} ${c.kind} → ${c.code} (${(r.ms / 1000).toFixed(1)}s)${r.problems.map((p) => `\n       ${p}`).join('')}`);
+      opts.log?.(
+        `${r.problems.length ? 'FAIL' : 'ok  '} ${c.kind} → ${c.code} (${(r.ms / 1000).toFixed(1)}s)${r.problems.map((p) => `\n       ${p}`).join('')}`,
+      );
       if (r.problems.length > 0) {
         // Start the next case from a fresh baseline.
         rmSync(base.dir, { recursive: true, force: true });
@@ -964,13 +1004,16 @@ export interface WatchCaseResult {
 }
 
 const isRun = (e: Entry) => e.tag === 'run' && e.event === 'finished';
-const taskStatus = (e: Entry, task: string) => (e.tasks as { task: string; status: string }[] | undefined)?.find((t) => t.task === task)?.status;
+const taskStatus = (e: Entry, task: string) =>
+  (e.tasks as { task: string; status: string }[] | undefined)?.find((t) => t.task === task)?.status;
 
 /**
  * The watch subset: one daemon for all cases. Introduce the bad input; the daemon logs the error
  * (with the code and the file) and the affected tasks' failures; fix it; a run recovers them.
  */
-export async function runWatchCatalog(opts: { only?: (c: BadCase) => boolean; log?: (l: string) => void } = {}): Promise<{ results: WatchCaseResult[]; ms: number; daemonExit: string }> {
+export async function runWatchCatalog(
+  opts: { only?: (c: BadCase) => boolean; log?: (l: string) => void } = {},
+): Promise<{ results: WatchCaseResult[]; ms: number; daemonExit: string }> {
   const t0 = performance.now();
   const base = await buildBaseline();
   const results: WatchCaseResult[] = [];
@@ -999,10 +1042,17 @@ export async function runWatchCatalog(opts: { only?: (c: BadCase) => boolean; lo
           // The run that saw the bad input: the affected tasks failed (or blocked); the canary was
           // built by it or by an earlier run of the same burst (the edits may land in two batches).
           const first = Object.entries(c.affected).find(([, s]) => s === 'failed')?.[0];
-          const run = await d.waitFor((e) => isRun(e) && (first ? taskStatus(e, first) === 'failed' : taskStatus(e, 'canary') === 'built'), { from: m, timeoutMs: 30_000 });
-          for (const [task, want] of Object.entries(c.affected)) if (taskStatus(run, task) !== want) problems.push(`${task} is ${taskStatus(run, task)} in the daemon's run, expected ${want}`);
-          if (!d.entries.slice(m, d.entries.indexOf(run) + 1).some((e) => isRun(e) && taskStatus(e, 'canary') === 'built')) problems.push('the canary was not built: other tasks did not proceed');
-          const logged = d.entries.slice(m, d.entries.indexOf(run) + 1).filter((e) => (e.tag === 'task' && e.event === 'failed') || e.event === 'project_error');
+          const run = await d.waitFor(
+            (e) => isRun(e) && (first ? taskStatus(e, first) === 'failed' : taskStatus(e, 'canary') === 'built'),
+            { from: m, timeoutMs: 30_000 },
+          );
+          for (const [task, want] of Object.entries(c.affected))
+            if (taskStatus(run, task) !== want) problems.push(`${task} is ${taskStatus(run, task)} in the daemon's run, expected ${want}`);
+          if (!d.entries.slice(m, d.entries.indexOf(run) + 1).some((e) => isRun(e) && taskStatus(e, 'canary') === 'built'))
+            problems.push('the canary was not built: other tasks did not proceed');
+          const logged = d.entries
+            .slice(m, d.entries.indexOf(run) + 1)
+            .filter((e) => (e.tag === 'task' && e.event === 'failed') || e.event === 'project_error');
           const hit = logged.find((e) => e.message.includes(c.code) && e.message.includes(path.join(base.dir, c.file)));
           if (!hit) problems.push(`no logged error with ${c.code} and ${c.file}: ${logged.map((e) => e.message).join(' | ')}`);
         }
@@ -1010,17 +1060,30 @@ export async function runWatchCatalog(opts: { only?: (c: BadCase) => boolean; lo
         m = d.mark();
         restoreFiles(base.dir, base.files);
         const recovered = await d.waitFor((e) => isRun(e) && (e.status === 'ok' || e.status === 'noop'), { from: m, timeoutMs: 30_000 });
-        if (!d.entries.slice(m, d.entries.indexOf(recovered) + 1).some((e) => isRun(e) && taskStatus(e, "canary") === "built")) {
-          problems.push("the fix did not rebuild the canary");
-          if (process.env.RELSPEC_TORTURE_DEBUG) console.log(d.entries.slice(m0).map((x) => `${x.tag} ${x.event} ${x.message}`).join("\n"));
+        if (!d.entries.slice(m, d.entries.indexOf(recovered) + 1).some((e) => isRun(e) && taskStatus(e, 'canary') === 'built')) {
+          problems.push('the fix did not rebuild the canary');
+          if (process.env.RELSPEC_TORTURE_DEBUG)
+            console.log(
+              d.entries
+                .slice(m0)
+                .map((x) => `${x.tag} ${x.event} ${x.message}`)
+                .join('\n'),
+            );
         }
         for (const task of Object.keys(c.affected)) {
           const st = cliSync(base.dir, ['why', task, '--json']);
-          if (st.code === 0 && ['failed', 'blocked'].includes((JSON.parse(st.stdout) as { status: string }).status)) problems.push(`${task} still ${(JSON.parse(st.stdout) as { status: string }).status} after the fix`);
+          if (st.code === 0 && ['failed', 'blocked'].includes((JSON.parse(st.stdout) as { status: string }).status))
+            problems.push(`${task} still ${(JSON.parse(st.stdout) as { status: string }).status} after the fix`);
         }
       } catch (e) {
-        problems.push(String(e instanceof Error ? e.message.split("\n")[0] : e));
-        if (process.env.RELSPEC_TORTURE_DEBUG) console.log(d.entries.slice(m).map((x) => `${x.tag} ${x.event} ${x.message}`).join("\n"));
+        problems.push(String(e instanceof Error ? e.message.split('\n')[0] : e));
+        if (process.env.RELSPEC_TORTURE_DEBUG)
+          console.log(
+            d.entries
+              .slice(m)
+              .map((x) => `${x.tag} ${x.event} ${x.message}`)
+              .join('\n'),
+          );
         restoreFiles(base.dir, base.files);
       }
       if (d.proc.exitCode !== null || d.proc.signalCode !== null) {
@@ -1034,13 +1097,18 @@ export async function runWatchCatalog(opts: { only?: (c: BadCase) => boolean; lo
     // Still up, and every task fresh once the last fix is in.
     if (d.proc.exitCode === null && d.proc.signalCode === null) {
       const st = cliSync(base.dir, ['status', '--json']);
-      const stale = st.code === 0 ? (JSON.parse(st.stdout) as { tasks: { task: string; state: string }[] }).tasks.filter((t) => t.state !== 'fresh') : [];
-      if (st.code !== 0 || stale.length > 0) results.push({ kind: 'final status', problems: [`status: ${st.stderr} stale: ${stale.map((t) => t.task).join(', ')}`], ms: 0 });
+      const stale =
+        st.code === 0
+          ? (JSON.parse(st.stdout) as { tasks: { task: string; state: string }[] }).tasks.filter((t) => t.state !== 'fresh')
+          : [];
+      if (st.code !== 0 || stale.length > 0)
+        results.push({ kind: 'final status', problems: [`status: ${st.stderr} stale: ${stale.map((t) => t.task).join(', ')}`], ms: 0 });
       const exit = await d.stop();
       daemonExit = `exit ${exit.code ?? exit.signal}`;
       if (exit.code !== 0) results.push({ kind: 'daemon stop', problems: [`SIGTERM exit ${exit.code ?? exit.signal}`], ms: 0 });
       const now = await outputs(base.dir);
-      if (JSON.stringify(now) !== JSON.stringify(base.outputs)) results.push({ kind: 'final outputs', problems: ['the outputs differ from the last good build after the watch session'], ms: 0 });
+      if (JSON.stringify(now) !== JSON.stringify(base.outputs))
+        results.push({ kind: 'final outputs', problems: ['the outputs differ from the last good build after the watch session'], ms: 0 });
     } else daemonExit = `died: ${d.proc.exitCode ?? d.proc.signalCode}`;
   } finally {
     if (d && d.proc.exitCode === null && d.proc.signalCode === null) await d.stop();

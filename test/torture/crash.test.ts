@@ -10,15 +10,25 @@ const KILLS = Number(process.env.RELSPEC_CRASH_KILLS ?? 6);
 const SEED = Number(process.env.RELSPEC_CRASH_SEED ?? 11);
 
 describe('crash torture (slice)', () => {
-  it(`${KILLS} SIGKILLs from seed ${SEED}: every restart converges to a clean build, status and history stay consistent`, { timeout: 60_000 + KILLS * 30_000 }, async () => {
-    const s = await runCrashSuite({ kills: KILLS, seed: SEED, log: (l) => console.log(l) });
-    console.log(`crash slice: ${s.kills} kills (${Object.entries(s.byMode).map(([m, n]) => `${m} ${n}`).join(', ')}), ${s.missed} missed, ${s.cycles} cycles, ${s.crashedRuns} runs recorded as crashed, ${s.corruptions} corruptions in ${(s.ms / 1000).toFixed(1)}s`);
-    expect(s.problems).toEqual([]);
-    expect(s.corruptions).toBe(0);
-    expect(s.kills).toBe(KILLS);
-    // The kills did hit runs: some were recorded, and closed as crashed by the next process.
-    expect(s.crashedRuns).toBeGreaterThan(0);
-  });
+  it(
+    `${KILLS} SIGKILLs from seed ${SEED}: every restart converges to a clean build, status and history stay consistent`,
+    { timeout: 60_000 + KILLS * 30_000 },
+    async () => {
+      const s = await runCrashSuite({ kills: KILLS, seed: SEED, log: (l) => console.log(l) });
+      console.log(
+        `crash slice: ${s.kills} kills (${Object.entries(s.byMode)
+          .map(([m, n]) => `${m} ${n}`)
+          .join(
+            ', ',
+          )}), ${s.missed} missed, ${s.cycles} cycles, ${s.crashedRuns} runs recorded as crashed, ${s.corruptions} corruptions in ${(s.ms / 1000).toFixed(1)}s`,
+      );
+      expect(s.problems).toEqual([]);
+      expect(s.corruptions).toBe(0);
+      expect(s.kills).toBe(KILLS);
+      // The kills did hit runs: some were recorded, and closed as crashed by the next process.
+      expect(s.crashedRuns).toBeGreaterThan(0);
+    },
+  );
 
   it('knows its kill moments', () => {
     expect(KILL_MODES).toEqual(['run-random', 'run-heavy', 'run-sqlite', 'watch-startup', 'watch-edit']);

@@ -21,7 +21,6 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
 import { orphanedFiles } from '../helpers/deltaFiles.js';
 import { Rand } from '../helpers/differential.js';
@@ -105,14 +104,15 @@ interface World {
   nextItem: number;
 }
 
-
 const q = (p: string) => `'${p.replace(/'/g, "''")}'`;
 
 async function writeOrders(w: World, n: number): Promise<void> {
   const file = path.join(w.dir, `data/orders/part${n}.parquet`);
   const seed = w.r.int(0, 1_000_000);
   await withDuck((c) =>
-    c.run(`COPY (SELECT range::BIGINT AS id, ((range * 7 + ${seed}) % 5)::BIGINT AS g, ((range * 13 + ${seed}) % 97)::BIGINT AS v FROM range(${w.r.int(5, 40)})) TO ${q(file)} (FORMAT parquet)`),
+    c.run(
+      `COPY (SELECT range::BIGINT AS id, ((range * 7 + ${seed}) % 5)::BIGINT AS g, ((range * 13 + ${seed}) % 97)::BIGINT AS v FROM range(${w.r.int(5, 40)})) TO ${q(file)} (FORMAT parquet)`,
+    ),
   );
 }
 
@@ -131,10 +131,21 @@ async function itemsCommit(w: World): Promise<string> {
     if (op === 'append') await writeTable(c, table, { mode: 'append', sql: rows(w.r.int(1, 4)), checkpointInterval: 4 });
     else if (op === 'replace') {
       const id = w.r.int(0, w.nextItem - 1);
-      await writeTable(c, table, { mode: 'replace', keys: ['id'], sql: `SELECT ${id}::BIGINT AS id, ${w.r.int(0, 4)}::BIGINT AS k, ${w.r.int(1, 50)}::BIGINT AS price`, checkpointInterval: 4 });
+      await writeTable(c, table, {
+        mode: 'replace',
+        keys: ['id'],
+        sql: `SELECT ${id}::BIGINT AS id, ${w.r.int(0, 4)}::BIGINT AS k, ${w.r.int(1, 50)}::BIGINT AS price`,
+        checkpointInterval: 4,
+      });
     } else {
       const id = w.r.int(0, w.nextItem - 1);
-      await writeTable(c, table, { mode: 'replace', keys: ['id'], sql: 'SELECT 0::BIGINT AS id, 0::BIGINT AS k, 0::BIGINT AS price WHERE false', deleteKeysSql: `SELECT ${id}::BIGINT AS id`, checkpointInterval: 4 });
+      await writeTable(c, table, {
+        mode: 'replace',
+        keys: ['id'],
+        sql: 'SELECT 0::BIGINT AS id, 0::BIGINT AS k, 0::BIGINT AS price WHERE false',
+        deleteKeysSql: `SELECT ${id}::BIGINT AS id`,
+        checkpointInterval: 4,
+      });
     }
   });
   return `items ${op}`;
@@ -150,7 +161,16 @@ function writeTasks(w: World): void {
 
 async function createWorld(seed: number, heavyRows: number): Promise<World> {
   const dir = mkdtempSync(path.join(tmpdir(), `relspec-crash-${seed}-`));
-  const w: World = { dir, r: new Rand(seed), heavyRows, consts: { a2: 10, heavy: 0 }, orderFiles: [], nextOrderFile: 0, people: 0, nextItem: 0 };
+  const w: World = {
+    dir,
+    r: new Rand(seed),
+    heavyRows,
+    consts: { a2: 10, heavy: 0 },
+    orderFiles: [],
+    nextOrderFile: 0,
+    people: 0,
+    nextItem: 0,
+  };
   writeFileSync(path.join(dir, 'watch.config.ts'), CONFIG);
   mkdirSync(path.join(dir, 'data/orders'), { recursive: true });
   for (let i = 0; i < 2; i++) {
@@ -160,8 +180,17 @@ async function createWorld(seed: number, heavyRows: number): Promise<World> {
   writePeople(w);
   await withDuck(async (c) => {
     const table = path.join(dir, 'data/items');
-    await createTable(c, table, { schema: [{ name: 'id', type: 'BIGINT' }, { name: 'k', type: 'BIGINT' }, { name: 'price', type: 'BIGINT' }] });
-    await writeTable(c, table, { mode: 'append', sql: `SELECT range::BIGINT AS id, (range % 5)::BIGINT AS k, (range * 3 + 1)::BIGINT AS price FROM range(8)` });
+    await createTable(c, table, {
+      schema: [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'k', type: 'BIGINT' },
+        { name: 'price', type: 'BIGINT' },
+      ],
+    });
+    await writeTable(c, table, {
+      mode: 'append',
+      sql: `SELECT range::BIGINT AS id, (range % 5)::BIGINT AS k, (range * 3 + 1)::BIGINT AS price FROM range(8)`,
+    });
   });
   w.nextItem = 8;
   writeTasks(w);
@@ -246,11 +275,15 @@ async function checkConverged(w: World): Promise<string[]> {
   if (final.code !== 0) return [`converging run exited ${final.code}: ${final.stderr.trim().split('\n')[0]} ${final.stdout.slice(0, 400)}`];
   const out = JSON.parse(final.stdout) as { status: string; tasks: { task: string; status: string; error?: string }[]; errors: unknown[] };
   const bad = out.tasks.filter((t) => t.status === 'failed' || t.status === 'blocked');
-  if (bad.length > 0 || out.errors.length > 0) problems.push(`converging run: ${bad.map((t) => `${t.task} ${t.status} ${t.error ?? ''}`).join('; ')} ${JSON.stringify(out.errors)}`);
+  if (bad.length > 0 || out.errors.length > 0)
+    problems.push(`converging run: ${bad.map((t) => `${t.task} ${t.status} ${t.error ?? ''}`).join('; ')} ${JSON.stringify(out.errors)}`);
   const again = cliSync(w.dir, ['run', '--json']);
   const againOut = again.code === 0 ? (JSON.parse(again.stdout) as { tasks: { task: string; status: string }[] }) : undefined;
   const rebuilt = againOut?.tasks.filter((t) => t.status === 'built').map((t) => t.task) ?? [];
-  if (again.code !== 0 || rebuilt.length > 0) problems.push(`second run after converging: exit ${again.code}, rebuilt [${rebuilt.join(', ')}]${again.code !== 0 ? `: ${again.stderr.trim().split('\n')[0]}` : ''}`);
+  if (again.code !== 0 || rebuilt.length > 0)
+    problems.push(
+      `second run after converging: exit ${again.code}, rebuilt [${rebuilt.join(', ')}]${again.code !== 0 ? `: ${again.stderr.trim().split('\n')[0]}` : ''}`,
+    );
   // A killed write leaves part files; the converging run's build of that output sweeps them (writer/orphans.ts).
   const orphans = orphanedFiles(path.join(w.dir, 'state/outputs'));
   if (orphans.length > 0) problems.push(`orphaned data files after converging: ${orphans.map((f) => path.relative(w.dir, f)).join(', ')}`);
@@ -276,7 +309,10 @@ async function checkConverged(w: World): Promise<string[]> {
     for (const p of ['watch.config.ts', 'tasks', 'data']) cpSync(path.join(w.dir, p), path.join(clean, p), { recursive: true });
     const c = cliSync(clean, ['run']);
     if (c.code !== 0) return [...problems, `clean build failed: ${c.stderr.trim()}`];
-    const [ours, theirs] = [await dumpWarehouse(path.join(w.dir, 'state/warehouse.duckdb')), await dumpWarehouse(path.join(clean, 'state/warehouse.duckdb'))];
+    const [ours, theirs] = [
+      await dumpWarehouse(path.join(w.dir, 'state/warehouse.duckdb')),
+      await dumpWarehouse(path.join(clean, 'state/warehouse.duckdb')),
+    ];
     const names = new Set([...Object.keys(ours), ...Object.keys(theirs)]);
     for (const n of [...names].sort()) {
       const a = JSON.stringify(ours[n]);
@@ -358,7 +394,17 @@ export async function runCrashSuite(opts: CrashOptions): Promise<CrashSummary> {
   const t0 = performance.now();
   const say = opts.log ?? (() => {});
   const w = await createWorld(opts.seed, opts.heavyRows ?? 50_000_000);
-  const summary: CrashSummary = { kills: 0, byMode: {}, missed: 0, cycles: 0, corruptions: 0, problems: [], crashedRuns: 0, ms: 0, dir: w.dir };
+  const summary: CrashSummary = {
+    kills: 0,
+    byMode: {},
+    missed: 0,
+    cycles: 0,
+    corruptions: 0,
+    problems: [],
+    crashedRuns: 0,
+    ms: 0,
+    dir: w.dir,
+  };
   try {
     // Timings: a full first build (and when its first task finished), and the heavy task alone.
     const t0r = performance.now();
@@ -373,7 +419,9 @@ export async function runCrashSuite(opts: CrashOptions): Promise<CrashSummary> {
     const heavyRun = cliSync(w.dir, ['run']);
     const heavyMs = Math.max(200, Number(/heavy \.+ \[built in ([\d.]+)s/.exec(heavyRun.stdout)?.[1] ?? 0.5) * 1000);
     const timing: Timing = { runMs, firstTaskMs, heavyMs };
-    say(`crash: project ${w.dir}; full build ${runMs.toFixed(0)} ms (first task after ${firstTaskMs.toFixed(0)} ms), heavy task ${heavyMs.toFixed(0)} ms`);
+    say(
+      `crash: project ${w.dir}; full build ${runMs.toFixed(0)} ms (first task after ${firstTaskMs.toFixed(0)} ms), heavy task ${heavyMs.toFixed(0)} ms`,
+    );
 
     while (summary.kills < opts.kills) {
       summary.cycles++;
@@ -395,7 +443,9 @@ export async function runCrashSuite(opts: CrashOptions): Promise<CrashSummary> {
         problems.push(...after.problems.map((x) => `after kill ${summary.kills} (${m}): ${x}`));
       }
       problems.push(...(await checkConverged(w)));
-      say(`crash cycle ${summary.cycles} [${mode}, ${edit}]: ${summary.kills} kills so far${problems.length ? `; ${problems.length} problem(s)` : ''}`);
+      say(
+        `crash cycle ${summary.cycles} [${mode}, ${edit}]: ${summary.kills} kills so far${problems.length ? `; ${problems.length} problem(s)` : ''}`,
+      );
       if (problems.length > 0) {
         summary.corruptions++;
         summary.problems.push(...problems.map((x) => `cycle ${summary.cycles} [${mode}; ${edit}]: ${x}`));

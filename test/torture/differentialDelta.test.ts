@@ -52,46 +52,62 @@ describe('differential generator: Delta sources', () => {
       }
     }
     expect([...kinds].sort()).toEqual([
-      'delta_add_column', 'delta_delete', 'delta_insert', 'delta_merge_same', 'delta_output_schema', 'delta_output_switch', 'delta_overwrite',
-      'delta_rewritten_commit', 'delta_unread', 'delta_update',
+      'delta_add_column',
+      'delta_delete',
+      'delta_insert',
+      'delta_merge_same',
+      'delta_output_schema',
+      'delta_output_switch',
+      'delta_overwrite',
+      'delta_rewritten_commit',
+      'delta_unread',
+      'delta_update',
     ]);
   });
 
-  it('scenarios with a commit completed after it was read, and with schema changes of a delta output: every step equals a clean build', { timeout: 400_000 }, async () => {
-    // The steps depend on the seed alone (runs draw nothing): find seeds by applying steps without runs.
-    const STEPS = 10;
-    const completes = (d: string) => d.includes('complete the half-written commit');
-    const schema = (d: string) => /delta output \S+: (add|drop|change) column/.test(d);
-    const found: { completes?: number; schema?: number } = {};
-    for (let seed = 300; seed < 400 && (found.completes === undefined || found.schema === undefined); seed++) {
-      const r = new Rand(seed);
-      const m = generateModel(r);
-      const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diffgen-'));
-      try {
-        await writeProject(dir, m);
-        const ds: string[] = [];
-        for (let i = 0; i < STEPS; i++) ds.push((await applyRandomStep(r, m, dir)).description);
-        if (ds.some(completes)) found.completes ??= seed;
-        if (ds.some(schema)) found.schema ??= seed;
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+  it(
+    'scenarios with a commit completed after it was read, and with schema changes of a delta output: every step equals a clean build',
+    { timeout: 400_000 },
+    async () => {
+      // The steps depend on the seed alone (runs draw nothing): find seeds by applying steps without runs.
+      const STEPS = 10;
+      const completes = (d: string) => d.includes('complete the half-written commit');
+      const schema = (d: string) => /delta output \S+: (add|drop|change) column/.test(d);
+      const found: { completes?: number; schema?: number } = {};
+      for (let seed = 300; seed < 400 && (found.completes === undefined || found.schema === undefined); seed++) {
+        const r = new Rand(seed);
+        const m = generateModel(r);
+        const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diffgen-'));
+        try {
+          await writeProject(dir, m);
+          const ds: string[] = [];
+          for (let i = 0; i < STEPS; i++) ds.push((await applyRandomStep(r, m, dir)).description);
+          if (ds.some(completes)) found.completes ??= seed;
+          if (ds.some(schema)) found.schema ??= seed;
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
       }
-    }
-    expect(found.completes).toBeDefined();
-    expect(found.schema).toBeDefined();
-    for (const [what, seed] of Object.entries(found)) {
-      const res = await runScenario({ seed: seed!, steps: STEPS });
-      console.log(`${what} seed ${seed}: ${res.log.map((l) => l.kind).join(', ')}`);
-      expect(res.diffs.map(formatDiff)).toEqual([]);
-      expect(res.log.some((l) => (what === 'completes' ? completes : schema)(l.action))).toBe(true);
-    }
-  });
+      expect(found.completes).toBeDefined();
+      expect(found.schema).toBeDefined();
+      for (const [what, seed] of Object.entries(found)) {
+        const res = await runScenario({ seed: seed!, steps: STEPS });
+        console.log(`${what} seed ${seed}: ${res.log.map((l) => l.kind).join(', ')}`);
+        expect(res.diffs.map(formatDiff)).toEqual([]);
+        expect(res.log.some((l) => (what === 'completes' ? completes : schema)(l.action))).toBe(true);
+      }
+    },
+  );
 
   it('a scenario over a Delta source: every step equals a clean build', { timeout: 180_000 }, async () => {
-    const seed = [...Array(50).keys()].map((i) => 200 + i).find((s) => generateModel(new Rand(s)).sources.filter((x) => x.delta).length >= 2)!;
+    const seed = [...Array(50).keys()]
+      .map((i) => 200 + i)
+      .find((s) => generateModel(new Rand(s)).sources.filter((x) => x.delta).length >= 2)!;
     const res = await runScenario({ seed, steps: 8 });
     const deltaSteps = res.log.filter((l) => l.kind.startsWith('delta_')).length;
-    console.log(`seed ${seed}: ${res.sources} sources, ${res.tasks} tasks, ${res.stepsRun} steps (${deltaSteps} Delta commits) in ${(res.ms / 1000).toFixed(1)}s`);
+    console.log(
+      `seed ${seed}: ${res.sources} sources, ${res.tasks} tasks, ${res.stepsRun} steps (${deltaSteps} Delta commits) in ${(res.ms / 1000).toFixed(1)}s`,
+    );
     expect(res.diffs.map(formatDiff)).toEqual([]);
     expect(res.stepsRun).toBe(8);
   });

@@ -18,7 +18,11 @@ export interface Proc {
 }
 
 export function spawnCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Proc {
-  const proc = spawn(process.execPath, [CLI, ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1', ...env } });
+  const proc = spawn(process.execPath, [CLI, ...args], {
+    cwd,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, NO_COLOR: '1', ...env },
+  });
   const lines: string[] = [];
   let buf = '';
   let err = '';
@@ -57,7 +61,13 @@ export function spawnCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {
           if (i >= 0) return finish(() => resolve(i));
           if (finished) finish(() => resolve(-1));
         };
-        const timer = setTimeout(() => finish(() => reject(new Error(`timeout waiting for a line of relspec ${args.join(' ')}; output:\n${lines.join('\n')}\nstderr:\n${err}`))), timeoutMs);
+        const timer = setTimeout(
+          () =>
+            finish(() =>
+              reject(new Error(`timeout waiting for a line of relspec ${args.join(' ')}; output:\n${lines.join('\n')}\nstderr:\n${err}`)),
+            ),
+          timeoutMs,
+        );
         const finish = (f: () => void) => {
           clearTimeout(timer);
           waiters.delete(check);
@@ -76,7 +86,12 @@ export function spawnCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {
 
 /** `relspec ARGS` to completion. */
 export function cliSync(cwd: string, args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' }, maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1' },
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -11,7 +11,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createTable, writeTable } from '../../src/delta/write/index.js';
 import { copyWithoutState, dumpWarehouse, isReady, spawnDaemon, type DaemonProc, type Entry } from '../daemon/helpers.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
@@ -33,7 +33,7 @@ let d: DaemonProc;
 const extra: string[] = [];
 let inst: DuckDBInstance;
 
-async function duck<T>(fn: (c: import('@duckdb/node-api').DuckDBConnection) => Promise<T>): Promise<T> {
+async function duck<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
   const c = await inst.connect();
   try {
     return await fn(c);
@@ -42,17 +42,34 @@ async function duck<T>(fn: (c: import('@duckdb/node-api').DuckDBConnection) => P
   }
 }
 const orders = (file: string, n: number, mul = 1) =>
-  duck((c) => c.run(`COPY (SELECT range::BIGINT AS id, (range * ${mul})::BIGINT AS v FROM range(${n})) TO '${path.join(p.dir, file)}' (FORMAT parquet)`));
+  duck((c) =>
+    c.run(
+      `COPY (SELECT range::BIGINT AS id, (range * ${mul})::BIGINT AS v FROM range(${n})) TO '${path.join(p.dir, file)}' (FORMAT parquet)`,
+    ),
+  );
 const itemsAppend = (ids: number[]) =>
-  duck((c) => writeTable(c, path.join(p.dir, 'data/items'), { mode: 'append', sql: `SELECT * FROM (VALUES ${ids.map((i) => `(${i}::BIGINT, ${i * 2}::BIGINT)`).join(', ')}) t(id, price)` }));
+  duck((c) =>
+    writeTable(c, path.join(p.dir, 'data/items'), {
+      mode: 'append',
+      sql: `SELECT * FROM (VALUES ${ids.map((i) => `(${i}::BIGINT, ${i * 2}::BIGINT)`).join(', ')}) t(id, price)`,
+    }),
+  );
 
 const isRun = (e: Entry) => e.tag === 'run' && e.event === 'finished';
-const statusOf = (e: Entry, task: string) => (e.tasks as { task: string; status: string }[] | undefined)?.find((t) => t.task === task)?.status;
+const statusOf = (e: Entry, task: string) =>
+  (e.tasks as { task: string; status: string }[] | undefined)?.find((t) => t.task === task)?.status;
 /** The first finished run at or after `from` satisfying `pred`. */
 const runWhere = (from: number, pred: (e: Entry) => boolean, timeoutMs = 30_000) =>
-  d.waitFor((e) => isRun(e) && pred(e), { from, timeoutMs }).catch((e: Error) => {
-    throw new Error(`${e.message.split('\n')[0]}; entries since the mark (${from}):\n${d.entries.slice(from).map((x) => `${x.tag} ${x.event} ${x.message} ${JSON.stringify(x.tasks ?? '')}`).join('\n')}`);
-  });
+  d
+    .waitFor((e) => isRun(e) && pred(e), { from, timeoutMs })
+    .catch((e: Error) => {
+      throw new Error(
+        `${e.message.split('\n')[0]}; entries since the mark (${from}):\n${d.entries
+          .slice(from)
+          .map((x) => `${x.tag} ${x.event} ${x.message} ${JSON.stringify(x.tasks ?? '')}`)
+          .join('\n')}`,
+      );
+    });
 /** Status from another process while the daemon runs (SQLite WAL). */
 function status(): { runStatus: string; tasks: { task: string; state: string; reason?: string }[] } {
   const r = cliSync(p.dir, ['status', '--json']);
@@ -75,7 +92,12 @@ beforeAll(async () => {
   mkdirSync(path.join(p.dir, 'data/orders'), { recursive: true });
   await orders('data/orders/a.parquet', 5);
   await duck(async (c) => {
-    await createTable(c, path.join(p.dir, 'data/items'), { schema: [{ name: 'id', type: 'BIGINT' }, { name: 'price', type: 'BIGINT' }] });
+    await createTable(c, path.join(p.dir, 'data/items'), {
+      schema: [
+        { name: 'id', type: 'BIGINT' },
+        { name: 'price', type: 'BIGINT' },
+      ],
+    });
   });
   await itemsAppend([1, 2]);
   d = spawnDaemon(p.dir);
@@ -142,7 +164,10 @@ describe.sequential('relspec watch under watcher faults', () => {
     extra.push(saved);
     let m = d.mark();
     rmSync(path.join(p.dir, 'tasks'), { recursive: true, force: true });
-    await d.waitFor((e) => e.tag === 'run' && e.event === 'error' && /E_TASK .*tasks directory not found/.test(e.message), { from: m, timeoutMs: 30_000 });
+    await d.waitFor((e) => e.tag === 'run' && e.event === 'error' && /E_TASK .*tasks directory not found/.test(e.message), {
+      from: m,
+      timeoutMs: 30_000,
+    });
     expect(alive()).toBe(true);
     m = d.mark();
     // Recreated (as a checkout would: the directory first, then its files).
@@ -151,10 +176,14 @@ describe.sequential('relspec watch under watcher faults', () => {
       mkdirSync(path.dirname(path.join(p.dir, 'tasks', rel)), { recursive: true });
       writeFileSync(path.join(p.dir, 'tasks', rel), readFileSync(path.join(saved, 'tasks', rel), 'utf8'));
     }
-    for (let i = 1; i < 60; i += 2) p.write(`tasks/burst/b${String(i).padStart(2, '0')}.sql`, readFileSync(path.join(saved, `tasks/burst/b${String(i).padStart(2, '0')}.sql`), 'utf8'));
+    for (let i = 1; i < 60; i += 2)
+      p.write(
+        `tasks/burst/b${String(i).padStart(2, '0')}.sql`,
+        readFileSync(path.join(saved, `tasks/burst/b${String(i).padStart(2, '0')}.sql`), 'utf8'),
+      );
     // Converged: a run after the files are back, with every task fresh (35 of them).
     const deadline = Date.now() + 60_000;
-    for (let from = m; ; ) {
+    for (let from = m; ;) {
       const run = await d.nextRun(from, Math.max(1, deadline - Date.now()));
       from = d.entries.indexOf(run) + 1;
       const s = status();
@@ -180,7 +209,14 @@ describe.sequential('relspec watch under watcher faults', () => {
     rmSync(path.join(p.dir, 'data/items'), { recursive: true, force: true });
     await runWhere(m, (e) => statusOf(e, 'prices') === 'failed');
     m = d.mark();
-    await duck((c) => createTable(c, path.join(p.dir, 'data/items'), { schema: [{ name: 'id', type: 'BIGINT' }, { name: 'price', type: 'BIGINT' }] }));
+    await duck((c) =>
+      createTable(c, path.join(p.dir, 'data/items'), {
+        schema: [
+          { name: 'id', type: 'BIGINT' },
+          { name: 'price', type: 'BIGINT' },
+        ],
+      }),
+    );
     await itemsAppend([7, 8, 9]);
     await runWhere(m, (e) => statusOf(e, 'prices') === 'built' && e.status === 'ok');
   });
@@ -223,9 +259,10 @@ describe.sequential('relspec watch under watcher faults', () => {
     extra.push(clean);
     const r = cliSync(clean, ['run']);
     expect(r.code, r.stderr).toBe(0);
-    expect(await dumpWarehouse(path.join(p.dir, 'state/warehouse.duckdb'))).toEqual(await dumpWarehouse(path.join(clean, 'state/warehouse.duckdb')));
+    expect(await dumpWarehouse(path.join(p.dir, 'state/warehouse.duckdb'))).toEqual(
+      await dumpWarehouse(path.join(clean, 'state/warehouse.duckdb')),
+    );
     const again = cliSync(p.dir, ['run', '--json']);
     expect(JSON.parse(again.stdout).tasks.filter((t: { status: string }) => t.status === 'built')).toEqual([]);
   });
 });
-

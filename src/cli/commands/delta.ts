@@ -10,7 +10,8 @@ const withConn = withMemoryDuck;
 const version = (v: string | undefined, flag: string): number | undefined => {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0) throw new RelspecError('E_USAGE', `${flag} takes a version number, got '${v}'`, { fix: `e.g. ${flag} 3` });
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RelspecError('E_USAGE', `${flag} takes a version number, got '${v}'`, { fix: `e.g. ${flag} 3` });
   return n;
 };
 
@@ -18,11 +19,21 @@ const iso = (ms: number) => new Date(ms).toISOString();
 
 export async function deltaInspect(dir: string, opts: { version?: string; json?: boolean }): Promise<number> {
   const info = await withConn((c) => inspectTable(c, path.resolve(dir), { version: version(opts.version, '--version') }));
-  const out = { version: info.version, protocol: info.protocol, partitionColumns: info.partitionColumns, schema: info.schema, numFiles: info.numFiles, numRows: info.numRows, features: info.features };
+  const out = {
+    version: info.version,
+    protocol: info.protocol,
+    partitionColumns: info.partitionColumns,
+    schema: info.schema,
+    numFiles: info.numFiles,
+    numRows: info.numRows,
+    features: info.features,
+  };
   if (opts.json) printJson(out);
   else {
     print(`${path.resolve(dir)} at version ${info.version} (${iso(info.timestamp)})`);
-    print(`  protocol   reader ${info.protocol.minReaderVersion}, writer ${info.protocol.minWriterVersion}; features: ${info.features.join(', ') || 'none'}`);
+    print(
+      `  protocol   reader ${info.protocol.minReaderVersion}, writer ${info.protocol.minWriterVersion}; features: ${info.features.join(', ') || 'none'}`,
+    );
     print(`  files      ${info.numFiles}, rows ${info.numRows ?? 'unknown'}`);
     print(`  partitions ${info.partitionColumns.join(', ') || 'none'}`);
     for (const c of info.schema) print(`  ${c.name.padEnd(24)} ${c.type}`);
@@ -32,7 +43,8 @@ export async function deltaInspect(dir: string, opts: { version?: string; json?:
 
 export async function deltaChanges(dir: string, opts: { from?: string; to?: string; json?: boolean; rows?: boolean }): Promise<number> {
   const from = version(opts.from, '--from');
-  if (from === undefined) throw new RelspecError('E_USAGE', 'delta changes needs --from VERSION', { fix: 'e.g. relspec delta changes DIR --from 1' });
+  if (from === undefined)
+    throw new RelspecError('E_USAGE', 'delta changes needs --from VERSION', { fix: 'e.g. relspec delta changes DIR --from 1' });
   const to = version(opts.to, '--to');
   return withConn(async (c) => {
     const counts = await changeCounts(c, path.resolve(dir), from, to);
@@ -45,7 +57,9 @@ export async function deltaChanges(dir: string, opts: { from?: string; to?: stri
     else {
       for (const v of counts.versions) {
         const k = v.counts;
-        print(`v${v.version} ${iso(v.timestamp)} ${(v.operation ?? '?').padEnd(12)} insert=${k.insert} delete=${k.delete} update_preimage=${k.update_preimage} update_postimage=${k.update_postimage}`);
+        print(
+          `v${v.version} ${iso(v.timestamp)} ${(v.operation ?? '?').padEnd(12)} insert=${k.insert} delete=${k.delete} update_preimage=${k.update_preimage} update_postimage=${k.update_postimage}`,
+        );
       }
       for (const r of rows ?? []) print(JSON.stringify(r));
     }
@@ -56,6 +70,10 @@ export async function deltaChanges(dir: string, opts: { from?: string; to?: stri
 export async function deltaHistory(dir: string, opts: { json?: boolean }): Promise<number> {
   const h = await tableHistory(path.resolve(dir));
   if (opts.json) printJson({ versions: h });
-  else for (const e of h) print(`v${e.version} ${iso(e.timestamp)} ${e.operation ?? '?'}${e.operationParameters ? ' ' + JSON.stringify(e.operationParameters) : ''}`);
+  else
+    for (const e of h)
+      print(
+        `v${e.version} ${iso(e.timestamp)} ${e.operation ?? '?'}${e.operationParameters ? ' ' + JSON.stringify(e.operationParameters) : ''}`,
+      );
   return 0;
 }

@@ -17,7 +17,11 @@ export async function historyCommand(opts: GlobalOptions & { limit?: string; jso
     }
     for (const r of runs) {
       const dur = r.durationMs === null ? (r.status === 'running' ? 'running' : '-') : `${(r.durationMs / 1000).toFixed(2)}s`;
-      const counts = r.summary ? Object.entries(r.summary).map(([k, v]) => `${k}=${v}`).join(' ') : '-';
+      const counts = r.summary
+        ? Object.entries(r.summary)
+            .map(([k, v]) => `${k}=${v}`)
+            .join(' ')
+        : '-';
       const parts = [
         `run ${r.runId}`,
         r.status,

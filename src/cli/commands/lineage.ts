@@ -46,7 +46,10 @@ export async function lineageCommand(names: string[], opts: GlobalOptions & { js
     for (const [ds, cols] of Object.entries(t.inputs)) {
       print(`  reads ${ds}: ${cols === null ? '(unknown)' : cols.length === 0 ? '(row count only)' : cols.join(', ')}`);
     }
-    for (const f of t.files) print(`  reads file${f.paths.length === 1 ? '' : 's'} ${f.fn}('${f.pattern}'): ${f.paths.length === 0 ? '(no match)' : f.paths.map((x) => path.relative(project.config.root, x)).join(', ')}`);
+    for (const f of t.files)
+      print(
+        `  reads file${f.paths.length === 1 ? '' : 's'} ${f.fn}('${f.pattern}'): ${f.paths.length === 0 ? '(no match)' : f.paths.map((x) => path.relative(project.config.root, x)).join(', ')}`,
+      );
     for (const u of t.untracked) print(`  untracked: ${u} (a computed path)`);
     if (t.volatile.length > 0) print(`  volatile: ${t.volatile.join(', ')}`);
     if (t.outputSchema) print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);

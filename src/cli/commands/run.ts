@@ -1,7 +1,7 @@
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { withStateLock } from '../../daemon/lock.js';
 import { run, type PlanEntry } from '../../incremental/run.js';
-import type { Cause, RootChange, TaskResult } from '../../incremental/types.js';
+import type { Cause, RootChange, TaskResult } from '../../records/types.js';
 import { openStateDb } from '../../state/db.js';
 import { Store } from '../../state/store.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
@@ -53,7 +53,9 @@ function line(r: TaskResult | PlanEntry, i: number, n: number): string {
   return head.padEnd(48, '.') + ' ' + tail;
 }
 
-const label = (s: string) => ({ built: 'OK   ', skipped: 'SKIP ', failed: 'ERROR', blocked: 'BLOCK', would_build: 'BUILD', would_build_unless_cutoff: 'MAYBE' })[s] ?? s;
+const label = (s: string) =>
+  ({ built: 'OK   ', skipped: 'SKIP ', failed: 'ERROR', blocked: 'BLOCK', would_build: 'BUILD', would_build_unless_cutoff: 'MAYBE' })[s] ??
+  s;
 
 export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<number> {
   const loaded = await loadConfig(opts.config);
@@ -83,7 +85,16 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
       runId: out.runId,
       status: out.status,
       changes: out.changes,
-      tasks: out.tasks.map((t) => ({ task: t.task, output: t.output, status: t.status, causes: t.causes, durationMs: Math.round(t.durationMs * 100) / 100, rows: t.rows ?? null, ...(t.error ? { error: t.error } : {}), ...(t.reason ? { reason: t.reason } : {}) })),
+      tasks: out.tasks.map((t) => ({
+        task: t.task,
+        output: t.output,
+        status: t.status,
+        causes: t.causes,
+        durationMs: Math.round(t.durationMs * 100) / 100,
+        rows: t.rows ?? null,
+        ...(t.error ? { error: t.error } : {}),
+        ...(t.reason ? { reason: t.reason } : {}),
+      })),
       errors: out.errors,
       warnings: [...out.sourceWarnings.map((w) => ({ ...w, message: formatWarning(w) })), ...out.warnings.map(warningJson)],
       summary: { unaffected: out.unaffected },
@@ -95,11 +106,15 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
     for (const w of out.warnings) process.stderr.write(`${warningLine(w, loaded.config.root)}\n`);
     const c = (s: string) => out.tasks.filter((t) => t.status === s).length;
     if (dryRun) {
-      print(`would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')}`);
+      print(
+        `would_build=${c('would_build')} would_build_unless_cutoff=${c('would_build_unless_cutoff')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')}`,
+      );
     } else {
       for (const c of out.code) print(describeCodeSync(c));
       if (out.changes.length > 0) print(`changes: ${summarizeChanges(out.changes)}`);
-      print(`run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`);
+      print(
+        `run ${out.runId} ${out.status}: built=${c('built')} skipped=${c('skipped') + out.unaffected} failed=${c('failed')} blocked=${c('blocked')} in ${(out.durationMs / 1000).toFixed(2)}s`,
+      );
     }
   }
   return out.status === 'failed' ? 1 : 0;

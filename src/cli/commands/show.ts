@@ -22,8 +22,14 @@ const cell = (v: Json): string => (v === null ? 'NULL' : typeof v === 'object' ?
 export function formatTable(columns: readonly string[], rows: readonly Json[][]): string[] {
   const text = rows.map((r) => r.map(cell));
   const width = columns.map((c, i) => Math.max(c.length, ...text.map((r) => r[i]!.length)));
-  const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number' || /^-?\d+(\.\d+)?$/.test(String(r[i]))));
-  const fmt = (r: string[]) => r.map((v, i) => (numeric[i] ? v.padStart(width[i]!) : v.padEnd(width[i]!))).join('  ').trimEnd();
+  const numeric = columns.map(
+    (_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number' || /^-?\d+(\.\d+)?$/.test(String(r[i]))),
+  );
+  const fmt = (r: string[]) =>
+    r
+      .map((v, i) => (numeric[i] ? v.padStart(width[i]!) : v.padEnd(width[i]!)))
+      .join('  ')
+      .trimEnd();
   return [fmt([...columns]), width.map((w) => '-'.repeat(w)).join('  '), ...text.map(fmt)];
 }
 
@@ -37,7 +43,8 @@ export async function showCommand(name: string, opts: ShowCliOptions): Promise<n
   const file = path.join(config.stateDir, WAREHOUSE_FILE);
   if (!existsSync(file)) throw new RelspecError('E_STATE', 'no warehouse yet', { file, fix: 'run `relspec run` first' });
   const limit = opts.limit === undefined ? 50 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 0) throw new RelspecError('E_USAGE', `bad --limit ${JSON.stringify(opts.limit)}`, { fix: 'give a non-negative integer' });
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new RelspecError('E_USAGE', `bad --limit ${JSON.stringify(opts.limit)}`, { fix: 'give a non-negative integer' });
   let instance: DuckDBInstance;
   try {
     checkWarehouseNotTruncated(file);
@@ -49,7 +56,9 @@ export async function showCommand(name: string, opts: ShowCliOptions): Promise<n
     if (fault && fault.kind !== 'locked') throw describeFault({ ...fault, store: 'warehouse', file }, config.stateDir, e);
     throw new RelspecError('E_STATE', `cannot open the warehouse read-only: ${errorMessage(e).split('\n')[0]}`, {
       file,
-      fix: fault ? 'a running `relspec watch` holds it; stop it, or query the Delta outputs under the outputs directory' : 'check the file, or move it aside and run again to rebuild it',
+      fix: fault
+        ? 'a running `relspec watch` holds it; stop it, or query the Delta outputs under the outputs directory'
+        : 'check the file, or move it aside and run again to rebuild it',
     });
   }
   const conn = await instance.connect();
@@ -58,9 +67,14 @@ export async function showCommand(name: string, opts: ShowCliOptions): Promise<n
     try {
       const total = await conn.runAndReadAll(`SELECT count(*) FROM ${sqlName(name)}`);
       const order = opts.order?.trim() ? opts.order : 'ALL';
-      r = { total: Number(total.getRows()[0]![0]), rows: await conn.runAndReadAll(`SELECT * FROM ${sqlName(name)} ORDER BY ${order} LIMIT ${limit}`) };
+      r = {
+        total: Number(total.getRows()[0]![0]),
+        rows: await conn.runAndReadAll(`SELECT * FROM ${sqlName(name)} ORDER BY ${order} LIMIT ${limit}`),
+      };
     } catch (e) {
-      throw new RelspecError('E_SELECT', `cannot show '${name}': ${errorMessage(e).split('\n')[0]}`, { fix: 'name a source or an output that a run has built (see `relspec status`)' });
+      throw new RelspecError('E_SELECT', `cannot show '${name}': ${errorMessage(e).split('\n')[0]}`, {
+        fix: 'name a source or an output that a run has built (see `relspec status`)',
+      });
     }
     const columns = r.rows.columnNames();
     const rows = r.rows.getRowsJson();

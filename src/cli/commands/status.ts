@@ -69,7 +69,9 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
     const untracked = s.tasks.filter((t) => t.state === 'untracked').length;
     // A run in progress, or one that did not finish (stopped, or its process died).
     const last = s.runStatus === 'running' || s.runStatus === 'crashed' || s.runStatus === 'interrupted' ? `, ${s.runStatus}` : '';
-    print(`${s.tasks.length} tasks: ${s.tasks.length - stale - untracked} fresh, ${stale} stale${untracked ? `, ${untracked} untracked` : ''} (as of run ${s.runId}${last})`);
+    print(
+      `${s.tasks.length} tasks: ${s.tasks.length - stale - untracked} fresh, ${stale} stale${untracked ? `, ${untracked} untracked` : ''} (as of run ${s.runId}${last})`,
+    );
     // The same warnings as validate and run, naming the task file (a `-- @volatile` task is not one).
     for (const t of s.tasks) {
       for (const caveat of t.caveats ?? []) {

@@ -20,7 +20,10 @@ export async function validateCommand(opts: GlobalOptions & { json?: boolean }):
     tasks: tasks.length,
     outputs: outputs.size,
     generations: gens.length,
-    criticalPath: criticalPath(graph, gens.flat().map((t) => t.name)),
+    criticalPath: criticalPath(
+      graph,
+      gens.flat().map((t) => t.name),
+    ),
     signature: graphSignature(graph),
     lineage: lineage.stats,
     timingsMs: Object.fromEntries(Object.entries(project.timings).map(([k, v]) => [k, Math.round(v)])),

@@ -61,7 +61,12 @@ export function describeRoot(c: StoredRootChange, root: string): string {
       const fallback = c.fallback ? `; full scan instead of change rows: ${c.fallback}` : '';
       if (c.rewritten?.length) {
         // A commit completed after it was read: name it first, it is what the user must know.
-        const files = c.rewritten.map((r) => `commit ${r.version} (${rel(path.join(c.path, '_delta_log', r.name))}: ${r.from.size} → ${r.to.size} bytes, ${r.from.hash.slice(0, 8)} → ${r.to.hash.slice(0, 8)})`).join(', ');
+        const files = c.rewritten
+          .map(
+            (r) =>
+              `commit ${r.version} (${rel(path.join(c.path, '_delta_log', r.name))}: ${r.from.size} → ${r.to.size} bytes, ${r.from.hash.slice(0, 8)} → ${r.to.hash.slice(0, 8)})`,
+          )
+          .join(', ');
         return `source ${c.source} changed: ${files} rewritten after it was read; Delta version ${c.fromVersion} → ${c.toVersion}, snapshot scanned in full`;
       }
       return `source ${c.source} changed: Delta version ${c.fromVersion} → ${c.toVersion} (${n} commit${n === 1 ? '' : 's'}: ${ops}; ${rows}${fallback})${commitFilesText(c.commits)}`;
@@ -77,7 +82,9 @@ export function describeRoot(c: StoredRootChange, root: string): string {
 }
 
 /** ` — files modified src/x.ts; dependent src/y.ts` when the commits name the files behind them (code sources). */
-function commitFilesText(commits: readonly { files?: { added: string[]; removed: string[]; modified: string[]; dependent: string[] } }[]): string {
+function commitFilesText(
+  commits: readonly { files?: { added: string[]; removed: string[]; modified: string[]; dependent: string[] } }[],
+): string {
   const by = { modified: new Set<string>(), added: new Set<string>(), removed: new Set<string>(), dependent: new Set<string>() };
   let any = false;
   for (const c of commits) {
@@ -91,7 +98,9 @@ function commitFilesText(commits: readonly { files?: { added: string[]; removed:
     const list = [...by[k]].sort();
     if (list.length === 0) continue;
     const shown = list.slice(0, 5);
-    parts.push(`${k === 'dependent' ? 're-resolved' : k} ${shown.join(', ')}${list.length > shown.length ? ` and ${list.length - shown.length} more` : ''}`);
+    parts.push(
+      `${k === 'dependent' ? 're-resolved' : k} ${shown.join(', ')}${list.length > shown.length ? ` and ${list.length - shown.length} more` : ''}`,
+    );
   }
   return parts.length > 0 ? ` — files ${parts.join('; ')}` : '';
 }
@@ -174,7 +183,14 @@ export class WhyRenderer {
       case 'file_changed': {
         const p = c.path ?? '';
         const shown = p.startsWith('glob:') ? `listing of glob ${this.rel(p.slice(5))}` : `file ${this.rel(p)}`;
-        const what = c.to === 'missing' ? 'is missing' : c.from == null ? 'is read for the first time' : c.to == null ? 'is no longer read' : `changed ${c.from.slice(0, 8)} → ${c.to.slice(0, 8)}`;
+        const what =
+          c.to === 'missing'
+            ? 'is missing'
+            : c.from == null
+              ? 'is read for the first time'
+              : c.to == null
+                ? 'is no longer read'
+                : `changed ${c.from.slice(0, 8)} → ${c.to.slice(0, 8)}`;
         this.push(indent, `${shown} ${what}`);
         break;
       }
@@ -201,7 +217,8 @@ export async function whyCommand(name: string, opts: WhyCliOptions): Promise<num
   let runId: number | undefined;
   if (opts.run !== undefined) {
     runId = Number(opts.run);
-    if (!Number.isInteger(runId) || runId < 1) throw new RelspecError('E_USAGE', `--run must be a run number, got '${opts.run}'`, { fix: 'see `relspec history`' });
+    if (!Number.isInteger(runId) || runId < 1)
+      throw new RelspecError('E_USAGE', `--run must be a run number, got '${opts.run}'`, { fix: 'see `relspec history`' });
   }
   const reader = await openStateReader(opts);
   try {

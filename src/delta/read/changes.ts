@@ -45,7 +45,11 @@ const cdfEnabled = (m: MetadataAction): boolean => m.configuration['delta.enable
 const COMMIT_EXTRAS: ExtraColumn[] = [
   { name: '_commit_version', type: 'BIGINT', fromConst: (r) => `CAST(${r} AS BIGINT)` },
   // ms → a UTC instant, without going through the session time zone.
-  { name: '_commit_timestamp', type: 'TIMESTAMP WITH TIME ZONE', fromConst: (r) => `timezone('UTC', make_timestamp(CAST(${r} AS BIGINT) * 1000))` },
+  {
+    name: '_commit_timestamp',
+    type: 'TIMESTAMP WITH TIME ZONE',
+    fromConst: (r) => `timezone('UTC', make_timestamp(CAST(${r} AS BIGINT) * 1000))`,
+  },
 ];
 const CDC_EXTRAS: ExtraColumn[] = [{ name: '_change_type', type: 'VARCHAR', fromFile: '_change_type' }, ...COMMIT_EXTRAS];
 const ACTION_EXTRAS: ExtraColumn[] = [{ name: '_change_type', type: 'VARCHAR', fromConst: (r) => r }, ...COMMIT_EXTRAS];
@@ -61,28 +65,50 @@ export interface TableChangesOptions {
 }
 
 /** Validates the range and that CDF covers it; returns the listing and the start snapshot. */
-async function checkRange(conn: DuckDBConnection, tableDir: string, start: number, end: number | undefined, requireCdf: boolean): Promise<{ listing: LogListing; last: number; snap: Snapshot }> {
+async function checkRange(
+  conn: DuckDBConnection,
+  tableDir: string,
+  start: number,
+  end: number | undefined,
+  requireCdf: boolean,
+): Promise<{ listing: LogListing; last: number; snap: Snapshot }> {
   const listing = await listLog(tableDir);
   const table = listing.tableDir;
   const last = end ?? listing.latestVersion;
-  for (const [name, v] of [['start', start], ['end', last]] as const) {
-    if (!Number.isSafeInteger(v) || v < 0) throw deltaError({ table }, `invalid change data feed range: ${name} version ${v} is not a non-negative integer`);
+  for (const [name, v] of [
+    ['start', start],
+    ['end', last],
+  ] as const) {
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw deltaError({ table }, `invalid change data feed range: ${name} version ${v} is not a non-negative integer`);
   }
   if (start > last) throw deltaError({ table }, `invalid change data feed range: start version ${start} is after end version ${last}`);
   if (last > listing.latestVersion) {
-    throw deltaError({ table, version: last }, `invalid change data feed range: end version ${last} does not exist (latest version is ${listing.latestVersion})`);
+    throw deltaError(
+      { table, version: last },
+      `invalid change data feed range: end version ${last} does not exist (latest version is ${listing.latestVersion})`,
+    );
   }
   // Every commit of the range must exist: the cdc/add/remove actions live only in commit files.
   for (let v = start; v <= last; v++) if (!listing.commits.has(v)) throw missingCommit(listing, v);
   const snap = await loadSnapshot(conn, tableDir, { version: start, listing });
   if (requireCdf && !cdfEnabled(snap.metadata)) {
-    throw deltaError({ table, version: start }, `change data feed is not enabled in ${table} at version ${start} (delta.enableChangeDataFeed is not true)`,
-      'enable it with delta.enableChangeDataFeed=true; changes before that are not recorded');
+    throw deltaError(
+      { table, version: start },
+      `change data feed is not enabled in ${table} at version ${start} (delta.enableChangeDataFeed is not true)`,
+      'enable it with delta.enableChangeDataFeed=true; changes before that are not recorded',
+    );
   }
   return { listing, last, snap };
 }
 
-export async function tableChanges(conn: DuckDBConnection, tableDir: string, start: number, end?: number, opts: TableChangesOptions = {}): Promise<TableChanges> {
+export async function tableChanges(
+  conn: DuckDBConnection,
+  tableDir: string,
+  start: number,
+  end?: number,
+  opts: TableChangesOptions = {},
+): Promise<TableChanges> {
   const requireCdf = opts.requireChangeDataFeed ?? true;
   const { listing, last, snap } = await checkRange(conn, tableDir, start, end, requireCdf);
   const table = listing.tableDir;
@@ -104,21 +130,35 @@ export async function tableChanges(conn: DuckDBConnection, tableDir: string, sta
       if (set.metaData.length) {
         meta = set.metaData[0];
         if (requireCdf && !cdfEnabled(meta)) {
-          throw deltaError(w, `change data feed is not enabled in ${table} at version ${v} (a metaData action turns it off inside the range)`,
-            `read the changes up to version ${v - 1}, then from the next version that has it enabled`);
+          throw deltaError(
+            w,
+            `change data feed is not enabled in ${table} at version ${v} (a metaData action turns it off inside the range)`,
+            `read the changes up to version ${v - 1}, then from the next version that has it enabled`,
+          );
         }
-        const changed = schemaShape(parseSchemaString(meta.schemaString, w), snap.columnMapping) !== shape ||
+        const changed =
+          schemaShape(parseSchemaString(meta.schemaString, w), snap.columnMapping) !== shape ||
           meta.partitionColumns.join('\u0000') !== snap.partitionColumns.join('\u0000');
         if (changed) {
-          throw unsupported(w, `the schema of ${table} changes at version ${v}, inside the change data feed range ${start}-${last}; this reader returns changes under one schema only`,
-            `read [${start}, ${v - 1}] and [${v}, ${last}] separately`);
+          throw unsupported(
+            w,
+            `the schema of ${table} changes at version ${v}, inside the change data feed range ${start}-${last}; this reader returns changes under one schema only`,
+            `read [${start}, ${v - 1}] and [${v}, ${last}] separately`,
+          );
         }
       }
     }
     const mtime = (await stat(listing.commits.get(v)!.path)).mtimeMs;
     const ts = commitTimestamp(v, set.commitInfo, meta.configuration, mtime);
     const source = set.cdcs.length ? 'cdc' : 'add/remove';
-    commits.push({ version: v, timestamp: ts.timestamp, inCommitTimestamp: ts.inCommitTimestamp, operation: set.commitInfo?.operation, parameters: set.commitInfo?.operationParameters, source });
+    commits.push({
+      version: v,
+      timestamp: ts.timestamp,
+      inCommitTimestamp: ts.inCommitTimestamp,
+      operation: set.commitInfo?.operation,
+      parameters: set.commitInfo?.operationParameters,
+      source,
+    });
     if (source === 'cdc') {
       for (const c of set.cdcs) {
         cdcReads.push({ absPath: resolveDataPath(table, c.path, w), partitionValues: c.partitionValues, consts: [v, ts.timestamp] });
@@ -145,14 +185,25 @@ const minus = (a: readonly number[], b: readonly number[]): number[] => {
 };
 
 /** Reads for a commit without cdc actions: inserts, deletes and DV-update differences. */
-async function actionChanges(set: ActionSet, snap: Snapshot, w: Where, prev: () => Promise<Snapshot>, commit: [number, number]): Promise<FileRead[]> {
+async function actionChanges(
+  set: ActionSet,
+  snap: Snapshot,
+  w: Where,
+  prev: () => Promise<Snapshot>,
+  commit: [number, number],
+): Promise<FileRead[]> {
   const table = snap.tableDir;
   const dvRows = (a: AddAction | RemoveAction): Promise<number[]> =>
     a.deletionVector ? loadDeletionVector(table, a.deletionVector, w) : Promise.resolve([]);
   const removes = new Map<string, RemoveAction>();
   for (const r of set.removes) if (r.dataChange) removes.set(resolveDataPath(table, r.path, w), r);
   const reads: FileRead[] = [];
-  const read = (absPath: string, partitionValues: FileRead['partitionValues'], type: string, filter: Pick<FileRead, 'include' | 'exclude'>): void => {
+  const read = (
+    absPath: string,
+    partitionValues: FileRead['partitionValues'],
+    type: string,
+    filter: Pick<FileRead, 'include' | 'exclude'>,
+  ): void => {
     if (filter.include && filter.include.length === 0) return;
     reads.push({ absPath, partitionValues, ...filter, consts: [type, ...commit] });
   };
@@ -175,8 +226,11 @@ async function actionChanges(set: ActionSet, snap: Snapshot, w: Where, prev: () 
     let pv = r.partitionValues;
     if (pv === undefined && snap.partitionColumns.length) {
       // Old writers omit partitionValues on removes; the removed add is in the previous snapshot.
-      const before = (await prev()).files.find((f) => f.absPath === absPath && dvUniqueId(f.deletionVector) === dvUniqueId(r.deletionVector));
-      if (!before) throw deltaError(w, `removed file ${r.path} is not in the previous version's snapshot; its partition values are unknown`);
+      const before = (await prev()).files.find(
+        (f) => f.absPath === absPath && dvUniqueId(f.deletionVector) === dvUniqueId(r.deletionVector),
+      );
+      if (!before)
+        throw deltaError(w, `removed file ${r.path} is not in the previous version's snapshot; its partition values are unknown`);
       pv = before.partitionValues;
     }
     read(absPath, pv ?? {}, 'delete', { exclude: await dvRows(r) });
@@ -201,15 +255,30 @@ export interface VersionChangeCounts {
 }
 
 /** Rows per `_change_type` per version of [from, to]. */
-export async function changeCounts(conn: DuckDBConnection, tableDir: string, from: number, to?: number, opts: TableChangesOptions = {}): Promise<{ from: number; to: number; versions: VersionChangeCounts[] }> {
+export async function changeCounts(
+  conn: DuckDBConnection,
+  tableDir: string,
+  from: number,
+  to?: number,
+  opts: TableChangesOptions = {},
+): Promise<{ from: number; to: number; versions: VersionChangeCounts[] }> {
   const tc = await tableChanges(conn, tableDir, from, to, opts);
   let rows: unknown[][];
   try {
-    rows = (await conn.runAndReadAll(`SELECT _commit_version, _change_type, count(*) FROM (${tc.sql}) GROUP BY ALL`)).getRows() as unknown[][];
+    rows = (
+      await conn.runAndReadAll(`SELECT _commit_version, _change_type, count(*) FROM (${tc.sql}) GROUP BY ALL`)
+    ).getRows() as unknown[][];
   } catch (e) {
-    throw deltaError({ table: tc.tableDir, version: from }, `cannot read change data: ${(e as Error).message.split('\n')[0]}`, undefined, e);
+    throw deltaError(
+      { table: tc.tableDir, version: from },
+      `cannot read change data: ${(e as Error).message.split('\n')[0]}`,
+      undefined,
+      e,
+    );
   }
-  const byVersion = new Map<number, ChangeCounts>(tc.commits.map((c) => [c.version, { insert: 0, delete: 0, update_preimage: 0, update_postimage: 0 }]));
+  const byVersion = new Map<number, ChangeCounts>(
+    tc.commits.map((c) => [c.version, { insert: 0, delete: 0, update_preimage: 0, update_postimage: 0 }]),
+  );
   for (const [v, type, n] of rows) {
     const counts = byVersion.get(Number(v))!;
     const t = String(type);
@@ -219,6 +288,11 @@ export async function changeCounts(conn: DuckDBConnection, tableDir: string, fro
   return {
     from: tc.start,
     to: tc.end,
-    versions: tc.commits.map((c) => ({ version: c.version, timestamp: c.timestamp, operation: c.operation, counts: byVersion.get(c.version)! })),
+    versions: tc.commits.map((c) => ({
+      version: c.version,
+      timestamp: c.timestamp,
+      operation: c.operation,
+      counts: byVersion.get(c.version)!,
+    })),
   };
 }

@@ -146,10 +146,17 @@ const NUM = /^([+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(NaN|Infinity|inf))$/i
 const DATE = /^[+-]?\d{4,}-\d{1,2}-\d{1,2}$/;
 const TS = /^[+-]?\d{4,}-\d{1,2}-\d{1,2}([T ]\d{1,2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?$/i;
 const PARTITION_FORMATS: Record<string, RegExp> = {
-  byte: INT, short: INT, integer: INT, long: INT,
-  float: NUM, double: NUM, decimal: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
+  byte: INT,
+  short: INT,
+  integer: INT,
+  long: INT,
+  float: NUM,
+  double: NUM,
+  decimal: /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/,
   boolean: /^(true|false)$/i,
-  date: DATE, timestamp: TS, timestamp_ntz: TS,
+  date: DATE,
+  timestamp: TS,
+  timestamp_ntz: TS,
 };
 
 /** The typed value of a (normalized) partition string column `ref`. */

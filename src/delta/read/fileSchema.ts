@@ -70,9 +70,11 @@ export async function fileSchemas(conn: DuckDBConnection, files: readonly string
   });
   const missing = unique.filter((_, i) => keys[i] === undefined);
   if (missing.length) {
-    throw deltaError({ ...w, file: missing[0] },
+    throw deltaError(
+      { ...w, file: missing[0] },
       `${missing.length} data file(s) referenced by the log are missing, e.g. ${path.relative(w.table, missing[0])}`,
-      'the files were vacuumed or never copied; read a newer version, or restore the files');
+      'the files were vacuumed or never copied; read a newer version, or restore the files',
+    );
   }
   const keyOf = new Map(unique.map((f, i) => [f, keys[i] as string]));
   const todo = unique.filter((f) => !byFile.has(keyOf.get(f)!));
@@ -97,7 +99,10 @@ export async function fileSchemas(conn: DuckDBConnection, files: readonly string
     for (const f of chunk) {
       const own = perFile.get(f);
       if (!own?.length) throw deltaError({ ...w, file: f }, `no parquet schema found for data file ${path.relative(w.table, f)}`);
-      const signature = JSON.stringify(own.map((r) => r.slice(1)), (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+      const signature = JSON.stringify(
+        own.map((r) => r.slice(1)),
+        (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v),
+      );
       if (!bySignature.has(signature)) bySignature.set(signature, await describe(conn, f, own, signature, w));
       if (byFile.size > 100_000) byFile.clear();
       byFile.set(keyOf.get(f)!, signature);

@@ -67,7 +67,11 @@ export async function readSql(conn: DuckDBConnection, plan: ReadPlan): Promise<s
     ];
     return `SELECT ${cols.join(', ')} WHERE false`;
   }
-  const schemas = await fileSchemas(conn, plan.reads.map((r) => r.absPath), w);
+  const schemas = await fileSchemas(
+    conn,
+    plan.reads.map((r) => r.absPath),
+    w,
+  );
   const groups = new Map<string, { schema: FileSchema; reads: FileRead[] }>();
   plan.reads.forEach((r, i) => {
     const s = schemas[i];
@@ -115,7 +119,9 @@ async function groupSql(conn: DuckDBConnection, plan: ReadPlan, fs: FileSchema, 
   if (needMeta) {
     const rows = reads.map((r, fi) => {
       const mode = r.include ? 2 : r.exclude?.length ? 1 : 0;
-      const pv = partFields.map((f) => literal(normalizePartitionValue(r.partitionValues[physicalName(f, plan.mode)], f, { ...w, file: r.absPath })));
+      const pv = partFields.map((f) =>
+        literal(normalizePartitionValue(r.partitionValues[physicalName(f, plan.mode)], f, { ...w, file: r.absPath })),
+      );
       const cv = constExtras.map((_, j) => literal(r.consts?.[j] ?? null));
       return `(${[fi, mode, ...pv, ...cv].join(', ')})`;
     });
@@ -133,9 +139,7 @@ async function groupSql(conn: DuckDBConnection, plan: ReadPlan, fs: FileSchema, 
 
 /** The (file index, row) pairs of all row filters of a group, inline or in a temp table. */
 async function rowsRelation(conn: DuckDBConnection, plan: ReadPlan, reads: FileRead[]): Promise<string> {
-  const entries = reads
-    .map((r, fi) => ({ fi, rows: r.include ?? r.exclude ?? [] }))
-    .filter((e) => e.rows.length > 0);
+  const entries = reads.map((r, fi) => ({ fi, rows: r.include ?? r.exclude ?? [] })).filter((e) => e.rows.length > 0);
   const total = entries.reduce((n, e) => n + e.rows.length, 0);
   if (total === 0) return '(SELECT NULL::INTEGER AS __fi, NULL::BIGINT AS __r WHERE false)';
   if (total <= (plan.inlineRowsLimit ?? 10_000)) {

@@ -48,7 +48,12 @@ export interface RegisterOptions {
 }
 
 /** `CREATE OR REPLACE [TEMP] VIEW viewName AS <snapshotQuery>`; returns the SQL of the view. */
-export async function registerSnapshotView(conn: DuckDBConnection, viewName: string, snapshot: Snapshot, opts: RegisterOptions = {}): Promise<string> {
+export async function registerSnapshotView(
+  conn: DuckDBConnection,
+  viewName: string,
+  snapshot: Snapshot,
+  opts: RegisterOptions = {},
+): Promise<string> {
   const temporary = opts.temporary ?? true;
   const sql = await snapshotQuery(conn, snapshot, temporary ? {} : { inlineRowsLimit: Infinity });
   await conn.run(`CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(viewName)} AS\n${sql}`);

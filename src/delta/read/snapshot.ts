@@ -2,7 +2,13 @@ import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RelspecError } from '../../errors.js';
 import type {
-  ActionSet, AddAction, CommitInfo, DeletionVectorDescriptor, MetadataAction, PartitionValues, ProtocolAction,
+  ActionSet,
+  AddAction,
+  CommitInfo,
+  DeletionVectorDescriptor,
+  MetadataAction,
+  PartitionValues,
+  ProtocolAction,
 } from '../actions.js';
 import { readCheckpoint } from '../checkpoint.js';
 import { dvUniqueId } from '../deletionVectors.js';
@@ -74,14 +80,21 @@ export interface LoadOptions {
  * (**Recommendations for Readers of Tables with In-Commit Timestamps**); otherwise the file mtime.
  * Without the configuration in effect (history of a truncated log) its presence is the signal.
  */
-export function commitTimestamp(version: number, info: CommitInfo | undefined, config: Record<string, string> | undefined, mtimeMs: number): CommitStamp {
+export function commitTimestamp(
+  version: number,
+  info: CommitInfo | undefined,
+  config: Record<string, string> | undefined,
+  mtimeMs: number,
+): CommitStamp {
   const ict = info?.inCommitTimestamp;
   let use = ict !== undefined;
   if (config) {
     const since = Number(config['delta.inCommitTimestampEnablementVersion'] ?? 0);
     use = use && config['delta.enableInCommitTimestamps'] === 'true' && version >= since;
   }
-  return use ? { version, timestamp: ict as number, inCommitTimestamp: true } : { version, timestamp: Math.trunc(mtimeMs), inCommitTimestamp: false };
+  return use
+    ? { version, timestamp: ict as number, inCommitTimestamp: true }
+    : { version, timestamp: Math.trunc(mtimeMs), inCommitTimestamp: false };
 }
 
 interface ReplayState {
@@ -131,8 +144,11 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
     throw deltaError({ table }, `invalid version ${String(opts.version)}: versions are non-negative integers`);
   }
   if (target > listing.latestVersion) {
-    throw deltaError({ table, version: target }, `version ${target} does not exist (latest version is ${listing.latestVersion})`,
-      `read a version between ${listing.earliestCommit ?? listing.latestVersion} and ${listing.latestVersion}`);
+    throw deltaError(
+      { table, version: target },
+      `version ${target} does not exist (latest version is ${listing.latestVersion})`,
+      `read a version between ${listing.earliestCommit ?? listing.latestVersion} and ${listing.latestVersion}`,
+    );
   }
   // "For time travel, the checkpoint used must not be newer than the time travel version".
   const candidates: (CheckpointEntry | undefined)[] = listing.checkpoints.filter((c) => c.version <= target);
@@ -144,20 +160,25 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
       if (checkpointError) throw checkpointError;
       const partial = (listing.incompleteCheckpoints ?? []).filter((c) => c.version <= target);
       const ignored = partial.map((c) => `; checkpoint ${c.version} has ${c.present} of its ${c.parts} parts and is ignored`).join('');
-      throw deltaError({ table, version: target, file: listing.logDir },
+      throw deltaError(
+        { table, version: target, file: listing.logDir },
         `cannot reconstruct version ${target}: commit 0 is missing and no checkpoint exists at or before version ${target}${ignored}`,
         partial.length
           ? 'restore the missing checkpoint part files (or the commits before the checkpoint)'
-          : 'the log was truncated by metadata cleanup; read a version at or after the oldest checkpoint');
+          : 'the log was truncated by metadata cleanup; read a version at or after the oldest checkpoint',
+      );
     }
     // Commits after the starting point must all exist (PROTOCOL-NOTES §2.3); a missing one cannot
     // be bridged by an older checkpoint either, which would need that commit too.
     for (let v = from; v <= target; v++) {
       if (listing.commits.has(v)) continue;
       if (!checkpointError) throw missingCommit(listing, v);
-      throw deltaError({ table, version: target, file: checkpointError.file },
+      throw deltaError(
+        { table, version: target, file: checkpointError.file },
         `a checkpoint is unreadable and replaying from an older starting point needs commit ${v}, which is missing. Checkpoint error: ${checkpointError.message}`,
-        checkpointError.fix, checkpointError);
+        checkpointError.fix,
+        checkpointError,
+      );
     }
     let base: ActionSet | undefined;
     if (cp) {
@@ -175,7 +196,13 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
   throw checkpointError ?? deltaError({ table, version: target }, `no usable checkpoint or commit 0 to reconstruct version ${target}`);
 }
 
-async function replay(listing: LogListing, target: number, cp: CheckpointEntry | undefined, base: ActionSet | undefined, from: number): Promise<Snapshot> {
+async function replay(
+  listing: LogListing,
+  target: number,
+  cp: CheckpointEntry | undefined,
+  base: ActionSet | undefined,
+  from: number,
+): Promise<Snapshot> {
   const table = listing.tableDir;
   const state: ReplayState = { files: new Map(), txns: new Map(), domains: new Map() };
   if (base && cp) {
@@ -199,8 +226,18 @@ async function replay(listing: LogListing, target: number, cp: CheckpointEntry |
   }
   const w: Where = { table, version: target };
   // "a snapshot must contain exactly one protocol and one metaData" (**Action Reconciliation**).
-  if (!state.protocol) throw deltaError(w, 'no protocol action at or before this version', 'the log is corrupt: commit 0 or the checkpoint must hold the protocol');
-  if (!state.metadata) throw deltaError(w, 'no metaData action at or before this version', 'the log is corrupt: commit 0 or the checkpoint must hold the metaData');
+  if (!state.protocol)
+    throw deltaError(
+      w,
+      'no protocol action at or before this version',
+      'the log is corrupt: commit 0 or the checkpoint must hold the protocol',
+    );
+  if (!state.metadata)
+    throw deltaError(
+      w,
+      'no metaData action at or before this version',
+      'the log is corrupt: commit 0 or the checkpoint must hold the metaData',
+    );
   const protocol = state.protocol;
   const metadata = state.metadata;
   checkReaderProtocol(protocol, w);
@@ -211,7 +248,11 @@ async function replay(listing: LogListing, target: number, cp: CheckpointEntry |
     if (!fields.has(p)) throw deltaError(w, `partition column ${p} is not in the table schema`);
   }
   if (!schema.fields.length && state.files.size) {
-    throw deltaError(w, 'metaData has no schemaString but the table has data files', 'the log is corrupt: the schema is required to read data');
+    throw deltaError(
+      w,
+      'metaData has no schemaString but the table has data files',
+      'the log is corrupt: the schema is required to read data',
+    );
   }
   if (metadata.formatProvider !== 'parquet') {
     throw deltaError(w, `data file format ${metadata.formatProvider} is not parquet (the only format Delta defines)`);

@@ -24,13 +24,16 @@ type Raw = Record<string, unknown>;
 const DV = 'STRUCT(storageType VARCHAR, pathOrInlineDv VARCHAR, "offset" INTEGER, sizeInBytes INTEGER, cardinality BIGINT)';
 const LAYOUT: Record<string, string> = {
   protocol: 'STRUCT(minReaderVersion INTEGER, minWriterVersion INTEGER, readerFeatures VARCHAR[], writerFeatures VARCHAR[])',
-  metaData: 'STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format STRUCT(provider VARCHAR, options MAP(VARCHAR, VARCHAR)), schemaString VARCHAR, partitionColumns VARCHAR[], configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT)',
+  metaData:
+    'STRUCT(id VARCHAR, name VARCHAR, description VARCHAR, format STRUCT(provider VARCHAR, options MAP(VARCHAR, VARCHAR)), schemaString VARCHAR, partitionColumns VARCHAR[], configuration MAP(VARCHAR, VARCHAR), createdTime BIGINT)',
   txn: 'STRUCT(appId VARCHAR, version BIGINT, lastUpdated BIGINT)',
   domainMetadata: 'STRUCT(domain VARCHAR, configuration VARCHAR, removed BOOLEAN)',
   add: `STRUCT(path VARCHAR, partitionValues MAP(VARCHAR, VARCHAR), size BIGINT, modificationTime BIGINT, dataChange BOOLEAN, stats VARCHAR, tags MAP(VARCHAR, VARCHAR), deletionVector ${DV}, baseRowId BIGINT, defaultRowCommitVersion BIGINT, clusteringProvider VARCHAR)`,
   remove: `STRUCT(path VARCHAR, deletionTimestamp BIGINT, dataChange BOOLEAN, extendedFileMetadata BOOLEAN, partitionValues MAP(VARCHAR, VARCHAR), size BIGINT, deletionVector ${DV}, baseRowId BIGINT, defaultRowCommitVersion BIGINT)`,
 };
-const columnsSql = `{${Object.entries(LAYOUT).map(([k, v]) => `${k}: ${sqlString(v)}`).join(', ')}}`;
+const columnsSql = `{${Object.entries(LAYOUT)
+  .map(([k, v]) => `${k}: ${sqlString(v)}`)
+  .join(', ')}}`;
 
 const isObj = (v: unknown): v is Raw => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -75,21 +78,33 @@ export async function writeCheckpoint(conn: DuckDBConnection, tableDir: string, 
     const at = { ...w, file: base.files[0].path };
     let rows: unknown[][];
     try {
-      rows = (await conn.runAndReadAll(`SELECT to_json(t)::VARCHAR FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false) AS t`)).getRows() as unknown[][];
+      rows = (
+        await conn.runAndReadAll(
+          `SELECT to_json(t)::VARCHAR FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false) AS t`,
+        )
+      ).getRows() as unknown[][];
     } catch (e) {
       throw deltaError(at, `cannot read checkpoint ${base.version} to build the next one: ${firstLine(e)}`, undefined, e);
     }
-    applyAll(state, rows.map(([text]) => JSON.parse(String(text)) as Raw), (a) => key(a, at));
+    applyAll(
+      state,
+      rows.map(([text]) => JSON.parse(String(text)) as Raw),
+      (a) => key(a, at),
+    );
     from = base.version + 1;
   }
   for (let v = from; v <= target; v++) {
     const f = listing.commits.get(v);
     if (!f) throw missingCommit(listing, v);
-    const lines = (await readFile(f.path, 'utf8')).split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as Raw);
+    const lines = (await readFile(f.path, 'utf8'))
+      .split('\n')
+      .filter((l) => l.trim())
+      .map((l) => JSON.parse(l) as Raw);
     const at = { table, version: v, file: f.path };
     applyAll(state, lines, (a) => key(a, at));
   }
-  if (!state.protocol || !state.metaData) throw deltaError(w, 'cannot checkpoint: no protocol or metaData action at or before this version');
+  if (!state.protocol || !state.metaData)
+    throw deltaError(w, 'cannot checkpoint: no protocol or metaData action at or before this version');
   const config = isObj(state.metaData.configuration) ? state.metaData.configuration : {};
   const horizon = Date.now() - retentionMs(config);
   const rows: Raw[] = [
@@ -98,7 +113,9 @@ export async function writeCheckpoint(conn: DuckDBConnection, tableDir: string, 
     ...[...state.txns.values()].map((t) => ({ txn: t })),
     ...[...state.domains.values()].map((d) => ({ domainMetadata: d })),
     ...[...state.adds.values()].map((a) => ({ add: { ...a, dataChange: false } })),
-    ...[...state.removes.values()].filter((r) => Number(r.deletionTimestamp ?? 0) > horizon).map((r) => ({ remove: { ...r, dataChange: false } })),
+    ...[...state.removes.values()]
+      .filter((r) => Number(r.deletionTimestamp ?? 0) > horizon)
+      .map((r) => ({ remove: { ...r, dataChange: false } })),
   ];
   return writeParquet(conn, listing.logDir, target, rows, state.adds.size, w);
 }
@@ -151,7 +168,14 @@ function clean(row: Raw): Raw {
   return { [kind]: out };
 }
 
-async function writeParquet(conn: DuckDBConnection, logDir: string, version: number, rows: Raw[], numAdds: number, w: Where): Promise<CheckpointResult> {
+async function writeParquet(
+  conn: DuckDBConnection,
+  logDir: string,
+  version: number,
+  rows: Raw[],
+  numAdds: number,
+  w: Where,
+): Promise<CheckpointResult> {
   const name = `${fmtVersion(version)}.checkpoint.parquet`;
   const final = path.join(logDir, name);
   const scratch = await mkdtemp(path.join(tmpdir(), 'relspec-delta-cp-'));
@@ -167,7 +191,12 @@ async function writeParquet(conn: DuckDBConnection, logDir: string, version: num
     if (created) await updateLastCheckpoint(logDir, { version, size: rows.length, sizeInBytes, numOfAddFiles: numAdds });
     return { version, size: rows.length, path: final, created };
   } catch (e) {
-    throw deltaError({ ...w, file: final }, `cannot write checkpoint ${version}: ${firstLine(e)}`, 'the commit itself succeeded; readers replay the JSON commits instead', e);
+    throw deltaError(
+      { ...w, file: final },
+      `cannot write checkpoint ${version}: ${firstLine(e)}`,
+      'the commit itself succeeded; readers replay the JSON commits instead',
+      e,
+    );
   } finally {
     await unlink(tmp).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
@@ -194,7 +223,10 @@ async function linkExclusive(tmp: string, final: string): Promise<boolean> {
 }
 
 /** `_last_checkpoint` is a hint, replaced atomically (rename), and never moved backwards. */
-async function updateLastCheckpoint(logDir: string, content: { version: number; size: number; sizeInBytes: number; numOfAddFiles: number }): Promise<void> {
+async function updateLastCheckpoint(
+  logDir: string,
+  content: { version: number; size: number; sizeInBytes: number; numOfAddFiles: number },
+): Promise<void> {
   const file = path.join(logDir, '_last_checkpoint');
   try {
     const current = JSON.parse(await readFile(file, 'utf8')) as { version?: unknown };

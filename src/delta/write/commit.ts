@@ -85,9 +85,19 @@ export async function putCommit(table: string, version: number, actions: readonl
 export const ENGINE_INFO = 'relspec-delta-writer/0.1.0';
 
 /** A `commitInfo` action; parameters and metrics are strings as Spark writes them. */
-export function commitInfo(operation: string, readVersion: number | undefined, params: Record<string, unknown>, metrics: Record<string, number>, blindAppend: boolean): object {
+export function commitInfo(
+  operation: string,
+  readVersion: number | undefined,
+  params: Record<string, unknown>,
+  metrics: Record<string, number>,
+  blindAppend: boolean,
+): object {
   const str = (o: Record<string, unknown>): Record<string, string> =>
-    Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+    Object.fromEntries(
+      Object.entries(o)
+        .filter(([, v]) => v !== undefined)
+        .map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]),
+    );
   return {
     commitInfo: {
       timestamp: Date.now(),

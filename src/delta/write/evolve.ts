@@ -72,5 +72,11 @@ export async function schemaChange(conn: DuckDBConnection, snap: Snapshot, input
   const metadata: MetadataAction = { ...snap.metadata, schemaString };
   const raised = raise(snap.protocol, initialProtocol(schema, snap.configuration, w));
   const protocol = raised ?? snap.protocol;
-  return { schema, metadata, protocol, actions: [...(raised ? [{ protocol: raised }] : []), { metaData: metadataJson(metadata) }], changed: true };
+  return {
+    schema,
+    metadata,
+    protocol,
+    actions: [...(raised ? [{ protocol: raised }] : []), { metaData: metadataJson(metadata) }],
+    changed: true,
+  };
 }

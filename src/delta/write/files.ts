@@ -53,12 +53,18 @@ export function partitionText(col: string, t: DeltaType): string {
 }
 
 /** Hive's path escaping (`FileUtils.escapePathName`), as Spark names partition directories. */
+// Control characters are among the bytes Hive-style partition paths escape.
+// eslint-disable-next-line no-control-regex
 const HIVE_SPECIAL = /[\x00-\x1f"#%'*/:=?\\\x7f{}[\]^]/g;
 export const hiveEscape = (s: string): string =>
   s.replace(HIVE_SPECIAL, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 
 /** A relative file path as a URI path (the log stores URIs; readers decode them). */
-export const uriPath = (rel: string): string => rel.split('/').map((s) => encodeURIComponent(s).replace(/%3D/g, '=')).join('/');
+export const uriPath = (rel: string): string =>
+  rel
+    .split('/')
+    .map((s) => encodeURIComponent(s).replace(/%3D/g, '='))
+    .join('/');
 
 const NUMERIC = new Set(['byte', 'short', 'integer', 'long', 'decimal']);
 const STRING_PREFIX = 32;
@@ -69,15 +75,27 @@ function minMax(col: string, t: DeltaType): [string, string, boolean] | undefine
   if (NUMERIC.has(name)) return [`CAST(min(${col}) AS VARCHAR)`, `CAST(max(${col}) AS VARCHAR)`, true];
   if (name === 'date') return [`CAST(min(${col}) AS VARCHAR)`, `CAST(max(${col}) AS VARCHAR)`, false];
   // "Timestamp columns are truncated down to milliseconds" (readers widen the max by 1 ms).
-  if (name === 'timestamp') return [`strftime(timezone('UTC', min(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`, `strftime(timezone('UTC', max(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`, false];
-  if (name === 'timestamp_ntz') return [`strftime(min(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, `strftime(max(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, false];
+  if (name === 'timestamp')
+    return [
+      `strftime(timezone('UTC', min(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`,
+      `strftime(timezone('UTC', max(${col})), '%Y-%m-%dT%H:%M:%S.%gZ')`,
+      false,
+    ];
+  if (name === 'timestamp_ntz')
+    return [`strftime(min(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, `strftime(max(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, false];
   // A prefix of the min is still a lower bound; a truncated max would not be an upper bound.
-  if (name === 'string') return [`left(min(${col}), ${STRING_PREFIX})`, `CASE WHEN length(max(${col})) <= ${STRING_PREFIX} THEN max(${col}) END`, false];
+  if (name === 'string')
+    return [`left(min(${col}), ${STRING_PREFIX})`, `CASE WHEN length(max(${col})) <= ${STRING_PREFIX} THEN max(${col}) END`, false];
   return undefined; // float/double (NaN ordering), boolean, binary, nested: no min/max
 }
 
 /** `stats` of one written file: numRecords, and nullCount/minValues/maxValues of simple columns. */
-async function fileStats(conn: DuckDBConnection, absPath: string, fields: readonly DeltaField[], w: Where): Promise<{ numRecords: number; stats: string }> {
+async function fileStats(
+  conn: DuckDBConnection,
+  absPath: string,
+  fields: readonly DeltaField[],
+  w: Where,
+): Promise<{ numRecords: number; stats: string }> {
   const simple = fields.filter((f) => f.type.kind === 'primitive' || f.type.kind === 'decimal');
   const exprs = ['CAST(count(*) AS VARCHAR)'];
   const plan = simple.map((f) => {
@@ -89,7 +107,9 @@ async function fileStats(conn: DuckDBConnection, absPath: string, fields: readon
   });
   let row: (string | null)[];
   try {
-    row = (await conn.runAndReadAll(`SELECT ${exprs.join(', ')} FROM read_parquet(${sqlString(duckPath(absPath))})`)).getRows()[0] as (string | null)[];
+    row = (await conn.runAndReadAll(`SELECT ${exprs.join(', ')} FROM read_parquet(${sqlString(duckPath(absPath))})`)).getRows()[0] as (
+      string | null
+    )[];
   } catch (e) {
     throw deltaError({ ...w, file: absPath }, `cannot compute statistics of a written data file: ${firstLine(e)}`, undefined, e);
   }
@@ -129,8 +149,10 @@ export async function writeFiles(conn: DuckDBConnection, t: FileTarget, relation
   };
   let tuples: (string | null)[][];
   if (parts.length) {
-    tuples = await run('list partition values', async () =>
-      (await conn.runAndReadAll(`SELECT DISTINCT ${texts.join(', ')} FROM ${relation}`)).getRows() as (string | null)[][]);
+    tuples = await run(
+      'list partition values',
+      async () => (await conn.runAndReadAll(`SELECT DISTINCT ${texts.join(', ')} FROM ${relation}`)).getRows() as (string | null)[][],
+    );
   } else {
     const [[n]] = await run('count rows', async () => (await conn.runAndReadAll(`SELECT count(*) FROM ${relation}`)).getRows());
     tuples = Number(n) > 0 ? [[]] : [];

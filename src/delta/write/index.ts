@@ -62,7 +62,12 @@ export async function createTable(conn: DuckDBConnection, tableDir: string, opts
     configuration,
     createdTime: Date.now(),
   };
-  const params = { isManaged: 'false', description: opts.description, partitionBy: JSON.stringify(partitionColumns), properties: JSON.stringify(configuration) };
+  const params = {
+    isManaged: 'false',
+    description: opts.description,
+    partitionBy: JSON.stringify(partitionColumns),
+    properties: JSON.stringify(configuration),
+  };
   await putCommit(table, 0, [commitInfo('CREATE TABLE', undefined, params, {}, true), { protocol }, { metaData }]);
   return 0;
 }
@@ -117,7 +122,13 @@ export async function commitWrite(conn: DuckDBConnection, prepared: PreparedWrit
   let p = prepared;
   for (let attempt = 1; ; attempt++) {
     const result = (version: number, committed: boolean): WriteResult => ({
-      version, committed, counts: p.counts, addedFiles: p.addedFiles, removedFiles: p.removedFiles, cdcFiles: p.cdcFiles, attempts: attempt,
+      version,
+      committed,
+      counts: p.counts,
+      addedFiles: p.addedFiles,
+      removedFiles: p.removedFiles,
+      cdcFiles: p.cdcFiles,
+      attempts: attempt,
       removedOrphans: prepared.orphans,
     });
     if (p.empty) return result(p.readVersion, false);

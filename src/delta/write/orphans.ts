@@ -86,7 +86,10 @@ export async function removeOrphans(conn: DuckDBConnection, snap: Snapshot, now 
   const candidates: { file: string; mtimeMs: number; expired: boolean }[] = [];
   for (const file of all) {
     if (live.has(file)) continue;
-    const mtimeMs = await stat(file).then((s) => s.mtimeMs, () => undefined);
+    const mtimeMs = await stat(file).then(
+      (s) => s.mtimeMs,
+      () => undefined,
+    );
     if (mtimeMs === undefined) continue;
     const expired = mtimeMs < now - retention;
     const owner = fileOwner(path.basename(file));

@@ -90,11 +90,17 @@ export const fingerprint = (s: Snapshot): string => {
 const FILE_EXTRA: ExtraColumn = { name: '__relspec_file', type: 'INTEGER', fromConst: (r) => `CAST(${r} AS INTEGER)` };
 
 function validate(opts: WriteOptions, s: Snapshot, w: Where): DeltaField[] {
-  if (!['append', 'overwrite', 'replace'].includes(opts.mode)) throw deltaError(w, `unknown write mode ${JSON.stringify(opts.mode)} (append, overwrite or replace)`);
+  if (!['append', 'overwrite', 'replace'].includes(opts.mode))
+    throw deltaError(w, `unknown write mode ${JSON.stringify(opts.mode)} (append, overwrite or replace)`);
   if (typeof opts.sql !== 'string' || !opts.sql.trim()) throw deltaError(w, 'a write needs a SELECT (sql)');
-  if (opts.mode !== 'replace' && (opts.keys || opts.deleteKeysSql !== undefined)) throw deltaError(w, `keys and deleteKeysSql apply to mode replace only, not ${opts.mode}`);
+  if (opts.mode !== 'replace' && (opts.keys || opts.deleteKeysSql !== undefined))
+    throw deltaError(w, `keys and deleteKeysSql apply to mode replace only, not ${opts.mode}`);
   if (opts.schema !== undefined && opts.mode !== 'overwrite') {
-    throw deltaError(w, `a new schema applies to mode overwrite only, not ${opts.mode}`, 'overwrite the table: without column mapping a schema change must rewrite every file');
+    throw deltaError(
+      w,
+      `a new schema applies to mode overwrite only, not ${opts.mode}`,
+      'overwrite the table: without column mapping a schema change must rewrite every file',
+    );
   }
   if (opts.mode !== 'append' && s.configuration['delta.appendOnly'] === 'true') {
     throw deltaError(w, `the table is append-only (delta.appendOnly=true): mode ${opts.mode} would delete rows`);
@@ -138,22 +144,31 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
       // new one), which the deleted rows do not have. Without cdc actions, change readers take the
       // removed files' rows as deleted and the added files' as inserted (**Change Data Files**), each
       // read under that version's schema — what Spark's overwriteSchema commits look like too.
-      if (!evolve?.changed) changes = `(SELECT ${cols}, 'delete' AS _change_type FROM ${old} AS __o UNION ALL SELECT ${cols}, 'insert' FROM ${fresh})`;
+      if (!evolve?.changed)
+        changes = `(SELECT ${cols}, 'delete' AS _change_type FROM ${old} AS __o UNION ALL SELECT ${cols}, 'insert' FROM ${fresh})`;
     } else if (opts.mode === 'replace' && snap.files.length) {
       const keys = temps.name('keys');
       if ((await stageKeys(conn, w, keyFields, fresh, opts.deleteKeysSql, keys)) > 0) {
         const reads = await snapshotReads(snap);
         const base = { w, schema: snap.schema, partitionColumns: snap.partitionColumns, mode: snap.columnMapping };
         const all = await readSql(conn, { ...base, reads: reads.map((r, i) => ({ ...r, consts: [i] })), extras: [FILE_EXTRA] });
-        const hits = await run(conn, w, 'cannot find the files holding the keys',
-          `SELECT DISTINCT __relspec_file FROM (${all}) AS __t WHERE ${keyMatch('__t', keys, keyFields)} ORDER BY 1`);
+        const hits = await run(
+          conn,
+          w,
+          'cannot find the files holding the keys',
+          `SELECT DISTINCT __relspec_file FROM (${all}) AS __t WHERE ${keyMatch('__t', keys, keyFields)} ORDER BY 1`,
+        );
         const affected = hits.map(([i]) => Number(i));
         if (affected.length) {
           removed = affected.map((i) => snap.files[i]);
           const old = temps.name('old');
           const oldSql = await readSql(conn, { ...base, reads: affected.map((i) => reads[i]) });
-          await run(conn, w, 'cannot read the files to rewrite',
-            `CREATE TEMP TABLE ${old} AS SELECT __t.*, ${keyMatch('__t', keys, keyFields)} AS __relspec_del FROM (${oldSql}) AS __t`);
+          await run(
+            conn,
+            w,
+            'cannot read the files to rewrite',
+            `CREATE TEMP TABLE ${old} AS SELECT __t.*, ${keyMatch('__t', keys, keyFields)} AS __relspec_del FROM (${oldSql}) AS __t`,
+          );
           del = await countRows(conn, w, `(SELECT 1 FROM ${old} WHERE __relspec_del)`);
           copied = await countRows(conn, w, `(SELECT 1 FROM ${old} WHERE NOT __relspec_del)`);
           out = `(SELECT ${cols} FROM ${old} WHERE NOT __relspec_del UNION ALL SELECT ${cols} FROM ${fresh})`;
@@ -180,7 +195,17 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
   }
 }
 
-function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveFile[], adds: WrittenFile[], cdcs: WrittenFile[], counts: WriteCounts, written: WrittenFile[], evolve?: SchemaChange): Omit<PreparedWrite, 'orphans'> {
+function build(
+  table: string,
+  opts: WriteOptions,
+  snap: Snapshot,
+  removed: LiveFile[],
+  adds: WrittenFile[],
+  cdcs: WrittenFile[],
+  counts: WriteCounts,
+  written: WrittenFile[],
+  evolve?: SchemaChange,
+): Omit<PreparedWrite, 'orphans'> {
   const now = Date.now();
   const actions: object[] = [
     ...(evolve?.changed ? evolve.actions : []),
@@ -197,7 +222,14 @@ function build(table: string, opts: WriteOptions, snap: Snapshot, removed: LiveF
       },
     })),
     ...adds.map((f) => ({
-      add: { path: f.path, partitionValues: f.partitionValues, size: f.size, modificationTime: f.modificationTime, dataChange: true, stats: f.stats },
+      add: {
+        path: f.path,
+        partitionValues: f.partitionValues,
+        size: f.size,
+        modificationTime: f.modificationTime,
+        dataChange: true,
+        stats: f.stats,
+      },
     })),
     ...cdcs.map((f) => ({ cdc: { path: f.path, partitionValues: f.partitionValues, size: f.size, dataChange: false } })),
   ];

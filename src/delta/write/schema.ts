@@ -23,9 +23,18 @@ export interface ColumnSpec {
 export type SchemaInput = readonly ColumnSpec[] | StructType | { type: 'struct'; fields: unknown[] };
 
 const FROM_DUCK: Record<string, string> = {
-  VARCHAR: 'string', BIGINT: 'long', INTEGER: 'integer', SMALLINT: 'short', TINYINT: 'byte',
-  FLOAT: 'float', DOUBLE: 'double', BOOLEAN: 'boolean', BLOB: 'binary', DATE: 'date',
-  'TIMESTAMP WITH TIME ZONE': 'timestamp', TIMESTAMP: 'timestamp_ntz',
+  VARCHAR: 'string',
+  BIGINT: 'long',
+  INTEGER: 'integer',
+  SMALLINT: 'short',
+  TINYINT: 'byte',
+  FLOAT: 'float',
+  DOUBLE: 'double',
+  BOOLEAN: 'boolean',
+  BLOB: 'binary',
+  DATE: 'date',
+  'TIMESTAMP WITH TIME ZONE': 'timestamp',
+  TIMESTAMP: 'timestamp_ntz',
 };
 
 function fromDuck(t: DuckType, w: Where, at: string): DeltaType {
@@ -35,17 +44,28 @@ function fromDuck(t: DuckType, w: Where, at: string): DeltaType {
       if (dec) return { kind: 'decimal', precision: Number(dec[1]), scale: Number(dec[2]) };
       const name = FROM_DUCK[t.name];
       if (!name) {
-        throw unsupported(w, `column ${at}: DuckDB type ${t.name} has no Delta equivalent`,
-          'use VARCHAR, BIGINT, INTEGER, SMALLINT, TINYINT, FLOAT, DOUBLE, BOOLEAN, BLOB, DATE, TIMESTAMP, TIMESTAMPTZ, DECIMAL, lists, structs or maps');
+        throw unsupported(
+          w,
+          `column ${at}: DuckDB type ${t.name} has no Delta equivalent`,
+          'use VARCHAR, BIGINT, INTEGER, SMALLINT, TINYINT, FLOAT, DOUBLE, BOOLEAN, BLOB, DATE, TIMESTAMP, TIMESTAMPTZ, DECIMAL, lists, structs or maps',
+        );
       }
       return { kind: 'primitive', name };
     }
     case 'struct':
-      return { kind: 'struct', fields: t.fields.map((f) => ({ name: f.name, type: fromDuck(f.type, w, `${at}.${f.name}`), nullable: true, metadata: {} })) };
+      return {
+        kind: 'struct',
+        fields: t.fields.map((f) => ({ name: f.name, type: fromDuck(f.type, w, `${at}.${f.name}`), nullable: true, metadata: {} })),
+      };
     case 'list':
       return { kind: 'array', elementType: fromDuck(t.child, w, `${at}[]`), containsNull: true };
     case 'map':
-      return { kind: 'map', keyType: fromDuck(t.key, w, `${at}.key`), valueType: fromDuck(t.value, w, `${at}.value`), valueContainsNull: true };
+      return {
+        kind: 'map',
+        keyType: fromDuck(t.key, w, `${at}.key`),
+        valueType: fromDuck(t.value, w, `${at}.value`),
+        valueContainsNull: true,
+      };
     case 'array':
       throw unsupported(w, `column ${at}: fixed-size DuckDB arrays have no Delta equivalent`, 'use a list type (T[])');
   }
@@ -78,11 +98,19 @@ export function deltaTypeJson(t: DeltaType): unknown {
     case 'decimal':
       return `decimal(${t.precision},${t.scale})`;
     case 'struct':
-      return { type: 'struct', fields: t.fields.map((f) => ({ name: f.name, type: deltaTypeJson(f.type), nullable: f.nullable, metadata: f.metadata })) };
+      return {
+        type: 'struct',
+        fields: t.fields.map((f) => ({ name: f.name, type: deltaTypeJson(f.type), nullable: f.nullable, metadata: f.metadata })),
+      };
     case 'array':
       return { type: 'array', elementType: deltaTypeJson(t.elementType), containsNull: t.containsNull };
     case 'map':
-      return { type: 'map', keyType: deltaTypeJson(t.keyType), valueType: deltaTypeJson(t.valueType), valueContainsNull: t.valueContainsNull };
+      return {
+        type: 'map',
+        keyType: deltaTypeJson(t.keyType),
+        valueType: deltaTypeJson(t.valueType),
+        valueContainsNull: t.valueContainsNull,
+      };
   }
 }
 
@@ -105,10 +133,15 @@ export async function resolveSchema(conn: DuckDBConnection, input: SchemaInput, 
 }
 
 const hasType = (t: DeltaType, name: string): boolean =>
-  t.kind === 'primitive' ? t.name === name
-    : t.kind === 'struct' ? t.fields.some((f) => hasType(f.type, name))
-      : t.kind === 'array' ? hasType(t.elementType, name)
-        : t.kind === 'map' ? hasType(t.keyType, name) || hasType(t.valueType, name) : false;
+  t.kind === 'primitive'
+    ? t.name === name
+    : t.kind === 'struct'
+      ? t.fields.some((f) => hasType(f.type, name))
+      : t.kind === 'array'
+        ? hasType(t.elementType, name)
+        : t.kind === 'map'
+          ? hasType(t.keyType, name) || hasType(t.valueType, name)
+          : false;
 
 /** Properties that would oblige a writer to do things this one does not do. */
 const UNHONORED_CONFIG: [RegExp, (v: string) => boolean, string][] = [
@@ -139,12 +172,31 @@ export function initialProtocol(schema: StructType, config: Record<string, strin
 
 /** Writer features this writer honours (some only while unused, checked in `checkWriterProtocol`). */
 export const SUPPORTED_WRITER_FEATURES: ReadonlySet<string> = new Set([
-  'appendOnly', 'invariants', 'checkConstraints', 'changeDataFeed', 'generatedColumns', 'columnMapping',
-  'identityColumns', 'deletionVectors', 'timestampNtz', 'domainMetadata', 'vacuumProtocolCheck',
-  'typeWidening', 'typeWidening-preview', 'inCommitTimestamp',
+  'appendOnly',
+  'invariants',
+  'checkConstraints',
+  'changeDataFeed',
+  'generatedColumns',
+  'columnMapping',
+  'identityColumns',
+  'deletionVectors',
+  'timestampNtz',
+  'domainMetadata',
+  'vacuumProtocolCheck',
+  'typeWidening',
+  'typeWidening-preview',
+  'inCommitTimestamp',
 ]);
 
-const LEGACY: [number, string][] = [[2, 'appendOnly'], [2, 'invariants'], [3, 'checkConstraints'], [4, 'changeDataFeed'], [4, 'generatedColumns'], [5, 'columnMapping'], [6, 'identityColumns']];
+const LEGACY: [number, string][] = [
+  [2, 'appendOnly'],
+  [2, 'invariants'],
+  [3, 'checkConstraints'],
+  [4, 'changeDataFeed'],
+  [4, 'generatedColumns'],
+  [5, 'columnMapping'],
+  [6, 'identityColumns'],
+];
 
 function anyField(s: StructType, key: string): string | undefined {
   const walk = (t: DeltaType, at: string): string | undefined => {
@@ -170,20 +222,34 @@ export function writerFeatures(p: ProtocolAction): Set<string> {
 /** Throws E_DELTA_UNSUPPORTED when writing to the table would need something not implemented here. */
 export function checkWriterProtocol(p: ProtocolAction, m: MetadataAction, schema: StructType, w: Where): void {
   if (!Number.isInteger(p.minWriterVersion) || p.minWriterVersion < 1 || p.minWriterVersion > 7) {
-    throw unsupported(w, `cannot write to ${w.table}: unsupported Delta minWriterVersion ${p.minWriterVersion} (this writer implements 1-7)`);
+    throw unsupported(
+      w,
+      `cannot write to ${w.table}: unsupported Delta minWriterVersion ${p.minWriterVersion} (this writer implements 1-7)`,
+    );
   }
   const features = writerFeatures(p);
   const missing = [...features].filter((f) => !SUPPORTED_WRITER_FEATURES.has(f));
   if (missing.length) {
-    throw unsupported(w, `cannot write to ${w.table}: unsupported Delta writer feature(s) ${missing.join(', ')}`, 'write the table with an engine that implements these features');
+    throw unsupported(
+      w,
+      `cannot write to ${w.table}: unsupported Delta writer feature(s) ${missing.join(', ')}`,
+      'write the table with an engine that implements these features',
+    );
   }
   const inUse = (cond: string | boolean | undefined, what: string): void => {
-    if (cond) throw unsupported(w, `cannot write to ${w.table}: it uses ${what}${typeof cond === 'string' ? ` (column ${cond})` : ''}, which this writer does not enforce`);
+    if (cond)
+      throw unsupported(
+        w,
+        `cannot write to ${w.table}: it uses ${what}${typeof cond === 'string' ? ` (column ${cond})` : ''}, which this writer does not enforce`,
+      );
   };
   inUse(features.has('invariants') && anyField(schema, 'delta.invariants'), 'column invariants');
   inUse(features.has('generatedColumns') && anyField(schema, 'delta.generationExpression'), 'generated columns');
   inUse(features.has('identityColumns') && anyField(schema, 'delta.identity.'), 'identity columns');
-  inUse(features.has('checkConstraints') && Object.keys(m.configuration).some((k) => k.startsWith('delta.constraints.')), 'CHECK constraints');
+  inUse(
+    features.has('checkConstraints') && Object.keys(m.configuration).some((k) => k.startsWith('delta.constraints.')),
+    'CHECK constraints',
+  );
   inUse(columnMappingMode(p, m, w) !== 'none', 'column mapping');
   inUse(features.has('inCommitTimestamp') && m.configuration['delta.enableInCommitTimestamps'] === 'true', 'in-commit timestamps');
 }
@@ -199,9 +265,12 @@ export function checkPartitionColumns(schema: StructType, partitionColumns: read
   for (const p of partitionColumns) {
     const f = schema.fields.find((x) => x.name === p);
     if (!f) throw deltaError(w, `partition column ${p} is not a column of the table`);
-    if (f.type.kind !== 'primitive' && f.type.kind !== 'decimal') throw deltaError(w, `partition column ${p} has a nested type; partition columns must be primitive`);
-    if (f.type.kind === 'primitive' && f.type.name === 'binary') throw unsupported(w, `binary partition column ${p} is not supported by this writer`);
+    if (f.type.kind !== 'primitive' && f.type.kind !== 'decimal')
+      throw deltaError(w, `partition column ${p} has a nested type; partition columns must be primitive`);
+    if (f.type.kind === 'primitive' && f.type.name === 'binary')
+      throw unsupported(w, `binary partition column ${p} is not supported by this writer`);
   }
   if (new Set(partitionColumns).size !== partitionColumns.length) throw deltaError(w, 'partition columns must not repeat');
-  if (partitionColumns.length >= schema.fields.length) throw deltaError(w, 'at least one column must not be a partition column (data files need a column)');
+  if (partitionColumns.length >= schema.fields.length)
+    throw deltaError(w, 'at least one column must not be a partition column (data files need a column)');
 }

@@ -58,7 +58,14 @@ function convert(ref: string, from: string, f: DeltaField): string {
  * The SELECT list that maps the columns of `query` onto `fields`, by name (exact, else a unique
  * case-insensitive match); positionally when `positional` and the names do not all match.
  */
-export async function projectQuery(conn: DuckDBConnection, w: Where, what: string, query: string, fields: readonly DeltaField[], positional = false): Promise<string[]> {
+export async function projectQuery(
+  conn: DuckDBConnection,
+  w: Where,
+  what: string,
+  query: string,
+  fields: readonly DeltaField[],
+  positional = false,
+): Promise<string[]> {
   const described = await run(conn, w, `invalid ${what}`, `DESCRIBE SELECT * FROM ${subquery(query)} AS __q`);
   const cols = described.map((r) => ({ name: String(r[0]), type: String(r[1]) }));
   const find = (name: string): { name: string; type: string } | undefined => {
@@ -71,14 +78,20 @@ export async function projectQuery(conn: DuckDBConnection, w: Where, what: strin
   if (matched.some((m) => !m) && positional && cols.length === fields.length) matched = cols;
   const missing = fields.filter((_, i) => !matched[i]);
   if (missing.length) {
-    throw deltaError(w, `the ${what} does not return column(s) ${missing.map((f) => f.name).join(', ')} (it returns ${cols.map((c) => c.name).join(', ')})`,
-      'return exactly the table columns, by name');
+    throw deltaError(
+      w,
+      `the ${what} does not return column(s) ${missing.map((f) => f.name).join(', ')} (it returns ${cols.map((c) => c.name).join(', ')})`,
+      'return exactly the table columns, by name',
+    );
   }
   const used = new Set(matched.map((m) => m!.name));
   const extra = cols.filter((c) => !used.has(c.name));
   if (extra.length) {
-    throw deltaError(w, `the ${what} returns column(s) ${extra.map((c) => c.name).join(', ')} that the table does not have`,
-      'schema evolution is not supported: return exactly the table columns');
+    throw deltaError(
+      w,
+      `the ${what} returns column(s) ${extra.map((c) => c.name).join(', ')} that the table does not have`,
+      'schema evolution is not supported: return exactly the table columns',
+    );
   }
   return fields.map((f, i) => `${convert(`__q.${sqlIdent(matched[i]!.name)}`, matched[i]!.type, f)} AS ${sqlIdent(f.name)}`);
 }
@@ -89,8 +102,12 @@ export async function stageRows(conn: DuckDBConnection, w: Where, schema: Struct
   await run(conn, w, 'the write query failed', `CREATE TEMP TABLE ${name} AS SELECT ${select.join(', ')} FROM ${subquery(sql)} AS __q`);
   const required = schema.fields.filter((f) => !f.nullable);
   if (required.length) {
-    const [counts] = await run(conn, w, 'cannot check NOT NULL columns',
-      `SELECT ${required.map((f) => `count(*) FILTER (WHERE ${sqlIdent(f.name)} IS NULL)`).join(', ')} FROM ${name}`);
+    const [counts] = await run(
+      conn,
+      w,
+      'cannot check NOT NULL columns',
+      `SELECT ${required.map((f) => `count(*) FILTER (WHERE ${sqlIdent(f.name)} IS NULL)`).join(', ')} FROM ${name}`,
+    );
     const bad = required.filter((_, i) => Number(counts[i]) > 0);
     if (bad.length) throw deltaError(w, `the write query returns NULL in non-nullable column(s) ${bad.map((f) => f.name).join(', ')}`);
   }
@@ -98,7 +115,14 @@ export async function stageRows(conn: DuckDBConnection, w: Where, schema: Struct
 }
 
 /** Stages the distinct key tuples to delete: those of the new rows, plus those of `deleteKeysSql`. */
-export async function stageKeys(conn: DuckDBConnection, w: Where, keyFields: readonly DeltaField[], rows: string, deleteKeysSql: string | undefined, name: string): Promise<number> {
+export async function stageKeys(
+  conn: DuckDBConnection,
+  w: Where,
+  keyFields: readonly DeltaField[],
+  rows: string,
+  deleteKeysSql: string | undefined,
+  name: string,
+): Promise<number> {
   const cols = keyFields.map((f) => sqlIdent(f.name)).join(', ');
   let sql = `SELECT ${cols} FROM ${rows}`;
   if (deleteKeysSql !== undefined) {

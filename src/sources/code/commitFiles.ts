@@ -19,7 +19,14 @@ const MAX_LISTED = 1000;
 
 export function commitFilesParameter(files: CommitFiles): Record<string, string> {
   const cap = (xs: readonly string[]) => xs.slice(0, MAX_LISTED);
-  return { [COMMIT_FILES_PARAM]: JSON.stringify({ added: cap(files.added), removed: cap(files.removed), modified: cap(files.modified), dependent: cap(files.dependent) }) };
+  return {
+    [COMMIT_FILES_PARAM]: JSON.stringify({
+      added: cap(files.added),
+      removed: cap(files.removed),
+      modified: cap(files.modified),
+      dependent: cap(files.dependent),
+    }),
+  };
 }
 
 /** The files a commit names, when its parameters carry a well-formed `relspec.files`. */

@@ -40,7 +40,13 @@ export interface ListedFile {
 export async function listCodeFiles(source: ResolvedSource, root: string, exclude: readonly string[]): Promise<ListedFile[]> {
   const parts = splitSourceGlob(source.path, root);
   const found = parts.isGlob
-    ? await glob(parts.pattern, { cwd: parts.base, absolute: true, onlyFiles: true, expandDirectories: false, ignore: ['**/node_modules/**', '**/.git/**'] })
+    ? await glob(parts.pattern, {
+        cwd: parts.base,
+        absolute: true,
+        onlyFiles: true,
+        expandDirectories: false,
+        ignore: ['**/node_modules/**', '**/.git/**'],
+      })
     : [source.path];
   const inside = (dir: string, p: string) => p === dir || p.startsWith(dir + path.sep);
   const out: ListedFile[] = [];

@@ -15,10 +15,9 @@ import { duckType } from '../../delta/schema.js';
 import { syncCodeSource, type CodeSyncResult, type SyncContext } from './sync.js';
 import { CODE_TABLES, codeDataset, codeTableDir, tableSchema, type CodeTable } from './tables.js';
 
-export { syncCodeSource, type CodeSyncResult, type SyncContext } from './sync.js';
+export type { CodeSyncResult, SyncContext } from './sync.js';
 export { CodeExtractors } from './extractors.js';
-export { CODE_TABLES, codeDataset, codeTableDir, codeSourceDir, tableSchema, type CodeTable } from './tables.js';
-export { codeRoot } from './files.js';
+export type { CodeTable } from './tables.js';
 export { describeCodeSync } from './describe.js';
 
 export interface CodeDataset {

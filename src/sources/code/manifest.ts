@@ -70,7 +70,15 @@ export function readManifest(sourceDir: string, identity: string): Manifest | un
     return undefined;
   }
   const m = raw as Partial<Manifest> | null;
-  if (!m || m.format !== MANIFEST_FORMAT || m.identity !== identity || typeof m.files !== 'object' || m.files === null || typeof m.tables !== 'object' || m.tables === null) {
+  if (
+    !m ||
+    m.format !== MANIFEST_FORMAT ||
+    m.identity !== identity ||
+    typeof m.files !== 'object' ||
+    m.files === null ||
+    typeof m.tables !== 'object' ||
+    m.tables === null
+  ) {
     return undefined;
   }
   return m as Manifest;

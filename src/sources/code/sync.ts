@@ -97,7 +97,12 @@ const factsOf = (rows: readonly FactRow[] | undefined): FileFacts | undefined =>
   rows && rows.length > 0 ? { hash: sha256(JSON.stringify(rows)).slice(0, 32), rows: rows.length } : undefined;
 
 function baselineOf(m: Manifest): Map<string, BaselineFile> {
-  return new Map(Object.entries(m.files).map(([p, f]) => [p, { sha: f.sha, imports: f.imports, targets: f.targets, global: f.global, ...(f.surface ? { surface: f.surface } : {}) }]));
+  return new Map(
+    Object.entries(m.files).map(([p, f]) => [
+      p,
+      { sha: f.sha, imports: f.imports, targets: f.targets, global: f.global, ...(f.surface ? { surface: f.surface } : {}) },
+    ]),
+  );
 }
 
 export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSource, ctx: SyncContext): Promise<CodeSyncResult> {
@@ -120,7 +125,9 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   for (const t of CODE_TABLES) versions[t] = await tableVersion(codeTableDir(ctx.stateDir, source.name, t));
   // A table the manifest does not describe (first build, crash after a commit, another writer) is
   // rewritten whole from a full extraction; the others still get only their changed paths.
-  const untrusted = new Set(CODE_TABLES.filter((t) => manifest === undefined || versions[t] === undefined || manifest.tables[t] !== versions[t]));
+  const untrusted = new Set(
+    CODE_TABLES.filter((t) => manifest === undefined || versions[t] === undefined || manifest.tables[t] !== versions[t]),
+  );
   for (const t of untrusted) {
     // A table of an older layout (columns added since): start it over; it is a cache of the code.
     const tableDir = codeTableDir(ctx.stateDir, source.name, t);
@@ -132,7 +139,15 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   const ch = diffFiles(listed, root, manifest);
   const changed = [...ch.added, ...ch.modified, ...ch.removed];
   const m = manifest ?? emptyManifest(identity);
-  const base = { source: source.name, root, files: listed.length, added: ch.added, removed: ch.removed, modified: ch.modified, failures: [] };
+  const base = {
+    source: source.name,
+    root,
+    files: listed.length,
+    added: ch.added,
+    removed: ch.removed,
+    modified: ch.modified,
+    failures: [],
+  };
 
   if (changed.length === 0 && untrusted.size === 0) {
     if (ch.touched.size > 0) {
@@ -180,7 +195,8 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   const now = new Set(all);
   const added = new Set(ch.added);
   const modified = new Set(ch.modified);
-  const kindOf = (p: string): keyof CommitFiles => (added.has(p) ? 'added' : !now.has(p) ? 'removed' : modified.has(p) ? 'modified' : 'dependent');
+  const kindOf = (p: string): keyof CommitFiles =>
+    added.has(p) ? 'added' : !now.has(p) ? 'removed' : modified.has(p) ? 'modified' : 'dependent';
   // New files get a placeholder (unknown sha) until the end: a crash in between re-extracts them.
   for (const p of extractedPaths) m.files[p] ??= { size: -1, mtimeMs: -1, sha: '', facts: {}, imports: [], targets: [], global: false };
 
@@ -195,7 +211,17 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
     work.map(async (w) => {
       const c = ctx.connect ? await ctx.connect() : conn;
       try {
-        return await commitTable(c, codeTableDir(ctx.stateDir, source.name, w.t), source, w.t, versions[w.t], w.full, w.paths, w.rowsOf, kindOf);
+        return await commitTable(
+          c,
+          codeTableDir(ctx.stateDir, source.name, w.t),
+          source,
+          w.t,
+          versions[w.t],
+          w.full,
+          w.paths,
+          w.rowsOf,
+          kindOf,
+        );
       } finally {
         if (c !== conn) c.closeSync();
       }
@@ -224,7 +250,10 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
     writeManifest(dir, m);
     extractors.drop(identity); // its baseline is ahead of the tables now; the next step starts from the manifest
     if (failure instanceof RelspecError) throw failure;
-    throw new RelspecError('E_SOURCE', `code source ${source.name}: cannot commit the facts: ${errorMessage(failure).split('\n')[0]}`, { file: dir, cause: failure });
+    throw new RelspecError('E_SOURCE', `code source ${source.name}: cannot commit the facts: ${errorMessage(failure).split('\n')[0]}`, {
+      file: dir,
+      cause: failure,
+    });
   }
 
   for (const p of Object.keys(m.files)) if (!now.has(p)) delete m.files[p];
@@ -236,12 +265,19 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   }
   for (const [rel, st] of ch.touched) if (m.files[rel] && !extractedPaths.has(rel)) Object.assign(m.files[rel], st);
   const ms = performance.now() - t0;
-  m.last = { at: new Date().toISOString(), ms, mode, extracted: extractedPaths.size, added: cap(ch.added), removed: cap(ch.removed), modified: cap(ch.modified) };
+  m.last = {
+    at: new Date().toISOString(),
+    ms,
+    mode,
+    extracted: extractedPaths.size,
+    added: cap(ch.added),
+    removed: cap(ch.removed),
+    modified: cap(ch.modified),
+  };
   writeManifest(dir, m);
   const failures = [...ex.failures].filter(([p]) => now.has(p)).map(([p, error]) => ({ path: p, error }));
   return { ...base, mode, extracted: extractedPaths.size, commits, rows: tableRows(m), failures, ms };
 }
-
 
 const sqlList = (xs: readonly string[]): string => `[${xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(', ')}]::VARCHAR[]`;
 
@@ -262,18 +298,34 @@ async function commitTable(
 ): Promise<{ version: number; committed: boolean; operation: string }> {
   const operation = full ? 'CODE EXTRACT ALL' : 'CODE EXTRACT';
   if (version === undefined) {
-    await createTable(conn, tableDir, { schema: tableColumns(t), name: `${source.name}.${t}`, description: `code facts (${t}) of ${source.path}` });
+    await createTable(conn, tableDir, {
+      schema: tableColumns(t),
+      name: `${source.name}.${t}`,
+      description: `code facts (${t}) of ${source.path}`,
+    });
     version = 0;
   }
   if (paths.length === 0) return { version, committed: false, operation };
   const files: CommitFiles = { added: [], removed: [], modified: [], dependent: [] };
   for (const p of paths) files[kindOf(p)].push(p);
   const parameters = commitFilesParameter(files);
-  const stage = await stageRows(conn, `__relspec_code_${t}`, t, paths.flatMap((p) => rowsOf.get(p) ?? []));
+  const stage = await stageRows(
+    conn,
+    `__relspec_code_${t}`,
+    t,
+    paths.flatMap((p) => rowsOf.get(p) ?? []),
+  );
   try {
     const res = full
       ? await writeTable(conn, tableDir, { mode: 'overwrite', sql: `SELECT * FROM ${stage}`, operation, parameters })
-      : await writeTable(conn, tableDir, { mode: 'replace', keys: ['path'], sql: `SELECT * FROM ${stage}`, deleteKeysSql: `SELECT unnest(${sqlList(paths)}) AS path`, operation, parameters });
+      : await writeTable(conn, tableDir, {
+          mode: 'replace',
+          keys: ['path'],
+          sql: `SELECT * FROM ${stage}`,
+          deleteKeysSql: `SELECT unnest(${sqlList(paths)}) AS path`,
+          operation,
+          parameters,
+        });
     return { version: res.version, committed: res.committed, operation };
   } finally {
     await conn.run(`DROP TABLE IF EXISTS ${stage}`);

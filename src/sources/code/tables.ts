@@ -85,7 +85,8 @@ export function tableSchema(table: CodeTable): { name: string; type: string }[] 
 
 /** `<state>/code/<source>/<table>`: relspec's own state, ignored by the watcher like the rest of it. */
 export const codeSourceDir = (stateDir: string, source: string): string => path.join(stateDir, 'code', source);
-export const codeTableDir = (stateDir: string, source: string, table: CodeTable): string => path.join(codeSourceDir(stateDir, source), table);
+export const codeTableDir = (stateDir: string, source: string, table: CodeTable): string =>
+  path.join(codeSourceDir(stateDir, source), table);
 
 /** The dataset name tasks use: `<source>.<table>` (DuckDB schema = the source name). */
 export const codeDataset = (source: string, table: CodeTable): string => `${source}.${table}`;
@@ -115,7 +116,9 @@ function append(a: DuckDBAppender, kind: Kind, v: unknown): void {
 export async function stageRows(conn: DuckDBConnection, name: string, table: CodeTable, rows: readonly FactRow[]): Promise<string> {
   const cols = COLUMNS[table];
   const q = `temp.main.${quoteIdent(name)}`;
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} (${cols.map((c) => `${quoteIdent(c.name)} ${DUCK_TYPE[c.kind]}`).join(', ')})`);
+  await conn.run(
+    `CREATE OR REPLACE TEMP TABLE ${quoteIdent(name)} (${cols.map((c) => `${quoteIdent(c.name)} ${DUCK_TYPE[c.kind]}`).join(', ')})`,
+  );
   if (rows.length === 0) return q;
   const a = await conn.createAppender(name, 'main', 'temp');
   try {

@@ -17,7 +17,8 @@ const extractors = new CodeExtractors();
 
 const p = tempProject({
   'watch.config.ts': `export default { sources: { code: { format: 'code', path: 'src/**/*.ts' } }, tasks: 'tasks', state: 'state' };\n`,
-  'tasks/names.sql': "-- @materialize table\nselect string_agg(name, ',' order by name) as names from code.symbols where kind = 'function'\n",
+  'tasks/names.sql':
+    "-- @materialize table\nselect string_agg(name, ',' order by name) as names from code.symbols where kind = 'function'\n",
   'src/math.ts': 'export function add(a: number, b: number): number {\n  return a + b;\n}\n',
   'src/main.ts': "import { add } from './math.js';\nexport const three = add(1, 2);\n",
 });

@@ -31,7 +31,11 @@ afterAll(() => {
 const TABLES = ['files', 'symbols', 'references', 'calls', 'imports'] as const;
 const tableDir = (t: string) => path.join(p.dir, 'state/code/code', t);
 const go = () => run({ configPath: 'watch.config.ts', cwd: p.dir, codeExtractors: extractors });
-const built = (o: RunOutcome) => o.tasks.filter((t) => t.status === 'built').map((t) => t.task).sort();
+const built = (o: RunOutcome) =>
+  o.tasks
+    .filter((t) => t.status === 'built')
+    .map((t) => t.task)
+    .sort();
 async function versions(): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
   for (const t of TABLES) out[t] = (await listLog(tableDir(t))).latestVersion;
@@ -56,8 +60,20 @@ async function counts(t: string, v: number) {
 }
 
 const ALL_TASKS = [
-  'analysis.fan_in_out', 'analysis.import_cycles', 'analysis.summary', 'analysis.top_referenced', 'analysis.unresolved_calls', 'analysis.unused_exports',
-  'cpg_nodes', 'edges.calls', 'edges.contains', 'edges.defines', 'edges.imports', 'edges.references', 'norm.occurrences', 'norm.symbols',
+  'analysis.fan_in_out',
+  'analysis.import_cycles',
+  'analysis.summary',
+  'analysis.top_referenced',
+  'analysis.unresolved_calls',
+  'analysis.unused_exports',
+  'cpg_nodes',
+  'edges.calls',
+  'edges.contains',
+  'edges.defines',
+  'edges.imports',
+  'edges.references',
+  'norm.occurrences',
+  'norm.symbols',
 ];
 
 describe('code source', () => {
@@ -66,9 +82,20 @@ describe('code source', () => {
     expect(o.status).toBe('ok');
     expect(built(o)).toEqual(ALL_TASKS);
     expect(o.code).toHaveLength(1);
-    expect(o.code[0]).toMatchObject({ source: 'code', mode: 'full', files: 4, extracted: 4, rows: { files: 4, symbols: 16, references: 27, calls: 10, imports: 6 } });
+    expect(o.code[0]).toMatchObject({
+      source: 'code',
+      mode: 'full',
+      files: 4,
+      extracted: 4,
+      rows: { files: 4, symbols: 16, references: 27, calls: 10, imports: 6 },
+    });
     expect(await versions()).toEqual({ files: 1, symbols: 1, references: 1, calls: 1, imports: 1 });
-    expect(o.changes.filter((c) => c.kind === 'source_added').map((c) => (c as { source: string }).source).sort()).toEqual(TABLES.map((t) => `code.${t}`).sort());
+    expect(
+      o.changes
+        .filter((c) => c.kind === 'source_added')
+        .map((c) => (c as { source: string }).source)
+        .sort(),
+    ).toEqual(TABLES.map((t) => `code.${t}`).sort());
   });
 
   it('nothing changed: no extraction, no commit, nothing built', async () => {
@@ -94,30 +121,54 @@ describe('code source', () => {
     expect(o.code[0]).toMatchObject({ mode: 'incremental', modified: ['src/shapes.ts'], extracted: 1 });
     // Imports carry no spans: that table gets no commit.
     expect(await versions()).toEqual({ files: 3, symbols: 2, references: 2, calls: 2, imports: 1 });
-    for (const [t, v] of [['files', 3], ['symbols', 2], ['references', 2], ['calls', 2]] as const) {
+    for (const [t, v] of [
+      ['files', 3],
+      ['symbols', 2],
+      ['references', 2],
+      ['calls', 2],
+    ] as const) {
       const info = commitLine(t, v);
       expect(info.operation).toBe('CODE EXTRACT');
-      expect(JSON.parse(info.operationParameters['relspec.files']!)).toEqual({ added: [], removed: [], modified: ['src/shapes.ts'], dependent: [] });
+      expect(JSON.parse(info.operationParameters['relspec.files']!)).toEqual({
+        added: [],
+        removed: [],
+        modified: ['src/shapes.ts'],
+        dependent: [],
+      });
     }
     // shapes.ts has 7 symbols (module, Circle, constructor, r, area, describe, c): all replaced.
     expect(await counts('symbols', 2)).toEqual({ insert: 7, delete: 7, update_preimage: 0, update_postimage: 0 });
     expect(built(o)).toEqual([
-      'analysis.fan_in_out', 'analysis.unresolved_calls', 'analysis.unused_exports', 'cpg_nodes', 'edges.calls', 'edges.contains', 'edges.defines',
-      'edges.references', 'norm.occurrences', 'norm.symbols',
+      'analysis.fan_in_out',
+      'analysis.unresolved_calls',
+      'analysis.unused_exports',
+      'cpg_nodes',
+      'edges.calls',
+      'edges.contains',
+      'edges.defines',
+      'edges.references',
+      'norm.occurrences',
+      'norm.symbols',
     ]);
     // Edges moved, but not the columns these read: cut off.
     const skipped = o.tasks.filter((t) => t.status === 'skipped');
     expect(skipped.map((t) => t.task).sort()).toEqual(['analysis.import_cycles', 'analysis.summary', 'analysis.top_referenced']);
     expect(skipped.every((t) => t.reason?.startsWith('cut off'))).toBe(true);
     const root = o.changes.find((c) => c.kind === 'delta_commits' && c.source === 'code.calls');
-    expect(root).toMatchObject({ fromVersion: 1, toVersion: 2, commits: [{ version: 2, operation: 'CODE EXTRACT', files: { modified: ['src/shapes.ts'] } }] });
+    expect(root).toMatchObject({
+      fromVersion: 1,
+      toVersion: 2,
+      commits: [{ version: 2, operation: 'CODE EXTRACT', files: { modified: ['src/shapes.ts'] } }],
+    });
   });
 
   it('`relspec why`, `lineage`, `graph`, `status` handle the dotted source datasets (real CLI)', () => {
     const why = p.cli(['why', 'edges.calls']);
     expect(why.code).toBe(0);
     expect(why.stdout).toContain('input code.calls(callee, callee_name, caller, path, resolved, start_line) changed');
-    expect(why.stdout).toContain('← source code.calls changed: Delta version 1 → 2 (1 commit: CODE EXTRACT; 4 inserted, 4 deleted, 0 updated) — files modified src/shapes.ts');
+    expect(why.stdout).toContain(
+      '← source code.calls changed: Delta version 1 → 2 (1 commit: CODE EXTRACT; 4 inserted, 4 deleted, 0 updated) — files modified src/shapes.ts',
+    );
     const whyEdges = p.cli(['why', 'cpg_edges']);
     expect(whyEdges.stdout).toContain('files modified src/shapes.ts');
     const lineage = p.cli(['lineage', 'edges.imports']);
@@ -142,11 +193,17 @@ describe('code source', () => {
     expect(o.code[0]!.commits.map((c) => c.table)).toEqual(['files', 'symbols']);
     expect(built(o)).toContain('analysis.unused_exports');
     const show = p.cli(['show', 'analysis.unused_exports', '--json']);
-    expect((JSON.parse(show.stdout) as { rows: { id: string }[] }).rows.map((r) => r.id)).toEqual(['src/math.ts#function:unusedHelper', 'src/math.ts#variable:pi']);
+    expect((JSON.parse(show.stdout) as { rows: { id: string }[] }).rows.map((r) => r.id)).toEqual([
+      'src/math.ts#function:unusedHelper',
+      'src/math.ts#variable:pi',
+    ]);
   });
 
   it('a file with a syntax error: the run goes on, its recovered facts are committed, other files keep theirs', async () => {
-    p.write('src/broken.ts', "import { add } from './math.js';\nexport function ok(): number {\n  return add(1, 2);\n}\nexport function broken( {\n  return ok(;\n}\n");
+    p.write(
+      'src/broken.ts',
+      "import { add } from './math.js';\nexport function ok(): number {\n  return add(1, 2);\n}\nexport function broken( {\n  return ok(;\n}\n",
+    );
     const o = await go();
     expect(o.status).toBe('ok');
     expect(o.errors).toEqual([]);
@@ -173,7 +230,12 @@ describe('code source', () => {
     expect(o.code[0]).toMatchObject({ mode: 'incremental', removed: ['src/broken.ts'], rows: { files: 4 } });
     const v = await versions();
     const info = commitLine('files', v.files);
-    expect(JSON.parse(info.operationParameters['relspec.files']!)).toEqual({ added: [], removed: ['src/broken.ts'], modified: [], dependent: [] });
+    expect(JSON.parse(info.operationParameters['relspec.files']!)).toEqual({
+      added: [],
+      removed: ['src/broken.ts'],
+      modified: [],
+      dependent: [],
+    });
     expect(await counts('files', v.files)).toEqual({ insert: 0, delete: 1, update_preimage: 0, update_postimage: 0 });
   });
 

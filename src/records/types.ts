@@ -37,13 +37,20 @@ export type RootChange =
       rewritten?: RewrittenLogFile[];
     }
   | { id: string; kind: 'task_added'; task: string; file: string }
-  | { id: string; kind: 'task_edited'; task: string; file: string; fromFingerprint: string; toFingerprint: string; fromSql?: string; toSql?: string }
+  | {
+      id: string;
+      kind: 'task_edited';
+      task: string;
+      file: string;
+      fromFingerprint: string;
+      toFingerprint: string;
+      fromSql?: string;
+      toSql?: string;
+    }
   | { id: string; kind: 'task_removed'; task: string; file: string }
   | { id: string; kind: 'config_edited'; file: string; from: string; to: string }
   | { id: string; kind: 'engine_changed'; from: string; to: string }
   | { id: string; kind: 'rescan'; reason: string };
-
-export type RootChangeKind = RootChange['kind'];
 
 export interface DeltaCommitSummary {
   version: number;

@@ -1,0 +1,50 @@
+import type { LoadedConfig } from '../config/load.js';
+import type { Warehouse } from '../engine/warehouse.js';
+import type { ProjectWarning } from '../project/warnings.js';
+import type { CodeExtractors, CodeSyncResult } from '../sources/index.js';
+import type { Db } from '../state/db.js';
+import type { PlanStatus, RunResult, TaskResult } from '../records/types.js';
+import type { TaskWarning } from './caveats.js';
+
+export interface RunOptions {
+  configPath?: string;
+  cwd?: string;
+  /** An already-loaded config (the daemon keeps the last good one). */
+  loaded?: LoadedConfig;
+  select?: string;
+  fullRefresh?: boolean;
+  /** Decide without executing or writing anything (`relspec plan`). */
+  dryRun?: boolean;
+  /** Verify every task, not only the candidates (start-up, watcher overflow). */
+  reconcile?: boolean;
+  /** Recorded as a `rescan` root change. */
+  rescanReason?: string;
+  trigger?: string;
+  /** Reused between runs by the daemon. */
+  session?: { db: Db; warehouse: Warehouse };
+  /** Warm code extractors kept by the daemon; a run without makes its own. */
+  codeExtractors?: CodeExtractors;
+  onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
+  /** Checked between tasks: stop scheduling new ones (SIGTERM). */
+  signal?: AbortSignal;
+}
+
+export interface PlanEntry extends Omit<TaskResult, 'status'> {
+  status: PlanStatus;
+}
+
+export interface RunOutcome extends Omit<RunResult, 'tasks'> {
+  tasks: (TaskResult | PlanEntry)[];
+  signature: string;
+  interrupted: boolean;
+  /** Tasks (in the selection) that no change could reach: up to date without verification. */
+  unaffected: number;
+  /** What each code source's observe step extracted and committed. */
+  code: CodeSyncResult[];
+  /** Tasks whose output relspec cannot vouch for (untracked file reads, volatile functions). */
+  warnings: TaskWarning[];
+  /** Sources whose globs reached into relspec's own directories (those files were left out). */
+  sourceWarnings: ProjectWarning[];
+  /** Files and globs tasks read through table functions (absolute): the daemon watches them. */
+  taskFiles: string[];
+}

@@ -1,0 +1,126 @@
+import type { RunRow, Store } from '../state/store.js';
+import type { TaskCaveat } from '../lineage/types.js';
+
+/** `relspec status` and `relspec history`: what the state says of each task and run. */
+export interface TaskState {
+  task: string;
+  output: string;
+  lastBuiltRun: number | null;
+  /** Status of its latest task run, and which run that was. */
+  lastStatus: string | null;
+  lastRun: number | null;
+  /** `untracked`: nothing is pending, but it reads files relspec cannot follow (DESIGN invariant 8). */
+  state: 'fresh' | 'stale' | 'untracked';
+  /** Why it is stale. */
+  reason?: string;
+  pendingChanges: string[];
+  /** What its last build cannot promise (untracked reads, volatile functions kept as built), and its task file. */
+  caveats?: TaskCaveat[];
+  file?: string;
+}
+
+export interface StatusResult {
+  /** The latest run: the state is as of this run (plus changes observed since). */
+  runId: number | null;
+  /** Its status; 'crashed' when it is recorded as running but no live process holds the state. */
+  runStatus: string | null;
+  tasks: TaskState[];
+}
+
+/** Whether a live process holds the state directory: without one, a 'running' run crashed. */
+export interface ReadOptions {
+  writerAlive?: boolean;
+}
+
+const shownStatus = (status: string, opts: ReadOptions): string =>
+  status === 'running' && opts.writerAlive === false ? 'crashed' : status;
+
+/**
+ * Per task: last build, last status, and whether it is fresh now — stale when a root change
+ * awaits verification for it, its last run failed or was blocked, or it has no trace.
+ */
+export function status(store: Store, opts: ReadOptions = {}): StatusResult {
+  const rows = store.tasks();
+  const latest = store.latestTaskRuns();
+  const traces = store.traces();
+  const pending = store.pending();
+  const names = new Set(rows.keys());
+  // Tasks only seen in task runs (a broken task that never entered the graph), unless removed since.
+  // Such a task fails on every run while its file exists, so one that a later full run (no
+  // --select, finished) did not report is gone: its file was deleted or it is a stored task now.
+  const lastFull = store.runs(50).find((r) => r.selection === null && ['ok', 'noop', 'failed'].includes(r.status))?.id ?? 0;
+  for (const [name, r] of latest) {
+    if (names.has(name)) continue;
+    const removed = store.changesAbout(name).some((c) => c.kind === 'task_removed' && c.runId >= r.runId);
+    if (!removed && r.runId >= lastFull) names.add(name);
+  }
+  const tasks = [...names].sort().map((task): TaskState => {
+    const last = latest.get(task);
+    const trace = traces.get(task);
+    const lastBuiltRun = trace?.runId ?? store.lastTaskRun(task, ['built'])?.runId ?? null;
+    const pendingChanges = pending.get(task) ?? [];
+    const reason =
+      last?.status === 'failed'
+        ? `failed in run ${last.runId}`
+        : last?.status === 'blocked'
+          ? `blocked in run ${last.runId}${last.reason ? `: ${last.reason}` : ''}`
+          : !trace
+            ? 'never built'
+            : pendingChanges.length > 0
+              ? `pending: ${pendingChanges.join(', ')}`
+              : undefined;
+    return {
+      task,
+      output: rows.get(task)?.output ?? last?.output ?? task,
+      lastBuiltRun,
+      lastStatus: last?.status ?? null,
+      lastRun: last?.runId ?? null,
+      state: reason ? 'stale' : trace?.caveats?.some((c) => c.kind === 'untracked_read') ? 'untracked' : 'fresh',
+      ...(reason ? { reason } : {}),
+      pendingChanges,
+      ...(trace?.caveats?.length ? { caveats: trace.caveats, file: rows.get(task)?.file } : {}),
+    };
+  });
+  const runId = store.lastRunId() ?? null;
+  const runStatus = runId === null ? null : shownStatus(store.run(runId)?.status ?? 'running', opts);
+  return { runId, runStatus, tasks };
+}
+
+// ---------------------------------------------------------------------------------------------
+// history
+
+export interface RunInfo {
+  runId: number;
+  trigger: string;
+  startedAt: string;
+  endedAt: string | null;
+  durationMs: number | null;
+  status: string;
+  selection: string | null;
+  summary: Record<string, number> | null;
+  graphSignature: string | null;
+  engineVersion: string | null;
+  /** Root change ids observed in the run. */
+  changes: string[];
+}
+
+/** Runs, newest first. */
+export function history(store: Store, limit = 20, opts: ReadOptions = {}): RunInfo[] {
+  return store.runs(limit).map((r: RunRow) => {
+    const start = Date.parse(r.startedAt);
+    const end = r.endedAt ? Date.parse(r.endedAt) : NaN;
+    return {
+      runId: r.id,
+      trigger: r.trigger,
+      startedAt: r.startedAt,
+      endedAt: r.endedAt,
+      durationMs: Number.isFinite(start) && Number.isFinite(end) ? end - start : null,
+      status: shownStatus(r.status, opts),
+      selection: r.selection,
+      summary: r.summary,
+      graphSignature: r.graphSignature,
+      engineVersion: r.engineVersion,
+      changes: store.changeIdsOfRun(r.id),
+    };
+  });
+}

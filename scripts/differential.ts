@@ -1,5 +1,5 @@
 /**
- * Differential test runner (DESIGN invariant 1: incremental equals clean).
+ * Differential test runner (docs/ARCHITECTURE.md invariant 1: incremental equals clean).
  *
  *   node --import tsx scripts/differential.ts --scenarios 200 --steps 20 --seed 1 [--jobs 2] [--keep] [--verbose]
  *

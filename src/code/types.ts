@@ -1,5 +1,5 @@
 /**
- * Row shapes of the code facts (the input of the code property graph, see DESIGN.md).
+ * Row shapes of the code facts (the input of the code property graph, see docs/ARCHITECTURE.md).
  *
  * Conventions shared by every row set:
  * - `path` is relative to the extraction root, with forward slashes.

@@ -1,5 +1,5 @@
 /**
- * Typed Delta actions (PROTOCOL.md **Actions**), as `parse.ts` validates them out of commit lines
+ * Typed Delta actions (Delta protocol, **Actions**), as `parse.ts` validates them out of commit lines
  * and checkpoint rows.
  */
 
@@ -32,7 +32,7 @@ export interface RemoveAction {
   dataChange: boolean;
   deletionTimestamp?: number;
   extendedFileMetadata?: boolean;
-  /** Absent on old writers; Spark omits null keys (PROTOCOL-NOTES §3). */
+  /** Absent on old writers; Spark omits null keys (docs/delta-notes.md §3). */
   partitionValues?: PartitionValues;
   size?: number;
   numRecords?: number;

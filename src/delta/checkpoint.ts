@@ -8,7 +8,7 @@ import type { CheckpointEntry, LogListing } from './log.js';
 import { deltaError, duckPath, firstLine, resolveDataPath, sqlString, type Where } from './util.js';
 
 /**
- * Loading a checkpoint (PROTOCOL.md **Checkpoints**, **V2 Spec**, **Sidecar Files**).
+ * Loading a checkpoint (Delta protocol, **Checkpoints**, **V2 Spec**, **Sidecar Files**).
  * Parquet checkpoints have one struct column per action kind (`add`, `remove`, `metaData`,
  * `protocol`, `txn`, `domainMetadata`, `checkpointMetadata`, `sidecar`); "Any missing column should
  * be treated as null". Each row is turned into JSON by DuckDB (`to_json` renders MAPs such as

@@ -5,7 +5,7 @@ import type { DeletionVectorDescriptor } from './actions.js';
 import { deltaError, firstLine, resolveDataPath, type Where } from './util.js';
 
 /**
- * Deletion vectors (PROTOCOL.md **Deletion Vectors**, **Deletion Vector Descriptor Schema**,
+ * Deletion vectors (Delta protocol, **Deletion Vectors**, **Deletion Vector Descriptor Schema**,
  * **Deletion Vector Format**, **Deletion Vector File Storage Format**). A DV is the set of 0-based
  * physical row indexes of one data file that "*must not* be returned".
  */

@@ -7,7 +7,7 @@ import { deltaError, duckPath, firstLine, sqlString } from './util.js';
 
 /**
  * Delta Lake reader: log replay, checkpoints, protocol gate, deletion vectors, column mapping,
- * Change Data Feed — implemented from PROTOCOL.md (no Delta library exists for Node, and DuckDB's
+ * Change Data Feed — implemented from the Delta protocol (no Delta library exists for Node, and DuckDB's
  * delta extension is not available). Every function that touches data takes the caller's
  * DuckDB connection; errors are RelspecError with code E_DELTA (corrupt/incomplete table, bad
  * request) or E_DELTA_UNSUPPORTED (valid table using something this reader does not implement).

@@ -8,7 +8,7 @@ import { parseJsonLines } from './parse.js';
 import { deltaError, firstLine, type Where } from './util.js';
 
 /**
- * Listing `_delta_log/` (PROTOCOL.md **Delta Log Entries**, **Checkpoints**, **Last Checkpoint File**).
+ * Listing `_delta_log/` (Delta protocol, **Delta Log Entries**, **Checkpoints**, **Last Checkpoint File**).
  * Only names matching the anchored patterns below are log entries. Everything else is ignored:
  * `.crc` version checksums, Hadoop `.*.crc`, `*.tmp` files of in-flight writers, macOS `._*`
  * AppleDouble files, log compactions (optional for readers), `_staged_commits/` (catalog-managed

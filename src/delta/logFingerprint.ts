@@ -2,13 +2,13 @@ import path from 'node:path';
 import { hashFileContent, statFile } from '../util/fileStat.js';
 
 /**
- * Fingerprints of the log files a reader consumed. PROTOCOL.md says log entries are immutable
+ * Fingerprints of the log files a reader consumed. the Delta protocol says log entries are immutable
  * (**Delta Log Entries**; "Writers MUST never overwrite an existing log entry"), but a copy in
  * progress or a non-atomic writer can show a commit half-written: every line valid, the add
  * actions there, the remove actions not yet. Taking that as version N and trusting the version
  * number afterwards keeps a stale snapshot forever. So every commit (and checkpoint) file read is
  * remembered as size + content hash, with its stat signature so that checking it again is one
- * stat (DESIGN "Change detection for files"); only a moved signature is hashed again.
+ * stat (docs/ARCHITECTURE.md "Change detection for files"); only a moved signature is hashed again.
  */
 export interface LogFileFingerprint {
   /** File name inside `_delta_log/`. */

@@ -6,7 +6,7 @@ import { deltaError, type Where } from './util.js';
  * Validating Delta actions. Every field a reader relies on is checked, so a malformed log gives an
  * E_DELTA error naming the file and line instead of a TypeError later. Unknown actions and fields
  * are ignored: "Clients must ignore such unrecognized fields, and should not produce an error"
- * (PROTOCOL.md **Protocol Evolution**).
+ * (Delta protocol, **Protocol Evolution**).
  */
 
 type Obj = Record<string, unknown>;

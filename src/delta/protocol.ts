@@ -2,7 +2,7 @@ import type { MetadataAction, ProtocolAction } from './actions.js';
 import { unsupported, type Where } from './util.js';
 
 /**
- * The reader protocol gate (PROTOCOL.md **Protocol Evolution**, **Table Features**), applied before
+ * The reader protocol gate (Delta protocol, **Protocol Evolution**, **Table Features**), applied before
  * any data file is read. With minReaderVersion 3, "to read a table, readers must implement and
  * respect all features listed in `readerFeatures`" — an unknown feature is never ignored.
  */

@@ -2,7 +2,7 @@ import type { ColumnMappingMode } from './protocol.js';
 import { deltaError, sqlIdent, unsupported, type Where } from './util.js';
 
 /**
- * The table schema (PROTOCOL.md **Schema Serialization Format**, **Primitive Types**) and its
+ * The table schema (Delta protocol, **Schema Serialization Format**, **Primitive Types**) and its
  * DuckDB rendering. `timestamp` is an instant (parquet isAdjustedToUTC=true) → TIMESTAMPTZ;
  * `timestamp_ntz` is a wall-clock value → TIMESTAMP (**Timestamp without timezone (TimestampNtz)**).
  */

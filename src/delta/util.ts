@@ -36,7 +36,7 @@ export const sqlIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 /**
  * DuckDB expands `*`, `?` and `[` in file names even inside an explicit list; a bracket class
- * matches the character literally. (PROTOCOL-NOTES §10: the corpus has `%`, spaces, emoji, `=`.)
+ * matches the character literally. (docs/delta-notes.md §10: the corpus has `%`, spaces, emoji, `=`.)
  */
 export function duckPath(p: string): string {
   return /[*?[]/.test(p) ? p.replace(/[*?[]/g, (c) => `[${c}]`) : p;

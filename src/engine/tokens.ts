@@ -59,7 +59,7 @@ export function tokenSelect(sets: readonly (readonly string[])[], available: rea
 
 /**
  * Signed count and hash sums over change rows (column `_change_type`): inserted and post-image rows
- * count +1, deleted and pre-image rows −1 (DESIGN, "Change detection from Delta commits").
+ * count +1, deleted and pre-image rows −1 (docs/ARCHITECTURE.md, "Change detection from Delta commits").
  */
 export function signedTokenSelect(sets: readonly (readonly string[])[], available: readonly string[]): string {
   const has = new Set(available);

@@ -32,7 +32,7 @@ export function targetOf(task: GraphTask, producers: (ds: string) => string[]): 
 
 /**
  * Materializes the task, computes its output tokens, then — and only then — writes evidence, trace,
- * task run and causes in one SQLite transaction (DESIGN invariant 4: a trace is never newer than the
+ * task run and causes in one SQLite transaction (docs/ARCHITECTURE.md invariant 4: a trace is never newer than the
  * output it describes; a crash in between re-runs the task, which is idempotent).
  * Returns the result and whether the output's content changed.
  */

@@ -11,7 +11,7 @@ export const MISSING = 'missing';
 
 /**
  * Content hashes of the files tasks read through table functions, by the same rule as sources
- * (DESIGN "Change detection for files"): the stat signature (size, mtime and ctime ns, inode,
+ * (docs/ARCHITECTURE.md "Change detection for files"): the stat signature (size, mtime and ctime ns, inode,
  * device) is compared with the last one seen; only when it moved is the content hashed. Signatures
  * persist in `file_stats`, so a file nobody touched is never hashed again, across runs and restarts.
  */

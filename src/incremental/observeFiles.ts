@@ -7,7 +7,7 @@ import type { EvidenceRow, SourceFileTuple } from '../state/store.js';
 import type { RootChange } from '../records/types.js';
 
 /**
- * A file source's change detection (DESIGN "Change detection for files"): the stat signature of every
+ * A file source's change detection (docs/ARCHITECTURE.md "Change detection for files"): the stat signature of every
  * listed file (size, mtime and ctime in ns, inode, device) is the cheap check; when any part of it moved
  * — `cp -p`, `rsync -t`, `tar x` and `touch -r` keep size and mtime but not ctime — that file is hashed
  * and its content decides. Per-file hashes are kept in the evidence, so only moved files are read.

@@ -120,7 +120,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
       for (const t of obs.removedTasks) if (producers(t.output).length === 0) store.deleteEvidence(t.output);
     });
     // A Delta source is a view over its pinned snapshot: a commit landing during this run is the
-    // next run's (DESIGN invariant 7). Its deleted rows are inlined: the view outlives this connection.
+    // next run's (docs/ARCHITECTURE.md invariant 7). Its deleted rows are inlined: the view outlives this connection.
     const readers: { name: string; reader: string }[] = [];
     for (const s of project.sources.values()) {
       const reader = s.delta

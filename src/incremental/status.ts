@@ -9,7 +9,7 @@ export interface TaskState {
   /** Status of its latest task run, and which run that was. */
   lastStatus: string | null;
   lastRun: number | null;
-  /** `untracked`: nothing is pending, but it reads files relspec cannot follow (DESIGN invariant 8). */
+  /** `untracked`: nothing is pending, but it reads files relspec cannot follow (docs/ARCHITECTURE.md invariant 8). */
   state: 'fresh' | 'stale' | 'untracked';
   /** Why it is stale. */
   reason?: string;

@@ -3,7 +3,7 @@ import type { Scratch } from './duck.js';
 /**
  * What a task's parse tree says about the world outside its input datasets: files it reads through
  * table functions, calls whose files relspec cannot know, and functions whose result changes from
- * one run to the next (DESIGN invariant 8: where relspec cannot know, it says so).
+ * one run to the next (docs/ARCHITECTURE.md invariant 8: where relspec cannot know, it says so).
  */
 
 /** A string literal in the SQL: its value and its byte offset (DuckDB's `query_location`). */

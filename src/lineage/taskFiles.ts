@@ -37,7 +37,7 @@ const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(di
  * resolve it again. An absolute literal reads the same file from anywhere.
  *
  * A glob is expanded here, not by DuckDB: the list is what relspec tracks (a file added changes
- * it), it never includes the state or output directories (the source-glob rule, DESIGN "Change
+ * it), it never includes the state or output directories (the source-glob rule, docs/ARCHITECTURE.md "Change
  * detection for files"), and each file is handed over as a literal path (`duckLiteralPath`), so
  * `[`, `*` and `?` in a name are not globbed again. A glob matching nothing is left as a pattern,
  * so DuckDB reports it in its own words. `glob()` gets the listing too (it takes a list; an empty

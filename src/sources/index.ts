@@ -16,7 +16,7 @@ export interface ObservedSource {
   /** File sources: what the glob matched inside relspec's own directories and left out. */
   excluded?: string[];
   schema: Column[];
-  /** Delta sources: the snapshot pinned for this run (DESIGN invariant 7, snapshot isolation). */
+  /** Delta sources: the snapshot pinned for this run (docs/ARCHITECTURE.md invariant 7, snapshot isolation). */
   delta?: Snapshot;
   /** One of a code source's tables (a Delta table relspec writes under the state directory). */
   code?: { source: string; table: CodeTable };

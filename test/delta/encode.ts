@@ -2,7 +2,7 @@ import { crc32 } from 'node:zlib';
 
 /**
  * Test-only encoders (the reader only decodes): Z85 and the RoaringBitmapArray "portable" format
- * of PROTOCOL.md **Deletion Vector Format**, written independently of the decoder so the two check
+ * of Delta protocol, **Deletion Vector Format**, written independently of the decoder so the two check
  * each other.
  */
 

@@ -550,7 +550,7 @@ const logLines = (dir: string, v: number): Line[] =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Line);
 
-/** Checks every commit the writer produced against PROTOCOL-NOTES §1-§3, §6, §8. */
+/** Checks every commit the writer produced against docs/delta-notes.md §1-§3, §6, §8. */
 async function selfCheck(dir: string): Promise<string[]> {
   const problems: string[] = [];
   const bad = (v: number, msg: string): void => void problems.push(`${path.basename(path.dirname(dir))} v${v}: ${msg}`);

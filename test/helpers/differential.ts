@@ -1,5 +1,5 @@
 /**
- * Differential testing of the incremental engine (DESIGN invariant 1: incremental equals clean).
+ * Differential testing of the incremental engine (docs/ARCHITECTURE.md invariant 1: incremental equals clean).
  *
  * A scenario is a seeded random project — 2–3 sources (parquet globs, and Delta tables written with
  * relspec's own Delta writer) and a random DAG of SQL tasks — that goes through random steps (source
@@ -9,7 +9,7 @@
  * the project is run incrementally in its own directory, then copied (config, tasks, data; no
  * state) to a fresh directory and built from scratch; every relation of the two warehouses (its
  * kind, columns and rows) is then compared, rows as multisets with columns ordered by name.
- * Minimality (DESIGN invariant 2) is checked where it is certain: a formatting-only edit, a change
+ * Minimality (docs/ARCHITECTURE.md invariant 2) is checked where it is certain: a formatting-only edit, a change
  * to or addition of a column no task reads, and a rewrite keeping the same multiset of rows build
  * no task; a second run with no change builds no task.
  *

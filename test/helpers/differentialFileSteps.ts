@@ -1,6 +1,6 @@
 /**
  * File-source steps of the differential generator that exercise change detection as the world does it
- * (DESIGN "Change detection for files"): file names DuckDB would glob (`p[0] é.parquet` next to
+ * (docs/ARCHITECTURE.md "Change detection for files"): file names DuckDB would glob (`p[0] é.parquet` next to
  * `p0 é.parquet`, which the class `[0]` matches), and rewrites that put the old mtime and atime back.
  */
 import { execFileSync } from 'node:child_process';

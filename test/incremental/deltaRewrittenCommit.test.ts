@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
 
 /**
- * DESIGN invariant 8: a commit file completed after it was read. A non-atomic writer (or a copy in
+ * docs/ARCHITECTURE.md invariant 8: a commit file completed after it was read. A non-atomic writer (or a copy in
  * progress) shows `N.json` with its add actions and not yet its removes; relspec reads that as
  * version N. Once the file is complete, the same version means different rows: the fingerprint of
  * the consumed commit must turn that into a root change — real files, the real CLI.

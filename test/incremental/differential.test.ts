@@ -1,5 +1,5 @@
 /**
- * Differential test (DESIGN invariant 1): after every random step, the incremental warehouse equals
+ * Differential test (docs/ARCHITECTURE.md invariant 1): after every random step, the incremental warehouse equals
  * a clean build of the same files. A small slice runs by default; widen it with
  *   RELSPEC_DIFF_SCENARIOS=50 RELSPEC_DIFF_STEPS=20 RELSPEC_DIFF_SEED=1000 npx vitest run test/incremental/differential.test.ts
  * (RELSPEC_DIFF_JOBS: scenarios at a time, default 2). Scenario i runs with seed SEED + i; replay

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
 
 /**
- * File sources see rewrites that keep size and mtime (DESIGN "Change detection for files"): the stat
+ * File sources see rewrites that keep size and mtime (docs/ARCHITECTURE.md "Change detection for files"): the stat
  * signature holds ctime and the inode, which `touch -r`, `cp -p` and `tar x` cannot put back, and the
  * content hash decides. Real CLI processes, real tools (`touch`, `cp`, `tar`). Needs `npx tsc` first.
  */

@@ -7,7 +7,7 @@ import { duckLiteralPath } from '../../src/sources/files.js';
 import { CLI, withDuck } from '../helpers/project.js';
 
 /**
- * Files are read as literal paths (DESIGN "Change detection for files"): DuckDB re-globs every path
+ * Files are read as literal paths (docs/ARCHITECTURE.md "Change detection for files"): DuckDB re-globs every path
  * holding `*`, `?` or `[`, even in an explicit list, so `a[1].csv` used to read `a1.csv`. Real files,
  * real DuckDB, real CLI processes; a whole project in a directory named `proj [1] é`. Needs `npx tsc`.
  */

@@ -1,5 +1,5 @@
 /**
- * The bad input catalog (DESIGN invariant 6: bad input never takes the daemon down). Each entry is
+ * The bad input catalog (docs/ARCHITECTURE.md invariant 6: bad input never takes the daemon down). Each entry is
  * one kind of bad input, applied to a built project: a task file, a source file, a Delta log, the
  * config. For each, with real `relspec run --json` processes:
  *  - the error is clear: its code, the file it names, the message shape and a fix hint are checked;

@@ -1,5 +1,5 @@
 /**
- * Crash torture (DESIGN invariants 3 and 4): real `relspec run` and `relspec watch` processes are
+ * Crash torture (docs/ARCHITECTURE.md invariants 3 and 4): real `relspec run` and `relspec watch` processes are
  * SIGKILLed at seeded random moments — random delays over a run, during a heavy DuckDB query,
  * during the burst of per-task SQLite transactions, during a daemon's start-up reconcile and
  * during a run a file edit triggered — then restarted (and killed again), over and over. After each

@@ -10,7 +10,7 @@ import { commitTimestamp, loadSnapshot, type Snapshot } from './snapshot.js';
 import { deltaError, mapLimit, resolveDataPath, unsupported, type Where } from '../util.js';
 
 /**
- * Change Data Feed reads (PROTOCOL.md **Change Data Files**, **Add CDC File**, **Reader Requirements
+ * Change Data Feed reads (Delta protocol, **Change Data Files**, **Add CDC File**, **Reader Requirements
  * for AddCDCFile**). Per version in [start, end]:
  *  - "If there are `cdc` actions in this version, then read only those to get the row-level
  *    changes, and skip the remaining `add` and `remove` actions in this version";
@@ -58,7 +58,7 @@ export interface TableChangesOptions {
   /**
    * Default true: fail unless `delta.enableChangeDataFeed` is on across the range (Spark/kernel
    * semantics). With false, versions without cdc files still yield their add/remove rows — the
-   * signed row multiset DESIGN.md's change tokens need; an UPDATE then shows as whole-file
+   * signed row multiset docs/ARCHITECTURE.md's change tokens need; an UPDATE then shows as whole-file
    * delete + insert instead of pre/post images.
    */
   requireChangeDataFeed?: boolean;
@@ -243,7 +243,7 @@ export interface ChangeCounts {
   delete: number;
   update_preimage: number;
   update_postimage: number;
-  /** Non-standard `_change_type` values, passed through verbatim (PROTOCOL-NOTES §6). */
+  /** Non-standard `_change_type` values, passed through verbatim (docs/delta-notes.md §6). */
   other?: Record<string, number>;
 }
 

@@ -9,7 +9,7 @@ import { deltaError, duckPath, firstLine, sqlIdent, sqlString, unsupported, type
 
 /**
  * Builds one DuckDB SELECT over an explicit list of data files, producing the table's logical
- * columns. Rules it implements (PROTOCOL-NOTES §3, §5, §10):
+ * columns. Rules it implements (docs/delta-notes.md §3, §5, §10):
  *  - files are listed explicitly, never globbed, and `hive_partitioning = false`: "Actual partition
  *    values for a file must be read from the transaction log" (**Partition Value Serialization**);
  *  - partition values come from a per-file VALUES relation joined on DuckDB's `file_index`;

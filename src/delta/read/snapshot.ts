@@ -19,7 +19,7 @@ import { checkTypeChanges, parseSchemaString, type StructType } from '../schema.
 import { deltaError, mapLimit, resolveDataPath, type Where } from '../util.js';
 
 /**
- * A table's state at one version (PROTOCOL.md **Action Reconciliation**, **Checkpoints**):
+ * A table's state at one version (Delta protocol, **Action Reconciliation**, **Checkpoints**):
  * newest usable checkpoint at or before the version, then every later commit in order.
  */
 
@@ -168,7 +168,7 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
           : 'the log was truncated by metadata cleanup; read a version at or after the oldest checkpoint',
       );
     }
-    // Commits after the starting point must all exist (PROTOCOL-NOTES §2.3); a missing one cannot
+    // Commits after the starting point must all exist (docs/delta-notes.md §2.3); a missing one cannot
     // be bridged by an older checkpoint either, which would need that commit too.
     for (let v = from; v <= target; v++) {
       if (listing.commits.has(v)) continue;

@@ -10,7 +10,7 @@ import { listLog, missingCommit } from '../log.js';
 import { deltaError, duckPath, firstLine, fmtVersion, resolveDataPath, sqlString, type Where } from '../util.js';
 
 /**
- * Classic checkpoints (PROTOCOL.md **Checkpoints**, **Checkpoint Format**, **Last Checkpoint
+ * Classic checkpoints (Delta protocol, **Checkpoints**, **Checkpoint Format**, **Last Checkpoint
  * File**): the reconciled state at a version — protocol, metaData, txn, domainMetadata, live adds
  * and unexpired remove tombstones — as one parquet file with one struct column per action kind,
  * the layout `checkpoint.ts` of the reader loads. Actions are replayed from the raw log (not from
@@ -127,7 +127,7 @@ const dv = (a: Raw): DeletionVectorDescriptor | undefined => {
 
 /**
  * Applies one commit (or checkpoint): removes first, then adds — order inside a log entry is not
- * defined (PROTOCOL-NOTES §2.4), and checkpoint tombstones never hide the checkpoint's adds.
+ * defined (docs/delta-notes.md §2.4), and checkpoint tombstones never hide the checkpoint's adds.
  */
 function applyAll(s: State, rows: Raw[], key: (a: Raw) => string): void {
   for (const r of rows) if (!isObj(r.add)) apply(s, r, key);

@@ -5,7 +5,7 @@ import { RelspecError } from '../../errors.js';
 import { deltaError, firstLine, fmtVersion } from '../util.js';
 
 /**
- * Committing a log entry (PROTOCOL-NOTES §8, PROTOCOL.md **Creation of New Log Entries**):
+ * Committing a log entry (docs/delta-notes.md §8, Delta protocol, **Creation of New Log Entries**):
  * "Writers MUST never overwrite an existing log entry". Version N is committed iff `N.json` is
  * created exclusively: the entry is written and fsynced to a temp file in `_delta_log/` (a name
  * the log listing ignores), then hard-linked to its final name — `link` fails with EEXIST when

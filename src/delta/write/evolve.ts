@@ -6,7 +6,7 @@ import { deltaError, type Where } from '../util.js';
 import { checkPartitionColumns, deltaTypeJson, initialProtocol, resolveSchema, writerFeatures, type SchemaInput } from './schema.js';
 
 /**
- * A schema change as a new version of the same table (PROTOCOL.md **Change Metadata**, **Schema
+ * A schema change as a new version of the same table (Delta protocol, **Change Metadata**, **Schema
  * Serialization Format**): the commit carries a metaData action with the new schemaString — same
  * table id, partition columns and configuration — and, because the change is made by a full
  * overwrite in that same commit (every live file removed, the new rows added), it needs no column

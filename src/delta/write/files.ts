@@ -8,7 +8,7 @@ import { deltaError, duckPath, firstLine, sqlIdent, sqlString, type Where } from
 import { writerTag } from './owner.js';
 
 /**
- * Writing data and change data files with DuckDB (PROTOCOL.md **Data Files**, **Partition Value
+ * Writing data and change data files with DuckDB (Delta protocol, **Data Files**, **Partition Value
  * Serialization**, **Per-file Statistics**, **Change Data Files**). One parquet file per partition
  * value tuple, named `part-<uuid>-<writer tag>.parquet` (data) or `_change_data/.../cdc-<uuid>-<writer tag>.parquet`
  * (owner.ts: the orphan sweep tells a dead writer's leftovers by it); the

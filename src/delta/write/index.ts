@@ -13,7 +13,7 @@ import { checkPartitionColumns, deltaTypeJson, initialProtocol, resolveSchema, t
 
 /**
  * Delta Lake writer: create a table, then append / overwrite / replace-by-key in one atomic commit
- * each (PROTOCOL-NOTES §8). Data files are parquet written by DuckDB on the caller's connection;
+ * each (docs/delta-notes.md §8). Data files are parquet written by DuckDB on the caller's connection;
  * `N.json` is created put-if-absent, so a concurrent writer gets a DeltaCommitConflict (E_DELTA)
  * and `writeTable` retries on the new version a bounded number of times. Classic parquet
  * checkpoints every `checkpointInterval` commits, with `_last_checkpoint`.

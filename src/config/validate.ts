@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { closest } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { RelspecError, RelspecErrors } from '../errors.js';
+import { didYouMean, suggest } from '../util/suggest.js';
 import type { ResolvedConfig, ResolvedSource, UserConfig } from './types.js';
 
 const SOURCE_FORMATS = ['parquet', 'csv', 'json', 'delta', 'code'] as const;
@@ -73,11 +73,8 @@ function issueToError(issue: z.core.$ZodIssue, raw: unknown, file: string | unde
     const known = knownKeysFor(issue.path);
     return issue.keys.map((key) => {
       const at = keyPath([...issue.path, key]);
-      const guess = known.length > 0 ? closest(key, [...known]) : undefined;
-      return new RelspecError('E_CONFIG', `unknown config key '${at}'`, {
-        file,
-        fix: guess ? `did you mean '${keyPath([...issue.path, guess])}'?` : 'remove it',
-      });
+      const near = suggest(key, known).map((k) => keyPath([...issue.path, k]));
+      return new RelspecError('E_CONFIG', `unknown config key '${at}'`, { file, fix: didYouMean(near) ?? 'remove it' });
     });
   }
   const at = keyPath(issue.path);
@@ -85,8 +82,8 @@ function issueToError(issue: z.core.$ZodIssue, raw: unknown, file: string | unde
   let fix = issue.message;
   if (issue.code === 'invalid_value' && 'values' in issue) {
     const allowed = issue.values.map(String);
-    const guess = typeof value === 'string' ? closest(value, allowed) : undefined;
-    fix = `use one of ${allowed.map((v) => `'${v}'`).join(', ')}${guess ? ` (did you mean '${guess}'?)` : ''}`;
+    const guess = typeof value === 'string' ? didYouMean(suggest(value, allowed)) : undefined;
+    fix = `use one of ${allowed.map((v) => `'${v}'`).join(', ')}${guess ? ` (${guess})` : ''}`;
   } else if (issue.code === 'invalid_type') {
     fix = `expected ${issue.expected}`;
   }

@@ -1,5 +1,5 @@
-import { closest } from 'fastest-levenshtein';
 import { RelspecError } from '../errors.js';
+import { didYouMean, suggest } from '../util/suggest.js';
 import { ancestors, descendants } from './impact.js';
 import { outputId, sourceId, taskId, tasksOf, type RelGraph } from './model.js';
 
@@ -37,9 +37,9 @@ export function selectTasks(g: RelGraph, selector: string): Set<string> {
     } else if (g.hasNode(sourceId(term))) {
       seeds = [sourceId(term)];
     } else {
-      const names = [...tasks.map((t) => t.name), ...new Set(tasks.map((t) => t.output))];
+      const names = g.mapNodes((_, a) => a.name);
       throw new RelspecError('E_SELECT', `'${term}' is not a task, output or source`, {
-        fix: names.length ? `did you mean '${closest(term, names)}'?` : 'there are no tasks yet',
+        fix: didYouMean(suggest(term, names)) ?? (tasks.length ? 'run `relspec graph` to list them all' : 'there are no tasks yet'),
       });
     }
     for (const id of seeds) if (g.getNodeAttribute(id, 'kind') === 'task') result.add(g.getNodeAttribute(id, 'name'));

@@ -1,7 +1,7 @@
-import { closest, distance } from 'fastest-levenshtein';
 import { datasetOfRef } from '../catalog/names.js';
 import type { TaskSpec } from '../catalog/types.js';
 import { RelspecError } from '../errors.js';
+import { didYouMean, suggest } from '../util/suggest.js';
 import { stripCommentsAndStrings, type ParseResult } from './parse.js';
 
 /** Dataset names, looked up case-insensitively as DuckDB does. */
@@ -12,16 +12,6 @@ export class DatasetNames {
   }
   get(name: string): string | undefined {
     return this.byLower.get(name.toLowerCase());
-  }
-  suggest(name: string, n = 3): string[] {
-    const lower = name.toLowerCase();
-    const ranked = [...this.byLower.entries()]
-      .map(([l, orig]) => ({ orig, d: distance(lower, l) }))
-      .filter((x) => x.d <= Math.max(2, Math.floor(lower.length / 2)))
-      .sort((a, b) => a.d - b.d || (a.orig < b.orig ? -1 : 1));
-    const out = ranked.slice(0, n).map((x) => x.orig);
-    if (out.length === 0 && this.names.length > 0) out.push(closest(name, [...this.names]));
-    return out;
   }
 }
 
@@ -52,14 +42,11 @@ export function resolveInputs(task: TaskSpec, parsed: Extract<ParseResult, { ok:
     }
     const shown = [ref.catalog, ref.schema, ref.table].filter(Boolean).join('.');
     if (errors.some((e) => e.message.includes(`'${shown}'`))) continue;
-    const near = names.suggest(wanted);
+    const near = didYouMean(suggest(wanted, names.names));
     errors.push(
       new RelspecError('E_UNKNOWN_TABLE', `task ${task.name} reads unknown table '${shown}'`, {
         file: task.file,
-        fix:
-          near.length > 0
-            ? `did you mean ${near.map((x) => `'${x}'`).join(', ')}? Or declare it as a source`
-            : 'declare it as a source in the config, or add a task with that @output',
+        fix: near ? `${near} Or declare it as a source` : 'declare it as a source in the config, or add a task with that @output',
       }),
     );
   }

@@ -1,3 +1,5 @@
+import { quoteIdent } from '../util/sql.js';
+
 /**
  * Dataset names are `table` or `schema.table`; DuckDB's default schema `main` (and a catalog prefix)
  * name the same dataset as no prefix, so `main.files` is `files`.
@@ -33,8 +35,6 @@ export const isDatasetName = (name: string): boolean => DATASET_NAME.test(name);
 export function datasetNameProblem(name: string): 'depth' | 'characters' {
   return name.split('.').length > 2 && name.split('.').every((p) => new RegExp(`^${PART}$`, 'u').test(p)) ? 'depth' : 'characters';
 }
-
-export const quoteIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 /** `"schema"."table"` for use in SQL. */
 export function sqlName(dataset: string): string {

@@ -5,7 +5,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { emptyActionSet, type ActionSet } from './actions.js';
 import { collectAction, parseJsonLines } from './parse.js';
 import type { CheckpointEntry, LogListing } from './log.js';
-import { deltaError, duckPath, firstLine, resolveDataPath, sqlString, type Where } from './util.js';
+import { deltaError, duckPath, firstLine, resolveDataPath, type Where } from './util.js';
+import { sqlList } from '../util/sql.js';
 
 /**
  * Loading a checkpoint (Delta protocol, **Checkpoints**, **V2 Spec**, **Sidecar Files**).
@@ -24,12 +25,12 @@ async function readParquetActions(
   set: ActionSet,
   allowed?: ReadonlySet<string>,
 ): Promise<void> {
-  const list = files.map((f) => sqlString(duckPath(f))).join(', ');
+  const list = sqlList(files.map(duckPath));
   let rows: unknown[][];
   try {
     // union_by_name: parts of one multi-part checkpoint may carry different column sets.
     const r = await conn.runAndReadAll(
-      `SELECT to_json(t)::VARCHAR FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false) AS t`,
+      `SELECT to_json(t)::VARCHAR FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false) AS t`,
     );
     rows = r.getRows() as unknown[][];
   } catch (e) {

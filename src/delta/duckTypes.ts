@@ -1,4 +1,4 @@
-import { sqlIdent } from './util.js';
+import { quoteIdent } from '../util/sql.js';
 
 /**
  * DuckDB type strings (as `DESCRIBE` prints them) parsed into a tree, so that the nested field
@@ -123,7 +123,7 @@ export function renderDuckType(t: DuckType): string {
     case 'prim':
       return t.name;
     case 'struct':
-      return `STRUCT(${t.fields.map((f) => `${sqlIdent(f.name)} ${renderDuckType(f.type)}`).join(', ')})`;
+      return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${renderDuckType(f.type)}`).join(', ')})`;
     case 'list':
       return `${renderDuckType(t.child)}[]`;
     case 'array':

@@ -3,7 +3,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { loadSnapshot, type Snapshot } from './read/snapshot.js';
 import { tableFeatures } from './protocol.js';
 import { duckType } from './schema.js';
-import { deltaError, duckPath, firstLine, sqlString } from './util.js';
+import { deltaError, duckPath, firstLine } from './util.js';
+import { sqlList } from '../util/sql.js';
 
 /**
  * Delta Lake reader: log replay, checkpoints, protocol gate, deletion vectors, column mapping,
@@ -68,8 +69,8 @@ async function countRows(conn: DuckDBConnection, s: Snapshot): Promise<number | 
   if (!noStats.length) return rows;
   if (noStats.some((f) => !existsSync(f.absPath))) return null;
   try {
-    const list = noStats.map((f) => sqlString(duckPath(f.absPath))).join(', ');
-    const r = await conn.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata([${list}])`);
+    const list = sqlList(noStats.map((f) => duckPath(f.absPath)));
+    const r = await conn.runAndReadAll(`SELECT file_name, num_rows FROM parquet_file_metadata(${list})`);
     const byFile = new Map((r.getRows() as [string, unknown][]).map(([f, n]) => [f, Number(n)]));
     for (const f of noStats) {
       const n = byFile.get(f.absPath);

@@ -1,5 +1,6 @@
 import type { ColumnMappingMode } from './protocol.js';
-import { deltaError, sqlIdent, unsupported, type Where } from './util.js';
+import { deltaError, unsupported, type Where } from './util.js';
+import { quoteIdent } from '../util/sql.js';
 
 /**
  * The table schema (Delta protocol, **Schema Serialization Format**, **Primitive Types**) and its
@@ -117,7 +118,7 @@ export function duckType(t: DeltaType): string {
     case 'decimal':
       return `DECIMAL(${t.precision},${t.scale})`;
     case 'struct':
-      return `STRUCT(${t.fields.map((f) => `${sqlIdent(f.name)} ${duckType(f.type)}`).join(', ')})`;
+      return `STRUCT(${t.fields.map((f) => `${quoteIdent(f.name)} ${duckType(f.type)}`).join(', ')})`;
     case 'array':
       return `${duckType(t.elementType)}[]`;
     case 'map':

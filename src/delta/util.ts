@@ -31,9 +31,6 @@ export function unsupported(w: Where, message: string, fix?: string): RelspecErr
 /** First line of a (DuckDB) error message: enough to explain, short enough for one-line errors. */
 export const firstLine = (e: unknown): string => errorMessage(e).split('\n')[0];
 
-export const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
-export const sqlIdent = (s: string): string => `"${s.replace(/"/g, '""')}"`;
-
 /**
  * DuckDB expands `*`, `?` and `[` in file names even inside an explicit list; a bracket class
  * matches the character literally. (docs/delta-notes.md §10: the corpus has `%`, spaces, emoji, `=`.)

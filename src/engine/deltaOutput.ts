@@ -1,7 +1,8 @@
 import { existsSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent, sqlName } from '../catalog/names.js';
+import { sqlName } from '../catalog/names.js';
+import { quoteIdent } from '../util/sql.js';
 import type { Column } from '../lineage/types.js';
 import { createTable, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../delta/index.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { quoteIdent } from '../catalog/names.js';
+import { quoteIdent } from '../util/sql.js';
 import type { Column } from '../lineage/types.js';
 
 /**

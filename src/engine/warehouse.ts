@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { physicalName, quoteIdent, sqlName } from '../catalog/names.js';
+import { physicalName, sqlName } from '../catalog/names.js';
+import { quoteIdent, splitQualified } from '../util/sql.js';
 import type { EngineConfig } from '../config/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import { stateFaultError } from '../state/faults.js';
@@ -78,8 +79,14 @@ export class Warehouse {
     return new Map(this.kinds);
   }
 
+  /** `"schema"."table"` → `schema.table`, as shown in messages. */
+  private shown(relation: string): string {
+    return splitQualified(relation).join('.');
+  }
+
+  /** `"schema"."table"` → the `relations()` key. */
   private key(relation: string): string {
-    return relation.replace(/"/g, '').toLowerCase();
+    return this.shown(relation).toLowerCase();
   }
 
   /** Drops `relation` if it exists as the other kind, so CREATE OR REPLACE can proceed. */
@@ -130,7 +137,7 @@ export class Warehouse {
       // invalidated database is the state's fault, not the task's: E_STATE stops the run.
       throw (
         stateFaultError(e, path.dirname(this.file)) ??
-        new RelspecError('E_TASK_RUN', `the query failed while building ${target.replace(/"/g, '')}: ${errorMessage(e).split('\n')[0]}`, {
+        new RelspecError('E_TASK_RUN', `the query failed while building ${this.shown(target)}: ${errorMessage(e).split('\n')[0]}`, {
           fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
           cause: e,
         })
@@ -148,14 +155,13 @@ export class Warehouse {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
     await this.clearOtherKind(target, kind);
     if (kind === 'view') {
-      const [schema] = target.split('.').map((x) => x.replace(/"/g, ''));
-      if (schema === 'main') {
+      if (splitQualified(target)[0] === 'main') {
         await this.conn.run(`CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
       } else {
         // DuckDB binds a view's body with the view's own schema searched first: `staging.orders`
         // reading the source `orders` would bind to itself. The body lives in main under a hidden
         // name; the public view only names it fully qualified.
-        const body = `main.${quoteIdent(`__view__${target.replace(/"/g, '')}`)}`;
+        const body = `main.${quoteIdent(`__view__${this.shown(target)}`)}`;
         await this.conn.run(`CREATE OR REPLACE VIEW ${body} AS\n${sql}\n;\nCREATE OR REPLACE VIEW ${target} AS SELECT * FROM ${body};`);
       }
       return { tokens: {} };

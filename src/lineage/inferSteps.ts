@@ -1,6 +1,7 @@
 import type { LineageStats, TaskParse } from './infer.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent, physicalName, sqlName } from '../catalog/names.js';
+import { physicalName, sqlName } from '../catalog/names.js';
+import { quoteIdent } from '../util/sql.js';
 import { errorMessage } from '../errors.js';
 import { describeQuery } from './columns.js';
 import { describeMany } from './plan.js';

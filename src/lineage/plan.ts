@@ -1,5 +1,6 @@
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
-import { physicalName, quoteIdent } from '../catalog/names.js';
+import { physicalName } from '../catalog/names.js';
+import { quoteIdent } from '../util/sql.js';
 import { errorMessage } from '../errors.js';
 import type { Column, ColumnLineage } from './types.js';
 
@@ -46,7 +47,7 @@ function fromPlan(plan: Obj, inputs: ReadonlyMap<string, readonly Column[]>): Pi
     if (!isObj(v)) return;
     if (v.type === 'LOGICAL_GET' && isObj(v.function_data) && typeof v.function_data.table === 'string') {
       const fd = v.function_data;
-      const ds = byTable.get(`${String(fd.schema ?? 'main')}.${fd.table}`.toLowerCase());
+      const ds = byTable.get(`${String(fd.schema ?? 'main')}.${String(fd.table)}`.toLowerCase());
       if (ds === undefined) {
         notes.push(`the plan scans ${String(fd.schema)}.${String(fd.table)}, which is not a known input`);
       } else {

@@ -4,6 +4,7 @@ import picomatch from 'picomatch';
 import { glob } from 'tinyglobby';
 import { duckLiteralPath } from '../sources/files.js';
 import type { FileCall } from './fileReads.js';
+import { sqlString } from '../util/sql.js';
 
 /** One literal path or glob a task reads, resolved against the config's directory. */
 export interface FileRead {
@@ -25,7 +26,6 @@ export interface ResolvedFileReads {
   execSql?: string;
 }
 
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 const inside = (dir: string, p: string): boolean => p === dir || p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
 
 /**

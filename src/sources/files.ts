@@ -8,6 +8,7 @@ import { duckPath } from '../delta/util.js';
 import { statFile, type StatSignature } from '../util/fileStat.js';
 import { isInside, splitSourceGlob } from './globParts.js';
 import type { Column } from '../lineage/types.js';
+import { sqlString } from '../util/sql.js';
 
 const READERS: Record<FileFormat, string> = { parquet: 'read_parquet', csv: 'read_csv', json: 'read_json' };
 
@@ -32,8 +33,6 @@ export interface SourceListing {
   /** Files the glob matched inside relspec's own directories, left out (sorted): `validate` warns. */
   excluded: string[];
 }
-
-const sqlString = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 
 /**
  * A path DuckDB's readers take literally. DuckDB (1.5) globs every path it is given that holds `*`, `?`

@@ -2,7 +2,8 @@ import { renderDuckType, type DuckType } from '../duckTypes.js';
 import type { FileColumn, ParquetNode } from './fileSchema.js';
 import type { ColumnMappingMode } from '../protocol.js';
 import { duckType, fieldId, physicalName, type DeltaField, type DeltaType } from '../schema.js';
-import { deltaError, sqlString, type Where } from '../util.js';
+import { deltaError, type Where } from '../util.js';
+import { naiveAsUtc, quoteIdent, sqlString } from '../../util/sql.js';
 
 /**
  * SQL expressions that turn a data file's physical columns into the table's logical columns:
@@ -50,14 +51,11 @@ function mapEntry(n: ParquetNode | undefined, i: 0 | 1): ParquetNode | undefined
   return n?.children[0]?.children[i];
 }
 
-const NAIVE_TS = new Set(['TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S']);
-
 function convertPrimitive(expr: string, src: DuckType, target: string): string {
   const from = renderDuckType(src);
   if (from === target) return expr;
-  if (target === 'TIMESTAMP WITH TIME ZONE' && NAIVE_TS.has(from)) {
-    return `timezone('UTC', ${from === 'TIMESTAMP' ? expr : `CAST(${expr} AS TIMESTAMP)`})`;
-  }
+  const utc = target === 'TIMESTAMP WITH TIME ZONE' ? naiveAsUtc(expr, from) : undefined;
+  if (utc) return utc;
   if (target === 'TIMESTAMP' && from === 'TIMESTAMP WITH TIME ZONE') return `timezone('UTC', ${expr})`;
   // Strings written without the UTF8 annotation read as BLOB; decode() fails loudly on bad UTF-8.
   if (target === 'VARCHAR' && from === 'BLOB') return `decode(${expr})`;
@@ -114,10 +112,8 @@ export function projectField(alias: string, columns: FileColumn[], field: DeltaF
   const ctx: Ctx = { mode, w, depth: 0 };
   const m = resolveMember(columns, field, ctx);
   if (!m) return `CAST(NULL AS ${duckType(field.type)})`;
-  return convert(`${alias}.${quote(m.name)}`, m.type, m.node, field.type, ctx);
+  return convert(`${alias}.${quoteIdent(m.name)}`, m.type, m.node, field.type, ctx);
 }
-
-const quote = (s: string): string => `"${s.replace(/"/g, '""')}"`;
 
 /**
  * Partition values are strings in the log (**Partition Value Serialization**): "An empty string for

@@ -2,7 +2,8 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseDuckType, type DuckType } from '../duckTypes.js';
-import { deltaError, duckPath, firstLine, mapLimit, sqlString, type Where } from '../util.js';
+import { deltaError, duckPath, firstLine, mapLimit, type Where } from '../util.js';
+import { sqlList, sqlString } from '../../util/sql.js';
 
 /**
  * The physical schemas of data files. Delta lets every file carry its own schema ("Columns present
@@ -84,7 +85,7 @@ export async function fileSchemas(conn: DuckDBConnection, files: readonly string
     try {
       const r = await conn.runAndReadAll(
         `SELECT file_name, name, type, num_children, converted_type, logical_type, field_id, repetition_type
-         FROM parquet_schema([${chunk.map((f) => sqlString(duckPath(f))).join(', ')}])`,
+         FROM parquet_schema(${sqlList(chunk.map(duckPath))})`,
       );
       rows = r.getRows() as Row[];
     } catch (e) {

@@ -5,7 +5,8 @@ import { fileSchemas, type FileSchema } from './fileSchema.js';
 import { normalizePartitionValue, partitionExpr, projectField } from './columns.js';
 import type { ColumnMappingMode } from '../protocol.js';
 import { duckType, physicalName, type StructType } from '../schema.js';
-import { deltaError, duckPath, firstLine, sqlIdent, sqlString, unsupported, type Where } from '../util.js';
+import { deltaError, duckPath, firstLine, unsupported, type Where } from '../util.js';
+import { quoteIdent, sqlList, sqlString } from '../../util/sql.js';
 
 /**
  * Builds one DuckDB SELECT over an explicit list of data files, producing the table's logical
@@ -62,8 +63,8 @@ export async function readSql(conn: DuckDBConnection, plan: ReadPlan): Promise<s
   }
   if (!plan.reads.length) {
     const cols = [
-      ...schema.fields.map((f) => `CAST(NULL AS ${duckType(f.type)}) AS ${sqlIdent(f.name)}`),
-      ...extras.map((e) => `CAST(NULL AS ${e.type}) AS ${sqlIdent(e.name)}`),
+      ...schema.fields.map((f) => `CAST(NULL AS ${duckType(f.type)}) AS ${quoteIdent(f.name)}`),
+      ...extras.map((e) => `CAST(NULL AS ${e.type}) AS ${quoteIdent(e.name)}`),
     ];
     return `SELECT ${cols.join(', ')} WHERE false`;
   }
@@ -103,19 +104,19 @@ async function groupSql(conn: DuckDBConnection, plan: ReadPlan, fs: FileSchema, 
   for (const f of schema.fields) {
     const p = partFields.indexOf(f);
     const expr = p >= 0 ? partitionExpr(`__m.p${p}`, f.type) : projectField('__t', fs.columns, f, mode, w);
-    select.push(`${expr} AS ${sqlIdent(f.name)}`);
+    select.push(`${expr} AS ${quoteIdent(f.name)}`);
   }
   extras.forEach((e) => {
-    if (e.fromConst) select.push(`${e.fromConst(`__m.c${constExtras.indexOf(e)}`)} AS ${sqlIdent(e.name)}`);
+    if (e.fromConst) select.push(`${e.fromConst(`__m.c${constExtras.indexOf(e)}`)} AS ${quoteIdent(e.name)}`);
     else {
       const col = fs.columns.find((c) => c.name === e.fromFile);
       if (!col) throw deltaError(w, `change data file has no ${e.fromFile} column`);
-      select.push(`CAST(__t.${sqlIdent(col.name)} AS ${e.type}) AS ${sqlIdent(e.name)}`);
+      select.push(`CAST(__t.${quoteIdent(col.name)} AS ${e.type}) AS ${quoteIdent(e.name)}`);
     }
   });
 
-  const list = reads.map((r) => sqlString(duckPath(r.absPath))).join(', ');
-  let from = `read_parquet([${list}], hive_partitioning = false${filtered ? ', file_row_number = true' : ''}) AS __t`;
+  const list = sqlList(reads.map((r) => duckPath(r.absPath)));
+  let from = `read_parquet(${list}, hive_partitioning = false${filtered ? ', file_row_number = true' : ''}) AS __t`;
   if (needMeta) {
     const rows = reads.map((r, fi) => {
       const mode = r.include ? 2 : r.exclude?.length ? 1 : 0;
@@ -148,12 +149,12 @@ async function rowsRelation(conn: DuckDBConnection, plan: ReadPlan, reads: FileR
   }
   const name = `__relspec_delta_rows_${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   try {
-    await conn.run(`CREATE TEMP TABLE ${sqlIdent(name)} (__fi INTEGER, __r BIGINT)`);
+    await conn.run(`CREATE TEMP TABLE ${quoteIdent(name)} (__fi INTEGER, __r BIGINT)`);
     for (const e of entries) {
-      await conn.run(`INSERT INTO ${sqlIdent(name)} SELECT ?::INTEGER, unnest(?::BIGINT[])`, [e.fi, listValue([...e.rows])]);
+      await conn.run(`INSERT INTO ${quoteIdent(name)} SELECT ?::INTEGER, unnest(?::BIGINT[])`, [e.fi, listValue([...e.rows])]);
     }
   } catch (err) {
     throw deltaError(plan.w, `cannot stage deleted rows in a temp table: ${firstLine(err)}`, undefined, err);
   }
-  return `temp.main.${sqlIdent(name)}`;
+  return `temp.main.${quoteIdent(name)}`;
 }

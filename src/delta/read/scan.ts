@@ -2,7 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { loadDeletionVector } from '../deletionVectors.js';
 import { readSql, type FileRead } from './readSql.js';
 import type { Snapshot } from './snapshot.js';
-import { mapLimit, sqlIdent, type Where } from '../util.js';
+import { mapLimit, type Where } from '../util.js';
+import { quoteIdent } from '../../util/sql.js';
 
 /**
  * Reading a snapshot: "Snapshot reads only return `add` actions on the read path" (**Action
@@ -56,6 +57,6 @@ export async function registerSnapshotView(
 ): Promise<string> {
   const temporary = opts.temporary ?? true;
   const sql = await snapshotQuery(conn, snapshot, temporary ? {} : { inlineRowsLimit: Infinity });
-  await conn.run(`CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${sqlIdent(viewName)} AS\n${sql}`);
+  await conn.run(`CREATE OR REPLACE ${temporary ? 'TEMP ' : ''}VIEW ${quoteIdent(viewName)} AS\n${sql}`);
   return sql;
 }

@@ -7,7 +7,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DeletionVectorDescriptor } from '../actions.js';
 import { dvUniqueId } from '../deletionVectors.js';
 import { listLog, missingCommit } from '../log.js';
-import { deltaError, duckPath, firstLine, fmtVersion, resolveDataPath, sqlString, type Where } from '../util.js';
+import { deltaError, duckPath, firstLine, fmtVersion, resolveDataPath, type Where } from '../util.js';
+import { sqlList, sqlString } from '../../util/sql.js';
 
 /**
  * Classic checkpoints (Delta protocol, **Checkpoints**, **Checkpoint Format**, **Last Checkpoint
@@ -74,13 +75,13 @@ export async function writeCheckpoint(conn: DuckDBConnection, tableDir: string, 
   const base = listing.checkpoints.find((c) => c.version <= target && c.kind !== 'v2');
   let from = 0;
   if (base) {
-    const list = base.files.map((f) => sqlString(duckPath(f.path))).join(', ');
+    const list = sqlList(base.files.map((f) => duckPath(f.path)));
     const at = { ...w, file: base.files[0].path };
     let rows: unknown[][];
     try {
       rows = (
         await conn.runAndReadAll(
-          `SELECT to_json(t)::VARCHAR FROM read_parquet([${list}], union_by_name = true, hive_partitioning = false) AS t`,
+          `SELECT to_json(t)::VARCHAR FROM read_parquet(${list}, union_by_name = true, hive_partitioning = false) AS t`,
         )
       ).getRows() as unknown[][];
     } catch (e) {

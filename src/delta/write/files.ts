@@ -4,8 +4,9 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PartitionValues } from '../actions.js';
 import type { DeltaField, DeltaType, StructType } from '../schema.js';
-import { deltaError, duckPath, firstLine, sqlIdent, sqlString, type Where } from '../util.js';
+import { deltaError, duckPath, firstLine, type Where } from '../util.js';
 import { writerTag } from './owner.js';
+import { quoteIdent, sqlString } from '../../util/sql.js';
 
 /**
  * Writing data and change data files with DuckDB (Delta protocol, **Data Files**, **Partition Value
@@ -99,7 +100,7 @@ async function fileStats(
   const simple = fields.filter((f) => f.type.kind === 'primitive' || f.type.kind === 'decimal');
   const exprs = ['CAST(count(*) AS VARCHAR)'];
   const plan = simple.map((f) => {
-    const col = sqlIdent(f.name);
+    const col = quoteIdent(f.name);
     exprs.push(`CAST(count(*) - count(${col}) AS VARCHAR)`);
     const mm = minMax(col, f.type);
     if (mm) exprs.push(mm[0], mm[1]);
@@ -138,8 +139,8 @@ async function fileStats(
 export async function writeFiles(conn: DuckDBConnection, t: FileTarget, relation: string, kind: 'data' | 'cdc'): Promise<WrittenFile[]> {
   const parts = t.partitionColumns.map((p) => t.schema.fields.find((f) => f.name === p)!);
   const dataFields = t.schema.fields.filter((f) => !t.partitionColumns.includes(f.name));
-  const cols = [...dataFields.map((f) => sqlIdent(f.name)), ...(kind === 'cdc' ? ['_change_type'] : [])].join(', ');
-  const texts = parts.map((f) => partitionText(sqlIdent(f.name), f.type));
+  const cols = [...dataFields.map((f) => quoteIdent(f.name)), ...(kind === 'cdc' ? ['_change_type'] : [])].join(', ');
+  const texts = parts.map((f) => partitionText(quoteIdent(f.name), f.type));
   const run = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();

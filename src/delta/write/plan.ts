@@ -5,12 +5,13 @@ import { readSql } from '../read/readSql.js';
 import { snapshotQuery, snapshotReads } from '../read/scan.js';
 import type { DeltaField } from '../schema.js';
 import { loadSnapshot, type LiveFile, type Snapshot } from '../read/snapshot.js';
-import { deltaError, sqlIdent, type Where } from '../util.js';
+import { deltaError, type Where } from '../util.js';
 import { schemaChange, type SchemaChange } from './evolve.js';
 import { discardFiles, writeFiles, type FileTarget, type WrittenFile } from './files.js';
 import { removeOrphans } from './orphans.js';
 import { cdfEnabled, checkWriterProtocol, type SchemaInput } from './schema.js';
 import { countRows, keyMatch, run, stageKeys, stageRows, TempTables } from './stage.js';
+import { quoteIdent } from '../../util/sql.js';
 
 /**
  * Planning one write against one snapshot: stage the new rows, find the files to remove, write the
@@ -127,7 +128,7 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
   const target: FileTarget = { table, schema, partitionColumns: snap.partitionColumns, w };
   const temps = new TempTables(conn);
   const written: WrittenFile[] = [];
-  const cols = snap.schema.fields.map((f) => sqlIdent(f.name)).join(', ');
+  const cols = snap.schema.fields.map((f) => quoteIdent(f.name)).join(', ');
   try {
     const fresh = temps.name('new');
     const insert = await stageRows(conn, w, schema, opts.sql, fresh);

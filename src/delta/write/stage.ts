@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { duckType, type DeltaField, type StructType } from '../schema.js';
-import { deltaError, firstLine, sqlIdent, type Where } from '../util.js';
+import { deltaError, firstLine, type Where } from '../util.js';
+import { naiveAsUtc, quoteIdent } from '../../util/sql.js';
 
 /**
  * Staging the rows of a write: the caller's SELECT is run once into a TEMP table on the caller's
@@ -18,7 +19,7 @@ export class TempTables {
   constructor(private readonly conn: DuckDBConnection) {}
 
   name(role: string): string {
-    const n = `temp.main.${sqlIdent(`${this.prefix}_${role}`)}`;
+    const n = `temp.main.${quoteIdent(`${this.prefix}_${role}`)}`;
     this.names.push(n);
     return n;
   }
@@ -44,14 +45,11 @@ export async function countRows(conn: DuckDBConnection, w: Where, relation: stri
   return Number(n);
 }
 
-const NAIVE_TS = new Set(['TIMESTAMP', 'TIMESTAMP_NS', 'TIMESTAMP_MS', 'TIMESTAMP_S']);
-
 /** Converts a query column to the table type; naive timestamps become UTC instants, as the reader does. */
 function convert(ref: string, from: string, f: DeltaField): string {
   const target = duckType(f.type);
   if (from === target) return ref;
-  if (target === 'TIMESTAMP WITH TIME ZONE' && NAIVE_TS.has(from)) return `timezone('UTC', CAST(${ref} AS TIMESTAMP))`;
-  return `CAST(${ref} AS ${target})`;
+  return (target === 'TIMESTAMP WITH TIME ZONE' ? naiveAsUtc(ref, from) : undefined) ?? `CAST(${ref} AS ${target})`;
 }
 
 /**
@@ -93,7 +91,7 @@ export async function projectQuery(
       'schema evolution is not supported: return exactly the table columns',
     );
   }
-  return fields.map((f, i) => `${convert(`__q.${sqlIdent(matched[i]!.name)}`, matched[i]!.type, f)} AS ${sqlIdent(f.name)}`);
+  return fields.map((f, i) => `${convert(`__q.${quoteIdent(matched[i]!.name)}`, matched[i]!.type, f)} AS ${quoteIdent(f.name)}`);
 }
 
 /** Runs the write's SELECT into TEMP table `name` with the table's columns and types; returns its row count. */
@@ -106,7 +104,7 @@ export async function stageRows(conn: DuckDBConnection, w: Where, schema: Struct
       conn,
       w,
       'cannot check NOT NULL columns',
-      `SELECT ${required.map((f) => `count(*) FILTER (WHERE ${sqlIdent(f.name)} IS NULL)`).join(', ')} FROM ${name}`,
+      `SELECT ${required.map((f) => `count(*) FILTER (WHERE ${quoteIdent(f.name)} IS NULL)`).join(', ')} FROM ${name}`,
     );
     const bad = required.filter((_, i) => Number(counts[i]) > 0);
     if (bad.length) throw deltaError(w, `the write query returns NULL in non-nullable column(s) ${bad.map((f) => f.name).join(', ')}`);
@@ -123,7 +121,7 @@ export async function stageKeys(
   deleteKeysSql: string | undefined,
   name: string,
 ): Promise<number> {
-  const cols = keyFields.map((f) => sqlIdent(f.name)).join(', ');
+  const cols = keyFields.map((f) => quoteIdent(f.name)).join(', ');
   let sql = `SELECT ${cols} FROM ${rows}`;
   if (deleteKeysSql !== undefined) {
     const select = await projectQuery(conn, w, 'deleteKeysSql query', deleteKeysSql, keyFields, true);
@@ -136,4 +134,4 @@ export async function stageKeys(
 
 /** Null-safe key match of alias `t` against the staged keys. */
 export const keyMatch = (t: string, keys: string, keyFields: readonly DeltaField[]): string =>
-  `EXISTS (SELECT 1 FROM ${keys} AS __k WHERE ${keyFields.map((f) => `${t}.${sqlIdent(f.name)} IS NOT DISTINCT FROM __k.${sqlIdent(f.name)}`).join(' AND ')})`;
+  `EXISTS (SELECT 1 FROM ${keys} AS __k WHERE ${keyFields.map((f) => `${t}.${quoteIdent(f.name)} IS NOT DISTINCT FROM __k.${quoteIdent(f.name)}`).join(' AND ')})`;

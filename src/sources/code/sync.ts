@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../../config/types.js';
 import { RelspecError, errorMessage } from '../../errors.js';
+import { sqlList } from '../../util/sql.js';
 import type { BaselineFile } from '../../code/index.js';
 import type { CodeExtractors } from './extractors.js';
 import type { Facts } from '../../code/types.js';
@@ -279,8 +280,6 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   return { ...base, mode, extracted: extractedPaths.size, commits, rows: tableRows(m), failures, ms };
 }
 
-const sqlList = (xs: readonly string[]): string => `[${xs.map((x) => `'${x.replace(/'/g, "''")}'`).join(', ')}]::VARCHAR[]`;
-
 /**
  * One table's commit: the rows of `paths` replace theirs (replace-by-key on path, deleting paths
  * that have no rows now), or — `full` — the table is overwritten. Creates the table first if needed.
@@ -322,7 +321,7 @@ async function commitTable(
           mode: 'replace',
           keys: ['path'],
           sql: `SELECT * FROM ${stage}`,
-          deleteKeysSql: `SELECT unnest(${sqlList(paths)}) AS path`,
+          deleteKeysSql: `SELECT unnest(${sqlList(paths)}::VARCHAR[]) AS path`,
           operation,
           parameters,
         });

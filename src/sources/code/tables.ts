@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import { LIST, VARCHAR, listValue, type DuckDBAppender, type DuckDBConnection } from '@duckdb/node-api';
-import { quoteIdent } from '../../catalog/names.js';
+import { quoteIdent } from '../../util/sql.js';
 import type { ColumnSpec } from '../../delta/index.js';
 import type { Facts } from '../../code/types.js';
 

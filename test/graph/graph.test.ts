@@ -176,6 +176,18 @@ describe('selection grammar', () => {
   it('names the closest match for an unknown name', () => {
     expect(() => selectTasks(g, 'dd')).toThrow(/'dd' is not a task, output or source/);
   });
+  it('suggests close tasks, outputs and sources, and nothing far off', () => {
+    const fix = (s: string) => {
+      try {
+        selectTasks(g, s);
+      } catch (e) {
+        return (e as { fix?: string }).fix;
+      }
+    };
+    expect(fix('dd')).toBe("did you mean 'd', 'a', 'b'?");
+    expect(fix('srcc+')).toBe("did you mean 'src'?");
+    expect(fix('zzzzzz')).toBe('run `relspec graph` to list them all');
+  });
 });
 
 describe('export', () => {

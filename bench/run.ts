@@ -6,6 +6,7 @@ import { benchInvalidation } from './invalidation.js';
 import { benchDeltaChanges } from './delta.js';
 import { benchRss, benchWatch } from './watch.js';
 import { benchCpgWatch } from './cpg.js';
+import { benchCliStartup } from './cli.js';
 import { printTable, writeResults, type Row } from './report.js';
 
 /**
@@ -48,6 +49,9 @@ rows.push(...(await benchDeltaChanges(log, quick ? 100_000 : 1_000_000, quick ? 
 
 log('watch: change-to-fresh latency and idle CPU (relspec watch, real process)');
 rows.push(...(await benchWatch(log, quick ? 15 : 50, quick ? 10 : 60)));
+
+log('CLI start-up: relspec --help (real process)');
+rows.push(...benchCliStartup(log, quick ? 5 : 20));
 
 log(`RSS and warm restart: ${quick ? 1000 : 10000} tasks`);
 rows.push(...(await benchRss(quick ? 1000 : 10000, log)));

@@ -4,21 +4,13 @@ import { changeCounts, inspectTable, tableChanges, tableHistory } from '../../de
 import { print, printJson } from '../context.js';
 import { withMemoryDuck } from '../../engine/memory.js';
 
-/** The Delta reader as a tool: inspect a table, list its changes and history. */
+/** The Delta reader as a tool: inspect a table, list its changes and history. Versions arrive checked by the option table (cli/main.ts). */
 const withConn = withMemoryDuck;
-
-const version = (v: string | undefined, flag: string): number | undefined => {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new RelspecError('E_USAGE', `${flag} takes a version number, got '${v}'`, { fix: `e.g. ${flag} 3` });
-  return n;
-};
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function deltaInspect(dir: string, opts: { version?: string; json?: boolean }): Promise<number> {
-  const info = await withConn((c) => inspectTable(c, path.resolve(dir), { version: version(opts.version, '--version') }));
+export async function deltaInspect(dir: string, opts: { version?: number; json?: boolean }): Promise<number> {
+  const info = await withConn((c) => inspectTable(c, path.resolve(dir), { version: opts.version }));
   const out = {
     version: info.version,
     protocol: info.protocol,
@@ -41,11 +33,10 @@ export async function deltaInspect(dir: string, opts: { version?: string; json?:
   return 0;
 }
 
-export async function deltaChanges(dir: string, opts: { from?: string; to?: string; json?: boolean; rows?: boolean }): Promise<number> {
-  const from = version(opts.from, '--from');
+export async function deltaChanges(dir: string, opts: { from?: number; to?: number; json?: boolean; rows?: boolean }): Promise<number> {
+  const { from, to } = opts;
   if (from === undefined)
     throw new RelspecError('E_USAGE', 'delta changes needs --from VERSION', { fix: 'e.g. relspec delta changes DIR --from 1' });
-  const to = version(opts.to, '--to');
   return withConn(async (c) => {
     const counts = await changeCounts(c, path.resolve(dir), from, to);
     let rows: Record<string, unknown>[] | undefined;

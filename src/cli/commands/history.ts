@@ -1,13 +1,10 @@
-import { RelspecError } from '../../errors.js';
 import { history } from '../../incremental/why.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { openStateReader } from './status.js';
 
-export async function historyCommand(opts: GlobalOptions & { limit?: string; json?: boolean }): Promise<number> {
-  const limit = opts.limit === undefined ? 20 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 1) {
-    throw new RelspecError('E_USAGE', `--limit must be a positive integer, got '${opts.limit}'`, { fix: 'e.g. --limit 10' });
-  }
+/** `--limit` arrives checked (a positive integer) from the option table in cli/main.ts. */
+export async function historyCommand(opts: GlobalOptions & { limit?: number; json?: boolean }): Promise<number> {
+  const limit = opts.limit ?? 20;
   const reader = await openStateReader(opts);
   try {
     const runs = history(reader.store, limit, { writerAlive: reader.writerAlive });

@@ -10,7 +10,8 @@ import { classifyStateFault, describeFault } from '../../state/faults.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 
 export interface ShowCliOptions extends GlobalOptions {
-  limit?: string;
+  /** Checked by the option table (cli/main.ts): a whole number. */
+  limit?: number;
   /** An ORDER BY list (DuckDB SQL), e.g. `fan_in desc`; default: every column. */
   order?: string;
   json?: boolean;
@@ -42,9 +43,7 @@ export async function showCommand(name: string, opts: ShowCliOptions): Promise<n
   const { config } = await loadConfig(opts.config);
   const file = path.join(config.stateDir, WAREHOUSE_FILE);
   if (!existsSync(file)) throw new RelspecError('E_STATE', 'no warehouse yet', { file, fix: 'run `relspec run` first' });
-  const limit = opts.limit === undefined ? 50 : Number(opts.limit);
-  if (!Number.isInteger(limit) || limit < 0)
-    throw new RelspecError('E_USAGE', `bad --limit ${JSON.stringify(opts.limit)}`, { fix: 'give a non-negative integer' });
+  const limit = opts.limit ?? 50;
   let instance: DuckDBInstance;
   try {
     checkWarehouseNotTruncated(file);

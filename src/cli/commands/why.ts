@@ -1,13 +1,13 @@
 import path from 'node:path';
 import { displayToken } from '../../engine/tokens.js';
-import { RelspecError } from '../../errors.js';
 import { why, type CutoffInput, type ExplainedCause, type Explanation, type StoredRootChange } from '../../incremental/why.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { openStateReader } from './status.js';
 import { whyCaveatLines } from '../../incremental/caveatText.js';
 
 export interface WhyCliOptions extends GlobalOptions {
-  run?: string;
+  /** Checked by the option table (cli/main.ts): a positive integer. */
+  run?: number;
   json?: boolean;
 }
 
@@ -214,15 +214,9 @@ export class WhyRenderer {
 }
 
 export async function whyCommand(name: string, opts: WhyCliOptions): Promise<number> {
-  let runId: number | undefined;
-  if (opts.run !== undefined) {
-    runId = Number(opts.run);
-    if (!Number.isInteger(runId) || runId < 1)
-      throw new RelspecError('E_USAGE', `--run must be a run number, got '${opts.run}'`, { fix: 'see `relspec history`' });
-  }
   const reader = await openStateReader(opts);
   try {
-    const res = why(reader.store, name, { runId });
+    const res = why(reader.store, name, { runId: opts.run });
     if (opts.json) {
       printJson(res.explanations.length === 1 ? res.explanations[0] : { target: res.target, producers: res.explanations });
       return 0;

@@ -1,0 +1,72 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+/**
+ * `relspec --help` must not load DuckDB or TypeScript (~0.8 s of CPU): main.ts lazy-imports each
+ * command. The real bin/relspec.js runs with a module loader hook (node:module register) that
+ * appends the URL of every module it loads to a file; the test reads that list.
+ */
+const CLI = path.resolve(import.meta.dirname, '../../bin/relspec.js');
+const dir = mkdtempSync(path.join(tmpdir(), 'relspec-startup-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The hooks run on the loader thread; appendFileSync keeps the record complete even when the CLI exits at once.
+writeFileSync(
+  path.join(dir, 'hooks.mjs'),
+  `import { appendFileSync } from 'node:fs';
+export async function load(url, context, next) {
+  appendFileSync(process.env.RELSPEC_LOADED_LOG, url + '\\n');
+  return next(url, context);
+}
+`,
+);
+writeFileSync(path.join(dir, 'record.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
+
+let n = 0;
+/** Runs the CLI in an empty directory; returns its exit code, stderr and the modules it loaded. */
+function loaded(...args: string[]): { code: number; stderr: string; modules: string[] } {
+  const log = path.join(dir, `loaded-${++n}.txt`);
+  writeFileSync(log, '');
+  const r = spawnSync(process.execPath, ['--import', pathToFileURL(path.join(dir, 'record.mjs')).href, CLI, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    env: { ...process.env, RELSPEC_LOADED_LOG: log, NO_COLOR: '1' },
+  });
+  return { code: r.status ?? -1, stderr: r.stderr, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
+}
+
+const heavy = (modules: string[]) => modules.filter((m) => /\/node_modules\/(@duckdb\/node-api|typescript)\//.test(m));
+
+describe('CLI start-up', () => {
+  it('the recorder sees DuckDB and TypeScript when a command loads them', () => {
+    // Without this the assertions below could pass because the hook records nothing.
+    const show = loaded('show', 'x');
+    expect(show.code).toBe(2); // no config here: E_CONFIG_LOAD, after show.js (and DuckDB) loaded
+    expect(show.modules.some((m) => m.endsWith('/dist/cli/main.js'))).toBe(true);
+    expect(heavy(show.modules).some((m) => m.includes('/@duckdb/node-api/'))).toBe(true);
+    const validate = loaded('validate');
+    expect(validate.code).toBe(2);
+    expect(heavy(validate.modules).some((m) => m.includes('/typescript/'))).toBe(true);
+  });
+
+  it.each(['--help', 'help', 'help show', 'show --help', 'delta changes --help', 'history --limit x'])(
+    '`relspec %s` loads neither DuckDB nor TypeScript',
+    (line) => {
+      const r = loaded(...line.split(' '));
+      expect(r.modules.some((m) => m.endsWith('/dist/cli/main.js'))).toBe(true);
+      expect(heavy(r.modules)).toEqual([]);
+      expect(r.modules.filter((m) => m.includes('/dist/cli/commands/'))).toEqual([]);
+    },
+  );
+
+  it('`relspec --version` (not a relspec flag: a usage error) loads neither', () => {
+    const r = loaded('--version');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe("error: unknown option '--version'\n");
+    expect(heavy(r.modules)).toEqual([]);
+  });
+});

@@ -1,8 +1,8 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CodeFactExtractor, type Facts } from '../../src/code/index.js';
+import { createTempTree, type TempTree } from '../helpers/tempTree.js';
 import { FIXTURE } from './fixture.js';
 
 /**
@@ -11,24 +11,23 @@ import { FIXTURE } from './fixture.js';
  * span or resolution shows up as a readable diff.
  */
 
-const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+// Code bases made at describe level and in tests alike; all deleted after the file.
+const trees: TempTree[] = [];
+afterAll(() => trees.forEach((t) => t.dispose()));
 
 function codeBase(files: Record<string, string> = FIXTURE): {
   root: string;
   write: (rel: string, text: string) => void;
   paths: () => string[];
 } {
-  const root = mkdtempSync(path.join(tmpdir(), 'relspec-code-'));
-  dirs.push(root);
+  const tree = createTempTree(files, { prefix: 'relspec-code-' });
+  trees.push(tree);
   let current = { ...files };
   const write = (rel: string, text: string) => {
-    mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
-    writeFileSync(path.join(root, rel), text);
+    tree.write(rel, text);
     current = { ...current, [rel]: text };
   };
-  for (const [rel, text] of Object.entries(files)) write(rel, text);
-  return { root, write, paths: () => Object.keys(current).sort() };
+  return { root: tree.root, write, paths: () => Object.keys(current).sort() };
 }
 
 const sym = (f: Facts) =>

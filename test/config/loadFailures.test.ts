@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { spawnDaemon, isReady, builtIn, type DaemonProc } from '../daemon/helpers.js';
+import { spawnDaemon, isReady, builtIn, type DaemonProc } from '../helpers/process.js';
 
 const GOOD = "export default { sources: { a: { format: 'csv', path: 'data/a.csv' } }, watch: { debounceMs: 50 } };\n";
 const HANGS: Record<string, Record<string, string>> = {

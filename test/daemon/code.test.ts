@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
 import { FIXTURE } from '../code/fixture.js';
-import { builtIn, isReady, spawnDaemon, type DaemonProc } from './helpers.js';
+import { builtIn, isReady, spawnDaemon, type DaemonProc } from '../helpers/process.js';
 
 /**
  * `relspec watch` over a code source: a save in the code glob re-extracts that file and rebuilds

@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDaemon } from '../../src/daemon/daemon.js';
 import type { LogEntry } from '../../src/daemon/log.js';
 import { CLI, tempProject, type TempProject } from '../helpers/project.js';
-import { copyWithoutState, dumpWarehouse, isReady, spawnDaemon, stateRows, type DaemonProc } from './helpers.js';
+import { isReady, spawnDaemon, type DaemonProc } from '../helpers/process.js';
+import { copyWithoutState, dumpWarehouse, stateRows } from '../helpers/warehouse.js';
 
 const people = (n: number) => 'id,name\n' + Array.from({ length: n }, (_, i) => `${i},p${i}`).join('\n') + '\n';
 
@@ -21,12 +22,10 @@ function project(rows = 10_000_000): TempProject {
 }
 
 let p: TempProject;
-const extraDirs: string[] = [];
 const procs: DaemonProc[] = [];
 afterEach(async () => {
   for (const d of procs.splice(0)) if (d.proc.exitCode === null && d.proc.signalCode === null) await d.stop();
   p?.cleanup();
-  extraDirs.splice(0).forEach((x) => rmSync(x, { recursive: true, force: true }));
 });
 
 function daemon(): DaemonProc {
@@ -68,7 +67,8 @@ describe('relspec watch: runs in flight', () => {
     expect(await d.exited).toEqual({ code: null, signal: 'SIGKILL' });
     expect(existsSync(path.join(p.dir, 'state/relspec.lock'))).toBe(true); // stale: a dead pid
     p.write('data/people.csv', people(6)); // and a change nobody saw
-    const d2 = daemon();
+    const d2 = await d.restart();
+    procs.push(d2);
     await d2.waitFor(isReady, { timeoutMs: 30_000 });
     expect(await d2.stop()).toEqual({ code: 0, signal: null });
     const runs = stateRows<{ id: number; status: string; trigger: string }>(p.dir, 'select id, status, trigger from runs order by id');
@@ -77,7 +77,6 @@ describe('relspec watch: runs in flight', () => {
     expect(runs[2]!.trigger).toBe('reconcile');
 
     const cleanDir = copyWithoutState(p.dir);
-    extraDirs.push(cleanDir);
     const built = spawnSync(process.execPath, [CLI, 'run'], { cwd: cleanDir, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
     const ours = await dumpWarehouse(path.join(p.dir, 'state/warehouse.duckdb'));

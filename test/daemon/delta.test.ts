@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { commitInfo, metaData, protocol, tableBuilder } from '../delta/builder.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { builtIn, isReady, spawnDaemon, type DaemonProc } from './helpers.js';
+import { builtIn, isReady, spawnDaemon, type DaemonProc } from '../helpers/process.js';
 
 let p: TempProject | undefined;
 let d: DaemonProc | undefined;

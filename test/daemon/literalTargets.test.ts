@@ -1,16 +1,16 @@
 import path from 'node:path';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fileSourceTarget } from '../../src/daemon/targets.js';
+import { createTempTree } from '../helpers/tempTree.js';
 
 /**
  * The watch target of a file source in a project whose directory holds glob characters: the part of
  * the glob above the config's directory is a name (src/sources/globParts.ts), so the daemon watches
  * that directory and matches its files — not `proj 1 é`, and not nothing.
  */
-const base = mkdtempSync(path.join(tmpdir(), 'relspec-targets-'));
-afterAll(() => rmSync(base, { recursive: true, force: true }));
+const tree = createTempTree({}, { prefix: 'relspec-targets-' });
+const base = tree.root;
+afterAll(() => tree.dispose());
 
 describe('file source targets in `proj [1] é`', () => {
   const root = path.join(base, 'proj [1] é');
@@ -25,8 +25,7 @@ describe('file source targets in `proj [1] é`', () => {
   });
 
   it('a path naming an existing file with brackets is that file', () => {
-    mkdirSync(path.join(root, 'data'), { recursive: true });
-    writeFileSync(path.join(root, 'data/a[1].csv'), 'k\n1\n');
+    tree.write('proj [1] é/data/a[1].csv', 'k\n1\n');
     const t = fileSourceTarget('one', path.join(root, 'data/a[1].csv'), root);
     expect(t.root).toBe(path.join(root, 'data'));
     expect(t.match(path.join(root, 'data/a[1].csv'))).toBe(true);

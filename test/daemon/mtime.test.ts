@@ -3,7 +3,7 @@ import { statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
-import { builtIn, isReady, spawnDaemon, type DaemonProc } from './helpers.js';
+import { builtIn, isReady, spawnDaemon, type DaemonProc } from '../helpers/process.js';
 
 /**
  * A running `relspec watch` sees rewrites that keep size, mtime and atime (`cp -p`, `touch -r`):

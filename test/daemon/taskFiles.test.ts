@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { builtIn, isReady, spawnDaemon, type DaemonProc } from './helpers.js';
+import { builtIn, isReady, spawnDaemon, type DaemonProc } from '../helpers/process.js';
 
 /** `relspec watch` reacts to files tasks read through table functions (issue 11 item 4). */
 let p: TempProject;

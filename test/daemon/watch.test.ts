@@ -2,7 +2,8 @@ import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { builtIn, dumpWarehouse, isReady, spawnDaemon, type DaemonProc, type Entry } from './helpers.js';
+import { builtIn, isReady, spawnDaemon, type DaemonProc, type Entry } from '../helpers/process.js';
+import { dumpWarehouse } from '../helpers/warehouse.js';
 
 const CONFIG = `export default {
   sources: { people: { format: 'csv', path: 'data/people.csv' } },

@@ -1,11 +1,11 @@
-import { chmodSync, cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RelspecError } from '../../src/errors.js';
 import { loadSnapshot, snapshotQuery, tableChanges, tableHistory } from '../../src/delta/index.js';
 import { CORPUS, HAS_CORPUS, NO_CORPUS_MESSAGE, openDuck } from './helpers.js';
+import { createTempTree } from '../helpers/tempTree.js';
 
 /**
  * Damaged logs (truncated files, garbled characters, dropped lines, wrongly typed fields, cut
@@ -62,7 +62,8 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'damaged logs never crash the reader' 
     const crashes: string[] = [];
     for (let n = 0; n < ROUNDS; n++) {
       const rel = TABLES[Math.floor(rnd() * TABLES.length)];
-      const dir = mkdtempSync(path.join(tmpdir(), 'relspec-delta-fuzz-'));
+      const tree = createTempTree({}, { prefix: 'relspec-delta-fuzz-' });
+      const dir = tree.root;
       try {
         cpSync(path.join(CORPUS, rel), dir, { recursive: true });
         chmodSync(dir, 0o755);
@@ -90,7 +91,7 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'damaged logs never crash the reader' 
           }
         }
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        tree.dispose();
       }
     }
     expect(crashes).toEqual([]);

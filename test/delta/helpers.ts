@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { RelspecError } from '../../src/errors.js';
+import { createTempTree } from '../helpers/tempTree.js';
 
 export const PROJECT_ROOT = path.resolve(import.meta.dirname, '../..');
 export const CORPUS = path.resolve(PROJECT_ROOT, '../shared/delta-corpus');
@@ -81,21 +81,15 @@ export function tempTable(): {
   write(rel: string, data: string | Uint8Array): string;
   cleanup(): void;
 } {
-  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-delta-'));
-  mkdirSync(path.join(dir, '_delta_log'));
-  const write = (rel: string, data: string | Uint8Array): string => {
-    const p = path.join(dir, rel);
-    mkdirSync(path.dirname(p), { recursive: true });
-    writeFileSync(p, data);
-    return p;
-  };
+  const tree = createTempTree({}, { prefix: 'relspec-delta-' });
+  tree.mkdir('_delta_log');
   return {
-    dir,
-    write,
+    dir: tree.root,
+    write: tree.write,
     log: (version, actions) => {
-      write(`_delta_log/${String(version).padStart(20, '0')}.json`, actions.map((a) => JSON.stringify(a)).join('\n') + '\n');
+      tree.write(`_delta_log/${String(version).padStart(20, '0')}.json`, actions.map((a) => JSON.stringify(a)).join('\n') + '\n');
     },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: tree.dispose,
   };
 }
 

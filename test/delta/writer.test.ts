@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,9 +18,11 @@ import {
 import { add, commitInfo, metaData, protocol, tableBuilder } from './builder.js';
 import { dvFile, serializeDv, uuidToZ85 } from './encode.js';
 import { openDuck, relspecErrorOf, sqlPath } from './helpers.js';
+import { createTempTree } from '../helpers/tempTree.js';
 
 let conn: DuckDBConnection;
 let close: () => void;
+// Every table stays until afterAll: the protocol self-check at the end reads them all.
 const tables: string[] = [];
 beforeAll(async () => {
   ({ conn, close } = await openDuck());
@@ -32,7 +33,7 @@ afterAll(() => {
 });
 
 const newDir = (): string => {
-  const d = mkdtempSync(path.join(tmpdir(), 'relspec-delta-writer-'));
+  const d = createTempTree({}, { prefix: 'relspec-delta-writer-' }).root;
   tables.push(d);
   return path.join(d, 'table');
 };
@@ -597,8 +598,8 @@ async function selfCheck(dir: string): Promise<string[]> {
     if (new Set(pathsInCommit).size !== pathsInCommit.length) bad(v, 'two file actions for one path in one commit');
     for (const r of removes) {
       if (typeof r.deletionTimestamp !== 'number' || r.dataChange !== true)
-        bad(v, `remove ${r.path} needs deletionTimestamp and dataChange=true`);
-      if (!live.delete(String(r.path))) bad(v, `remove of ${r.path}, which is not live`);
+        bad(v, `remove ${String(r.path)} needs deletionTimestamp and dataChange=true`);
+      if (!live.delete(String(r.path))) bad(v, `remove of ${String(r.path)}, which is not live`);
     }
     for (const a of adds) {
       const p = String(a.path);

@@ -7,7 +7,7 @@ import { loadSnapshot, snapshotQuery } from '../../src/delta/index.js';
 import { writerTag } from '../../src/delta/write/owner.js';
 import { parquetFiles as listParquet, referencedFiles } from '../helpers/deltaFiles.js';
 import { tempProject, withDuck } from '../helpers/project.js';
-import { sleep, spawnCli } from '../torture/proc.js';
+import { sleep, spawnCli } from '../helpers/process.js';
 
 /**
  * Issue 11 item 10: a `relspec run` SIGKILLed while it writes a `@materialize delta` output leaves

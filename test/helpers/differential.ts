@@ -15,11 +15,11 @@
  *
  * Everything is driven by one PRNG per scenario: `runScenario({ seed, steps })` replays exactly.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { withDuck } from './project.js';
+import { createTempTree } from './tempTree.js';
 import { rng } from '../../bench/gen.js';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/delta/write/index.js';
@@ -1284,7 +1284,7 @@ const causesOf = (o: RunOutcome): string =>
 
 /** Builds a copy of the incremental project (config, tasks, data; no state) from scratch. */
 async function cleanBuild(incDir: string): Promise<{ dir: string; out?: RunOutcome; error?: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diff-clean-'));
+  const dir = createTempTree({}, { prefix: 'relspec-diff-clean-' }).root;
   for (const p of [CONFIG_FILE, 'tasks', 'data']) cpSync(path.join(incDir, p), path.join(dir, p), { recursive: true });
   return { dir, ...(await safeRun(dir)) };
 }
@@ -1294,7 +1294,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const { seed } = opts;
   const r = new Rand(seed);
   const m = generateModel(r);
-  const dir = mkdtempSync(path.join(tmpdir(), `relspec-diff-${seed}-`));
+  // Kept when a diff is found (or with `keep`), for a look at the project; deleted at the end otherwise.
+  const dir = createTempTree({}, { prefix: `relspec-diff-${seed}-` }).root;
   const diffs: Diff[] = [];
   const log: StepLog[] = [];
   const sourceNames = new Set(m.sources.map((s) => s.name));

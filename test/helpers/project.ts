@@ -1,8 +1,7 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { withMemoryDuck } from '../../src/engine/memory.js';
+import { createTempTree } from './tempTree.js';
 
 export const ROOT = path.resolve(import.meta.dirname, '../..');
 export const CLI = path.join(ROOT, 'bin/relspec.js');
@@ -17,22 +16,17 @@ export interface TempProject {
   cleanup(): void;
 }
 
+/** A project in a temp tree (test/helpers/tempTree.ts); its owner calls `cleanup()`. */
 export function tempProject(files: Record<string, string> = {}): TempProject {
-  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-test-'));
-  const write = (rel: string, text: string) => {
-    const p = path.join(dir, rel);
-    mkdirSync(path.dirname(p), { recursive: true });
-    writeFileSync(p, text);
-    return p;
-  };
-  for (const [rel, text] of Object.entries(files)) write(rel, text);
+  const tree = createTempTree(files);
+  const dir = tree.root;
   return {
     dir,
-    write,
-    rm: (rel) => rmSync(path.join(dir, rel), { force: true, recursive: true }),
+    write: tree.write,
+    rm: tree.remove,
     async parquet(rel, query) {
-      const p = path.join(dir, rel);
-      mkdirSync(path.dirname(p), { recursive: true });
+      const p = tree.path(rel);
+      tree.mkdir(path.dirname(rel));
       await withDuck((c) => c.run(`COPY (${query}) TO '${p.replace(/'/g, "''")}' (FORMAT parquet)`));
       return p;
     },
@@ -44,7 +38,7 @@ export function tempProject(files: Record<string, string> = {}): TempProject {
       });
       return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
     },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: tree.dispose,
   };
 }
 

@@ -1,21 +1,20 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FileBook, MISSING } from '../../src/incremental/fileInputs.js';
 import { statFile } from '../../src/util/fileStat.js';
 import { openStateDb, type Db } from '../../src/state/db.js';
+import { useTempTree } from '../helpers/tempTree.js';
 
 /** The per-file signature cache behind files read by tasks: real files, a real state database. */
 let dir: string;
 let db: Db;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'relspec-fb-'));
+  dir = useTempTree({}, { prefix: 'relspec-fb-' }).root;
   db = openStateDb(path.join(dir, 'state'));
 });
 afterEach(() => {
   db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 describe('FileBook', () => {

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { renameSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CLI, scrub, tempProject, type TempProject } from '../helpers/project.js';
+import { useTempTree } from '../helpers/tempTree.js';
 
 /**
  * Files a task reads through table functions (issue 11 item 4): tracked inputs with the sources' change
@@ -54,20 +54,14 @@ describe('a file read with read_csv inside a task', () => {
 
   it('reads the file next to the config whatever the current directory', () => {
     p = project({ joined: JOINED });
-    const elsewhere = mkdtempSync(path.join(tmpdir(), 'relspec-cwd-'));
-    try {
-      // A decoy with the same relative path in the caller's directory must not be read.
-      mkdirSync(path.join(elsewhere, 'data'));
-      writeFileSync(path.join(elsewhere, 'data/side.csv'), 'k,w\n1,-1\n2,-2\n');
-      const r = spawnSync(process.execPath, [CLI, '--config', path.join(p.dir, 'watch.config.ts'), 'run'], {
-        cwd: elsewhere,
-        encoding: 'utf8',
-      });
-      expect(r.status, r.stderr).toBe(0);
-      expect(rows('joined').map((x) => Number(x.w))).toEqual([100, 200]);
-    } finally {
-      rmSync(elsewhere, { recursive: true, force: true });
-    }
+    // A decoy with the same relative path in the caller's directory must not be read.
+    const elsewhere = useTempTree({ 'data/side.csv': 'k,w\n1,-1\n2,-2\n' }, { prefix: 'relspec-cwd-' }).root;
+    const r = spawnSync(process.execPath, [CLI, '--config', path.join(p.dir, 'watch.config.ts'), 'run'], {
+      cwd: elsewhere,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    expect(rows('joined').map((x) => Number(x.w))).toEqual([100, 200]);
   });
 
   it('sees a rewrite that keeps size and mtime (cp -p, touch -r)', () => {

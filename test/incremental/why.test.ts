@@ -1,24 +1,21 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RelspecError } from '../../src/errors.js';
 import type { Cause, RootChange, TaskResult, Trace } from '../../src/records/types.js';
 import { closeMatches, history, resolveTarget, status, unifiedDiff, why, type Explanation } from '../../src/incremental/why.js';
 import { openStateDb, type Db } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
+import { useTempTree } from '../helpers/tempTree.js';
 
 let dir: string;
 let db: Db;
 let store: Store;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(tmpdir(), 'relspec-why-'));
+  dir = useTempTree({}, { prefix: 'relspec-why-' }).root;
   db = openStateDb(dir);
   store = new Store(db);
 });
 afterEach(() => {
   db.close();
-  rmSync(dir, { recursive: true, force: true });
 });
 
 const SQL_A1 = 'select customer_id, sum(amount) as total\nfrom orders\ngroup by all\n';

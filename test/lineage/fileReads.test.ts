@@ -1,20 +1,23 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scratch } from '../../src/lineage/duck.js';
 import { parseMany } from '../../src/lineage/parse.js';
 import { absentFileReads, resolveFileReads } from '../../src/lineage/taskFiles.js';
+import { createTempTree, type TempTree } from '../helpers/tempTree.js';
 
 let scratch: Scratch;
+// One tree for the file: the tests add to it and read what earlier ones wrote.
+let tree: TempTree;
 let dir: string;
 beforeAll(async () => {
   scratch = await Scratch.open();
-  dir = mkdtempSync(path.join(tmpdir(), 'relspec-fr-'));
+  tree = createTempTree({}, { prefix: 'relspec-fr-' });
+  dir = tree.root;
 });
 afterAll(() => {
   scratch.close();
-  rmSync(dir, { recursive: true, force: true });
+  tree.dispose();
 });
 
 const facts = async (sql: string) => {

@@ -1,10 +1,10 @@
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { duckLiteralPath } from '../../src/sources/files.js';
 import { CLI, withDuck } from '../helpers/project.js';
+import { useTempTree } from '../helpers/tempTree.js';
 
 /**
  * Files are read as literal paths (docs/ARCHITECTURE.md "Change detection for files"): DuckDB re-globs every path
@@ -13,15 +13,8 @@ import { CLI, withDuck } from '../helpers/project.js';
  */
 
 const CORPUS_TABLE = '/work/shared/delta-corpus/dat-v0.0.3/basic_partitioned/delta';
-const made: string[] = [];
-afterAll(() => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
-});
-function scratch(): string {
-  const d = mkdtempSync(path.join(tmpdir(), 'relspec-literal-'));
-  made.push(d);
-  return d;
-}
+/** A scratch directory, deleted when the test finishes. */
+const scratch = (): string => useTempTree({}, { prefix: 'relspec-literal-' }).root;
 function write(dir: string, rel: string, text: string): void {
   mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
   writeFileSync(path.join(dir, rel), text);

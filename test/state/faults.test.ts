@@ -7,14 +7,15 @@
  * on CI). Mounts are removed in afterAll, even after a failure.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, renameSync, rmSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { ROOT, tempProject, type TempProject } from '../helpers/project.js';
-import { copyWithoutState, dumpWarehouse, isReady, spawnDaemon, type DaemonProc } from '../daemon/helpers.js';
+import { createTempTree } from '../helpers/tempTree.js';
+import { isReady, spawnDaemon, type DaemonProc } from '../helpers/process.js';
+import { copyWithoutState, dumpWarehouse } from '../helpers/warehouse.js';
 
 const TASKS: Record<string, string> = {
   'tasks/base.sql': 'select id::INTEGER as id, v::INTEGER as v from a\n',
@@ -27,7 +28,6 @@ const CONFIG = "export default { sources: { a: { format: 'csv', path: 'data/a.cs
 let p: TempProject | undefined;
 let d: DaemonProc | undefined;
 const mounts: string[] = [];
-const clean: string[] = [];
 /** Unmounts every tmpfs this file mounted; a busy one (a process we lost) is detached anyway. */
 function unmountAll(): void {
   for (const m of mounts.splice(0)) {
@@ -44,7 +44,6 @@ afterEach(async () => {
   unmountAll();
   p?.cleanup();
   p = undefined;
-  for (const c of clean.splice(0)) rmSync(c, { recursive: true, force: true });
 });
 afterAll(() => unmountAll());
 
@@ -89,7 +88,6 @@ async function expectConverged(q: TempProject, tasks = ALL): Promise<void> {
   const st = JSON.parse(q.cli(['status', '--json']).stdout) as { tasks: { task: string; state: string }[] };
   expect(st.tasks.map((t) => [t.task, t.state])).toEqual(tasks.map((t) => [t, 'fresh']));
   const copy = copyWithoutState(q.dir);
-  clean.push(copy);
   expect(cliAt(copy, ['run']).code).toBe(0);
   expect(await dumpWarehouse(stateFile(q, 'warehouse.duckdb'))).toEqual(await dumpWarehouse(path.join(copy, 'state/warehouse.duckdb')));
 }
@@ -196,15 +194,15 @@ const BIG = 'select range::INTEGER as id, md5(range::VARCHAR) as h from range(60
  * which fails writes with the same SQLITE_FULL as a full disk; the DuckDB half needs the mount.
  */
 function canMount(): boolean {
-  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-mount-probe-'));
+  const probe = createTempTree({}, { prefix: 'relspec-mount-probe-' });
   try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'pipe' });
-    execFileSync('umount', [dir]);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', probe.root], { stdio: 'pipe' });
+    execFileSync('umount', [probe.root]);
     return true;
   } catch {
     return false;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    probe.dispose();
   }
 }
 // RELSPEC_TEST_NO_MOUNT=1 exercises the fallback on a machine that can mount.

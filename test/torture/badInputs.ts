@@ -12,17 +12,16 @@
  * `runWatchCatalog` drives a subset through one real `relspec watch` process: introduce the bad input,
  * see the error logged, fix it, see the recovery — and the daemon never exits.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
+import { createTempTree } from '../helpers/tempTree.js';
 import { status } from '../../src/incremental/why.js';
 import { createTable, writeCheckpoint, writeTable } from '../../src/delta/write/index.js';
 import { openStateDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
-import { isReady, spawnDaemon, type DaemonProc, type Entry } from '../daemon/helpers.js';
-import { cliSync } from './proc.js';
+import { cliSync, isReady, spawnDaemon, type DaemonProc, type Entry } from '../helpers/process.js';
 
 // ───────────────────────────────────────────── the project ─────────────────────────────────────────────
 
@@ -863,7 +862,8 @@ export interface Baseline {
 }
 
 export async function buildBaseline(): Promise<Baseline> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'relspec-badinput-'));
+  // runCatalog and runWatchCatalog delete it when done.
+  const dir = createTempTree({}, { prefix: 'relspec-badinput-' }).root;
   await createBase(dir);
   const r = cliSync(dir, ['run']);
   if (r.code !== 0) throw new Error(`base build failed: ${r.stderr}\n${r.stdout}`);

@@ -18,19 +18,19 @@
  * inconsistent, SQLite integrity or DuckDB opening failing, a data file of a `@materialize delta`
  * output that no commit references left after the converging run (a killed write's orphan).
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { withDuck } from '../helpers/project.js';
+import { createTempTree } from '../helpers/tempTree.js';
 import { orphanedFiles } from '../helpers/deltaFiles.js';
 import { Rand } from '../helpers/differential.js';
-import { dumpWarehouse } from '../daemon/helpers.js';
+import { dumpWarehouse } from '../helpers/warehouse.js';
 import { createTable, writeTable } from '../../src/delta/write/index.js';
-import { writerAlive } from '../../src/daemon/lock.js';
+import { writerAlive } from '../../src/state/lock.js';
 import { history, status } from '../../src/incremental/why.js';
 import { openStateDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
-import { cliSync, sleep, spawnCli, type Proc } from './proc.js';
+import { cliSync, sleep, spawnCli, type Proc } from '../helpers/process.js';
 
 export type KillMode = 'run-random' | 'run-heavy' | 'run-sqlite' | 'watch-startup' | 'watch-edit';
 export const KILL_MODES: readonly KillMode[] = ['run-random', 'run-heavy', 'run-sqlite', 'watch-startup', 'watch-edit'];
@@ -160,7 +160,8 @@ function writeTasks(w: World): void {
 }
 
 async function createWorld(seed: number, heavyRows: number): Promise<World> {
-  const dir = mkdtempSync(path.join(tmpdir(), `relspec-crash-${seed}-`));
+  // Kept when the suite finds a corruption (or with `keep`): runCrashSuite deletes it otherwise.
+  const dir = createTempTree({}, { prefix: `relspec-crash-${seed}-` }).root;
   const w: World = {
     dir,
     r: new Rand(seed),
@@ -304,7 +305,8 @@ async function checkConverged(w: World): Promise<string[]> {
     if (odd.length > 0) problems.push(`history: runs ${odd.map((r) => `${r.runId}=${r.status}`).join(', ')}`);
   }
   // Outputs equal a clean build of the same files.
-  const clean = mkdtempSync(path.join(tmpdir(), 'relspec-crash-clean-'));
+  const cleanTree = createTempTree({}, { prefix: 'relspec-crash-clean-' });
+  const clean = cleanTree.root;
   try {
     for (const p of ['watch.config.ts', 'tasks', 'data']) cpSync(path.join(w.dir, p), path.join(clean, p), { recursive: true });
     const c = cliSync(clean, ['run']);
@@ -322,7 +324,7 @@ async function checkConverged(w: World): Promise<string[]> {
   } catch (e) {
     problems.push(`comparison failed (warehouse unreadable?): ${String(e)}`);
   } finally {
-    rmSync(clean, { recursive: true, force: true });
+    cleanTree.dispose();
   }
   return problems;
 }

@@ -6,11 +6,8 @@
  * generator does produce them, and runs one scenario with a Delta source to its end.
  */
 import { describe, expect, it } from 'vitest';
-import { rmSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Rand, applyRandomStep, formatDiff, generateModel, invalidity, runScenario, writeProject } from '../helpers/differential.js';
+import { createTempTree } from '../helpers/tempTree.js';
 
 describe('differential generator: Delta sources', () => {
   it('about 40% of sources are Delta tables (with a rid key), and the model stays valid', () => {
@@ -40,7 +37,8 @@ describe('differential generator: Delta sources', () => {
       const r = new Rand(seed);
       const m = generateModel(r);
       if (!m.sources.some((s) => s.delta)) continue;
-      const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diffgen-'));
+      const tree = createTempTree({}, { prefix: 'relspec-diffgen-' });
+      const dir = tree.root;
       try {
         await writeProject(dir, m);
         for (let i = 0; i < 12; i++) {
@@ -48,7 +46,7 @@ describe('differential generator: Delta sources', () => {
           if (step.kind.startsWith('delta_')) kinds.add(step.kind);
         }
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        tree.dispose();
       }
     }
     expect([...kinds].sort()).toEqual([
@@ -77,7 +75,8 @@ describe('differential generator: Delta sources', () => {
       for (let seed = 300; seed < 400 && (found.completes === undefined || found.schema === undefined); seed++) {
         const r = new Rand(seed);
         const m = generateModel(r);
-        const dir = mkdtempSync(path.join(tmpdir(), 'relspec-diffgen-'));
+        const tree = createTempTree({}, { prefix: 'relspec-diffgen-' });
+        const dir = tree.root;
         try {
           await writeProject(dir, m);
           const ds: string[] = [];
@@ -85,7 +84,7 @@ describe('differential generator: Delta sources', () => {
           if (ds.some(completes)) found.completes ??= seed;
           if (ds.some(schema)) found.schema ??= seed;
         } finally {
-          rmSync(dir, { recursive: true, force: true });
+          tree.dispose();
         }
       }
       expect(found.completes).toBeDefined();

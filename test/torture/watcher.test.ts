@@ -13,9 +13,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { createTable, writeTable } from '../../src/delta/write/index.js';
-import { copyWithoutState, dumpWarehouse, isReady, spawnDaemon, type DaemonProc, type Entry } from '../daemon/helpers.js';
+import { cliSync, isReady, spawnDaemon, type DaemonProc, type Entry } from '../helpers/process.js';
+import { copyWithoutState, dumpWarehouse } from '../helpers/warehouse.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { cliSync } from './proc.js';
 
 const CONFIG = `export default {
   sources: {
@@ -30,7 +30,6 @@ const people = (n: number) => 'id,name\n' + Array.from({ length: n }, (_, i) => 
 
 let p: TempProject;
 let d: DaemonProc;
-const extra: string[] = [];
 let inst: DuckDBInstance;
 
 async function duck<T>(fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
@@ -108,7 +107,6 @@ afterAll(async () => {
   if (d && alive()) await d.stop();
   inst?.closeSync();
   p?.cleanup();
-  extra.forEach((x) => rmSync(x, { recursive: true, force: true }));
 });
 
 describe.sequential('relspec watch under watcher faults', () => {
@@ -161,7 +159,6 @@ describe.sequential('relspec watch under watcher faults', () => {
 
   it('the tasks directory deleted (the run reports it, the daemon stays up) and recreated', async () => {
     const saved = copyWithoutState(p.dir);
-    extra.push(saved);
     let m = d.mark();
     rmSync(path.join(p.dir, 'tasks'), { recursive: true, force: true });
     await d.waitFor((e) => e.tag === 'run' && e.event === 'error' && /E_TASK .*tasks directory not found/.test(e.message), {
@@ -256,7 +253,6 @@ describe.sequential('relspec watch under watcher faults', () => {
     const stopped = await Promise.race([d.stop(), new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
     expect(stopped).toEqual({ code: 0, signal: null });
     const clean = copyWithoutState(p.dir);
-    extra.push(clean);
     const r = cliSync(clean, ['run']);
     expect(r.code, r.stderr).toBe(0);
     expect(await dumpWarehouse(path.join(p.dir, 'state/warehouse.duckdb'))).toEqual(

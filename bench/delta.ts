@@ -118,7 +118,8 @@ export async function benchDeltaChanges(log: (s: string) => void, rows = 1_000_0
     const b = await full(s1);
     const fullMs = performance.now() - t;
     // Same answer both ways: tokens are exact, so maintained = recomputed.
-    for (const s of sets) if (inc.tokens[columnSetKey(s)] !== b.tokens[columnSetKey(s)]) throw new Error(`delta token mismatch for ${s}`);
+    for (const s of sets)
+      if (inc.tokens[columnSetKey(s)] !== b.tokens[columnSetKey(s)]) throw new Error(`delta token mismatch for ${s.join(', ')}`);
     const changedSets = sets.filter((s) => a.tokens[columnSetKey(s)] !== b.tokens[columnSetKey(s)]).map((s) => s.join('+'));
     const cdcBytes = statSync(path.join(dir, '_change_data', 'cdc-1.parquet')).size;
     const fullBytes = [...s0.files, ...s1.files].reduce((n, f) => n + statSync(f.absPath).size, 0);

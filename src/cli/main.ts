@@ -161,6 +161,11 @@ export function reportError(e: unknown): number {
     for (const x of e.errors) process.stderr.write(`relspec: ${x.oneLine()}\n`);
     return 2;
   }
+  // The state is held by another process: its message is the whole line (who holds it, what to do).
+  if (e instanceof RelspecError && e.code === 'E_LOCKED') {
+    process.stderr.write(`${e.message}\n`);
+    return 2;
+  }
   if (e instanceof RelspecError) {
     process.stderr.write(`relspec: ${e.oneLine()}\n`);
     return 2;

@@ -6,7 +6,7 @@ import { run } from '../incremental/run.js';
 import { CodeExtractors } from '../sources/index.js';
 import { Store } from '../state/store.js';
 import { Backoff } from './backoff.js';
-import { acquireLock, type StateLock } from './lock.js';
+import { acquireLock, type StateLock } from '../state/lock.js';
 import { createLog, type Log, type LogSink } from './log.js';
 import { logBatch, logConfigErrors, logRun, logTask, type Batch } from './report.js';
 import { closeSession, openSession, type Session } from './session.js';
@@ -250,13 +250,8 @@ class WatchDaemon {
       if (watchKey(this.loaded.config, this.taskFiles) !== this.watchKey && !this.stopping) await this.rewatch(this.loaded.config);
     } catch (e) {
       // Bad input never takes the daemon down: log it, keep watching; the next event retries.
+      // run() recorded a run that threw as failed (src/incremental/run.ts).
       logConfigErrors(this.log, 'run', e, 'run failed');
-      // We hold the lock: a run still recorded as running is the one that just threw.
-      try {
-        if (this.session) new Store(this.session.db).failRunningRuns();
-      } catch {
-        /* the state database itself is the problem; the next run closes it */
-      }
       if (e instanceof RelspecError && e.code === 'E_STATE') await this.onStateFault(e);
       else if (!isKnownError(e)) await this.reopenSession();
     }

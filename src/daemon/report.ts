@@ -1,20 +1,13 @@
 import { RelspecError, RelspecErrors, errorMessage } from '../errors.js';
 import type { PlanEntry, RunOutcome } from '../incremental/run.js';
-import type { Cause, TaskResult } from '../records/types.js';
+import type { TaskResult } from '../records/types.js';
+import { errorLine, runLine, summarizeChanges, taskOutcomeText } from '../format/runs.js';
 import { describeCodeSync } from '../sources/index.js';
 import type { Log, LogTag } from './log.js';
 import { warningJson, warningLine } from '../incremental/caveatText.js';
 import { formatWarning } from '../project/warnings.js';
 
 /** How the daemon reports runs and errors in its log (one line per run, per non-skipped task). */
-
-const secs = (ms: number) => `${(ms / 1000).toFixed(2)}s`;
-
-function cause(c: Cause): string {
-  if (c.kind === 'file_changed')
-    return `file ${c.path} ${c.to === 'missing' ? 'missing' : c.from === null ? 'new' : c.to === null ? 'no longer read' : 'changed'}`;
-  return c.kind === 'input_changed' ? `${c.input}(${c.columns.join(', ') || 'row count'}) changed` : c.kind.replace(/_/g, ' ');
-}
 
 export function logTask(log: Log, r: TaskResult | PlanEntry): void {
   if (r.status === 'skipped') return;
@@ -25,23 +18,14 @@ export function logTask(log: Log, r: TaskResult | PlanEntry): void {
     ...(r.rows !== undefined ? { rows: r.rows } : {}),
     causes: r.causes.map((c) => c.kind),
   };
-  if (r.status === 'built') {
-    log(
-      'task',
-      'built',
-      `built ${r.task} in ${secs(r.durationMs)}${r.rows !== undefined ? `, ${r.rows} rows` : ''}: ${r.causes.map(cause).join('; ')}`,
-      fields,
-    );
-  } else if (r.status === 'failed') {
-    log('task', 'failed', `failed ${r.task}: ${r.error ?? 'unknown error'}`, { ...fields, error: r.error });
-  } else {
-    log('task', r.status, `${r.status} ${r.task}: ${r.reason ?? ''}`, { ...fields, reason: r.reason });
-  }
+  const text = `${r.task}: ${taskOutcomeText(r)}`;
+  if (r.status === 'built') log('task', 'built', text, fields);
+  else if (r.status === 'failed') log('task', 'failed', text, { ...fields, error: r.error });
+  else log('task', r.status, text, { ...fields, reason: r.reason });
 }
 
 export function logRun(log: Log, out: RunOutcome, trigger: string): void {
-  for (const e of out.errors)
-    log('run', 'project_error', `error ${e.code} ${e.file ?? ''}: ${e.message}${e.fix ? ` — ${e.fix}` : ''}`, { ...e });
+  for (const e of out.errors) log('run', 'project_error', errorLine(e), { ...e });
   // Untracked reads and kept volatile outputs: once at start-up, not on every run.
   if (trigger === 'reconcile') {
     for (const w of out.sourceWarnings ?? [])
@@ -61,15 +45,14 @@ export function logRun(log: Log, out: RunOutcome, trigger: string): void {
       ms: Math.round(c.ms),
     });
   }
-  const n = (s: string) => out.tasks.filter((t) => t.status === s).length;
-  const counts = { built: n('built'), skipped: n('skipped') + out.unaffected, failed: n('failed'), blocked: n('blocked') };
+  const { built, skipped, failed, blocked } = out.summary;
+  const counts = { built, skipped, failed, blocked };
   const status = out.interrupted ? 'interrupted' : out.status;
   const ids = out.changes.map((c) => c.id);
-  const shown = ids.length <= 4 ? ids.join(', ') : `${ids.slice(0, 4).join(', ')} and ${ids.length - 4} more`;
   log(
     'run',
     'finished',
-    `run ${out.runId} ${status}: built=${counts.built} skipped=${counts.skipped} failed=${counts.failed} blocked=${counts.blocked} in ${secs(out.durationMs)}${ids.length ? `; changes: ${shown}` : ''}`,
+    `${runLine(out.runId, status, out.summary, out.durationMs)}${ids.length ? `; changes: ${summarizeChanges(out.changes)}` : ''}`,
     {
       runId: out.runId,
       trigger,

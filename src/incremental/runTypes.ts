@@ -5,6 +5,7 @@ import type { CodeExtractors, CodeSyncResult } from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import type { PlanStatus, RunResult, TaskResult } from '../records/types.js';
 import type { TaskWarning } from './caveats.js';
+import type { RunSummary } from '../records/summary.js';
 
 export interface RunOptions {
   configPath?: string;
@@ -35,6 +36,8 @@ export interface PlanEntry extends Omit<TaskResult, 'status'> {
 
 export interface RunOutcome extends Omit<RunResult, 'tasks'> {
   tasks: (TaskResult | PlanEntry)[];
+  /** Tasks per status; `skipped` counts the unaffected ones too. */
+  summary: RunSummary;
   signature: string;
   interrupted: boolean;
   /** Tasks (in the selection) that no change could reach: up to date without verification. */

@@ -1,5 +1,13 @@
 import type { RunRow, Store } from '../state/store.js';
 import type { TaskCaveat } from '../lineage/types.js';
+import type { StoredRunStatus, TaskReason, TaskStatus } from '../records/types.js';
+
+/** Why a task is stale: what must happen before the state can vouch for its output. */
+export type StaleReason =
+  | { kind: 'failed'; runId: number }
+  | { kind: 'blocked'; runId: number; reason?: TaskReason }
+  | { kind: 'never_built' }
+  | { kind: 'pending'; changes: string[] };
 
 /** `relspec status` and `relspec history`: what the state says of each task and run. */
 export interface TaskState {
@@ -7,12 +15,12 @@ export interface TaskState {
   output: string;
   lastBuiltRun: number | null;
   /** Status of its latest task run, and which run that was. */
-  lastStatus: string | null;
+  lastStatus: TaskStatus | null;
   lastRun: number | null;
   /** `untracked`: nothing is pending, but it reads files relspec cannot follow (docs/ARCHITECTURE.md invariant 8). */
   state: 'fresh' | 'stale' | 'untracked';
   /** Why it is stale. */
-  reason?: string;
+  reason?: StaleReason;
   pendingChanges: string[];
   /** What its last build cannot promise (untracked reads, volatile functions kept as built), and its task file. */
   caveats?: TaskCaveat[];
@@ -23,7 +31,7 @@ export interface StatusResult {
   /** The latest run: the state is as of this run (plus changes observed since). */
   runId: number | null;
   /** Its status; 'crashed' when it is recorded as running but no live process holds the state. */
-  runStatus: string | null;
+  runStatus: StoredRunStatus | null;
   tasks: TaskState[];
 }
 
@@ -32,7 +40,7 @@ export interface ReadOptions {
   writerAlive?: boolean;
 }
 
-const shownStatus = (status: string, opts: ReadOptions): string =>
+const shownStatus = (status: StoredRunStatus, opts: ReadOptions): StoredRunStatus =>
   status === 'running' && opts.writerAlive === false ? 'crashed' : status;
 
 /**
@@ -59,15 +67,15 @@ export function status(store: Store, opts: ReadOptions = {}): StatusResult {
     const trace = traces.get(task);
     const lastBuiltRun = trace?.runId ?? store.lastTaskRun(task, ['built'])?.runId ?? null;
     const pendingChanges = pending.get(task) ?? [];
-    const reason =
+    const reason: StaleReason | undefined =
       last?.status === 'failed'
-        ? `failed in run ${last.runId}`
+        ? { kind: 'failed', runId: last.runId }
         : last?.status === 'blocked'
-          ? `blocked in run ${last.runId}${last.reason ? `: ${last.reason}` : ''}`
+          ? { kind: 'blocked', runId: last.runId, ...(last.reason ? { reason: last.reason } : {}) }
           : !trace
-            ? 'never built'
+            ? { kind: 'never_built' }
             : pendingChanges.length > 0
-              ? `pending: ${pendingChanges.join(', ')}`
+              ? { kind: 'pending', changes: pendingChanges }
               : undefined;
     return {
       task,
@@ -95,7 +103,7 @@ export interface RunInfo {
   startedAt: string;
   endedAt: string | null;
   durationMs: number | null;
-  status: string;
+  status: StoredRunStatus;
   selection: string | null;
   summary: Record<string, number> | null;
   graphSignature: string | null;

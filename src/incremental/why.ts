@@ -1,7 +1,7 @@
-import { distance } from 'fastest-levenshtein';
+import { didYouMean, suggest } from '../util/suggest.js';
 import { RelspecError } from '../errors.js';
 import type { Store, TaskRunRow } from '../state/store.js';
-import type { Cause, CauseKind, RootChange, Trace } from '../records/types.js';
+import type { Cause, CauseKind, RootChange, TaskReason, Trace } from '../records/types.js';
 import { buildCaveats, type BuildCaveats } from './caveats.js';
 
 /**
@@ -47,32 +47,49 @@ export interface CutoffInput {
   upstream?: Explanation;
 }
 
-export interface Explanation {
+/** Why a task has no task run in the run explained (status `unaffected` or `unknown`). */
+export type NotRunReason =
+  /** Root changes await the next run's verification. */
+  | { kind: 'pending'; count: number; lastBuiltRun: number | null }
+  /** It failed or was blocked in run `lastRun`, and run `runId` did not attempt it. */
+  | { kind: 'not_attempted_after'; status: 'failed' | 'blocked'; runId: number; lastRun: number }
+  | { kind: 'up_to_date_since'; runId: number }
+  | { kind: 'not_attempted'; runId: number }
+  | { kind: 'no_record'; task: string; runId: number };
+
+interface ExplanationBase {
   /** What was asked about (a task, or the output it produces). */
   target: string;
   task: string;
   output: string | null;
   /** The run explained. */
   runId: number;
-  status: ExplanationStatus;
-  causes: ExplainedCause[];
-  /** Not built: the recorded reason (skipped, blocked) or a summary. */
-  reason?: string;
-  /** Not built: its last build at or before `runId`. */
-  lastBuiltRun?: number | null;
-  /** Failed: the error. */
-  error?: string;
-  /** Skipped: the inputs where the change stopped. */
-  cutoff?: CutoffInput[];
-  /** Blocked: the upstream tasks that failed or were blocked in that run. */
-  blockedBy?: Explanation[];
   /** Latest run only: root changes observed but not yet verified for this task. */
   pendingChanges?: string[];
-  /** The recursion stopped here: already explained above, a cycle, or too deep. */
-  elided?: 'repeated' | 'cycle' | 'depth';
   /** Top level only: what its last build cannot promise (a volatile output kept since a given time). */
   caveats?: BuildCaveats;
 }
+
+/** Not built: its last build at or before `runId`. */
+interface NotBuilt {
+  lastBuiltRun: number | null;
+  causes: ExplainedCause[];
+  elided?: undefined;
+}
+
+/** One task's answer, by what it did in the run explained. */
+export type Explanation = ExplanationBase &
+  (
+    | { status: 'built'; causes: ExplainedCause[]; elided?: undefined }
+    | (NotBuilt & { status: 'failed'; error?: string; reason?: TaskReason })
+    /** `blockedBy`: the upstream tasks that failed or were blocked in that run. */
+    | (NotBuilt & { status: 'blocked'; reason: TaskReason; blockedBy?: Explanation[] })
+    /** `cutoff`: the inputs where the change stopped. */
+    | (NotBuilt & { status: 'skipped'; reason: TaskReason; cutoff: CutoffInput[] })
+    | (NotBuilt & { status: 'unaffected' | 'unknown'; reason: NotRunReason })
+    /** The recursion stopped here: already explained above, a cycle, or too deep. */
+    | { status: ExplanationStatus; causes: ExplainedCause[]; elided: 'repeated' | 'cycle' | 'depth' }
+  );
 
 export interface WhyOptions {
   /** Explain this run instead of the latest one. */
@@ -107,18 +124,6 @@ function producersIndex(tasks: Map<string, string>): Map<string, string[]> {
   return out;
 }
 
-/** Names within a small edit distance (or containing each other), closest first. */
-export function closeMatches(name: string, names: Iterable<string>, max = 3): string[] {
-  const q = name.toLowerCase();
-  const limit = Math.max(2, Math.ceil(q.length / 3));
-  return [...new Set(names)]
-    .map((n) => ({ n, d: distance(q, n.toLowerCase()) }))
-    .filter(({ n, d }) => d <= limit || n.toLowerCase().includes(q) || q.includes(n.toLowerCase()))
-    .sort((a, b) => a.d - b.d || (a.n < b.n ? -1 : 1))
-    .slice(0, max)
-    .map(({ n }) => n);
-}
-
 /** A task name or output name → the tasks to explain. Unknown names are an E_SELECT error naming close matches. */
 export function resolveTarget(store: Store, name: string): string[] {
   const tasks = knownTasks(store);
@@ -127,9 +132,9 @@ export function resolveTarget(store: Store, name: string): string[] {
   const bare = name.startsWith('main.') ? name.slice(5) : name;
   const found = producers.get(name) ?? producers.get(bare);
   if (found) return found;
-  const near = closeMatches(name, [...tasks.keys(), ...producers.keys()]);
+  const near = suggest(name, [...tasks.keys(), ...producers.keys()]);
   throw new RelspecError('E_SELECT', `no task or output named '${name}'`, {
-    fix: near.length > 0 ? `did you mean ${near.map((n) => `'${n}'`).join(', ')}?` : 'run `relspec status` to list every task',
+    fix: didYouMean(near) ?? 'run `relspec status` to list every task',
   });
 }
 
@@ -196,7 +201,7 @@ class Explainer {
         : path.length >= this.maxDepth || this.nodes >= this.maxNodes
           ? 'depth'
           : undefined;
-    if (guard) return { ...base, status: (row?.status as ExplanationStatus | undefined) ?? 'unknown', causes: [], elided: guard };
+    if (guard) return { ...base, status: row?.status ?? 'unknown', causes: [], elided: guard };
     this.seen.add(key);
     this.nodes++;
     const here = [...path, key];
@@ -215,19 +220,19 @@ class Explainer {
           status: 'unknown',
           causes: [],
           lastBuiltRun: null,
-          reason: `no record of ${task} at or before run ${runId}`,
+          reason: { kind: 'no_record', task, runId },
           ...extra,
         };
-      const reason = pendingChanges?.length
-        ? `not verified yet: ${pendingChanges.length === 1 ? 'a change awaits' : `${pendingChanges.length} changes await`} the next run${lastBuilt !== null ? ` (last built in run ${lastBuilt})` : ''}`
+      const reason: NotRunReason = pendingChanges?.length
+        ? { kind: 'pending', count: pendingChanges.length, lastBuiltRun: lastBuilt }
         : last.status === 'failed' || last.status === 'blocked'
-          ? `not attempted in run ${runId}; it ${last.status === 'failed' ? 'failed' : 'was blocked'} in run ${last.runId}`
+          ? { kind: 'not_attempted_after', status: last.status, runId, lastRun: last.runId }
           : lastBuilt !== null
-            ? `up to date since run ${lastBuilt} (its last build)`
-            : `not attempted in run ${runId}`;
+            ? { kind: 'up_to_date_since', runId: lastBuilt }
+            : { kind: 'not_attempted', runId };
       return { ...base, output: base.output ?? last.output, status: 'unaffected', causes: [], lastBuiltRun: lastBuilt, reason, ...extra };
     }
-    const status = row.status as ExplanationStatus;
+    const status = row.status;
     if (status === 'failed') {
       return {
         ...base,
@@ -246,7 +251,7 @@ class Explainer {
         status,
         causes: [],
         lastBuiltRun: lastBuilt,
-        reason: row.reason ?? 'blocked',
+        reason: row.reason ?? { kind: 'legacy', text: 'blocked' },
         ...(blockedBy.length ? { blockedBy } : {}),
         ...extra,
       };
@@ -256,7 +261,7 @@ class Explainer {
       status,
       causes: [],
       lastBuiltRun: lastBuilt,
-      reason: row.reason ?? 'up to date',
+      reason: row.reason ?? { kind: 'up_to_date' },
       cutoff: this.cutoff(task, runId, lastBuilt, here),
       ...extra,
     };
@@ -307,8 +312,7 @@ class Explainer {
 
   /** Blocked: the upstream named in the reason, else producers of its inputs that failed or were blocked in that run. */
   private blockers(task: string, row: TaskRunRow, runId: number): string[] {
-    const named = /^upstream task (\S+) (failed|blocked)$/.exec(row.reason ?? '')?.[1];
-    if (named) return [named];
+    if (row.reason?.kind === 'upstream') return [row.reason.task];
     const inputs = Object.keys(this.traces.get(task)?.inputs ?? {});
     return inputs
       .flatMap((ds) => this.producers.get(ds) ?? [])

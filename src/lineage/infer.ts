@@ -8,7 +8,7 @@ import { parseMany, sha, type ParseResult } from './parse.js';
 import type { UntrackedCall } from './fileReads.js';
 import { absentFileReads, resolveFileReads, type FileRead } from './taskFiles.js';
 import { DatasetNames, resolveInputs } from './resolve.js';
-import type { Column, ColumnLineage } from './types.js';
+import type { Column, ColumnLineage, LineageBlock } from './types.js';
 import { createStubs, unionSchema, describeAll, filesKey, timed, pool } from './inferSteps.js';
 
 export interface TaskParse {
@@ -47,7 +47,7 @@ export interface LineageResult {
   /** Tasks with full column lineage. */
   lineage: Map<string, TaskLineage>;
   /** Tasks without column lineage and why (an upstream error, a cycle). */
-  blocked: Map<string, string>;
+  blocked: Map<string, LineageBlock>;
   /** Known dataset schemas: sources and outputs whose producers all have lineage. */
   schemas: Map<string, Column[]>;
   errors: RelspecError[];
@@ -148,7 +148,7 @@ export async function inferColumns(
   const producers = new Map<string, string[]>();
   for (const t of opts.tasks) producers.set(t.options.output, [...(producers.get(t.options.output) ?? []), t.name]);
   const lineage = new Map<string, TaskLineage>();
-  const blocked = new Map<string, string>();
+  const blocked = new Map<string, LineageBlock>();
   const errors: RelspecError[] = [];
   const failed = new Set<string>([...specs.keys()].filter((n) => !parsed.has(n)));
   const stubbed = new Set<string>();
@@ -322,11 +322,11 @@ export async function inferColumns(
   for (const p of pending) {
     const missing = p.reads.filter((ds) => !schemas.has(ds));
     const upstream = missing.flatMap((ds) => producers.get(ds) ?? []);
-    const why = upstream.some((t) => failed.has(t))
-      ? `input ${missing.join(', ')} has no schema: an upstream task failed`
+    const why: LineageBlock = upstream.some((t) => failed.has(t))
+      ? { because: 'upstream_failed', inputs: missing }
       : opts.sourceNames.some((s) => missing.includes(s))
-        ? `source ${missing.filter((m) => opts.sourceNames.includes(m)).join(', ')} has no schema`
-        : `input ${missing.join(', ')} is in a cycle`;
+        ? { because: 'source_unreadable', inputs: missing.filter((m) => opts.sourceNames.includes(m)) }
+        : { because: 'cycle', inputs: missing };
     blocked.set(p.task, why);
   }
   for (const c of conns.slice(1)) c.closeSync();

@@ -15,5 +15,14 @@ export interface ColumnLineage {
  * What a build cannot promise, as data (printed by src/incremental/caveatText.ts): a file read relspec cannot
  * follow (a computed path), or non-deterministic functions (kept as built unless `-- @volatile`).
  */
+/**
+ * Why lineage could not give a task its columns: an input has no schema because its producer failed,
+ * a source could not be read, or the input sits in a cycle. `inputs` are the inputs concerned.
+ */
+export interface LineageBlock {
+  because: 'upstream_failed' | 'source_unreadable' | 'cycle';
+  inputs: string[];
+}
+
 export type TaskCaveat =
   { kind: 'untracked_read'; fn: string; call: string } | { kind: 'volatile'; functions: string[]; rebuildEachRun: boolean };

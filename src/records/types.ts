@@ -1,5 +1,5 @@
 import type { CommitFiles } from '../sources/code/commitFiles.js';
-import type { TaskCaveat } from '../lineage/types.js';
+import type { LineageBlock, TaskCaveat } from '../lineage/types.js';
 import type { RewrittenLogFile } from '../delta/logFingerprint.js';
 
 export type { CommitFiles };
@@ -99,6 +99,29 @@ export type Cause =
 
 export type CauseKind = Cause['kind'];
 
+/** Why a task was skipped: nothing reached it, or a change stopped at its inputs (early cutoff). */
+export type SkipReason =
+  | { kind: 'up_to_date' }
+  /** Each input's required columns were unchanged (columns [] means only its row count is read). */
+  | { kind: 'cut_off'; inputs: { input: string; columns: string[] }[] };
+
+/** Why a task was blocked: an upstream task did not produce its input, or lineage could not tell its columns. */
+export type BlockReason = { kind: 'upstream'; task: string; status: 'failed' | 'blocked' } | ({ kind: 'lineage' } & LineageBlock);
+
+/** `relspec plan`: the task builds unless what it waits on turns out unchanged. */
+export interface WaitReason {
+  kind: 'waits_on';
+  tasks: string[];
+}
+
+/** A reason recorded as a sentence by an earlier version of relspec (before reasons were data). */
+export interface LegacyReason {
+  kind: 'legacy';
+  text: string;
+}
+
+export type TaskReason = SkipReason | BlockReason | WaitReason | LegacyReason;
+
 export type TaskStatus = 'built' | 'skipped' | 'failed' | 'blocked';
 export type PlanStatus = 'would_build' | 'skipped' | 'would_build_unless_cutoff' | 'failed' | 'blocked';
 
@@ -132,14 +155,18 @@ export interface TaskResult {
   durationMs: number;
   rows?: number;
   error?: string;
-  /** For skipped tasks: why not (up to date, or cut off at an input). */
-  reason?: string;
+  /** Not built: why (skipped, blocked; a plan's wait). Stored as JSON in task_runs.reason. */
+  reason?: TaskReason;
   file?: string;
 }
 
+/** A finished run's status; `running` while it runs, `interrupted` by SIGTERM, `crashed` when its process died. */
+export type RunStatus = 'ok' | 'failed' | 'noop';
+export type StoredRunStatus = RunStatus | 'running' | 'interrupted' | 'crashed';
+
 export interface RunResult {
   runId: number;
-  status: 'ok' | 'failed' | 'noop';
+  status: RunStatus;
   changes: RootChange[];
   tasks: TaskResult[];
   /** Problems outside tasks (config, sources, graph) found in this run. */

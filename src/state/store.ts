@@ -1,4 +1,4 @@
-import type { Cause, RootChange, TaskResult, Trace } from '../records/types.js';
+import type { Cause, RootChange, StoredRunStatus, TaskReason, TaskResult, TaskStatus, Trace } from '../records/types.js';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { LogFileFingerprint } from '../delta/logFingerprint.js';
@@ -40,7 +40,7 @@ export interface RunRow {
   trigger: string;
   startedAt: string;
   endedAt: string | null;
-  status: string;
+  status: StoredRunStatus;
   graphSignature: string | null;
   engineVersion: string | null;
   configHash: string | null;
@@ -52,12 +52,31 @@ export interface TaskRunRow {
   runId: number;
   task: string;
   output: string;
-  status: string;
+  status: TaskStatus;
   durationMs: number | null;
   rows: number | null;
   error: string | null;
-  reason: string | null;
+  reason: TaskReason | null;
 }
+
+/**
+ * A stored reason: JSON since reasons became data; a sentence in rows written before, kept as
+ * `legacy` so old runs still explain themselves.
+ */
+function parseStoredReason(text: string | null): TaskReason | undefined {
+  if (text === null || text === '') return undefined;
+  if (text.startsWith('{')) {
+    try {
+      const r = JSON.parse(text) as TaskReason;
+      if (typeof r?.kind === 'string') return r;
+    } catch {
+      /* not JSON after all: a sentence that starts with a brace */
+    }
+  }
+  return { kind: 'legacy', text };
+}
+
+const storeReason = (r: TaskReason | undefined): string | null => (r === undefined ? null : JSON.stringify(r));
 
 const json = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T));
 
@@ -87,7 +106,7 @@ export class Store {
       .run(trigger, new Date().toISOString(), engineVersion, configHash, selection ?? null);
     return Number(r.lastInsertRowid);
   }
-  finishRun(id: number, status: string, signature: string | null, summary: Record<string, number>): void {
+  finishRun(id: number, status: StoredRunStatus, signature: string | null, summary: Record<string, number>): void {
     this.db
       .prepare('UPDATE runs SET ended_at = ?, status = ?, graph_signature = ?, summary = ? WHERE id = ?')
       .run(new Date().toISOString(), status, signature, JSON.stringify(summary), id);
@@ -236,7 +255,7 @@ export class Store {
       .prepare(
         `INSERT OR REPLACE INTO task_runs (run_id, task, output, status, duration_ms, rows, error, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(runId, r.task, r.output, r.status, r.durationMs, r.rows ?? null, r.error ?? null, r.reason ?? null);
+      .run(runId, r.task, r.output, r.status, r.durationMs, r.rows ?? null, r.error ?? null, storeReason(r.reason));
     const st = this.stmt(
       `INSERT OR REPLACE INTO causes (run_id, task, seq, kind, input, columns, old_token, new_token, change_id, upstream_task, upstream_run, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -267,7 +286,7 @@ export class Store {
     return (this.stmt('SELECT * FROM task_runs WHERE run_id = ? ORDER BY rowid').all(runId) as Record<string, unknown>[]).map(toTaskRun);
   }
   /** The latest run of a task with one of these statuses (at or before `atRun`). */
-  lastTaskRun(task: string, statuses: readonly string[], atRun = Number.MAX_SAFE_INTEGER): TaskRunRow | undefined {
+  lastTaskRun(task: string, statuses: readonly TaskStatus[], atRun = Number.MAX_SAFE_INTEGER): TaskRunRow | undefined {
     const r = this.db
       .prepare(`SELECT * FROM task_runs WHERE task = ? AND run_id <= ? AND status IN (${statuses.map(() => '?').join(',')}) ORDER BY run_id DESC LIMIT 1`)
       .get(task, atRun, ...statuses) as Record<string, unknown> | undefined;
@@ -330,7 +349,7 @@ const toRun = (r: Record<string, unknown>): RunRow => ({
   trigger: String(r.trigger),
   startedAt: String(r.started_at),
   endedAt: (r.ended_at as string | null) ?? null,
-  status: String(r.status),
+  status: String(r.status) as StoredRunStatus,
   graphSignature: (r.graph_signature as string | null) ?? null,
   engineVersion: (r.engine_version as string | null) ?? null,
   configHash: (r.config_hash as string | null) ?? null,
@@ -342,9 +361,9 @@ const toTaskRun = (r: Record<string, unknown>): TaskRunRow => ({
   runId: Number(r.run_id),
   task: String(r.task),
   output: String(r.output),
-  status: String(r.status),
+  status: String(r.status) as TaskStatus,
   durationMs: (r.duration_ms as number | null) ?? null,
   rows: (r.rows as number | null) ?? null,
   error: (r.error as string | null) ?? null,
-  reason: (r.reason as string | null) ?? null,
+  reason: parseStoredReason((r.reason as string | null) ?? null) ?? null,
 });

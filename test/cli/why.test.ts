@@ -1,7 +1,7 @@
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeRoot } from '../../src/cli/commands/why.js';
+import { describeRoot } from '../../src/format/why.js';
 import { scrub, tempProject, type TempProject } from '../helpers/project.js';
 
 /**
@@ -155,7 +155,7 @@ describe('relspec why / status / history', () => {
       expect(j.causes[0].diff).toContain("+where error('boom') is null");
       expect(json('why', 'b')).toMatchObject({
         status: 'blocked',
-        reason: 'upstream task a failed',
+        reason: { kind: 'upstream', task: 'a', status: 'failed' },
         blockedBy: [{ task: 'a', status: 'failed' }],
       });
       const text = scrubIds(cli('why', 'a').stdout).replace(/run 6: .*boom( — fix the query.*?retries)?/, 'run 6: <error>');
@@ -194,7 +194,7 @@ describe('relspec why / status / history', () => {
     expect(s.tasks[0]).toMatchObject({ lastBuiltRun: 7, lastRun: 7, pendingChanges: [] });
     expect(s.tasks[1]).toMatchObject({ lastBuiltRun: 2, lastRun: 7, pendingChanges: [] });
     expect(s.tasks[2].pendingChanges).toContainEqual(expect.stringMatching(/^task:c@/));
-    expect(s.tasks[2]).toMatchObject({ lastBuiltRun: null, lastRun: 7, reason: 'failed in run 7' });
+    expect(s.tasks[2]).toMatchObject({ lastBuiltRun: null, lastRun: 7, reason: { kind: 'failed', runId: 7 } });
     const text = cli('status');
     expect(text.code).toBe(0);
     expect(text.stdout).toMatchInlineSnapshot(`

@@ -155,7 +155,7 @@ describe.skipIf(!HAS_CORPUS)(HAS_CORPUS ? 'Delta conformance over shared/delta-c
             const c = t.cdf!.find((x) => x.version === Number(v))!;
             const file = path.join(tableDir(t.rel), '_delta_log', `${String(v).padStart(20, '0')}.json`);
             const want = t.ictVersions.includes(Number(v)) && c.ict !== null ? c.ict : Math.trunc(statSync(file).mtimeMs);
-            expect(Number(ms), `version ${v}`).toBe(want);
+            expect(Number(ms), `version ${String(v)}`).toBe(want);
           }
         }));
     }

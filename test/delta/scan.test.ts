@@ -19,7 +19,7 @@ const read = async (dir: string, version?: number): Promise<Record<string, unkno
   return (await conn.runAndReadAll(`SELECT * FROM (${sql}) ORDER BY ALL`)).getRowObjectsJson() as Record<string, unknown>[];
 };
 const types = async (dir: string): Promise<string[]> =>
-  (await rows(conn, `DESCRIBE ${await snapshotQuery(conn, await loadSnapshot(conn, dir))}`)).map(([n, t]) => `${n} ${t}`);
+  (await rows(conn, `DESCRIBE ${await snapshotQuery(conn, await loadSnapshot(conn, dir))}`)).map(([n, t]) => `${String(n)} ${String(t)}`);
 
 describe('partition values come from the log, typed per the schema', () => {
   it('empty string and missing key are NULL, "null" is a string, timestamps are UTC, names are decoded', async () => {

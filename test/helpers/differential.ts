@@ -22,6 +22,7 @@ import { withDuck } from './project.js';
 import { createTempTree } from './tempTree.js';
 import { rng } from '../../bench/gen.js';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
+import { reasonText } from '../../src/format/reasons.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/delta/write/index.js';
 import { commitInfo, putCommit } from '../../src/delta/write/commit.js';
 import { loadSnapshot } from '../../src/delta/index.js';
@@ -1272,7 +1273,7 @@ async function safeRun(dir: string): Promise<{ out?: RunOutcome; error?: string 
 const failures = (o: RunOutcome): string[] => [
   ...o.tasks
     .filter((t) => t.status === 'failed' || t.status === 'blocked')
-    .map((t) => `${t.task} ${t.status}: ${'error' in t && t.error ? t.error : 'reason' in t ? t.reason : ''}`),
+    .map((t) => `${t.task} ${t.status}: ${'error' in t && t.error ? t.error : t.reason ? reasonText(t.reason) : ''}`),
   ...o.errors.map((e) => `${e.code}: ${e.message}`),
 ];
 const built = (o: RunOutcome): string[] => o.tasks.filter((t) => t.status === 'built').map((t) => t.task);

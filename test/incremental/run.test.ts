@@ -107,7 +107,7 @@ describe('incremental run', () => {
     expect(names(o, 'built')).toEqual(['totals']);
     expect(o.tasks.find((t) => t.task === 'report')).toMatchObject({
       status: 'skipped',
-      reason: expect.stringMatching(/^cut off: .*totals\(customer_id, total\)/),
+      reason: { kind: 'cut_off', inputs: expect.arrayContaining([{ input: 'totals', columns: ['customer_id', 'total'] }]) },
     });
   });
 
@@ -149,7 +149,10 @@ describe('incremental run', () => {
     const o = await go();
     expect(o.status).toBe('failed');
     expect(o.tasks.find((t) => t.task === 'fails')).toMatchObject({ status: 'failed', error: expect.stringContaining('boom') });
-    expect(o.tasks.find((t) => t.task === 'after')).toMatchObject({ status: 'blocked', reason: 'upstream task fails failed' });
+    expect(o.tasks.find((t) => t.task === 'after')).toMatchObject({
+      status: 'blocked',
+      reason: { kind: 'upstream', task: 'fails', status: 'failed' },
+    });
     expect(names(o, 'built')).toEqual(['counts', 'notes', 'report', 'totals']);
     p.write('tasks/fails.sql', 'select customer_id, 1 as x from totals');
     const again = await go();

@@ -64,7 +64,7 @@ describe('lineage inference over a project', () => {
     expect(lines[1]).toMatch(
       /^E_TASK_SQL <dir>\/tasks\/bad_col.sql: task bad_col does not bind: Binder Error: Referenced column "nope" not found/,
     );
-    expect(proj.lineage.blocked.get('down')).toBe('input bad_col has no schema: an upstream task failed');
+    expect(proj.lineage.blocked.get('down')).toEqual({ because: 'upstream_failed', inputs: ['bad_col'] });
     // the rest of the project still has lineage
     expect(proj.lineage.lineage.has('named')).toBe(true);
   });

@@ -22,6 +22,8 @@ import { createTable, writeCheckpoint, writeTable } from '../../src/delta/write/
 import { openStateDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';
 import { cliSync, isReady, spawnDaemon, type DaemonProc, type Entry } from '../helpers/process.js';
+import { staleText } from '../../src/format/reasons.js';
+import type { TaskReason } from '../../src/records/types.js';
 
 // ───────────────────────────────────────────── the project ─────────────────────────────────────────────
 
@@ -797,7 +799,7 @@ export interface CaseResult {
 
 interface RunJson {
   status: string;
-  tasks: { task: string; status: string; error?: string; reason?: string }[];
+  tasks: { task: string; status: string; error?: string; reason?: TaskReason }[];
   errors: { code: string; message: string; file?: string; fix?: string }[];
 }
 
@@ -910,7 +912,7 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
       }
       for (const t of out.tasks) {
         if ((t.status === 'failed' || t.status === 'blocked') && !(t.task in c.affected))
-          problems.push(`${t.task} is ${t.status} too: ${t.error ?? t.reason}`);
+          problems.push(`${t.task} is ${t.status} too: ${t.error ?? JSON.stringify(t.reason)}`);
       }
       if (status.get('canary')?.status !== 'built')
         problems.push(`canary is ${status.get('canary')?.status ?? 'not reported'}, expected built (other tasks proceed)`);
@@ -919,8 +921,9 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
         line = (first && status.get(first)?.error) || '';
         checkError(c, dir, parseLine(line), problems);
         for (const [task, s] of Object.entries(c.affected)) {
-          if (s === 'blocked' && !/upstream task .* failed/.test(status.get(task)?.reason ?? ''))
-            problems.push(`${task} blocked without naming the upstream failure: ${status.get(task)?.reason}`);
+          const reason = status.get(task)?.reason;
+          if (s === 'blocked' && !(reason?.kind === 'upstream' && reason.status === 'failed'))
+            problems.push(`${task} blocked without naming the upstream failure: ${JSON.stringify(reason)}`);
         }
       } else {
         const e = out.errors.find((x) => x.code === c.code) ?? out.errors[0];
@@ -956,7 +959,8 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
   const db = openStateDb(path.join(dir, 'state'), { readonly: true });
   try {
     const stale = status(new Store(db)).tasks.filter((t) => t.state !== 'fresh');
-    if (stale.length > 0) problems.push(`after the fix, stale: ${stale.map((t) => `${t.task} (${t.reason})`).join(', ')}`);
+    if (stale.length > 0)
+      problems.push(`after the fix, stale: ${stale.map((t) => `${t.task} (${t.reason ? staleText(t.reason) : ''})`).join(', ')}`);
   } finally {
     db.close();
   }

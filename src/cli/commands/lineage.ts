@@ -1,3 +1,4 @@
+import { lineageBlockText } from '../../format/reasons.js';
 import path from 'node:path';
 import { RelspecError } from '../../errors.js';
 import { openProject, print, printJson, type GlobalOptions } from '../context.js';
@@ -19,7 +20,7 @@ export async function lineageCommand(names: string[], opts: GlobalOptions & { js
     for (const ds of p?.reads ?? []) inputs[ds] = full?.inputs[ds] ?? null;
     const notes = [...(full?.notes ?? p?.notes ?? [])];
     const blocked = lineage.blocked.get(name);
-    if (blocked) notes.push(`no column lineage: ${blocked}`);
+    if (blocked) notes.push(`no column lineage: ${lineageBlockText(blocked)}`);
     if (!p) notes.push('no lineage: the task has errors (see `relspec validate`)');
     out.push({
       task: name,

@@ -1,5 +1,4 @@
 import { startDaemon } from '../../daemon/daemon.js';
-import { LockedError } from '../../daemon/lock.js';
 import type { GlobalOptions } from '../context.js';
 
 export interface WatchCliOptions extends GlobalOptions {
@@ -30,12 +29,7 @@ export async function watchCommand(opts: WatchCliOptions): Promise<number> {
     // alive. Unref'd: a clean shutdown exits before it fires.
     setTimeout(() => process.exit(0), 500).unref();
     return 0;
-  } catch (e) {
-    if (e instanceof LockedError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e; // main's reportError: one line for known errors (exit 2), a stack otherwise
+    // A LockedError (another daemon or run holds the state) goes to main's reportError: its line, exit 2.
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

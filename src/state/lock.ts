@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { RelspecError, errorMessage } from '../errors.js';
-import { stateFaultError } from '../state/faults.js';
+import { stateFaultError } from './faults.js';
 
 /**
  * One writer per state directory: `STATE/relspec.lock` holds `<pid> <holder>`. It is created with
@@ -114,21 +114,9 @@ function hold(file: string, content: string): StateLock {
   return { file, release };
 }
 
-/**
- * Runs `fn` holding the state lock; if another process holds it, prints the one-line refusal and
- * resolves to exit code 2 (the CLI commands' contract).
- */
-export async function withStateLock(stateDir: string, holder: LockHolder, fn: () => Promise<number>): Promise<number> {
-  let lock: StateLock;
-  try {
-    lock = acquireLock(stateDir, holder);
-  } catch (e) {
-    if (e instanceof LockedError) {
-      process.stderr.write(`${e.message}\n`);
-      return 2;
-    }
-    throw e;
-  }
+/** Runs `fn` holding the state lock; a LockedError when another live process holds it. */
+export async function withStateLock<T>(stateDir: string, holder: LockHolder, fn: () => Promise<T>): Promise<T> {
+  const lock = acquireLock(stateDir, holder);
   try {
     return await fn();
   } finally {

@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, LockedError, LOCK_FILE } from '../../src/daemon/lock.js';
+import { acquireLock, LockedError, LOCK_FILE } from '../../src/state/lock.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
 
 let p: TempProject;

@@ -20,6 +20,8 @@ export type ErrorCode =
   | 'E_LOCKED'
   | 'E_DELTA'
   | 'E_DELTA_UNSUPPORTED'
+  /** `relspec query` / `POST /api/query`: not exactly one read-only query, or it failed. */
+  | 'E_QUERY'
   | 'E_USAGE';
 
 export interface ErrorDetails {

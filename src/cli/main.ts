@@ -88,6 +88,17 @@ const commands: CommandDef[] = [
     },
     run: async (name, o) => (await import('./commands/show.js')).showCommand(name, o),
   }),
+  commandWith({
+    name: 'query',
+    operand: operand.required('sql', 'one read-only query: SELECT, WITH, FROM-first or VALUES'),
+    description: 'run a read-only query over the sources and outputs, by the names tasks use',
+    flags: {
+      limit: flag.integer('-n, --limit <n>', 'at most this many rows', { min: 0, fix: 'e.g. --limit 100', default: 1000 }),
+      json,
+      csv: flag.boolean('--csv', 'CSV with a header row'),
+    },
+    run: async (sql, o) => (await import('./commands/query.js')).queryCommand(sql, o),
+  }),
   command({
     name: 'watch',
     description: 'keep the project fresh: rebuild the impacted tasks on every source, task or config change',

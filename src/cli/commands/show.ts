@@ -1,12 +1,8 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { DuckDBInstance, type Json } from '@duckdb/node-api';
+import type { Json } from '@duckdb/node-api';
+import { openWarehouseReadOnly } from '../../engine/readOnly.js';
 import { sqlName } from '../../catalog/names.js';
 import { loadConfig } from '../../config/load.js';
-import { WAREHOUSE_FILE } from '../../engine/warehouse.js';
-import { checkWarehouseNotTruncated } from '../../engine/warehouseFile.js';
 import { RelspecError, errorMessage } from '../../errors.js';
-import { classifyStateFault, describeFault } from '../../state/faults.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 
 export interface ShowCliOptions extends GlobalOptions {
@@ -41,26 +37,8 @@ export function formatTable(columns: readonly string[], rows: readonly Json[][])
  */
 export async function showCommand(name: string, opts: ShowCliOptions): Promise<number> {
   const { config } = await loadConfig(opts.config);
-  const file = path.join(config.stateDir, WAREHOUSE_FILE);
-  if (!existsSync(file)) throw new RelspecError('E_STATE', 'no warehouse yet', { file, fix: 'run `relspec run` first' });
   const limit = opts.limit ?? 50;
-  let instance: DuckDBInstance;
-  try {
-    checkWarehouseNotTruncated(file);
-    instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
-  } catch (e) {
-    if (e instanceof RelspecError) throw e;
-    // The daemon hint only when DuckDB reports the lock held; a corrupt file says so (state/faults.ts).
-    const fault = classifyStateFault(e);
-    if (fault && fault.kind !== 'locked') throw describeFault({ ...fault, store: 'warehouse', file }, config.stateDir, e);
-    throw new RelspecError('E_STATE', `cannot open the warehouse read-only: ${errorMessage(e).split('\n')[0]}`, {
-      file,
-      fix: fault
-        ? 'a running `relspec watch` holds it; stop it, or query the Delta outputs under the outputs directory'
-        : 'check the file, or move it aside and run again to rebuild it',
-    });
-  }
-  const conn = await instance.connect();
+  const { conn, close } = await openWarehouseReadOnly(config.stateDir);
   try {
     let r;
     try {
@@ -85,7 +63,6 @@ export async function showCommand(name: string, opts: ShowCliOptions): Promise<n
     if (r.total > rows.length) print(`(${rows.length} of ${r.total} rows; --limit N for more)`);
     return 0;
   } finally {
-    conn.closeSync();
-    instance.closeSync();
+    close();
   }
 }

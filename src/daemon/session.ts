@@ -1,4 +1,5 @@
 import type { ResolvedConfig } from '../config/types.js';
+import { DeltaReadCache } from '../delta/index.js';
 import { Warehouse } from '../engine/warehouse.js';
 import { openStateDb, type Db } from '../state/db.js';
 
@@ -10,12 +11,14 @@ import { openStateDb, type Db } from '../state/db.js';
 export interface Session {
   db: Db;
   warehouse: Warehouse;
+  /** Footers and deletion vectors of the Delta files runs read (immutable files: safe across runs). */
+  deltaCache: DeltaReadCache;
 }
 
 export async function openSession(c: ResolvedConfig): Promise<Session> {
   const db = openStateDb(c.stateDir);
   try {
-    return { db, warehouse: await Warehouse.open(c.stateDir, c.engine) };
+    return { db, warehouse: await Warehouse.open(c.stateDir, c.engine), deltaCache: new DeltaReadCache() };
   } catch (e) {
     db.close();
     throw e;

@@ -2,6 +2,7 @@ import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { DeletionVectorDescriptor } from './actions.js';
+import { DeltaReadCache } from './read/cache.js';
 import { deltaError, firstLine, resolveDataPath, type Where } from './util.js';
 
 /**
@@ -155,15 +156,18 @@ function decodeRoaring32(v: DataView, start: number, high: number, out: number[]
   return p;
 }
 
-const cache = new Map<string, number[]>();
-
 /**
  * Loads the deleted row indexes of a DV, checking the checksum and the descriptor's cardinality.
  * File layout at `offset`: u32 BE dataSize, dataSize bytes of bitmap, u32 BE CRC-32 of the bitmap.
  * The spec says an absent offset means 0, but byte 0 of a DV file is its format version byte, so
- * (as kernel-rs does) an absent offset is read as 1.
+ * (as kernel-rs does) an absent offset is read as 1. A DV file's decode in `cache` is not read again.
  */
-export async function loadDeletionVector(tableDir: string, dv: DeletionVectorDescriptor, w: Where): Promise<number[]> {
+export async function loadDeletionVector(
+  tableDir: string,
+  dv: DeletionVectorDescriptor,
+  w: Where,
+  cache: DeltaReadCache = new DeltaReadCache(),
+): Promise<number[]> {
   let rows: number[];
   if (dv.storageType === 'i') {
     try {
@@ -178,12 +182,11 @@ export async function loadDeletionVector(tableDir: string, dv: DeletionVectorDes
     // DV files are immutable (written once, uniquely named); the size is part of the key so a
     // cached decode never skips the size check of a differently described DV.
     const key = `${file}@${offset}#${dv.sizeInBytes}`;
-    const hit = cache.get(key);
+    const hit = cache.deletionVector(key);
     if (hit) rows = hit;
     else {
       rows = await readDvFile(file, offset, dv, { ...w, file });
-      if (cache.size > 10_000) cache.clear();
-      cache.set(key, rows);
+      cache.putDeletionVector(key, rows);
     }
   }
   if (rows.length !== dv.cardinality) {

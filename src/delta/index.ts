@@ -15,6 +15,7 @@ import { sqlList } from '../util/sql.js';
  */
 
 export { loadSnapshot, type Snapshot, type LiveFile, type CommitStamp, type LoadOptions } from './read/snapshot.js';
+export { DeltaReadCache } from './read/cache.js';
 export { snapshotQuery, registerSnapshotView, type SnapshotQueryOptions, type RegisterOptions } from './read/scan.js';
 export {
   tableChanges,

@@ -4,7 +4,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlName } from '../catalog/names.js';
 import { quoteIdent } from '../util/sql.js';
 import type { Column } from '../lineage/types.js';
-import { createTable, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../delta/index.js';
+import { createTable, DeltaReadCache, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../delta/index.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
 
 export interface DeltaOutputResult {
@@ -35,6 +35,8 @@ export async function materializeDelta(
   sql: string,
   sets: readonly (readonly string[])[],
   schema: readonly Column[],
+  /** Footers and deletion vectors of the table's (immutable) files, kept by the run or the daemon. */
+  cache: DeltaReadCache = new DeltaReadCache(),
 ): Promise<DeltaOutputResult> {
   const dir = deltaOutputDir(outputsDir, output);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS\n${sql}\n;`);
@@ -45,8 +47,9 @@ export async function materializeDelta(
   let current = existsSync(path.join(dir, '_delta_log')) ? await loadSnapshot(conn, dir).catch(() => undefined) : undefined;
   const sameSchema =
     current !== undefined &&
-    JSON.stringify((await conn.runAndReadAll(`DESCRIBE (${await snapshotQuery(conn, current)})`)).getRows().map(([n, t]) => [n, t])) ===
-      JSON.stringify(staged.map((c) => [c.name, c.type]));
+    JSON.stringify(
+      (await conn.runAndReadAll(`DESCRIBE (${await snapshotQuery(conn, current, { cache })})`)).getRows().map(([n, t]) => [n, t]),
+    ) === JSON.stringify(staged.map((c) => [c.name, c.type]));
   if (!current) {
     // First build (or a directory that is no readable table): start the table.
     rmSync(dir, { recursive: true, force: true });
@@ -63,10 +66,10 @@ export async function materializeDelta(
       operation: 'CREATE OR REPLACE TABLE AS SELECT',
     });
     commit = 'schema';
-    const counted = `SELECT (SELECT count(*) FROM (${await snapshotQuery(conn, current)})) + (SELECT count(*) FROM ${STAGE})`;
+    const counted = `SELECT (SELECT count(*) FROM (${await snapshotQuery(conn, current, { cache })})) + (SELECT count(*) FROM ${STAGE})`;
     changedRows = Number((await conn.runAndReadAll(counted)).getRows()[0]![0]);
   } else {
-    const old = `(${await snapshotQuery(conn, current)})`;
+    const old = `(${await snapshotQuery(conn, current, { cache })})`;
     const diff = `SELECT DISTINCT * FROM ((SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${STAGE}) UNION ALL (SELECT ${cols} FROM ${STAGE} EXCEPT ALL SELECT ${cols} FROM ${old}))`;
     await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE}_diff AS ${diff}`);
     const [[nDiff]] = (await conn.runAndReadAll(`SELECT count(*) FROM ${STAGE}_diff`)).getRows();
@@ -97,7 +100,7 @@ export async function materializeDelta(
   // commits nothing (the killed build had the same rows) sweeps too, or they would stay.
   if (commit === 'unchanged') await removeOrphans(conn, current!);
   current = await loadSnapshot(conn, dir);
-  const query = await snapshotQuery(conn, current, { inlineRowsLimit: Infinity });
+  const query = await snapshotQuery(conn, current, { inlineRowsLimit: Infinity, cache });
   await conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`);
   const r = await conn.runAndReadAll(
     `SELECT ${tokenSelect(

@@ -64,7 +64,7 @@ export async function buildTask(
   let res: { rows?: number; tokens: Record<string, string> };
   if (task.materialize === 'delta') {
     await warehouse.clearOtherKind(target, 'view');
-    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, sql, sets, schema);
+    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, sql, sets, schema, project.deltaCache);
   } else {
     res = await warehouse.materialize(target, task.materialize, sql, sets, schema);
   }

@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { addToToken, columnSetKey, signedTokenSelect, tokenSelect, tokensFromRow } from '../engine/tokens.js';
 import { errorMessage } from '../errors.js';
 import type { Column } from '../lineage/types.js';
-import { snapshotQuery, tableChanges, type Snapshot } from '../delta/index.js';
+import { snapshotQuery, tableChanges, type DeltaReadCache, type Snapshot } from '../delta/index.js';
 import { commitFiles } from '../sources/code/commitFiles.js';
 import type { DeltaCommitSummary } from '../records/types.js';
 
@@ -33,6 +33,8 @@ export async function deltaTokens(
   schema: readonly Column[],
   /** Scan the snapshot even where change rows could be read, for this reason (a rewritten commit, a schema change). */
   rescan?: string,
+  /** The run's Delta footers and deletion vectors (the project's). */
+  cache?: DeltaReadCache,
 ): Promise<DeltaTokens> {
   const names = schema.map((c) => c.name);
   const known = from !== undefined && sets.every((s) => old[columnSetKey(s)] !== undefined);
@@ -40,7 +42,7 @@ export async function deltaTokens(
   const commits: DeltaCommitSummary[] = [];
   if (from !== undefined && from < snapshot.version) {
     try {
-      const ch = await tableChanges(conn, snapshot.tableDir, from + 1, snapshot.version, { requireChangeDataFeed: false });
+      const ch = await tableChanges(conn, snapshot.tableDir, from + 1, snapshot.version, { requireChangeDataFeed: false, cache });
       const counts = await conn.runAndReadAll(
         `SELECT _commit_version::BIGINT, _change_type, count(*)::BIGINT FROM (${ch.sql}) GROUP BY ALL`,
       );
@@ -78,7 +80,7 @@ export async function deltaTokens(
       fallback = `change rows unreadable (${errorMessage(e).split('\n')[0]}); scanned the snapshot`;
     }
   }
-  const sql = await snapshotQuery(conn, snapshot);
+  const sql = await snapshotQuery(conn, snapshot, { cache });
   const r = await conn.runAndReadAll(`SELECT ${tokenSelect(sets, names)} FROM (${sql})`);
   const { tokens, rows } = tokensFromRow(r.getRows()[0]!, sets, schema);
   const changed = new Set(sets.map(columnSetKey).filter((k) => old[k] !== tokens[k]));

@@ -180,6 +180,7 @@ async function observeDelta(
     sets.map((s) => s.columns),
     src.schema,
     rescan,
+    project.deltaCache,
   );
   const path = snap.tableDir;
   const id =

@@ -79,6 +79,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     syncCode: true,
     fullCode: (opts.fullRefresh ?? false) && !dry,
     codeExtractors: opts.codeExtractors,
+    deltaCache: opts.deltaCache,
   });
   const engineVersion = await warehouse.version();
   const scope = runScope(project, store, warehouse, opts, engineVersion);

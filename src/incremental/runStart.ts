@@ -106,7 +106,7 @@ async function registerSources({ project, warehouse }: RunScope): Promise<void> 
   const readers: { name: string; reader: string }[] = [];
   for (const s of project.sources.values()) {
     const reader = s.delta
-      ? `(${await snapshotQuery(warehouse.conn, s.delta, { inlineRowsLimit: Infinity })})`
+      ? `(${await snapshotQuery(warehouse.conn, s.delta, { inlineRowsLimit: Infinity, cache: project.deltaCache })})`
       : readerSql(
           project.config.sources[s.name]!,
           s.files.map((f) => f.path),

@@ -1,4 +1,5 @@
 import type { LoadedConfig } from '../config/load.js';
+import type { DeltaReadCache } from '../delta/index.js';
 import type { Warehouse } from '../engine/warehouse.js';
 import type { ProjectWarning } from '../project/warnings.js';
 import type { CodeExtractors, CodeSyncResult } from '../sources/index.js';
@@ -25,6 +26,8 @@ export interface RunOptions {
   session?: { db: Db; warehouse: Warehouse };
   /** Warm code extractors kept by the daemon; a run without makes its own. */
   codeExtractors?: CodeExtractors;
+  /** Delta footers and deletion vectors kept by the daemon across runs; a run without keeps its own. */
+  deltaCache?: DeltaReadCache;
   onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
   /** Checked between tasks: stop scheduling new ones (SIGTERM). */
   signal?: AbortSignal;

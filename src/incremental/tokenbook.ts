@@ -118,7 +118,7 @@ export class TokenBook {
   /** The dataset's relation to scan: a source's pinned reader, or the output in the warehouse. */
   private async relation(ds: string): Promise<string | undefined> {
     const src = this.project.sources.get(ds);
-    if (src?.delta && this.warehouse) return `(${await snapshotQuery(this.warehouse.conn, src.delta)})`;
+    if (src?.delta && this.warehouse) return `(${await snapshotQuery(this.warehouse.conn, src.delta, { cache: this.project.deltaCache })})`;
     if (src) {
       const cfg = this.project.config.sources[ds]!;
       return readerSql(

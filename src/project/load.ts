@@ -2,6 +2,7 @@ import { catalogTasks } from '../catalog/catalog.js';
 import type { TaskSpec } from '../catalog/types.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { DeltaReadCache } from '../delta/index.js';
 import { RelspecError } from '../errors.js';
 import { buildGraph, validateGraph, type GraphTask, type RelGraph } from '../graph/index.js';
 import { Scratch } from '../lineage/duck.js';
@@ -33,6 +34,8 @@ export interface Project {
   warnings: ProjectWarning[];
   /** What each code source's observe step extracted and committed (with `syncCode`). */
   codeSyncs: CodeSyncResult[];
+  /** Footers and deletion vectors of the pinned Delta snapshots, for every later read of them. */
+  deltaCache: DeltaReadCache;
   timings: Record<'sourcesMs' | 'catalogMs' | 'lineageMs' | 'graphMs', number>;
 }
 
@@ -56,6 +59,8 @@ export interface LoadProjectOptions {
    * load makes its own and disposes them when it returns.
    */
   codeExtractors?: CodeExtractors;
+  /** Delta footers and deletion vectors the caller keeps across loads (the daemon); without, a fresh one. */
+  deltaCache?: DeltaReadCache;
 }
 
 export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
@@ -87,6 +92,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
   const t0 = performance.now();
   const scratch = await Scratch.open();
   const extractors = opts.codeExtractors ?? new CodeExtractors();
+  const deltaCache = opts.deltaCache ?? new DeltaReadCache();
   try {
     const sources = new Map<string, ObservedSource>();
     const sourceSchemas = new Map<string, Column[]>();
@@ -106,7 +112,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       try {
         // relspec's own files are never part of a source (code-source tables live under the state directory).
         const own = [config.stateDir, config.outputsDir];
-        const obs = await observeSource(scratch.conn, s, { root: config.root, exclude: own });
+        const obs = await observeSource(scratch.conn, s, { root: config.root, exclude: own }, deltaCache);
         const w = ownFilesWarning(config, s, obs.excluded ?? []);
         if (w) warnings.push(w);
         sources.set(s.name, obs);
@@ -167,6 +173,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
       errors,
       warnings,
       codeSyncs,
+      deltaCache,
       timings: { sourcesMs: t1 - t0, catalogMs: t2 - t1, lineageMs: t3 - t2, graphMs: t4 - t3 },
     };
   } finally {

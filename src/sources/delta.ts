@@ -1,19 +1,27 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../config/types.js';
 import type { Column } from '../lineage/types.js';
-import { loadSnapshot, type Snapshot } from '../delta/index.js';
+import { loadSnapshot, type DeltaReadCache, type Snapshot } from '../delta/index.js';
 import { duckType } from '../delta/schema.js';
 import { fileSchemas } from '../delta/read/fileSchema.js';
 
-/** A Delta source as of now: the snapshot this run pins, and its schema in DuckDB types. */
-export async function observeDeltaSource(conn: DuckDBConnection, source: ResolvedSource): Promise<{ schema: Column[]; delta: Snapshot }> {
+/**
+ * A Delta source as of now: the snapshot this run pins, and its schema in DuckDB types. `cache` is
+ * the one the run's later reads of the snapshot use.
+ */
+export async function observeDeltaSource(
+  conn: DuckDBConnection,
+  source: ResolvedSource,
+  cache?: DeltaReadCache,
+): Promise<{ schema: Column[]; delta: Snapshot }> {
   const snapshot = await loadSnapshot(conn, source.path);
   // Missing or unreadable data files are this source's error now, not an abort when the run
-  // registers the snapshot later (the footers are cached for that).
+  // registers the snapshot later (the footers are kept in `cache` for that).
   await fileSchemas(
     conn,
     snapshot.files.map((f) => f.absPath),
     { table: snapshot.tableDir, version: snapshot.version },
+    cache,
   );
   const schema = snapshot.schema.fields.map((f) => ({ name: f.name, type: duckType(f.type) }));
   return { schema, delta: snapshot };

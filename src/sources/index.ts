@@ -2,7 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../config/types.js';
 import type { Column } from '../lineage/types.js';
 import { fileSourceSchema, listSourceFiles, type SourceFile, type SourceScope } from './files.js';
-import type { Snapshot } from '../delta/index.js';
+import type { DeltaReadCache, Snapshot } from '../delta/index.js';
 import { observeDeltaSource } from './delta.js';
 import type { CodeTable } from './code/index.js';
 
@@ -22,10 +22,15 @@ export interface ObservedSource {
   code?: { source: string; table: CodeTable };
 }
 
-/** Reads what a source looks like now: its files and schema. */
-export async function observeSource(conn: DuckDBConnection, source: ResolvedSource, scope: SourceScope): Promise<ObservedSource> {
+/** Reads what a source looks like now: its files and schema (a Delta source's footers go to `deltaCache`). */
+export async function observeSource(
+  conn: DuckDBConnection,
+  source: ResolvedSource,
+  scope: SourceScope,
+  deltaCache?: DeltaReadCache,
+): Promise<ObservedSource> {
   if (source.format === 'delta') {
-    const { schema, delta } = await observeDeltaSource(conn, source);
+    const { schema, delta } = await observeDeltaSource(conn, source, deltaCache);
     return { name: source.name, format: source.format, files: [], schema, delta };
   }
   if (source.format === 'code') {

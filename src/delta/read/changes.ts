@@ -4,6 +4,7 @@ import type { ActionSet, AddAction, MetadataAction, RemoveAction } from '../acti
 import { dvUniqueId, loadDeletionVector } from '../deletionVectors.js';
 import { listLog, missingCommit, readCommit, type LogListing } from '../log.js';
 import { checkReaderProtocol } from '../protocol.js';
+import { DeltaReadCache } from './cache.js';
 import { readSql, type ExtraColumn, type FileRead } from './readSql.js';
 import { parseSchemaString, schemaShape } from '../schema.js';
 import { commitTimestamp, loadSnapshot, type Snapshot } from './snapshot.js';
@@ -62,6 +63,8 @@ export interface TableChangesOptions {
    * delete + insert instead of pre/post images.
    */
   requireChangeDataFeed?: boolean;
+  /** Footers and deletion vectors already read, kept by the caller across reads (a fresh one per call without). */
+  cache?: DeltaReadCache;
 }
 
 /** Validates the range and that CDF covers it; returns the listing and the start snapshot. */
@@ -110,6 +113,7 @@ export async function tableChanges(
   opts: TableChangesOptions = {},
 ): Promise<TableChanges> {
   const requireCdf = opts.requireChangeDataFeed ?? true;
+  const cache = opts.cache ?? new DeltaReadCache();
   const { listing, last, snap } = await checkRange(conn, tableDir, start, end, requireCdf);
   const table = listing.tableDir;
   const versions: number[] = [];
@@ -168,10 +172,16 @@ export async function tableChanges(
         if (!previous.has(v)) previous.set(v, loadSnapshot(conn, table, { version: v - 1, listing }));
         return previous.get(v)!;
       };
-      actionReads.push(...(await actionChanges(set, snap, w, prev, [v, ts.timestamp])));
+      actionReads.push(...(await actionChanges(set, snap, w, prev, [v, ts.timestamp], cache)));
     }
   }
-  const base = { w: { table, version: start }, schema: snap.schema, partitionColumns: snap.partitionColumns, mode: snap.columnMapping };
+  const base = {
+    w: { table, version: start },
+    schema: snap.schema,
+    partitionColumns: snap.partitionColumns,
+    mode: snap.columnMapping,
+    cache,
+  };
   const parts: string[] = [];
   if (cdcReads.length) parts.push(await readSql(conn, { ...base, reads: cdcReads, extras: CDC_EXTRAS }));
   if (actionReads.length || !parts.length) parts.push(await readSql(conn, { ...base, reads: actionReads, extras: ACTION_EXTRAS }));
@@ -191,10 +201,11 @@ async function actionChanges(
   w: Where,
   prev: () => Promise<Snapshot>,
   commit: [number, number],
+  cache: DeltaReadCache,
 ): Promise<FileRead[]> {
   const table = snap.tableDir;
   const dvRows = (a: AddAction | RemoveAction): Promise<number[]> =>
-    a.deletionVector ? loadDeletionVector(table, a.deletionVector, w) : Promise.resolve([]);
+    a.deletionVector ? loadDeletionVector(table, a.deletionVector, w, cache) : Promise.resolve([]);
   const removes = new Map<string, RemoveAction>();
   for (const r of set.removes) if (r.dataChange) removes.set(resolveDataPath(table, r.path, w), r);
   const reads: FileRead[] = [];

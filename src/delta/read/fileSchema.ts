@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { parseDuckType, type DuckType } from '../duckTypes.js';
 import { deltaError, duckPath, firstLine, mapLimit, type Where } from '../util.js';
+import { DeltaReadCache } from './cache.js';
 import { sqlList, sqlString } from '../../util/sql.js';
 
 /**
@@ -32,9 +33,6 @@ export interface FileSchema {
   hasFieldIds: boolean;
 }
 
-const bySignature = new Map<string, FileSchema>();
-const byFile = new Map<string, string>();
-
 type Row = [string, string, unknown, unknown, unknown, unknown, unknown, unknown];
 
 function buildTree(rows: Row[]): { root: ParquetNode; hasFieldIds: boolean } {
@@ -57,9 +55,15 @@ function buildTree(rows: Row[]): { root: ParquetNode; hasFieldIds: boolean } {
 
 /**
  * Schemas of `files` (absolute paths), in order. A missing file is an E_DELTA error: the log
- * references it, so the table was vacuumed past this version or copied incompletely.
+ * references it, so the table was vacuumed past this version or copied incompletely. Footers
+ * `cache` has seen are not read again.
  */
-export async function fileSchemas(conn: DuckDBConnection, files: readonly string[], w: Where): Promise<FileSchema[]> {
+export async function fileSchemas(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  w: Where,
+  cache: DeltaReadCache = new DeltaReadCache(),
+): Promise<FileSchema[]> {
   const unique = [...new Set(files)];
   const keys = await mapLimit(unique, 32, async (f) => {
     try {
@@ -78,7 +82,13 @@ export async function fileSchemas(conn: DuckDBConnection, files: readonly string
     );
   }
   const keyOf = new Map(unique.map((f, i) => [f, keys[i] as string]));
-  const todo = unique.filter((f) => !byFile.has(keyOf.get(f)!));
+  // This call's answers, apart from the cache: its bound may clear entries while a long list is read.
+  const schemaOf = new Map<string, FileSchema>();
+  for (const f of unique) {
+    const hit = cache.fileSchema(keyOf.get(f)!);
+    if (hit) schemaOf.set(f, hit);
+  }
+  const todo = unique.filter((f) => !schemaOf.has(f));
   for (let start = 0; start < todo.length; start += 256) {
     const chunk = todo.slice(start, start + 256);
     let rows: Row[];
@@ -104,12 +114,12 @@ export async function fileSchemas(conn: DuckDBConnection, files: readonly string
         own.map((r) => r.slice(1)),
         (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v),
       );
-      if (!bySignature.has(signature)) bySignature.set(signature, await describe(conn, f, own, signature, w));
-      if (byFile.size > 100_000) byFile.clear();
-      byFile.set(keyOf.get(f)!, signature);
+      const schema = cache.schema(signature) ?? (await describe(conn, f, own, signature, w));
+      cache.putFile(keyOf.get(f)!, schema);
+      schemaOf.set(f, schema);
     }
   }
-  return files.map((f) => bySignature.get(byFile.get(keyOf.get(f)!)!)!);
+  return files.map((f) => schemaOf.get(f)!);
 }
 
 async function describe(conn: DuckDBConnection, file: string, rows: Row[], signature: string, w: Where): Promise<FileSchema> {

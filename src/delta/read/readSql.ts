@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { listValue, type DuckDBConnection } from '@duckdb/node-api';
 import type { PartitionValues } from '../actions.js';
+import type { DeltaReadCache } from './cache.js';
 import { fileSchemas, type FileSchema } from './fileSchema.js';
 import { normalizePartitionValue, partitionExpr, projectField } from './columns.js';
 import type { ColumnMappingMode } from '../protocol.js';
@@ -49,6 +50,8 @@ export interface ReadPlan {
   extras?: readonly ExtraColumn[];
   /** Above this many listed rows, row filters go to a temp table instead of the SQL text. */
   inlineRowsLimit?: number;
+  /** Footers already read (a fresh cache for this read without). */
+  cache?: DeltaReadCache;
 }
 
 const RESERVED = new Set(['file_index', 'file_row_number']);
@@ -72,6 +75,7 @@ export async function readSql(conn: DuckDBConnection, plan: ReadPlan): Promise<s
     conn,
     plan.reads.map((r) => r.absPath),
     w,
+    plan.cache,
   );
   const groups = new Map<string, { schema: FileSchema; reads: FileRead[] }>();
   plan.reads.forEach((r, i) => {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { DeltaReadCache } from '../read/cache.js';
 import type { ExtraColumn } from '../read/readSql.js';
 import { readSql } from '../read/readSql.js';
 import { snapshotQuery, snapshotReads } from '../read/scan.js';
@@ -150,8 +151,10 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
     } else if (opts.mode === 'replace' && snap.files.length) {
       const keys = temps.name('keys');
       if ((await stageKeys(conn, w, keyFields, fresh, opts.deleteKeysSql, keys)) > 0) {
-        const reads = await snapshotReads(snap);
-        const base = { w, schema: snap.schema, partitionColumns: snap.partitionColumns, mode: snap.columnMapping };
+        // Both reads of the old files share their footers and deletion vectors.
+        const cache = new DeltaReadCache();
+        const reads = await snapshotReads(snap, cache);
+        const base = { w, schema: snap.schema, partitionColumns: snap.partitionColumns, mode: snap.columnMapping, cache };
         const all = await readSql(conn, { ...base, reads: reads.map((r, i) => ({ ...r, consts: [i] })), extras: [FILE_EXTRA] });
         const hits = await run(
           conn,

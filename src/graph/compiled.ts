@@ -3,7 +3,8 @@ import type { RelGraph } from './model.js';
 /**
  * The graph as typed-array adjacency (CSR) for the hot paths: graphology's per-neighbour callbacks
  * made descendants() of a source ~30 ms at 10k tasks; this walks Int32Arrays. graphology stays
- * the model; a graph is compiled once (graphs are not mutated after buildGraph).
+ * the model; a graph is compiled once (graphs are not mutated after buildGraph) and carries its
+ * compiled form as a graph attribute, so the memo lives and dies with the graph that owns it.
  */
 export interface Compiled {
   ids: string[];
@@ -16,12 +17,28 @@ export interface Compiled {
   taskName: (string | undefined)[];
 }
 
-const cache = new WeakMap<RelGraph, { key: string; compiled: Compiled }>();
+/** The compiled form with what callers derive from it (run() asks for these on every pass). */
+export interface CompiledMemo {
+  /** The shape it was compiled at: a graph grown since is compiled again. */
+  key: string;
+  compiled: Compiled;
+  /** validate.ts cyclicTasks. */
+  cyclic?: ReadonlySet<string>;
+}
 
-export function compile(g: RelGraph): Compiled {
+/** The graph's memo, (re)compiled when missing or when the graph's shape changed. */
+export function compiledMemo(g: RelGraph): CompiledMemo {
   const key = `${g.order}:${g.size}`;
-  const hit = cache.get(g);
-  if (hit && hit.key === key) return hit.compiled;
+  const hit = g.getAttribute('compiled');
+  if (hit && hit.key === key) return hit;
+  const memo = { key, compiled: build(g) };
+  g.setAttribute('compiled', memo);
+  return memo;
+}
+
+export const compile = (g: RelGraph): Compiled => compiledMemo(g).compiled;
+
+function build(g: RelGraph): Compiled {
   const ids = g.nodes();
   const index = new Map(ids.map((id, i) => [id, i]));
   const n = ids.length;
@@ -49,9 +66,7 @@ export function compile(g: RelGraph): Compiled {
     const a = g.getNodeAttributes(id);
     return a.kind === 'task' ? a.name : undefined;
   });
-  const compiled = { ids, index, outOffsets, outTargets, inOffsets, inTargets, taskName };
-  cache.set(g, { key, compiled });
-  return compiled;
+  return { ids, index, outOffsets, outTargets, inOffsets, inTargets, taskName };
 }
 
 /** Task names reachable from the seeds (seeds excluded), following out- or in-edges. */

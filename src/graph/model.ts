@@ -1,5 +1,6 @@
 import { DirectedGraph } from 'graphology';
 import type { Materialize } from '../catalog/types.js';
+import type { CompiledMemo } from './compiled.js';
 import type { Column } from '../lineage/types.js';
 import type { UntrackedCall } from '../lineage/fileReads.js';
 import type { FileRead } from '../lineage/taskFiles.js';
@@ -45,7 +46,12 @@ export interface GraphTask {
   volatile?: boolean;
 }
 
-export type RelGraph = DirectedGraph<NodeAttrs, EdgeAttrs>;
+/** The graph's own attributes: what is derived from its shape, computed once and carried with it. */
+export interface GraphAttrs {
+  compiled?: CompiledMemo;
+}
+
+export type RelGraph = DirectedGraph<NodeAttrs, EdgeAttrs, GraphAttrs>;
 
 export const taskId = (name: string): string => `task:${name}`;
 export const sourceId = (name: string): string => `source:${name}`;
@@ -64,7 +70,7 @@ export interface GraphInput {
  * produces a separate output node nobody reads, and validation reports it.
  */
 export function buildGraph(input: GraphInput): RelGraph {
-  const g: RelGraph = new DirectedGraph<NodeAttrs, EdgeAttrs>({ allowSelfLoops: false });
+  const g: RelGraph = new DirectedGraph<NodeAttrs, EdgeAttrs, GraphAttrs>({ allowSelfLoops: false });
   const evidence = new Map<string, string>();
   for (const s of [...input.sources].sort((a, b) => (a.name < b.name ? -1 : 1))) {
     g.addNode(sourceId(s.name), { kind: 'source', name: s.name, schema: s.schema });

@@ -1,5 +1,5 @@
 import { RelspecError } from '../errors.js';
-import { compile, taskCycles } from './compiled.js';
+import { compiledMemo, taskCycles } from './compiled.js';
 import { sourceId, taskId, tasksOf, type RelGraph } from './model.js';
 
 /** A shortest cycle through `start` inside its strongly connected component, as task names. */
@@ -72,13 +72,12 @@ export function validateGraph(g: RelGraph): RelspecError[] {
  * descendants cannot run.
  */
 export function cyclicTasks(g: RelGraph): Set<string> {
-  const c = compile(g);
-  const hit = cyclicCache.get(c);
-  if (hit) return new Set(hit);
-  const bad = new Set<string>(taskCycles(g).flat());
-  for (const t of tasksOf(g)) if (t.reads.includes(t.output) || g.hasNode(sourceId(t.output))) bad.add(t.name);
-  cyclicCache.set(c, bad);
-  return new Set(bad);
+  // Kept with the compiled form, which is rebuilt (without it) when the graph's shape changes.
+  const memo = compiledMemo(g);
+  if (!memo.cyclic) {
+    const bad = new Set<string>(taskCycles(g).flat());
+    for (const t of tasksOf(g)) if (t.reads.includes(t.output) || g.hasNode(sourceId(t.output))) bad.add(t.name);
+    memo.cyclic = bad;
+  }
+  return new Set(memo.cyclic);
 }
-// Keyed by the compiled form, which is rebuilt when the graph's shape changes.
-const cyclicCache = new WeakMap<object, ReadonlySet<string>>();

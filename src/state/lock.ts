@@ -6,7 +6,9 @@ import { stateFaultError } from './faults.js';
 /**
  * One writer per state directory: `STATE/relspec.lock` holds `<pid> <holder>`. It is created with
  * `open(…, 'wx')` (O_EXCL), so of two processes racing for a free lock exactly one wins. A lock
- * whose pid is dead (kill -9, power loss) is stale and taken over.
+ * whose pid is dead (kill -9, power loss) is stale and taken over. A lock naming this process's pid
+ * is this process's own (a second acquire in-process fails rather than "taking over" itself) unless
+ * the file predates this process: then the pid was recycled after a crash.
  */
 export const LOCK_FILE = 'relspec.lock';
 
@@ -35,13 +37,9 @@ export interface StateLock {
   release(): void;
 }
 
-/** Lock files this process holds: a second acquire in-process must fail, not "take over" itself. */
-const held = new Set<string>();
-
 export function acquireLock(stateDir: string, holder: LockHolder): StateLock {
   mkdirSync(stateDir, { recursive: true });
   const file = path.join(stateDir, LOCK_FILE);
-  if (held.has(file)) throw new LockedError(holder, process.pid, stateDir);
   const content = `${process.pid} ${holder}\n`;
   for (let attempt = 0; attempt < 20; attempt++) {
     try {
@@ -73,7 +71,7 @@ export function acquireLock(stateDir: string, holder: LockHolder): StateLock {
         sleepSync(25);
         continue;
       }
-    } else if (owner.pid !== process.pid && isAlive(owner.pid)) {
+    } else if (owner.pid === process.pid ? writtenByThisProcess(file) : isAlive(owner.pid)) {
       throw new LockedError(owner.holder, owner.pid, stateDir);
     }
     // Stale (dead pid, or our own pid recycled after a crash — e.g. PID 1 in a container). Re-read
@@ -94,7 +92,6 @@ export function acquireLock(stateDir: string, holder: LockHolder): StateLock {
 }
 
 function hold(file: string, content: string): StateLock {
-  held.add(file);
   let released = false;
   // A crash that still runs 'exit' handlers (uncaught exception, process.exit) releases the lock too;
   // after kill -9 the next process finds a dead pid and takes over.
@@ -103,7 +100,6 @@ function hold(file: string, content: string): StateLock {
   function release(): void {
     if (released) return;
     released = true;
-    held.delete(file);
     process.off('exit', onExit);
     try {
       if (readOrUndefined(file) === content) unlinkSync(file);
@@ -148,6 +144,19 @@ function isAlive(pid: number): boolean {
   } catch (e) {
     // EPERM: it exists but belongs to another user — still a live holder.
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A lock naming our pid was written by this process if it is not older than the process (by the
+ * process clock, shared by all its threads). The slack covers file systems whose mtimes are coarse.
+ */
+function writtenByThisProcess(file: string): boolean {
+  const started = Date.now() - process.uptime() * 1000;
+  try {
+    return statSync(file).mtimeMs >= started - 2000;
+  } catch {
+    return false;
   }
 }
 

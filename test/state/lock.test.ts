@@ -20,6 +20,8 @@ describe('state lock', () => {
     const lock = acquireLock(state, 'daemon');
     expect(readFileSync(path.join(state, LOCK_FILE), 'utf8')).toBe(`${process.pid} daemon\n`);
     expect(() => acquireLock(state, 'run')).toThrow(LockedError);
+    // The file itself says who holds it: this process, as the daemon.
+    expect(() => acquireLock(state, 'run')).toThrow(`relspec daemon (pid ${process.pid}) is running on ${state}`);
     lock.release();
     expect(existsSync(path.join(state, LOCK_FILE))).toBe(false);
     acquireLock(state, 'run').release();
@@ -52,5 +54,17 @@ describe('state lock', () => {
     const old = new Date(Date.now() - 10_000);
     utimesSync(path.join(state, LOCK_FILE), old, old);
     acquireLock(state, 'run').release();
+  });
+
+  it('takes over a lock naming its own pid when the file predates this process (pid recycled after a crash)', () => {
+    p = tempProject();
+    const state = path.join(p.dir, 'state');
+    p.write(`state/${LOCK_FILE}`, `${process.pid} daemon\n`);
+    const beforeStart = new Date(Date.now() - process.uptime() * 1000 - 60_000);
+    utimesSync(path.join(state, LOCK_FILE), beforeStart, beforeStart);
+    const lock = acquireLock(state, 'run');
+    expect(readFileSync(path.join(state, LOCK_FILE), 'utf8')).toBe(`${process.pid} run\n`);
+    expect(() => acquireLock(state, 'daemon')).toThrow(`relspec run (pid ${process.pid}) is running on ${state}`);
+    lock.release();
   });
 });

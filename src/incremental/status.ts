@@ -1,4 +1,4 @@
-import type { RunRow, Store } from '../state/store.js';
+import type { Store } from '../state/store.js';
 import type { TaskCaveat } from '../lineage/types.js';
 import type { StoredRunStatus, TaskReason, TaskStatus } from '../records/types.js';
 
@@ -40,7 +40,7 @@ export interface ReadOptions {
   writerAlive?: boolean;
 }
 
-const shownStatus = (status: StoredRunStatus, opts: ReadOptions): StoredRunStatus =>
+export const shownStatus = (status: StoredRunStatus, opts: ReadOptions): StoredRunStatus =>
   status === 'running' && opts.writerAlive === false ? 'crashed' : status;
 
 /**
@@ -92,43 +92,4 @@ export function status(store: Store, opts: ReadOptions = {}): StatusResult {
   const runId = store.lastRunId() ?? null;
   const runStatus = runId === null ? null : shownStatus(store.run(runId)?.status ?? 'running', opts);
   return { runId, runStatus, tasks };
-}
-
-// ---------------------------------------------------------------------------------------------
-// history
-
-export interface RunInfo {
-  runId: number;
-  trigger: string;
-  startedAt: string;
-  endedAt: string | null;
-  durationMs: number | null;
-  status: StoredRunStatus;
-  selection: string | null;
-  summary: Record<string, number> | null;
-  graphSignature: string | null;
-  engineVersion: string | null;
-  /** Root change ids observed in the run. */
-  changes: string[];
-}
-
-/** Runs, newest first. */
-export function history(store: Store, limit = 20, opts: ReadOptions = {}): RunInfo[] {
-  return store.runs(limit).map((r: RunRow) => {
-    const start = Date.parse(r.startedAt);
-    const end = r.endedAt ? Date.parse(r.endedAt) : NaN;
-    return {
-      runId: r.id,
-      trigger: r.trigger,
-      startedAt: r.startedAt,
-      endedAt: r.endedAt,
-      durationMs: Number.isFinite(start) && Number.isFinite(end) ? end - start : null,
-      status: shownStatus(r.status, opts),
-      selection: r.selection,
-      summary: r.summary,
-      graphSignature: r.graphSignature,
-      engineVersion: r.engineVersion,
-      changes: store.changeIdsOfRun(r.id),
-    };
-  });
 }

@@ -1,35 +1,6 @@
 import { StatementType, type DuckDBConnection, type DuckDBPreparedStatement } from '@duckdb/node-api';
 import { RelspecError, errorMessage } from '../errors.js';
 
-/** What a refused statement is called in the error: DuckDB's own statement type, in words. */
-const NAMES: Partial<Record<StatementType, string>> = {
-  [StatementType.INSERT]: 'INSERT',
-  [StatementType.UPDATE]: 'UPDATE',
-  [StatementType.DELETE]: 'DELETE',
-  [StatementType.CREATE]: 'CREATE',
-  [StatementType.CREATE_FUNC]: 'CREATE FUNCTION',
-  [StatementType.ALTER]: 'ALTER',
-  [StatementType.DROP]: 'DROP',
-  [StatementType.COPY]: 'COPY',
-  [StatementType.COPY_DATABASE]: 'COPY DATABASE',
-  [StatementType.EXPORT]: 'EXPORT',
-  [StatementType.ATTACH]: 'ATTACH',
-  [StatementType.DETACH]: 'DETACH',
-  [StatementType.PRAGMA]: 'PRAGMA',
-  [StatementType.SET]: 'SET',
-  [StatementType.VARIABLE_SET]: 'SET VARIABLE',
-  [StatementType.CALL]: 'CALL',
-  [StatementType.EXPLAIN]: 'EXPLAIN',
-  [StatementType.TRANSACTION]: 'a transaction statement',
-  [StatementType.PREPARE]: 'PREPARE',
-  [StatementType.EXECUTE]: 'EXECUTE',
-  [StatementType.VACUUM]: 'VACUUM',
-  [StatementType.ANALYZE]: 'ANALYZE',
-  [StatementType.LOAD]: 'LOAD',
-  [StatementType.EXTENSION]: 'INSTALL',
-  [StatementType.UPDATE_EXTENSIONS]: 'UPDATE EXTENSIONS',
-};
-
 const FIX = 'relspec query runs one read-only query: SELECT, WITH, FROM-first or VALUES';
 
 /**
@@ -48,6 +19,11 @@ export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Prom
   if (extracted.count !== 1) {
     throw new RelspecError('E_QUERY', `refused: ${extracted.count} statements`, { fix: `${FIX}; send them one at a time` });
   }
+  // Parse-only check first: binding some statements already acts (EXPORT DATABASE creates its
+  // directory), and DuckDB rewrites PRAGMA into a SELECT before the binder types it.
+  if (!(await parsesAsSelect(conn, sql))) {
+    throw new RelspecError('E_QUERY', `refused: ${refusedKeyword(sql) ?? 'a non-SELECT'} statement`, { fix: FIX });
+  }
   let prepared: DuckDBPreparedStatement;
   try {
     prepared = await extracted.prepare(0);
@@ -58,12 +34,20 @@ export async function prepareReadOnly(conn: DuckDBConnection, sql: string): Prom
       fix: 'name sources and outputs as tasks do (see `relspec status`)',
     });
   }
+  // The binder's verdict too: a SELECT to the parser that binds as something else is refused.
   if (prepared.statementType !== StatementType.SELECT) {
-    const name = NAMES[prepared.statementType] ?? `a ${StatementType[prepared.statementType] ?? 'non-SELECT'} statement`;
+    const name = refusedKeyword(sql) ?? StatementType[prepared.statementType] ?? 'a non-SELECT';
     prepared.destroySync();
-    throw new RelspecError('E_QUERY', `refused: ${name.includes(' ') ? name : `${name} statement`}`, { fix: FIX });
+    throw new RelspecError('E_QUERY', `refused: ${name} statement`, { fix: FIX });
   }
   return prepared;
+}
+
+/** json_serialize_sql parses without binding and serializes SELECT statements only (errors as data, not a throw). */
+async function parsesAsSelect(conn: DuckDBConnection, sql: string): Promise<boolean> {
+  const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  const tree = JSON.parse(String(r.getRows()[0]![0])) as { error?: boolean };
+  return tree.error !== true;
 }
 
 /** A statement DuckDB would not even bind (ATTACH of a missing file, COPY to a bad path) is still refused by its kind. */

@@ -17,7 +17,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
 import { createTempTree } from '../helpers/tempTree.js';
-import { status } from '../../src/incremental/why.js';
+import { status } from '../../src/incremental/status.js';
 import { createTable, writeCheckpoint, writeTable } from '../../src/delta/write/index.js';
 import { openStateDb } from '../../src/state/db.js';
 import { Store } from '../../src/state/store.js';

@@ -1,4 +1,4 @@
-import { history } from '../../incremental/why.js';
+import { history } from '../../incremental/history.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { openStateReader } from './status.js';
 

@@ -1,6 +1,6 @@
 import { staleText } from '../../format/reasons.js';
 import { loadConfig } from '../../config/load.js';
-import { status } from '../../incremental/why.js';
+import { status } from '../../incremental/status.js';
 import { openStateReader as openStateDirReader, type StateReader } from '../../state/reader.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
 import { statusCaveat, warningLine } from '../../incremental/caveatText.js';

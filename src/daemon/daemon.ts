@@ -11,8 +11,6 @@ import { createLog, type Log, type LogSink } from './log.js';
 import { logBatch, logConfigErrors, logRun, logTask, type Batch } from './report.js';
 import { closeSession, openSession, type Session } from './session.js';
 import { startWatcher, watchKey, type WatchEvent, type Watcher } from './watcher.js';
-import { startSocketServer, type SocketServer } from '../serve/socketServer.js';
-import type { DaemonAccess, RequestedRun } from '../serve/daemonAccess.js';
 
 export interface DaemonOptions {
   configPath?: string;
@@ -58,9 +56,6 @@ class WatchDaemon {
   private timer?: NodeJS.Timeout;
   private loop?: Promise<void>;
   private queued = false;
-  /** CLI runs and plans sent over the socket, run by the loop after the pass in progress. */
-  private readonly requests: { start(): Promise<void>; cancel(): void }[] = [];
-  private socket?: SocketServer;
   /** A state fault (full disk, corrupt or locked store): retried on a timer, since no event may follow. */
   private readonly stateRetry = new Backoff();
   /** Kept warm for the daemon's life: a save should cost the edit, not a TypeScript program build. */
@@ -98,8 +93,6 @@ class WatchDaemon {
     });
     this.session = await openSession(c);
     if (this.stopping) return;
-    this.socket = await startSocketServer(c.stateDir, this.access, this.log);
-    if (this.stopping) return;
     // Watch before the reconcile: a change made while it runs is then queued, not missed.
     await this.rewatch(c);
     if (this.stopping) return;
@@ -134,7 +127,6 @@ class WatchDaemon {
     } finally {
       clearTimeout(grace);
     }
-    for (const r of this.requests.splice(0)) r.cancel();
     await this.teardown();
     this.log('daemon', 'stopped', 'stopped');
     this.resolveClosed();
@@ -144,8 +136,6 @@ class WatchDaemon {
     const w = this.watcher;
     this.watcher = undefined;
     await w?.close().catch(() => undefined);
-    await this.socket?.close();
-    this.socket = undefined;
     closeSession(this.session);
     this.session = undefined;
     this.codeExtractors.dispose();
@@ -211,50 +201,7 @@ class WatchDaemon {
       await this.quiet();
       if (this.stopping) break;
       await this.runOnce();
-      while (this.requests.length > 0 && !this.stopping) await this.requests.shift()!.start();
-    } while ((this.queued || this.requests.length > 0) && !this.stopping);
-  }
-
-  /** What the socket's handlers use (src/serve): the session, and runs through this loop. */
-  private readonly access: DaemonAccess = {
-    session: () => this.session,
-    run: (r) =>
-      new Promise((resolve, reject) => {
-        if (this.stopping) return reject(new RelspecError('E_STATE', 'the daemon is stopping', { fix: 'run again once it has stopped' }));
-        this.requests.push({
-          start: () => this.runRequested(r).then(resolve, reject),
-          cancel: () => reject(new RelspecError('E_STATE', 'the daemon stopped before running it', { fix: 'run again' })),
-        });
-        void this.kick();
-      }),
-  };
-
-  /** A `relspec run` / `plan` from the CLI: one run like a watch pass, with the CLI's selection. */
-  private async runRequested(r: RequestedRun): ReturnType<DaemonAccess['run']> {
-    const loaded = this.loaded;
-    try {
-      const out = await run({
-        loaded,
-        session: this.session,
-        select: r.select,
-        fullRefresh: r.fullRefresh,
-        dryRun: r.dryRun,
-        trigger: 'cli',
-        signal: this.abort.signal,
-        codeExtractors: this.codeExtractors,
-        deltaCache: this.session?.deltaCache,
-        onTask: (t, i, n) => {
-          if (!r.dryRun) logTask(this.log, t);
-          r.onTask?.(t, i, n);
-        },
-      });
-      if (!r.dryRun) logRun(this.log, out, 'cli');
-      return { outcome: out, loaded };
-    } catch (e) {
-      if (e instanceof RelspecError && e.code === 'E_STATE') await this.onStateFault(e);
-      else if (!isKnownError(e)) await this.reopenSession();
-      throw e;
-    }
+    } while (this.queued && !this.stopping);
   }
 
   /** Coalesce a burst: wait until `debounceMs` passed since the last event (at most ~10 debounces). */

@@ -42,6 +42,21 @@ function leaving(folder: string, allowed: (target: string) => boolean): string[]
 
 const leaf = (t: string) => t.startsWith('util/') || t === 'errors.ts';
 
+/**
+ * Module-level collections (`const X = new Map|Set|WeakMap|WeakSet`) that the module mutates
+ * (`X.set/add/clear/delete`): process-wide state no caller owns. A cache belongs to an owner that
+ * passes it down (docs/ARCHITECTURE.md); a constant lookup set is never mutated and passes.
+ */
+function mutatedModuleCollections(text: string): string[] {
+  const names = [...text.matchAll(/^(?:export\s+)?(?:const|let)\s+([A-Za-z_$][\w$]*)\b[^=\n]*=\s*new\s+(?:Weak)?(?:Map|Set)\b/gm)].map(
+    (m) => m[1]!,
+  );
+  return names.filter((n) => new RegExp(`(?<![\\w.$])${n.replace(/\$/g, '\\$')}\\.(?:set|add|clear|delete)\\(`).test(text));
+}
+
+/** `file: name` of module-level collections filled once at load and constant afterwards (none today). */
+const CONSTANT_LOOKUPS: readonly string[] = [];
+
 describe('layout', () => {
   it('finds the source tree', () => {
     expect(files.length).toBeGreaterThan(100);
@@ -86,6 +101,20 @@ describe('layout', () => {
         leaving(folder, (t) => !/^(cli|daemon)\//.test(t)),
         folder,
       ).toEqual([]);
+  });
+
+  it('no module-level mutable state: no module-level Map, Set or WeakMap is mutated', () => {
+    // The scan itself: it flags a mutated one (also typed, exported or a let), not a constant or a shadowed local.
+    const sample = [
+      'const cache = new Map<string, number[]>();',
+      'export let seen = new WeakMap<object, string>();',
+      'const KNOWN = new Set([1, 2]);',
+      'const other = new Set();',
+      'function f(o: { other: Set<number> }) { cache.set("a", []); seen.delete(o); o.other.add(1); return KNOWN.has(1); }',
+    ].join('\n');
+    expect(mutatedModuleCollections(sample)).toEqual(['cache', 'seen']);
+    const found = files.flatMap((f) => mutatedModuleCollections(readFileSync(f, 'utf8')).map((n) => `${rel(f)}: ${n}`));
+    expect(found.filter((x) => !CONSTANT_LOOKUPS.includes(x))).toEqual([]);
   });
 
   it('only the watcher imports chokidar', () => {

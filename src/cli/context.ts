@@ -1,14 +1,14 @@
 import { loadProject, type Project } from '../project/load.js';
 import { openStateDb, type Db } from '../state/db.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
 
 export interface GlobalOptions {
   config?: string;
 }
 
 /** Loads the project with the state database as lineage cache; the caller closes `db`. */
-export async function openProject(opts: GlobalOptions): Promise<{ project: Project; db: Db }> {
-  const loaded = await loadConfig(opts.config);
+export async function openProject(opts: GlobalOptions, preloaded?: LoadedConfig): Promise<{ project: Project; db: Db }> {
+  const loaded = preloaded ?? (await loadConfig(opts.config));
   const db = openStateDb(loaded.config.stateDir);
   try {
     const project = await loadProject({ config: loaded, db });

@@ -11,6 +11,9 @@ import { createLog, type Log, type LogSink } from './log.js';
 import { logBatch, logConfigErrors, logRun, logTask, type Batch } from './report.js';
 import { closeSession, openSession, type Session } from './session.js';
 import { startWatcher, watchKey, type WatchEvent, type Watcher } from './watcher.js';
+import { startSocketServer, type SocketServer } from '../serve/socketServer.js';
+import type { DaemonAccess, RequestedRun } from '../serve/daemonAccess.js';
+import { RunRequests } from './requests.js';
 
 export interface DaemonOptions {
   configPath?: string;
@@ -56,6 +59,8 @@ class WatchDaemon {
   private timer?: NodeJS.Timeout;
   private loop?: Promise<void>;
   private queued = false;
+  private readonly requests = new RunRequests();
+  private socket?: SocketServer;
   /** A state fault (full disk, corrupt or locked store): retried on a timer, since no event may follow. */
   private readonly stateRetry = new Backoff();
   /** Kept warm for the daemon's life: a save should cost the edit, not a TypeScript program build. */
@@ -93,6 +98,7 @@ class WatchDaemon {
     });
     this.session = await openSession(c);
     if (this.stopping) return;
+    this.socket = await startSocketServer(c.stateDir, this.access, this.log);
     // Watch before the reconcile: a change made while it runs is then queued, not missed.
     await this.rewatch(c);
     if (this.stopping) return;
@@ -127,6 +133,7 @@ class WatchDaemon {
     } finally {
       clearTimeout(grace);
     }
+    this.requests.cancelAll();
     await this.teardown();
     this.log('daemon', 'stopped', 'stopped');
     this.resolveClosed();
@@ -136,6 +143,8 @@ class WatchDaemon {
     const w = this.watcher;
     this.watcher = undefined;
     await w?.close().catch(() => undefined);
+    await this.socket?.close();
+    this.socket = undefined;
     closeSession(this.session);
     this.session = undefined;
     this.codeExtractors.dispose();
@@ -201,7 +210,44 @@ class WatchDaemon {
       await this.quiet();
       if (this.stopping) break;
       await this.runOnce();
-    } while (this.queued && !this.stopping);
+      await this.requests.drain(() => this.stopping);
+    } while ((this.queued || this.requests.size > 0) && !this.stopping);
+  }
+
+  /** What the socket's handlers use (src/serve): the session, and runs through this loop. */
+  private readonly access: DaemonAccess = {
+    session: () => this.session,
+    run: (r) => {
+      const done = this.requests.add(() => this.runRequested(r));
+      if (this.stopping) this.requests.cancelAll();
+      else void this.kick();
+      return done;
+    },
+  };
+
+  /** A `relspec run` / `plan` from the CLI: one run like a watch pass, with the CLI's selection. */
+  private async runRequested(r: RequestedRun): ReturnType<DaemonAccess['run']> {
+    try {
+      const out = await run({
+        ...r, // select, fullRefresh, dryRun
+        loaded: this.loaded,
+        session: this.session,
+        trigger: 'cli',
+        signal: this.abort.signal,
+        codeExtractors: this.codeExtractors,
+        deltaCache: this.session?.deltaCache,
+        onTask: (t, i, n) => {
+          if (!r.dryRun) logTask(this.log, t);
+          r.onTask?.(t, i, n);
+        },
+      });
+      if (!r.dryRun) logRun(this.log, out, 'cli');
+      return { outcome: out, loaded: this.loaded };
+    } catch (e) {
+      if (e instanceof RelspecError && e.code === 'E_STATE') await this.onStateFault(e);
+      else if (!isKnownError(e)) await this.reopenSession();
+      throw e;
+    }
   }
 
   /** Coalesce a burst: wait until `debounceMs` passed since the last event (at most ~10 debounces). */

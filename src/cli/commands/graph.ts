@@ -1,21 +1,35 @@
 import { RelspecError } from '../../errors.js';
 import { graphToDot, graphToJson, graphToMermaid, graphToText, selectTasks, tasksOf } from '../../graph/index.js';
-import { openProject, print, printJson, type GlobalOptions } from '../context.js';
+import { loadConfig } from '../../config/load.js';
+import type { Project } from '../../project/load.js';
+import { serveProjectCommand } from '../../serve/client.js';
+import { openProject, type GlobalOptions } from '../context.js';
+import { stdio, type Out } from '../out.js';
 
 const FORMATS = ['text', 'json', 'dot', 'mermaid'] as const;
 
-export async function graphCommand(opts: GlobalOptions & { format?: string; select?: string }): Promise<number> {
+export type GraphCliOptions = GlobalOptions & { format?: string; select?: string };
+
+export async function graphCommand(opts: GraphCliOptions): Promise<number> {
   const format = (opts.format ?? 'text') as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) {
     throw new RelspecError('E_USAGE', `unknown --format '${opts.format}'`, { fix: `use one of ${FORMATS.join(', ')}` });
   }
-  const { project, db } = await openProject(opts);
+  const loaded = await loadConfig(opts.config);
+  const served = await serveProjectCommand(loaded, { type: 'graph', format, select: opts.select });
+  if (served !== undefined) return served;
+  const { project, db } = await openProject(opts, loaded);
   db.close();
+  return printGraph(project, opts, stdio);
+}
+
+export function printGraph(project: Project, opts: GraphCliOptions, out: Out): number {
+  const format = opts.format ?? 'text';
   const only = opts.select ? selectTasks(project.graph, opts.select) : undefined;
   const j = graphToJson(project.graph, only);
-  if (format === 'json') printJson(j);
-  else if (format === 'dot') print(graphToDot(j));
-  else if (format === 'mermaid') print(graphToMermaid(j));
-  else print(graphToText(j, new Map(tasksOf(project.graph).map((t) => [t.name, t]))));
+  if (format === 'json') out.printJson(j);
+  else if (format === 'dot') out.print(graphToDot(j));
+  else if (format === 'mermaid') out.print(graphToMermaid(j));
+  else out.print(graphToText(j, new Map(tasksOf(project.graph).map((t) => [t.name, t]))));
   return project.errors.length === 0 ? 0 : 2;
 }

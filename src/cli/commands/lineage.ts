@@ -1,11 +1,22 @@
 import { lineageBlockText } from '../../format/reasons.js';
 import path from 'node:path';
 import { RelspecError } from '../../errors.js';
-import { openProject, print, printJson, type GlobalOptions } from '../context.js';
+import { loadConfig } from '../../config/load.js';
+import type { Project } from '../../project/load.js';
+import { serveProjectCommand } from '../../serve/client.js';
+import { openProject, type GlobalOptions } from '../context.js';
+import { stdio, type Out } from '../out.js';
 
 export async function lineageCommand(names: string[], opts: GlobalOptions & { json?: boolean }): Promise<number> {
-  const { project, db } = await openProject(opts);
+  const loaded = await loadConfig(opts.config);
+  const served = await serveProjectCommand(loaded, { type: 'lineage', tasks: names, json: opts.json });
+  if (served !== undefined) return served;
+  const { project, db } = await openProject(opts, loaded);
   db.close();
+  return printLineage(project, names, opts, stdio);
+}
+
+export function printLineage(project: Project, names: string[], opts: { json?: boolean }, o: Out): number {
   const { lineage, tasks } = project;
   const wanted = names.length > 0 ? names : tasks.map((t) => t.name);
   const out = [];
@@ -38,23 +49,23 @@ export async function lineageCommand(names: string[], opts: GlobalOptions & { js
     });
   }
   if (opts.json) {
-    printJson({ tasks: out });
+    o.printJson({ tasks: out });
     return 0;
   }
   for (const t of out) {
-    print(`${t.task} → ${t.output} (${t.materialize}, ${t.file})`);
-    print(`  fingerprint ${t.fingerprint?.slice(0, 16) ?? '-'}`);
+    o.print(`${t.task} → ${t.output} (${t.materialize}, ${t.file})`);
+    o.print(`  fingerprint ${t.fingerprint?.slice(0, 16) ?? '-'}`);
     for (const [ds, cols] of Object.entries(t.inputs)) {
-      print(`  reads ${ds}: ${cols === null ? '(unknown)' : cols.length === 0 ? '(row count only)' : cols.join(', ')}`);
+      o.print(`  reads ${ds}: ${cols === null ? '(unknown)' : cols.length === 0 ? '(row count only)' : cols.join(', ')}`);
     }
     for (const f of t.files)
-      print(
+      o.print(
         `  reads file${f.paths.length === 1 ? '' : 's'} ${f.fn}('${f.pattern}'): ${f.paths.length === 0 ? '(no match)' : f.paths.map((x) => path.relative(project.config.root, x)).join(', ')}`,
       );
-    for (const u of t.untracked) print(`  untracked: ${u} (a computed path)`);
-    if (t.volatile.length > 0) print(`  volatile: ${t.volatile.join(', ')}`);
-    if (t.outputSchema) print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
-    for (const n of t.notes) print(`  note: ${n}`);
+    for (const u of t.untracked) o.print(`  untracked: ${u} (a computed path)`);
+    if (t.volatile.length > 0) o.print(`  volatile: ${t.volatile.join(', ')}`);
+    if (t.outputSchema) o.print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+    for (const n of t.notes) o.print(`  note: ${n}`);
   }
   return 0;
 }

@@ -2,7 +2,10 @@ import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { withStateLock } from '../../state/lock.js';
 import { run } from '../../incremental/run.js';
 import { errorLine, planLine, runLine, summarizeChanges, taskLine } from '../../format/runs.js';
-import { print, printJson, type GlobalOptions } from '../context.js';
+import type { RunOptions, RunOutcome } from '../../incremental/runTypes.js';
+import { tryDaemon } from '../../serve/client.js';
+import type { GlobalOptions } from '../context.js';
+import { stdio, type Out } from '../out.js';
 import { describeCodeSync } from '../../sources/index.js';
 import { warningJson, warningLine } from '../../incremental/caveatText.js';
 import { formatWarning } from '../../project/warnings.js';
@@ -16,27 +19,33 @@ export interface RunCliOptions extends GlobalOptions {
 
 export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<number> {
   const loaded = await loadConfig(opts.config);
-  // One writer per state directory: a running daemon (or another run) refuses this run (exit 2).
+  // A running daemon runs it in its own single-flight loop and streams the same lines back.
+  const { select, fullRefresh, json, verbose } = opts;
+  const served = await tryDaemon(loaded.config.stateDir, { type: dryRun ? 'plan' : 'run', select, fullRefresh, json, verbose });
+  if (served !== undefined) return served;
+  // One writer per state directory: another run (or a daemon without its socket) refuses this run (exit 2).
   if (!dryRun) return withStateLock(loaded.config.stateDir, 'run', () => runLoaded(opts, loaded, dryRun));
   return runLoaded(opts, loaded, dryRun);
 }
 
 async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: boolean): Promise<number> {
-  const quietSkips = !opts.verbose;
-  const out = await run({
-    loaded,
-    select: opts.select,
-    fullRefresh: opts.fullRefresh,
-    dryRun,
-    onTask: opts.json
-      ? undefined
-      : (r, i, n) => {
-          if (r.status === 'skipped' && quietSkips) return;
-          print(taskLine(r, i, n));
-        },
-  });
+  const out = await run({ loaded, select: opts.select, fullRefresh: opts.fullRefresh, dryRun, onTask: taskPrinter(opts, stdio) });
+  return printOutcome(out, opts, loaded, dryRun, stdio);
+}
+
+/** Prints each task as it finishes (not with --json; skipped ones only with --verbose). */
+export function taskPrinter(opts: RunCliOptions, o: Out): RunOptions['onTask'] {
+  if (opts.json) return undefined;
+  return (r, i, n) => {
+    if (r.status === 'skipped' && !opts.verbose) return;
+    o.print(taskLine(r, i, n));
+  };
+}
+
+/** The end of `relspec run` / `plan`: the JSON document, or errors, warnings and the summary line; the exit code. */
+export function printOutcome(out: RunOutcome, opts: RunCliOptions, loaded: LoadedConfig, dryRun: boolean, o: Out): number {
   if (opts.json) {
-    printJson({
+    o.printJson({
       runId: out.runId,
       status: out.status,
       changes: out.changes,
@@ -56,15 +65,15 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
       ...(out.code.length > 0 ? { code: out.code } : {}),
     });
   } else {
-    for (const e of out.errors) process.stderr.write(`${errorLine(e)}\n`);
-    for (const w of out.sourceWarnings) process.stderr.write(`warning ${formatWarning(w)}\n`);
-    for (const w of out.warnings) process.stderr.write(`${warningLine(w, loaded.config.root)}\n`);
+    for (const e of out.errors) o.err(`${errorLine(e)}\n`);
+    for (const w of out.sourceWarnings) o.err(`warning ${formatWarning(w)}\n`);
+    for (const w of out.warnings) o.err(`${warningLine(w, loaded.config.root)}\n`);
     if (dryRun) {
-      print(planLine(out.summary));
+      o.print(planLine(out.summary));
     } else {
-      for (const c of out.code) print(describeCodeSync(c));
-      if (out.changes.length > 0) print(`changes: ${summarizeChanges(out.changes)}`);
-      print(runLine(out.runId, out.status, out.summary, out.durationMs));
+      for (const c of out.code) o.print(describeCodeSync(c));
+      if (out.changes.length > 0) o.print(`changes: ${summarizeChanges(out.changes)}`);
+      o.print(runLine(out.runId, out.status, out.summary, out.durationMs));
     }
   }
   return out.status === 'failed' ? 1 : 0;

@@ -1,9 +1,9 @@
 import type { Json } from '@duckdb/node-api';
-import { openWarehouseReadOnly } from '../../engine/readOnly.js';
-import { sqlName } from '../../catalog/names.js';
 import { loadConfig } from '../../config/load.js';
-import { RelspecError, errorMessage } from '../../errors.js';
-import { print, printJson, type GlobalOptions } from '../context.js';
+import type { ShowResult } from '../../serve/protocol.js';
+import { tryDaemon } from '../../serve/client.js';
+import type { GlobalOptions } from '../context.js';
+import { stdio, type Out } from '../out.js';
 
 export interface ShowCliOptions extends GlobalOptions {
   /** Checked by the option table (cli/main.ts): a whole number. */
@@ -31,38 +31,32 @@ export function formatTable(columns: readonly string[], rows: readonly Json[][])
 }
 
 /**
- * `relspec show NAME`: the rows of a source or output as the last run left them, read from the
- * warehouse opened read-only (sorted by every column unless `--order` says otherwise, so the output
- * is stable).
+ * `relspec show NAME`: the rows of a source or output as the last run left them — answered by a
+ * running daemon (which owns the warehouse), else read from the warehouse opened read-only.
  */
 export async function showCommand(name: string, opts: ShowCliOptions): Promise<number> {
   const { config } = await loadConfig(opts.config);
   const limit = opts.limit ?? 50;
+  const served = await tryDaemon(config.stateDir, { type: 'show', name, limit, order: opts.order });
+  if (served) return printShow(served, opts, stdio);
+  const { openWarehouseReadOnly } = await import('../../engine/readOnly.js');
+  const { readShow } = await import('../../query/show.js');
   const { conn, close } = await openWarehouseReadOnly(config.stateDir);
   try {
-    let r;
-    try {
-      const total = await conn.runAndReadAll(`SELECT count(*) FROM ${sqlName(name)}`);
-      const order = opts.order?.trim() ? opts.order : 'ALL';
-      r = {
-        total: Number(total.getRows()[0]![0]),
-        rows: await conn.runAndReadAll(`SELECT * FROM ${sqlName(name)} ORDER BY ${order} LIMIT ${limit}`),
-      };
-    } catch (e) {
-      throw new RelspecError('E_SELECT', `cannot show '${name}': ${errorMessage(e).split('\n')[0]}`, {
-        fix: 'name a source or an output that a run has built (see `relspec status`)',
-      });
-    }
-    const columns = r.rows.columnNames();
-    const rows = r.rows.getRowsJson();
-    if (opts.json) {
-      printJson({ name, total: r.total, columns, rows: r.rows.getRowObjectsJson() });
-      return 0;
-    }
-    for (const line of formatTable(columns, rows)) print(line);
-    if (r.total > rows.length) print(`(${rows.length} of ${r.total} rows; --limit N for more)`);
-    return 0;
+    return printShow(await readShow(conn, name, { limit, order: opts.order }), opts, stdio);
   } finally {
     close();
   }
+}
+
+function printShow(r: ShowResult, opts: ShowCliOptions, out: Out): number {
+  if (opts.json) {
+    // The shape DuckDB's getRowObjectsJson gives: one object per row, keyed by column.
+    const rows = r.rows.map((row) => Object.fromEntries(r.columns.map((c, i) => [c, row[i]!])));
+    out.printJson({ name: r.name, total: r.total, columns: r.columns, rows });
+    return 0;
+  }
+  for (const line of formatTable(r.columns, r.rows)) out.print(line);
+  if (r.total > r.rows.length) out.print(`(${r.rows.length} of ${r.total} rows; --limit N for more)`);
+  return 0;
 }

@@ -6,7 +6,7 @@ import { benchInvalidation } from './invalidation.js';
 import { benchDeltaChanges } from './delta.js';
 import { benchRss, benchWatch } from './watch.js';
 import { benchCpgWatch } from './cpg.js';
-import { benchCliStartup } from './cli.js';
+import { benchCliReads, benchCliStartup } from './cli.js';
 import { printTable, writeResults, type Row } from './report.js';
 
 /**
@@ -52,6 +52,8 @@ rows.push(...(await benchWatch(log, quick ? 15 : 50, quick ? 10 : 60)));
 
 log('CLI start-up: relspec --help (real process)');
 rows.push(...benchCliStartup(log, quick ? 5 : 20));
+log('CLI reads: status, why, history (real processes)');
+rows.push(...benchCliReads(log, 10));
 
 log(`RSS and warm restart: ${quick ? 1000 : 10000} tasks`);
 rows.push(...(await benchRss(quick ? 1000 : 10000, log)));

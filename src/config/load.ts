@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { createJiti } from 'jiti';
+import { createRequire } from 'node:module';
+import type * as Jiti from 'jiti';
 import { RelspecError } from '../errors.js';
 import { configLoadError, configTimeoutError } from './loadError.js';
 import type { ResolvedConfig } from './types.js';
@@ -27,7 +28,8 @@ export interface LoadedConfig {
 /**
  * Loads `watch.config.ts` (or .js/.mjs/.json) with jiti, so a config outside this repository — with
  * no import of relspec at all — works too. Each load re-reads the file: jiti's module cache is off
- * so a daemon's reload sees the edit.
+ * so a daemon's reload sees the edit. Its transform cache stays on: it is keyed by the source's hash
+ * (an edit is a new entry) and saves ~0.4 s of transpiling on every `status`, `why` and `history`.
  */
 export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process.cwd(), opts: LoadOptions = {}): Promise<LoadedConfig> {
   const file = path.resolve(cwd, configPath);
@@ -43,7 +45,9 @@ export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process
     if (file.endsWith('.json')) {
       mod = JSON.parse(text);
     } else {
-      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true });
+      // jiti through require: importing its CommonJS bundle from ESM runs Node's CJS export lexer over it (~70 ms per CLI start).
+      const { createJiti } = createRequire(import.meta.url)('jiti') as typeof Jiti;
+      const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: true, interopDefault: true });
       mod = await settle(jiti.import(file, { default: true }), file, opts);
     }
   } catch (e) {

@@ -3,7 +3,8 @@ import { graphToDot, graphToJson, graphToMermaid, graphToText, selectTasks, task
 import { loadConfig } from '../../config/load.js';
 import type { Project } from '../../project/load.js';
 import { serveProjectCommand } from '../../serve/client.js';
-import { openProject, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
+import { openProject } from '../../project/open.js';
 import { stdio, type Out } from '../out.js';
 
 const FORMATS = ['text', 'json', 'dot', 'mermaid'] as const;

@@ -4,7 +4,8 @@ import { RelspecError } from '../../errors.js';
 import { loadConfig } from '../../config/load.js';
 import type { Project } from '../../project/load.js';
 import { serveProjectCommand } from '../../serve/client.js';
-import { openProject, type GlobalOptions } from '../context.js';
+import type { GlobalOptions } from '../context.js';
+import { openProject } from '../../project/open.js';
 import { stdio, type Out } from '../out.js';
 
 export async function lineageCommand(names: string[], opts: GlobalOptions & { json?: boolean }): Promise<number> {

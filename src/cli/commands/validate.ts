@@ -2,7 +2,8 @@ import { generations, graphSignature, criticalPath } from '../../graph/index.js'
 import { loadConfig } from '../../config/load.js';
 import type { Project } from '../../project/load.js';
 import { serveProjectCommand } from '../../serve/client.js';
-import { openProject, plural, type GlobalOptions } from '../context.js';
+import { plural, type GlobalOptions } from '../context.js';
+import { openProject } from '../../project/open.js';
 import { stdio, type Out } from '../out.js';
 import { sourceDatasets } from '../../sources/code/index.js';
 import { formatWarning } from '../../project/warnings.js';

@@ -160,14 +160,32 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
     return code;
   } catch (e) {
-    return reportError(e);
+    return reportError(e, wantsJson(argv));
   }
 }
 
-export function reportError(e: unknown): number {
+/** `--json` anywhere before a `--` (an operand after it is data, e.g. a query's text). */
+const wantsJson = (argv: readonly string[]): boolean => {
+  const end = argv.indexOf('--');
+  return (end < 0 ? argv : argv.slice(0, end)).includes('--json');
+};
+
+/** In --json mode an error is also a document on stdout: `{ "error": { code, file, message, fix } }` (all errors under `errors`). */
+function printJsonError(errors: readonly { code: string; message: string; file?: string; fix?: string }[]): void {
+  const one = (x: (typeof errors)[number]) => ({ code: x.code, file: x.file ?? null, message: x.message, fix: x.fix ?? null });
+  const doc = { error: one(errors[0]!), ...(errors.length > 1 ? { errors: errors.map(one) } : {}) };
+  process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+}
+
+export function reportError(e: unknown, json = false): number {
   if (e instanceof CommanderError) {
-    return e.exitCode === 0 ? 0 : 2;
+    if (e.exitCode === 0) return 0;
+    if (json) printJsonError([{ code: 'E_USAGE', message: e.message.replace(/^error: /, '') }]);
+    return 2;
   }
+  // The JSON document is for the program reading stdout; stderr keeps the line a person reads.
+  const known = e instanceof RelspecErrors ? e.errors : e instanceof RelspecError ? [e] : [];
+  if (json && known.length > 0) printJsonError(known.map((x) => x.toJSON()));
   if (e instanceof RelspecErrors) {
     for (const x of e.errors) process.stderr.write(`relspec: ${x.oneLine()}\n`);
     return 2;
@@ -182,5 +200,6 @@ export function reportError(e: unknown): number {
     return 2;
   }
   process.stderr.write(`relspec: internal error\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  if (json) printJsonError([{ code: 'E_INTERNAL', message: e instanceof Error ? e.message : String(e) }]);
   return 1;
 }

@@ -105,6 +105,12 @@ const commands: CommandDef[] = [
     flags: { jsonLog: flag.boolean('--json-log', 'one JSON object per log line') },
     run: async (o) => (await import('./commands/watch.js')).watchCommand(o),
   }),
+  command({
+    name: 'ui',
+    description: 'serve the page and JSON API over the state directory (what `relspec watch` serves), on 127.0.0.1',
+    flags: { port: flag.integer('-p, --port <n>', 'port (default: watch.port, else a free one)', { min: 0, fix: 'e.g. --port 8765' }) },
+    run: async (o) => (await import('./commands/ui.js')).uiCommand(o),
+  }),
 ];
 
 const tableDir = operand.required('dir', 'the table directory');

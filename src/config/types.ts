@@ -21,6 +21,11 @@ export interface WatchConfig {
   debounceMs?: number;
   /** Extra glob patterns the watcher ignores. */
   ignore?: string[];
+  /**
+   * The page and API port on 127.0.0.1. Default 0: a free port each start (the URL carries a new
+   * token each start anyway; `state/daemon.json` says where it is).
+   */
+  port?: number;
 }
 
 /** What a user writes in `watch.config.ts`: every key is optional. */
@@ -51,7 +56,8 @@ export interface ResolvedConfig {
   readonly stateDir: string;
   readonly outputsDir: string;
   readonly engine: Readonly<EngineConfig>;
-  readonly watch: Readonly<Required<WatchConfig>>;
+  /** `port` stays optional (0 when absent): a config built in code need not name it. */
+  readonly watch: Readonly<Required<Omit<WatchConfig, 'port'>> & Pick<WatchConfig, 'port'>>;
 }
 
 /** Identity: gives editors the types of the config object. */

@@ -27,6 +27,7 @@ const configSchema = z.strictObject({
     .strictObject({
       debounceMs: z.number().int().nonnegative().optional(),
       ignore: z.array(z.string()).optional(),
+      port: z.number().int().min(0).max(65535).optional(),
     })
     .optional(),
 });
@@ -36,7 +37,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch'],
   source: ['format', 'path', 'options'],
   engine: ['threads', 'memoryLimit'],
-  watch: ['debounceMs', 'ignore'],
+  watch: ['debounceMs', 'ignore', 'port'],
 };
 
 const SOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -132,6 +133,7 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
     watch: Object.freeze({
       debounceMs: user.watch?.debounceMs ?? 100,
       ignore: Object.freeze([...(user.watch?.ignore ?? [])]) as string[],
+      ...(user.watch?.port !== undefined ? { port: user.watch.port } : {}),
     }),
   });
 }

@@ -14,6 +14,7 @@ import { startWatcher, watchKey, type WatchEvent, type Watcher } from './watcher
 import { startSocketServer, type SocketServer } from '../serve/socketServer.js';
 import type { DaemonAccess, RequestedRun } from '../serve/daemonAccess.js';
 import { RunRequests } from './requests.js';
+import { startDaemonUi, UiEvents, type UiServer } from '../serve/http/daemonUi.js';
 
 export interface DaemonOptions {
   configPath?: string;
@@ -61,6 +62,9 @@ class WatchDaemon {
   private queued = false;
   private readonly requests = new RunRequests();
   private socket?: SocketServer;
+  /** The page and API (src/serve/http), fed run and task events by the run loop. */
+  private ui?: UiServer;
+  private readonly events = new UiEvents();
   /** A state fault (full disk, corrupt or locked store): retried on a timer, since no event may follow. */
   private readonly stateRetry = new Backoff();
   /** Kept warm for the daemon's life: a save should cost the edit, not a TypeScript program build. */
@@ -99,6 +103,12 @@ class WatchDaemon {
     this.session = await openSession(c);
     if (this.stopping) return;
     this.socket = await startSocketServer(c.stateDir, this.access, this.log);
+    this.ui = await startDaemonUi(
+      () => this.loaded,
+      () => this.session?.warehouse.instance,
+      this.events,
+      this.log,
+    );
     // Watch before the reconcile: a change made while it runs is then queued, not missed.
     await this.rewatch(c);
     if (this.stopping) return;
@@ -145,6 +155,8 @@ class WatchDaemon {
     await w?.close().catch(() => undefined);
     await this.socket?.close();
     this.socket = undefined;
+    await this.ui?.close();
+    this.ui = undefined;
     closeSession(this.session);
     this.session = undefined;
     this.codeExtractors.dispose();
@@ -236,12 +248,10 @@ class WatchDaemon {
         signal: this.abort.signal,
         codeExtractors: this.codeExtractors,
         deltaCache: this.session?.deltaCache,
-        onTask: (t, i, n) => {
-          if (!r.dryRun) logTask(this.log, t);
-          r.onTask?.(t, i, n);
-        },
+        ...(r.dryRun ? { onTask: r.onTask } : this.events.runHooks('cli', (t, i, n) => (logTask(this.log, t), r.onTask?.(t, i, n)))),
       });
       if (!r.dryRun) logRun(this.log, out, 'cli');
+      if (!r.dryRun) this.events.runFinished(out, 'cli');
       return { outcome: out, loaded: this.loaded };
     } catch (e) {
       if (e instanceof RelspecError && e.code === 'E_STATE') await this.onStateFault(e);
@@ -284,9 +294,10 @@ class WatchDaemon {
         signal: this.abort.signal,
         codeExtractors: this.codeExtractors,
         deltaCache: this.session?.deltaCache,
-        onTask: (r) => logTask(this.log, r),
+        ...this.events.runHooks(trigger, (r) => logTask(this.log, r)),
       });
       logRun(this.log, out, trigger);
+      this.events.runFinished(out, trigger);
       if (this.stateRetry.attempts > 0)
         this.log('run', 'state_recovered', `the state is usable again after ${this.stateRetry.attempts} failed attempt(s)`, {
           attempts: this.stateRetry.attempts,

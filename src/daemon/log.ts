@@ -2,7 +2,7 @@
  * Daemon log lines: `2025-01-01T12:00:00.000Z [run] message` for people, or with `--json-log` one
  * JSON object per line, `{"time","tag","event","message",...fields}`, for machines and tests.
  */
-export type LogTag = 'daemon' | 'watch' | 'run' | 'task' | 'config';
+export type LogTag = 'daemon' | 'watch' | 'run' | 'task' | 'config' | 'ui';
 
 export interface LogEntry {
   time: string;

@@ -29,6 +29,8 @@ export interface RunOptions {
   /** Delta footers and deletion vectors kept by the daemon across runs; a run without keeps its own. */
   deltaCache?: DeltaReadCache;
   onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
+  /** A task's turn begins (verify, then build if needed); onTask reports its end. */
+  onTaskStart?: (task: string) => void;
   /** Checked between tasks: stop scheduling new ones (SIGTERM). */
   signal?: AbortSignal;
 }

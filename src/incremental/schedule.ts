@@ -90,6 +90,7 @@ export async function runSchedule(scope: RunScope, cands: Candidates, step: Step
     } else if (lineageBlocked) {
       emit({ ...base, status: 'blocked', reason: { kind: 'lineage', ...lineageBlocked } });
     } else {
+      opts.onTaskStart?.(t.name);
       const { result, marksConsumers } = await step.take(t, upstream, status);
       if (marksConsumers) for (const d of downstreamOf(t)) candidates.add(d);
       emit(result);

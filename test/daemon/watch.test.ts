@@ -138,7 +138,8 @@ describe('relspec watch', () => {
     const second = spawnDaemon(p.dir);
     expect(await second.exited).toEqual({ code: 2, signal: null });
     expect(second.stderr()).toBe(msg);
-    const r = p.cli(['run']);
+    // Direct access (no socket): `relspec run` alone is refused; through the socket the daemon runs it (test/serve).
+    const r = p.cli(['run'], { env: { RELSPEC_NO_DAEMON: '1' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(msg);
     expect(existsSync(path.join(state, 'relspec.lock'))).toBe(true);

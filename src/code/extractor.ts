@@ -68,6 +68,9 @@ function restrict(f: Facts, paths: ReadonlySet<string>): Facts {
   return { files: keep(f.files), symbols: keep(f.symbols), references: keep(f.references), calls: keep(f.calls), imports: keep(f.imports) };
 }
 
+/** Called before each file is extracted: `done` of `total` so far (synchronously: extraction does not yield). */
+export type FileProgress = (done: number, total: number) => void;
+
 export class CodeFactExtractor {
   readonly project: CodeProject;
   private readonly declCache = new WeakMap<ts.SourceFile, FileDecls>();
@@ -142,7 +145,7 @@ export class CodeFactExtractor {
   }
 
   /** Facts for every file of the code base `files` (relative paths). */
-  extractAll(files: readonly string[]): Facts {
+  extractAll(files: readonly string[], onFile?: FileProgress): Facts {
     const t0 = performance.now();
     this.project.refresh(files);
     const { program, resolver, programMs } = this.prepare();
@@ -150,7 +153,7 @@ export class CodeFactExtractor {
     this.importsByFile = this.allImports(program);
     this.targetsByFile.clear();
     this.globalFiles.clear();
-    const facts = this.extract(this.project.paths(), program, resolver);
+    const facts = this.extract(this.project.paths(), program, resolver, onFile);
     this.baseline = true;
     const t2 = performance.now();
     this.lastStats = {
@@ -167,7 +170,7 @@ export class CodeFactExtractor {
    * Facts for the changed files and the files whose facts depend on them (see the module comment);
    * `affectedPaths` lists every path whose rows the caller must replace, removed files included.
    */
-  extractChanged(allFiles: readonly string[], changed: readonly string[]): ChangedFacts {
+  extractChanged(allFiles: readonly string[], changed: readonly string[], onFile?: FileProgress): ChangedFacts {
     const t0 = performance.now();
     const explicit = new Set(changed.map(normalizeRel));
     const wasGlobal = new Set(this.globalFiles);
@@ -181,7 +184,7 @@ export class CodeFactExtractor {
     let full: Facts | undefined;
     if (!hadBaseline) {
       // No previous state: extract everything once to know who references whom (same as a clean build).
-      full = this.extract(this.project.paths(), program, resolver);
+      full = this.extract(this.project.paths(), program, resolver, onFile);
       this.baseline = true;
     }
     const current = new Set(this.project.paths());
@@ -269,7 +272,7 @@ export class CodeFactExtractor {
     }
 
     const paths = [...affected].filter((p) => current.has(p)).sort();
-    const facts = full ? restrict(full, new Set(paths)) : this.extract(paths, program, resolver);
+    const facts = full ? restrict(full, new Set(paths)) : this.extract(paths, program, resolver, onFile);
     const t2 = performance.now();
     this.lastStats = { files: current.size, extracted: paths.length, programMs, extractMs: t2 - t1, totalMs: t2 - t0 };
     return { ...facts, affectedPaths: [...affected].sort() };
@@ -330,9 +333,11 @@ export class CodeFactExtractor {
     return out;
   }
 
-  private extract(paths: readonly string[], program: ts.Program, resolver: Resolver): Facts {
+  private extract(paths: readonly string[], program: ts.Program, resolver: Resolver, onFile?: FileProgress): Facts {
     const facts = emptyFacts();
+    let done = 0;
     for (const rel of paths) {
+      onFile?.(done++, paths.length);
       const f = this.project.file(rel);
       if (!f) continue;
       const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;

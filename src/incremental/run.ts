@@ -79,6 +79,7 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     syncCode: true,
     fullCode: (opts.fullRefresh ?? false) && !dry,
     codeExtractors: opts.codeExtractors,
+    onProgress: opts.onProgress,
     deltaCache: opts.deltaCache,
   });
   const engineVersion = await warehouse.version();

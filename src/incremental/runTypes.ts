@@ -4,7 +4,7 @@ import type { Warehouse } from '../engine/warehouse.js';
 import type { ProjectWarning } from '../project/warnings.js';
 import type { CodeExtractors, CodeSyncResult } from '../sources/index.js';
 import type { Db } from '../state/db.js';
-import type { PlanStatus, RunResult, TaskResult } from '../records/types.js';
+import type { PlanStatus, ProgressEvent, RunResult, TaskResult } from '../records/types.js';
 import type { TaskWarning } from './caveats.js';
 import type { RunSummary } from '../records/summary.js';
 
@@ -29,6 +29,8 @@ export interface RunOptions {
   /** Delta footers and deletion vectors kept by the daemon across runs; a run without keeps its own. */
   deltaCache?: DeltaReadCache;
   onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
+  /** A task starting, code extraction file by file: for progress displays and the page's live view. */
+  onProgress?: (e: ProgressEvent) => void;
   /** A task's turn begins (verify, then build if needed); onTask reports its end. */
   onTaskStart?: (task: string) => void;
   /** Checked between tasks: stop scheduling new ones (SIGTERM). */

@@ -1,3 +1,4 @@
+import type { ProgressEvent } from '../records/types.js';
 import { catalogTasks } from '../catalog/catalog.js';
 import type { TaskSpec } from '../catalog/types.js';
 import { loadConfig } from '../config/load.js';
@@ -59,6 +60,8 @@ export interface LoadProjectOptions {
    * load makes its own and disposes them when it returns.
    */
   codeExtractors?: CodeExtractors;
+  /** Progress of long steps (code extraction). */
+  onProgress?: (e: ProgressEvent) => void;
   /** Delta footers and deletion vectors the caller keeps across loads (the daemon); without, a fresh one. */
   deltaCache?: DeltaReadCache;
 }
@@ -104,7 +107,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
           scratch,
           config,
           s,
-          { sync: opts.syncCode ?? false, full: opts.fullCode ?? false, extractors },
+          { sync: opts.syncCode ?? false, full: opts.fullCode ?? false, extractors, onProgress: opts.onProgress },
           { sources, sourceSchemas, codeSyncs, errors },
         );
         continue;
@@ -190,7 +193,12 @@ async function observeCode(
   scratch: Scratch,
   config: ResolvedConfig,
   s: ResolvedConfig['sources'][string],
-  { sync, full, extractors }: { sync: boolean; full: boolean; extractors: CodeExtractors },
+  {
+    sync,
+    full,
+    extractors,
+    onProgress,
+  }: { sync: boolean; full: boolean; extractors: CodeExtractors; onProgress?: (e: ProgressEvent) => void },
   out: { sources: Map<string, ObservedSource>; sourceSchemas: Map<string, Column[]>; codeSyncs: CodeSyncResult[]; errors: RelspecError[] },
 ): Promise<void> {
   const ctx = {
@@ -200,6 +208,7 @@ async function observeCode(
     connect: () => scratch.connect(),
     full,
     extractors,
+    onProgress,
   };
   let observed: Awaited<ReturnType<typeof observeCodeSource>>;
   try {

@@ -164,6 +164,11 @@ export interface TaskResult {
 export type RunStatus = 'ok' | 'failed' | 'noop';
 export type StoredRunStatus = RunStatus | 'running' | 'interrupted' | 'crashed';
 
+/** Long work as it happens: a task starting, code extraction moving through files. Not stored. */
+export type ProgressEvent =
+  | { kind: 'task_started'; task: string; index: number; total: number }
+  | { kind: 'code_extract'; source: string; done: number; total: number };
+
 export interface RunResult {
   runId: number;
   status: RunStatus;

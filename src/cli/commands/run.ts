@@ -9,6 +9,7 @@ import { stdio, type Out } from '../out.js';
 import { describeCodeSync } from '../../sources/index.js';
 import { warningJson, warningLine } from '../../incremental/caveatText.js';
 import { formatWarning } from '../../project/warnings.js';
+import { ProgressReporter } from '../../format/progress.js';
 
 export interface RunCliOptions extends GlobalOptions {
   select?: string;
@@ -29,14 +30,34 @@ export async function runCommand(opts: RunCliOptions, dryRun = false): Promise<n
 }
 
 async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: boolean): Promise<number> {
-  const out = await run({ loaded, select: opts.select, fullRefresh: opts.fullRefresh, dryRun, onTask: taskPrinter(opts, stdio) });
-  return printOutcome(out, opts, loaded, dryRun, stdio);
+  // What runs now, on stderr: a status line on a terminal, a line every few seconds otherwise; none with --json.
+  const progress = opts.json
+    ? undefined
+    : new ProgressReporter(
+        { write: (s) => process.stderr.write(s), isTTY: process.stderr.isTTY === true },
+        { intervalMs: Number(process.env.RELSPEC_PROGRESS_MS) || undefined },
+      );
+  try {
+    const out = await run({
+      loaded,
+      select: opts.select,
+      fullRefresh: opts.fullRefresh,
+      dryRun,
+      onTask: taskPrinter(opts, stdio, progress),
+      onProgress: progress && ((e) => progress.event(e)),
+    });
+    progress?.stop();
+    return printOutcome(out, opts, loaded, dryRun, stdio);
+  } finally {
+    progress?.stop();
+  }
 }
 
 /** Prints each task as it finishes (not with --json; skipped ones only with --verbose). */
-export function taskPrinter(opts: RunCliOptions, o: Out): RunOptions['onTask'] {
+export function taskPrinter(opts: RunCliOptions, o: Out, progress?: ProgressReporter): RunOptions['onTask'] {
   if (opts.json) return undefined;
   return (r, i, n) => {
+    progress?.clear();
     if (r.status === 'skipped' && !opts.verbose) return;
     o.print(taskLine(r, i, n));
   };

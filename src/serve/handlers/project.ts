@@ -1,7 +1,7 @@
 import { printGraph } from '../../cli/commands/graph.js';
 import { printLineage } from '../../cli/commands/lineage.js';
 import { printValidate } from '../../cli/commands/validate.js';
-import { openProject } from '../../cli/context.js';
+import { openProject } from '../../project/open.js';
 import type { Out } from '../../cli/out.js';
 import type { Project } from '../../project/load.js';
 import type { Request } from '../protocol.js';

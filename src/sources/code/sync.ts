@@ -1,3 +1,4 @@
+import type { ProgressEvent } from '../../records/types.js';
 /**
  * One observe step of a `code` source: find its files, re-extract what changed, and commit the
  * facts to its five Delta tables — replace-by-key on `path`, one commit per table whose rows
@@ -55,6 +56,8 @@ export interface SyncContext {
   full?: boolean;
   /** The warm extractors; their owner (a run, the daemon) disposes them. */
   extractors: CodeExtractors;
+  /** Extraction's progress, file by file. */
+  onProgress?: (e: ProgressEvent) => void;
 }
 
 const MAX_LISTED = 1000;
@@ -165,6 +168,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
 
   const all = listed.map((f) => f.rel);
   let ex = extractors.get(identity);
+  const onFile = ctx.onProgress && ((done: number, total: number) => ctx.onProgress!({ kind: 'code_extract', source: source.name, done, total }));
   let facts: Facts;
   let candidates: string[];
   let mode: 'incremental' | 'full';
@@ -174,11 +178,11 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
       if (untrusted.size === 0) ex.restoreBaseline(baselineOf(m));
     }
     if (untrusted.size > 0) {
-      facts = ex.extractAll(all);
+      facts = ex.extractAll(all, onFile);
       mode = 'full';
       candidates = [...new Set([...all, ...Object.keys(m.files)])];
     } else {
-      const r = ex.extractChanged(all, changed);
+      const r = ex.extractChanged(all, changed, onFile);
       facts = r;
       mode = 'incremental';
       candidates = r.affectedPaths;

@@ -150,7 +150,8 @@ describe('a corrupt warehouse.duckdb', () => {
     const q = project();
     d = spawnDaemon(q.dir);
     await d.waitFor(isReady, { timeoutMs: 60_000 });
-    const r = q.cli(['show', 'total']);
+    // Direct access: through its socket the daemon answers (test/serve/daemon.test.ts).
+    const r = q.cli(['show', 'total'], { env: { RELSPEC_NO_DAEMON: '1' } });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/holds it/);
   }, 90_000);

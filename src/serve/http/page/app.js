@@ -122,7 +122,7 @@ async function showTask(name, scroll = true) {
     ]);
     const inputs = el('ul', { id: 'inputs' });
     for (const i of t.inputs)
-      inputs.append(el('li', {}, `${i.name}: ${i.columns ? i.columns.join(', ') || '(no columns)' : '(columns unknown)'}`));
+      inputs.append(el('li', {}, `${i.name}: ${i.columns ? i.columns.join(', ') || '(row count only)' : '(columns unknown)'}`));
     pane.replaceChildren(
       el('h2', {}, `${t.task} → ${t.output}`),
       el('p', {}, t.file),

@@ -37,6 +37,9 @@ export async function materializeDelta(
   schema: readonly Column[],
   /** Footers and deletion vectors of the table's (immutable) files, kept by the run or the daemon. */
   cache: DeltaReadCache = new DeltaReadCache(),
+  /** Points the output's view at the new snapshot (the warehouse does it atomically, replacing a table of that name). */
+  replaceView: (query: string) => Promise<void> = (query) =>
+    conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`).then(() => undefined),
 ): Promise<DeltaOutputResult> {
   const dir = deltaOutputDir(outputsDir, output);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS\n${sql}\n;`);
@@ -101,7 +104,7 @@ export async function materializeDelta(
   if (commit === 'unchanged') await removeOrphans(conn, current!);
   current = await loadSnapshot(conn, dir);
   const query = await snapshotQuery(conn, current, { inlineRowsLimit: Infinity, cache });
-  await conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`);
+  await replaceView(query);
   const r = await conn.runAndReadAll(
     `SELECT ${tokenSelect(
       sets,

@@ -89,11 +89,32 @@ export class Warehouse {
     return this.shown(relation).toLowerCase();
   }
 
-  /** Drops `relation` if it exists as the other kind, so CREATE OR REPLACE can proceed. */
-  async clearOtherKind(relation: string, kind: 'table' | 'view'): Promise<void> {
+  /** The DROP that must precede CREATE OR REPLACE when `relation` exists as the other kind ('' when none). */
+  private otherKindDrop(relation: string, kind: 'table' | 'view'): string {
     const have = this.kinds.get(this.key(relation));
-    if (have && have !== kind) await this.conn.run(`DROP ${have === 'table' ? 'TABLE' : 'VIEW'} ${relation}`);
-    this.kinds.set(this.key(relation), kind);
+    return have && have !== kind ? `DROP ${have === 'table' ? 'TABLE' : 'VIEW'} ${relation};\n` : '';
+  }
+
+  /**
+   * Runs `fn`'s statements as one transaction when `needed`: a reader on another connection (the
+   * daemon serving `relspec query`) sees the relation before or after, never dropped between a DROP
+   * and its CREATE, nor a view body without its public view. A failure rolls back: the old output stands.
+   */
+  private async atomically<T>(needed: boolean, fn: () => Promise<T>): Promise<T> {
+    if (!needed) return fn();
+    await this.conn.run('BEGIN TRANSACTION');
+    try {
+      const out = await fn();
+      await this.conn.run('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        await this.conn.run('ROLLBACK');
+      } catch {
+        /* DuckDB already ended the failed transaction */
+      }
+      throw e;
+    }
   }
 
   /** (Re)points every source view at its pinned reader (file list) in one call. */
@@ -153,26 +174,33 @@ export class Warehouse {
     schema: readonly Column[],
   ): Promise<MaterializeResult> {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
-    await this.clearOtherKind(target, kind);
-    if (kind === 'view') {
-      if (splitQualified(target)[0] === 'main') {
-        await this.conn.run(`CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
-      } else {
-        // DuckDB binds a view's body with the view's own schema searched first: `staging.orders`
-        // reading the source `orders` would bind to itself. The body lives in main under a hidden
-        // name; the public view only names it fully qualified.
-        const body = `main.${quoteIdent(`__view__${this.shown(target)}`)}`;
-        await this.conn.run(`CREATE OR REPLACE VIEW ${body} AS\n${sql}\n;\nCREATE OR REPLACE VIEW ${target} AS SELECT * FROM ${body};`);
+    const drop = this.otherKindDrop(target, kind);
+    const hidden = kind === 'view' && splitQualified(target)[0] !== 'main';
+    const out = await this.atomically(drop !== '' || hidden, async (): Promise<MaterializeResult> => {
+      if (kind === 'view') {
+        if (!hidden) {
+          await this.conn.run(`${drop}CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
+        } else {
+          // DuckDB binds a view's body with the view's own schema searched first: `staging.orders`
+          // reading the source `orders` would bind to itself. The body lives in main under a hidden
+          // name; the public view only names it fully qualified.
+          const body = `main.${quoteIdent(`__view__${this.shown(target)}`)}`;
+          await this.conn.run(
+            `${drop}CREATE OR REPLACE VIEW ${body} AS\n${sql}\n;\nCREATE OR REPLACE VIEW ${target} AS SELECT * FROM ${body};`,
+          );
+        }
+        return { tokens: {} };
       }
-      return { tokens: {} };
-    }
-    const r = await this.conn.runAndReadAll(
-      `CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${tokenSelect(
-        sets,
-        schema.map((c) => c.name),
-      )} FROM ${target}`,
-    );
-    return tokensFromRow(r.getRows()[0]!, sets, schema);
+      const r = await this.conn.runAndReadAll(
+        `${drop}CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${tokenSelect(
+          sets,
+          schema.map((c) => c.name),
+        )} FROM ${target}`,
+      );
+      return tokensFromRow(r.getRows()[0]!, sets, schema);
+    });
+    this.kinds.set(this.key(target), kind);
+    return out;
   }
 
   /** Tokens of an existing relation (a source reader, an output table, a slice). */
@@ -190,12 +218,18 @@ export class Warehouse {
     return tokensFromRow(r.getRows()[0]!, sets, schema);
   }
 
+  /** `CREATE OR REPLACE VIEW target AS query`, replacing a table of that name in the same transaction. */
+  async replaceView(target: string, query: string): Promise<void> {
+    const drop = this.otherKindDrop(target, 'view');
+    await this.atomically(drop !== '', () => this.conn.run(`${drop}CREATE OR REPLACE VIEW ${target} AS\n${query}`));
+    this.kinds.set(this.key(target), 'view');
+  }
+
   /** The output of several producers: a view over their slices, unioned BY NAME. */
   async unionView(output: string, tasks: readonly string[]): Promise<void> {
     await this.ensureSchema(output);
     const body = tasks.map((t) => `SELECT * FROM ${sliceName(t)}`).join('\nUNION ALL BY NAME\n');
-    await this.clearOtherKind(sqlName(output), 'view');
-    await this.conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${body}`);
+    await this.replaceView(sqlName(output), body);
   }
 
   async drop(relation: string): Promise<void> {

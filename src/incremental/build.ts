@@ -63,8 +63,9 @@ export async function buildTask(
   await warehouse.ensureSchema(task.output);
   let res: { rows?: number; tokens: Record<string, string> };
   if (task.materialize === 'delta') {
-    await warehouse.clearOtherKind(target, 'view');
-    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, sql, sets, schema, project.deltaCache);
+    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, sql, sets, schema, project.deltaCache, (query) =>
+      warehouse.replaceView(target, query),
+    );
   } else {
     res = await warehouse.materialize(target, task.materialize, sql, sets, schema);
   }

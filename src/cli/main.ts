@@ -49,6 +49,7 @@ const commands: CommandDef[] = [
     flags: {
       format: flag.string('-f, --format <format>', 'text | json | dot | mermaid', 'text'),
       select: flag.string('-s, --select <selector>', 'name, +name, name+, tag:x, comma-separated'),
+      json: flag.boolean('--json', 'the same as --format json'),
     },
     run: async (o) => (await import('./commands/graph.js')).graphCommand(o),
   }),

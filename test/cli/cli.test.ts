@@ -49,6 +49,13 @@ describe('relspec CLI', () => {
     ]);
   });
 
+  it('graph --json is --format json; with another --format it is a usage error', () => {
+    expect(JSON.parse(run('graph', '--json').stdout)).toEqual(JSON.parse(run('graph', '--format', 'json').stdout));
+    const clash = run('graph', '--json', '--format', 'dot');
+    expect(clash.code).toBe(2);
+    expect(JSON.parse(clash.stdout)).toMatchObject({ error: { code: 'E_USAGE', message: '--json and --format dot disagree' } });
+  });
+
   it('graph --select narrows to a selection', () => {
     const j = JSON.parse(run('graph', '--format', 'json', '--select', 'tag:core').stdout);
     expect(j.generations).toEqual([['totals']]);

@@ -9,10 +9,13 @@ import { stdio, type Out } from '../out.js';
 
 const FORMATS = ['text', 'json', 'dot', 'mermaid'] as const;
 
-export type GraphCliOptions = GlobalOptions & { format?: string; select?: string };
+export type GraphCliOptions = GlobalOptions & { format?: string; select?: string; json?: boolean };
 
 export async function graphCommand(opts: GraphCliOptions): Promise<number> {
-  const format = (opts.format ?? 'text') as (typeof FORMATS)[number];
+  if (opts.json && opts.format !== undefined && opts.format !== 'text' && opts.format !== 'json') {
+    throw new RelspecError('E_USAGE', `--json and --format ${opts.format} disagree`, { fix: 'pass one of them' });
+  }
+  const format = (opts.json ? 'json' : (opts.format ?? 'text')) as (typeof FORMATS)[number];
   if (!FORMATS.includes(format)) {
     throw new RelspecError('E_USAGE', `unknown --format '${opts.format}'`, { fix: `use one of ${FORMATS.join(', ')}` });
   }
@@ -21,7 +24,7 @@ export async function graphCommand(opts: GraphCliOptions): Promise<number> {
   if (served !== undefined) return served;
   const { project, db } = await openProject(opts, loaded);
   db.close();
-  return printGraph(project, opts, stdio);
+  return printGraph(project, { ...opts, format }, stdio);
 }
 
 export function printGraph(project: Project, opts: GraphCliOptions, out: Out): number {

@@ -36,7 +36,7 @@ function project(): TempProject {
 const norm = (s: string) => s.replace(/\d+\.\d+s/g, '#s').replace(/\brun \d+/g, 'run #');
 
 /** `validate --json` reports how long each step took: the one field that may differ between two answers. */
-function comparable(r: { code: number; stdout: string; stderr: string }): unknown {
+function comparable(r: { code: number; stdout: string; stderr: string }): object {
   const timed = /"timingsMs"/.test(r.stdout) ? (JSON.parse(r.stdout) as { timingsMs?: unknown; lineage?: { ms?: unknown } }) : undefined;
   if (!timed) return r;
   delete timed.timingsMs;

@@ -1,12 +1,11 @@
 import { loadConfig, type LoadedConfig } from '../../config/load.js';
 import { withStateLock } from '../../state/lock.js';
-import { run } from '../../incremental/run.js';
 import { errorLine, planLine, runLine, summarizeChanges, taskLine } from '../../format/runs.js';
 import type { RunOptions, RunOutcome } from '../../incremental/runTypes.js';
 import { tryDaemon } from '../../serve/client.js';
 import type { GlobalOptions } from '../context.js';
 import { stdio, type Out } from '../out.js';
-import { describeCodeSync } from '../../sources/index.js';
+import { describeCodeSync } from '../../sources/code/describe.js';
 import { warningJson, warningLine } from '../../incremental/caveatText.js';
 import { formatWarning } from '../../project/warnings.js';
 import { ProgressReporter } from '../../format/progress.js';
@@ -38,6 +37,8 @@ async function runLoaded(opts: RunCliOptions, loaded: LoadedConfig, dryRun: bool
         { intervalMs: Number(process.env.RELSPEC_PROGRESS_MS) || undefined },
       );
   try {
+    // Loaded here, not at the top: a run the daemon serves needs neither DuckDB nor TypeScript in this process.
+    const { run } = await import('../../incremental/run.js');
     const out = await run({
       loaded,
       select: opts.select,

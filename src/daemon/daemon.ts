@@ -103,12 +103,7 @@ class WatchDaemon {
     this.session = await openSession(c);
     if (this.stopping) return;
     this.socket = await startSocketServer(c.stateDir, this.access, this.log);
-    this.ui = await startDaemonUi(
-      () => this.loaded,
-      () => this.session?.warehouse.instance,
-      this.events,
-      this.log,
-    );
+    this.ui = await startDaemonUi(this.events, this.log, () => ({ loaded: this.loaded, instance: this.session?.warehouse.instance }));
     // Watch before the reconcile: a change made while it runs is then queued, not missed.
     await this.rewatch(c);
     if (this.stopping) return;

@@ -201,6 +201,22 @@ describe('relspec ui: the API over a state directory', () => {
     }
     expect((await request(addr, '/assets/nope.js', { token: null })).status).toBe(404);
   });
+
+  // Last: it adds a run.
+  it('a run by another process reaches the page as a run_finished event', async () => {
+    const sse = events(addr);
+    await sse.opened;
+    p.write('data/people.csv', people(4));
+    expect(p.cli(['run']).code).toBe(0);
+    await until(() => sse.items.some((e) => e.event === 'run_finished'), 'run_finished', 10_000);
+    sse.close();
+    expect(sse.items.find((e) => e.event === 'run_finished')!.data).toMatchObject({
+      runId: 2,
+      status: 'ok',
+      trigger: 'cli',
+      summary: { built: 2 },
+    });
+  });
 });
 
 describe('relspec watch serves the page and API while it builds', () => {

@@ -1,5 +1,4 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -28,7 +27,8 @@ const TYPES: Record<string, string> = {
 /** Reads the assets once per server (they are small) into a name → asset map. */
 export function loadAssets(): Map<string, Asset> {
   const dir = pageDir();
-  const dagre = path.join(path.dirname(createRequire(import.meta.url).resolve('@dagrejs/dagre/package.json')), 'dist/dagre.min.js');
+  // The package's module sits beside its browser build (dist/dagre.esm.js, dist/dagre.min.js).
+  const dagre = path.join(path.dirname(fileURLToPath(import.meta.resolve('@dagrejs/dagre'))), 'dagre.min.js');
   const files: [string, string][] = [
     ['index.html', path.join(dir, 'index.html')],
     ['app.js', path.join(dir, 'app.js')],

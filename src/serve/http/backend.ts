@@ -15,8 +15,10 @@ export interface UiBackend {
   config(): LoadedConfig;
   /** A read connection for one request; `close` after. */
   connect(): Promise<{ conn: DuckDBConnection; close(): void }>;
-  /** Live run and task events (only a daemon has them). */
+  /** Live run and task events (task events only from a daemon). */
   events?: UiEvents;
+  /** Called when the server closes. */
+  close?(): void;
 }
 
 /** Opens the state reader for one request and closes it after, whatever `fn` does. */

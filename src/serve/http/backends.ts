@@ -4,6 +4,7 @@ import { openWarehouseReadOnly } from '../../engine/readOnly.js';
 import { RelspecError } from '../../errors.js';
 import type { UiBackend } from './backend.js';
 import type { UiEvents } from './events.js';
+import { pollRuns } from './poll.js';
 
 /**
  * Inside the daemon: its config as of the last reload, and read connections on its own DuckDB
@@ -25,5 +26,6 @@ export function daemonBackend(config: () => LoadedConfig, instance: () => DuckDB
 
 /** `relspec ui` with no daemon: the warehouse opened read-only per query, so a `relspec run` can still take it between queries. */
 export function stateDirBackend(loaded: LoadedConfig): UiBackend {
-  return { config: () => loaded, connect: () => openWarehouseReadOnly(loaded.config.stateDir) };
+  const poll = pollRuns(loaded.config.stateDir);
+  return { config: () => loaded, connect: () => openWarehouseReadOnly(loaded.config.stateDir), events: poll.events, close: poll.stop };
 }

@@ -11,18 +11,22 @@ export { UiEvents } from './events.js';
 export type { UiServer } from './server.js';
 
 /**
- * The daemon's page and API on `watch.port` (0: a free port). A port that cannot be had is logged
- * and the daemon goes on without a page: keeping outputs fresh matters more than showing them.
+ * The daemon's page and API on `watch.port` (0: a free port); `now` gives the daemon's config and
+ * DuckDB instance as of each request. A port that cannot be had is logged and the daemon goes on
+ * without a page: keeping outputs fresh matters more than showing them.
  */
 export async function startDaemonUi(
-  config: () => LoadedConfig,
-  instance: () => DuckDBInstance | undefined,
   events: UiEvents,
   log: Log,
+  now: () => { loaded: LoadedConfig; instance: DuckDBInstance | undefined },
 ): Promise<UiServer | undefined> {
+  const config = () => now().loaded;
   const port = config().config.watch.port ?? 0;
   try {
-    const ui = await startHttpServer(daemonBackend(config, instance, events), { port });
+    const ui = await startHttpServer(
+      daemonBackend(config, () => now().instance, events),
+      { port },
+    );
     log('ui', 'listening', ui.url, { url: ui.url, port: ui.port });
     return ui;
   } catch (e) {

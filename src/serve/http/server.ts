@@ -51,6 +51,7 @@ export async function startHttpServer(backend: UiBackend, opts: { port: number }
     token,
     close: async () => {
       removeIfOurs(file, token);
+      backend.close?.();
       server.closeAllConnections(); // event streams never end on their own
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

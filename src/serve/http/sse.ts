@@ -8,7 +8,7 @@ const HEARTBEAT_MS = 15_000;
 /**
  * `GET /api/events`: server-sent events, one per run and task event (`run_started`, `task_started`,
  * `task_finished` with status, rows, duration and causes, `run_finished`), after a `hello` that says
- * what runs now. Without a daemon (`relspec ui`) only the hello and heartbeats come.
+ * what runs now. Without a daemon (`relspec ui`) only run events come, from polling the state (poll.ts).
  */
 export function eventsApi(backend: UiBackend): Hono {
   const api = new Hono();

@@ -2,13 +2,13 @@ import path from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { RelspecError, isKnownError } from '../errors.js';
-import { run } from '../incremental/run.js';
 import { CodeExtractors } from '../sources/index.js';
 import { Store } from '../state/store.js';
 import { Backoff } from './backoff.js';
 import { acquireLock, type StateLock } from '../state/lock.js';
 import { createLog, type Log, type LogSink } from './log.js';
-import { logBatch, logConfigErrors, logRun, logTask, type Batch } from './report.js';
+import { logBatch, logConfigErrors, type Batch } from './report.js';
+import { daemonRun, type RunHost } from './runs.js';
 import { closeSession, openSession, type Session } from './session.js';
 import { startWatcher, watchKey, type WatchEvent, type Watcher } from './watcher.js';
 import { startSocketServer, type SocketServer } from '../serve/socketServer.js';
@@ -235,24 +235,18 @@ class WatchDaemon {
   /** A `relspec run` / `plan` from the CLI: one run like a watch pass, with the CLI's selection. */
   private async runRequested(r: RequestedRun): ReturnType<DaemonAccess['run']> {
     try {
-      const out = await run({
-        ...r, // select, fullRefresh, dryRun
-        loaded: this.loaded,
-        session: this.session,
-        trigger: 'cli',
-        signal: this.abort.signal,
-        codeExtractors: this.codeExtractors,
-        deltaCache: this.session?.deltaCache,
-        ...(r.dryRun ? { onTask: r.onTask } : this.events.runHooks('cli', (t, i, n) => (logTask(this.log, t), r.onTask?.(t, i, n)))),
-      });
-      if (!r.dryRun) logRun(this.log, out, 'cli');
-      if (!r.dryRun) this.events.runFinished(out, 'cli');
+      const out = await daemonRun(this.runHost(), { ...r, trigger: 'cli' }); // select, fullRefresh, dryRun, onTask
       return { outcome: out, loaded: this.loaded };
     } catch (e) {
       if (e instanceof RelspecError && e.code === 'E_STATE') await this.onStateFault(e);
       else if (!isKnownError(e)) await this.reopenSession();
       throw e;
     }
+  }
+
+  private runHost(): RunHost {
+    const { loaded, session, codeExtractors, log, events } = this;
+    return { loaded, session, signal: this.abort.signal, codeExtractors, log, events };
   }
 
   /** Coalesce a burst: wait until `debounceMs` passed since the last event (at most ~10 debounces). */
@@ -280,19 +274,7 @@ class WatchDaemon {
     try {
       // We hold the lock: a run left 'running' by a state fault is ours, and failed (not crashed).
       if (this.stateRetry.attempts > 0 && this.session) new Store(this.session.db).failRunningRuns();
-      const out = await run({
-        loaded: this.loaded,
-        session: this.session,
-        reconcile: startup,
-        rescanReason: batch.rescan,
-        trigger,
-        signal: this.abort.signal,
-        codeExtractors: this.codeExtractors,
-        deltaCache: this.session?.deltaCache,
-        ...this.events.runHooks(trigger, (r) => logTask(this.log, r)),
-      });
-      logRun(this.log, out, trigger);
-      this.events.runFinished(out, trigger);
+      const out = await daemonRun(this.runHost(), { reconcile: startup, rescanReason: batch.rescan, trigger });
       if (this.stateRetry.attempts > 0)
         this.log('run', 'state_recovered', `the state is usable again after ${this.stateRetry.attempts} failed attempt(s)`, {
           attempts: this.stateRetry.attempts,

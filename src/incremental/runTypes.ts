@@ -31,8 +31,6 @@ export interface RunOptions {
   onTask?: (r: TaskResult | PlanEntry, index: number, total: number) => void;
   /** A task starting, code extraction file by file: for progress displays and the page's live view. */
   onProgress?: (e: ProgressEvent) => void;
-  /** A task's turn begins (verify, then build if needed); onTask reports its end. */
-  onTaskStart?: (task: string) => void;
   /** Checked between tasks: stop scheduling new ones (SIGTERM). */
   signal?: AbortSignal;
 }

@@ -90,7 +90,6 @@ export async function runSchedule(scope: RunScope, cands: Candidates, step: Step
     } else if (lineageBlocked) {
       emit({ ...base, status: 'blocked', reason: { kind: 'lineage', ...lineageBlocked } });
     } else {
-      opts.onTaskStart?.(t.name);
       opts.onProgress?.({ kind: 'task_started', task: t.name, index: results.length + 1, total });
       const { result, marksConsumers } = await step.take(t, upstream, status);
       if (marksConsumers) for (const d of downstreamOf(t)) candidates.add(d);

@@ -1,5 +1,4 @@
-import type { Cause, TaskStatus, PlanStatus, TaskReason, TaskResult } from '../../records/types.js';
-import type { PlanEntry, RunOptions } from '../../incremental/runTypes.js';
+import type { Cause, TaskStatus, PlanStatus, TaskReason } from '../../records/types.js';
 
 /** What the page's live view needs of a run: one event when it starts and one when it ends, one per task. */
 export type UiEvent =
@@ -47,24 +46,6 @@ export class UiEvents {
     return () => this.listeners.delete(l);
   }
 
-  /**
-   * Call as a run starts: emits run_started and returns run()'s task hooks, which report each task
-   * to `onTask` (the daemon's log) and then to the page.
-   */
-  runHooks(
-    trigger: string,
-    onTask: (r: TaskResult | PlanEntry, index: number, total: number) => void,
-  ): Pick<RunOptions, 'onTask' | 'onTaskStart'> {
-    this.runStarted(trigger);
-    return {
-      onTaskStart: this.taskStarted,
-      onTask: (r, i, n) => {
-        onTask(r, i, n);
-        this.taskFinished(r);
-      },
-    };
-  }
-
   runStarted(trigger: string): void {
     this.runTrigger = trigger;
     this.runningTasks.clear(); // a run that threw never said which tasks it left
@@ -89,11 +70,10 @@ export class UiEvents {
     });
   }
 
-  /** A property, so the daemon can pass it as run()'s `onTaskStart` as it is. */
-  readonly taskStarted = (task: string): void => {
+  taskStarted(task: string): void {
     this.runningTasks.add(task);
     this.emit({ type: 'task_started', task, time: new Date().toISOString() });
-  };
+  }
 
   taskFinished(r: {
     task: string;

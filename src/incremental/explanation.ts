@@ -99,4 +99,3 @@ export interface WhyResult {
   tasks: string[];
   explanations: Explanation[];
 }
-

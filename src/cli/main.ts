@@ -103,7 +103,10 @@ const commands: CommandDef[] = [
   command({
     name: 'watch',
     description: 'keep the project fresh: rebuild the impacted tasks on every source, task or config change',
-    flags: { jsonLog: flag.boolean('--json-log', 'one JSON object per log line') },
+    flags: {
+      jsonLog: flag.boolean('--json-log', 'one JSON object per log line'),
+      port: flag.integer('-p, --port <n>', "the page's port (default: watch.port, else a free one)", { min: 0, fix: 'e.g. --port 8765' }),
+    },
     run: async (o) => (await import('./commands/watch.js')).watchCommand(o),
   }),
   command({

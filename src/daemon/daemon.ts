@@ -24,6 +24,8 @@ export interface DaemonOptions {
   onLog?: LogSink;
   /** How long stop() lets the running task finish before interrupting DuckDB. */
   graceMs?: number;
+  /** The page's port (`relspec watch --port`), over `watch.port`. */
+  port?: number;
 }
 
 export interface Daemon {
@@ -103,7 +105,8 @@ class WatchDaemon {
     this.session = await openSession(c);
     if (this.stopping) return;
     this.socket = await startSocketServer(c.stateDir, this.access, this.log);
-    this.ui = await startDaemonUi(this.events, this.log, () => ({ loaded: this.loaded, instance: this.session?.warehouse.instance }));
+    const now = () => ({ loaded: this.loaded, instance: this.session?.warehouse.instance });
+    this.ui = await startDaemonUi(this.events, this.log, now, this.opts.port);
     // Watch before the reconcile: a change made while it runs is then queued, not missed.
     await this.rewatch(c);
     if (this.stopping) return;

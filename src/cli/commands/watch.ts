@@ -3,6 +3,8 @@ import type { GlobalOptions } from '../context.js';
 
 export interface WatchCliOptions extends GlobalOptions {
   jsonLog?: boolean;
+  /** The page's port; overrides `watch.port`. */
+  port?: number;
 }
 
 /**
@@ -10,7 +12,7 @@ export interface WatchCliOptions extends GlobalOptions {
  * signal while it is still stopping exits at once (the lock is released by an exit handler).
  */
 export async function watchCommand(opts: WatchCliOptions): Promise<number> {
-  const daemon = startDaemon({ configPath: opts.config, jsonLog: opts.jsonLog });
+  const daemon = startDaemon({ configPath: opts.config, jsonLog: opts.jsonLog, port: opts.port });
   let signals = 0;
   const onSignal = (sig: NodeJS.Signals) => {
     if (++signals > 1) {

@@ -19,9 +19,10 @@ export async function startDaemonUi(
   events: UiEvents,
   log: Log,
   now: () => { loaded: LoadedConfig; instance: DuckDBInstance | undefined },
+  portOverride?: number,
 ): Promise<UiServer | undefined> {
   const config = () => now().loaded;
-  const port = config().config.watch.port ?? 0;
+  const port = portOverride ?? config().config.watch.port ?? 0;
   try {
     const ui = await startHttpServer(
       daemonBackend(config, () => now().instance, events),

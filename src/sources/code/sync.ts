@@ -168,7 +168,8 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
 
   const all = listed.map((f) => f.rel);
   let ex = extractors.get(identity);
-  const onFile = ctx.onProgress && ((done: number, total: number) => ctx.onProgress!({ kind: 'code_extract', source: source.name, done, total }));
+  const onFile =
+    ctx.onProgress && ((done: number, total: number) => ctx.onProgress!({ kind: 'code_extract', source: source.name, done, total }));
   let facts: Facts;
   let candidates: string[];
   let mode: 'incremental' | 'full';

@@ -72,7 +72,8 @@ describe('relspec run progress (real process)', () => {
       const r = spawnSync('/usr/bin/script', ['-qec', `${process.execPath} ${CLI} run`, '/dev/null'], { cwd: p.dir, encoding: 'utf8' });
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('▸ 1 of 1 slow');
-      expect(r.stdout).toMatch(/\r\x1b\[K\s*1 of 1 OK {4}slow/);
+      // The erase sequence (CR, ESC [K) right before the task's line.
+      expect(r.stdout).toMatch(new RegExp(`\r${String.fromCharCode(27)}\\[K\\s*1 of 1 OK {4}slow`));
     },
   );
 });

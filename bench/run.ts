@@ -7,6 +7,9 @@ import { benchDeltaChanges } from './delta.js';
 import { benchRss, benchWatch } from './watch.js';
 import { benchCpgWatch } from './cpg.js';
 import { benchCliReads, benchCliStartup } from './cli.js';
+import { benchDaemonQuery } from './query.js';
+import { benchPageLoad } from './page.js';
+import { benchSseDelay } from './sse.js';
 import { printTable, writeResults, type Row } from './report.js';
 
 /**
@@ -54,6 +57,13 @@ log('CLI start-up: relspec --help (real process)');
 rows.push(...benchCliStartup(log, quick ? 5 : 20));
 log('CLI reads: status, why, history (real processes)');
 rows.push(...benchCliReads(log, 10));
+
+log('serving (issue 13): relspec query through the daemon, its socket alone, and with no daemon (real processes)');
+rows.push(...(await benchDaemonQuery(log, quick ? 20 : 100)));
+log('serving: page load in Chromium until the graph of 1k tasks is drawn');
+rows.push(...(await benchPageLoad(log, 1000, 5)));
+log('serving: task finished → its event on /api/events');
+rows.push(...(await benchSseDelay(log, quick ? 10 : 30)));
 
 log(`RSS and warm restart: ${quick ? 1000 : 10000} tasks`);
 rows.push(...(await benchRss(quick ? 1000 : 10000, log)));

@@ -8,7 +8,7 @@ import { spawnWatch, type WatchProc } from './daemon.js';
  * What the serving benches share (issue 13): a small project, a real `relspec watch` with its page's
  * address from state/daemon.json, timed CLI processes, percentiles.
  */
-export const CLI = path.resolve(import.meta.dirname, '../bin/relspec.js');
+const CLI = path.resolve(import.meta.dirname, '../bin/relspec.js');
 
 export const pct = (xs: number[], p: number): number =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length - 1) * p))]!;

@@ -92,8 +92,9 @@ export class CodeFactExtractor {
   /** Files whose symbols/references/calls could not be extracted, with the error (they keep their file and import rows). */
   readonly failures = new Map<string, string>();
 
-  constructor(root: string) {
-    this.project = new CodeProject(root);
+  /** `tsconfig`: absolute path, `null` for none, undefined for the root's tsconfig.json (program.ts). */
+  constructor(root: string, tsconfig?: string | null) {
+    this.project = new CodeProject(root, tsconfig);
   }
 
   get root(): string {
@@ -307,7 +308,7 @@ export class CodeFactExtractor {
       const decls = resolver.declsOf(sf);
       if (!decls) return undefined;
       try {
-        v = surfaceOf(decls, resolver.checker);
+        v = surfaceOf(decls, resolver.checker, this.project.root);
       } catch {
         return undefined;
       }

@@ -7,13 +7,25 @@
  * When an edit leaves a file's surface unchanged — a function body rewritten without changing its
  * inferred type, a comment, lines inserted above — no other file's facts can change, so incremental
  * extraction re-extracts that file alone instead of every importer (see extractor.ts).
+ *
+ * The fingerprint must depend on the file's exported shape only, not on the program it was computed
+ * in (./typeText.ts): the checker orders union members by the order it created their types (which
+ * files it visited first), and prints other modules' types as `import("<absolute path>")`. Either
+ * would make a file's surface differ between a cold and a warm program, or between two checkouts,
+ * and every importer would be re-extracted for nothing.
+ *
+ * The checker also fills in one thing lazily: a method or arrow function in an object literal gets
+ * the contextual `this` (and parameter types) of the literal's declared type only once the literal
+ * itself is checked, and until then prints without them. The file's object literals that hold
+ * tracked members are checked first, so the printed type does not depend on whether some other
+ * query happened to check them already.
  */
 import { createHash } from 'node:crypto';
 import ts from 'typescript';
 import type { DeclInfo, FileDecls } from './declarations.js';
+import { canonicalTypeText } from './typeText.js';
 
 const LOCAL_KINDS = new Set(['variable', 'parameter', 'type_parameter']);
-const FLAGS = ts.TypeFormatFlags.NoTruncation | ts.TypeFormatFlags.UseFullyQualifiedType | ts.TypeFormatFlags.WriteArrowStyleSignature;
 
 /** Inside a function-like's body (a local), as opposed to a module, class, interface or namespace member. */
 function isLocal(d: DeclInfo): boolean {
@@ -21,16 +33,26 @@ function isLocal(d: DeclInfo): boolean {
   return false;
 }
 
-function typeText(d: DeclInfo, checker: ts.TypeChecker): string {
+function typeText(d: DeclInfo, checker: ts.TypeChecker, root: string): string {
+  if (ts.isTypeAliasDeclaration(d.node)) return canonicalTypeText(checker, checker.getTypeAtLocation(d.node.type), root, true);
   const named = (d.node as { name?: ts.Node }).name;
   const at = named && !ts.isComputedPropertyName(named) ? named : d.node;
-  if (ts.isTypeAliasDeclaration(d.node)) {
-    return checker.typeToString(checker.getTypeAtLocation(d.node.type), undefined, FLAGS | ts.TypeFormatFlags.InTypeAlias);
-  }
-  return checker.typeToString(checker.getTypeAtLocation(at), undefined, FLAGS);
+  return canonicalTypeText(checker, checker.getTypeAtLocation(at), root, false);
 }
 
-export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker): string {
+/** `root`: the code base root (absolute, forward slashes): module paths in types are printed relative to it. */
+/** Checks the object literals that hold the file's non-local members (see the module comment). */
+function settleContextualTypes(decls: FileDecls, checker: ts.TypeChecker): void {
+  const literals = new Set<ts.ObjectLiteralExpression>();
+  for (const d of decls.list) {
+    const p = d.node.parent as ts.Node | undefined;
+    if (p && ts.isObjectLiteralExpression(p) && !isLocal(d)) literals.add(p);
+  }
+  for (const l of literals) checker.getTypeAtLocation(l);
+}
+
+export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker, root: string): string {
+  settleContextualTypes(decls, checker);
   const h = createHash('sha256').update(decls.global ? 'global\0' : 'module\0');
   for (const d of decls.list) {
     if (LOCAL_KINDS.has(d.kind) && isLocal(d)) continue;
@@ -38,7 +60,7 @@ export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker): string {
     let type = '';
     if (!isLocal(d)) {
       try {
-        type = typeText(d, checker);
+        type = typeText(d, checker, root);
       } catch {
         type = '?';
       }

@@ -10,6 +10,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import type { FileRow, Language } from './types.js';
 import { statFileSync } from '../util/fileStat.js';
+import { readTsconfig } from './tsconfig.js';
 
 const LANGUAGES: Record<string, Language> = {
   '.ts': 'typescript',
@@ -65,22 +66,22 @@ export function fileRow(f: FileState, syntaxErrors = 0): FileRow {
   return { path: f.rel, language: languageOf(f.rel), size: f.size, sha: f.sha, lines: f.lines, syntax_errors: syntaxErrors };
 }
 
-/** Compiler options: the root's tsconfig.json when present, with the settings extraction needs forced on. */
-export function loadCompilerOptions(root: string): ts.CompilerOptions {
-  let options: ts.CompilerOptions = {};
-  const configPath = path.join(root, 'tsconfig.json');
-  let hasConfig = false;
-  try {
-    hasConfig = statSync(configPath).isFile();
-  } catch {
-    hasConfig = false;
+/**
+ * Compiler options: those of `tsconfig` (an absolute path; `null`: none, TypeScript's defaults;
+ * undefined: the root's tsconfig.json when there is one), with the settings extraction needs forced
+ * on. A tsconfig that cannot be used throws: callers that report it (sources/code/tsconfig.ts) check first.
+ */
+export function loadCompilerOptions(root: string, tsconfig?: string | null): ts.CompilerOptions {
+  let file = tsconfig;
+  if (file === undefined) {
+    const at = path.join(root, 'tsconfig.json');
+    file = isFile(at) ? at : null;
   }
-  if (hasConfig) {
-    const read = ts.readConfigFile(configPath, (p) => ts.sys.readFile(p));
-    if (!read.error) {
-      const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, root, undefined, configPath);
-      options = parsed.options;
-    }
+  let options: ts.CompilerOptions = {};
+  if (file !== null) {
+    const read = readTsconfig(file);
+    if (!read.ok) throw new Error(`${read.file} ${read.reason}`);
+    options = read.options;
   }
   if (options.module === undefined && options.moduleResolution === undefined) {
     options.module = ts.ModuleKind.NodeNext;
@@ -111,6 +112,14 @@ export function loadCompilerOptions(root: string): ts.CompilerOptions {
   return options;
 }
 
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 export interface RefreshResult {
@@ -138,9 +147,10 @@ export class CodeProject {
   private readonly service: ts.LanguageService;
   private readonly canonical: (f: string) => string;
 
-  constructor(root: string) {
+  /** `tsconfig`: see loadCompilerOptions (absolute path, `null` for none, undefined for the root's). */
+  constructor(root: string, tsconfig?: string | null) {
     this.root = realpathSync(path.resolve(root));
-    this.options = loadCompilerOptions(this.root);
+    this.options = loadCompilerOptions(this.root, tsconfig);
     this.canonical = ts.sys.useCaseSensitiveFileNames ? (f) => f : (f) => f.toLowerCase();
     this.resolutionCache = ts.createModuleResolutionCache(this.root, this.canonical, this.options);
     const host: ts.LanguageServiceHost = {

@@ -1,0 +1,79 @@
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Facts } from '../../src/code/index.js';
+import { extractInOrder, surfaceDiffs, type OrderedExtraction } from './checkOrder.js';
+
+/**
+ * On a real code base (../shared/code-corpus/vitest, 464 files; skipped where it is absent): the
+ * facts and surface fingerprints do not depend on the order the checker visits the files in, nor on
+ * where the tree lies. Three cold extractions of the corpus (sorted, reverse, a copy): ~10 s each.
+ */
+
+const CORPUS = path.resolve('../shared/code-corpus/vitest');
+const present = existsSync(path.join(CORPUS, 'packages'));
+
+/** `packages/*\/src/**\/*.ts` outside `.d.ts` (what the corpus README counts). */
+function corpusFiles(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string): void => {
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.relative(root, p).split(path.sep).join('/'));
+    }
+  };
+  for (const pkg of readdirSync(path.join(root, 'packages'))) {
+    const src = path.join(root, 'packages', pkg, 'src');
+    if (existsSync(src)) walk(src);
+  }
+  return out.sort();
+}
+
+const withoutReferences = (f: Facts): Omit<Facts, 'references'> => ({
+  files: f.files,
+  symbols: f.symbols,
+  calls: f.calls,
+  imports: f.imports,
+});
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe.skipIf(!present)('code facts of the vitest corpus', () => {
+  const files = present ? corpusFiles(CORPUS) : [];
+  let sortedRun: OrderedExtraction | undefined;
+  let reverseRun: OrderedExtraction | undefined;
+  const sorted = (): OrderedExtraction => (sortedRun ??= extractInOrder(CORPUS, files, 'sorted'));
+  const reverse = (): OrderedExtraction => (reverseRun ??= extractInOrder(CORPUS, files, 'reverse'));
+
+  it('has the 464 files the README counts', () => {
+    expect(files.length).toBe(464);
+  });
+
+  it('surfaces: the same for every file in sorted and in reverse check order', { timeout: 120_000 }, () => {
+    expect(surfaceDiffs(sorted(), reverse())).toEqual([]);
+  });
+
+  it('files, symbols, calls and imports: the same in sorted and in reverse check order', { timeout: 120_000 }, () => {
+    expect(withoutReferences(reverse().facts)).toEqual(withoutReferences(sorted().facts));
+  });
+
+  // Known: 4 references in packages/vitest/src/create/browser/examples.ts resolve by check order
+  // (issue 14 item 2): `getExampleTest()` returns a union of structurally identical object literal
+  // types, subtype reduction keeps one of them by type id (creation order), and `example.name`
+  // resolves to the survivor's declaration. Make this an `it` once resolution is order-independent.
+  it.fails('references: the same in sorted and in reverse check order', { timeout: 120_000 }, () => {
+    expect(reverse().facts.references).toEqual(sorted().facts.references);
+  });
+
+  it('facts and surfaces: the same for a copy of the tree in another directory', { timeout: 120_000 }, () => {
+    const copy = path.join(mkdtempSync(path.join(tmpdir(), 'relspec-corpus-copy-')), 'vitest');
+    dirs.push(path.dirname(copy));
+    cpSync(CORPUS, copy, { recursive: true });
+    const there = extractInOrder(copy, files, 'sorted');
+    expect(surfaceDiffs(sorted(), there)).toEqual([]);
+    expect(there.facts).toEqual(sorted().facts);
+  });
+});

@@ -42,12 +42,12 @@ export function readTsconfig(file: string): TsconfigRead {
   if (text === undefined) return { ok: false, file, reason: 'cannot be read' };
   if (text.trim() === '') return { ok: false, file, reason: 'is empty' };
   const read = ts.readConfigFile(file, () => text);
-  if (read.error) return { ok: false, file, reason: `is not a valid tsconfig${at(read.error)}: ${oneLine(read.error)}` };
+  if (read.error) return { ok: false, file, reason: `does not parse${at(read.error)}: ${oneLine(read.error)}` };
   if (read.config === null || typeof read.config !== 'object' || Array.isArray(read.config)) {
     return { ok: false, file, reason: 'is not a JSON object' };
   }
   const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, path.dirname(file), undefined, file);
   const bad = parsed.errors.find((d) => d.category === ts.DiagnosticCategory.Error && !IGNORED.has(d.code));
-  if (bad) return { ok: false, file: bad.file?.fileName ?? file, reason: `is not a valid tsconfig${at(bad)}: ${oneLine(bad)}` };
+  if (bad) return { ok: false, file: bad.file?.fileName ?? file, reason: `is not valid${at(bad)}: ${oneLine(bad)}` };
   return { ok: true, options: parsed.options };
 }

@@ -7,6 +7,8 @@ export interface SourceConfig {
   path: string;
   /** Passed to DuckDB's reader (e.g. `{ header: true, delim: ';' }` for csv). */
   options?: Record<string, string | number | boolean>;
+  /** Code sources: the tsconfig the extractor reads, relative to the config file (default: the root's tsconfig.json). */
+  tsconfig?: string;
 }
 
 export interface EngineConfig {
@@ -44,6 +46,8 @@ export interface ResolvedSource {
   /** Absolute glob (files) or absolute directory (delta, code root). */
   readonly path: string;
   readonly options: Readonly<Record<string, string | number | boolean>>;
+  /** Code sources: absolute path of the tsconfig set in the config; absent: the root's tsconfig.json. */
+  readonly tsconfig?: string;
 }
 
 /** The config after defaults and path resolution: what every other module reads. */

@@ -10,6 +10,7 @@ const sourceSchema = z.strictObject({
   format: z.enum(SOURCE_FORMATS),
   path: z.string().min(1),
   options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+  tsconfig: z.string().min(1).optional(),
 });
 
 const configSchema = z.strictObject({
@@ -35,7 +36,7 @@ const configSchema = z.strictObject({
 /** Keys allowed at each object path, for "did you mean". */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch'],
-  source: ['format', 'path', 'options'],
+  source: ['format', 'path', 'options', 'tsconfig'],
   engine: ['threads', 'memoryLimit'],
   watch: ['debounceMs', 'ignore', 'port'],
 };
@@ -113,11 +114,21 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
       );
       continue;
     }
+    if (s.tsconfig !== undefined && s.format !== 'code') {
+      errors.push(
+        new RelspecError('E_CONFIG', `'sources.${name}.tsconfig' applies to code sources only (this one is ${s.format})`, {
+          file,
+          fix: `remove it, or set sources.${name}.format to 'code'`,
+        }),
+      );
+      continue;
+    }
     sources[name] = Object.freeze({
       name,
       format: s.format,
       path: path.resolve(root, s.path),
       options: Object.freeze({ ...(s.options ?? {}) }),
+      ...(s.tsconfig !== undefined ? { tsconfig: path.resolve(root, s.tsconfig) } : {}),
     });
   }
   if (errors.length > 0) throw new RelspecErrors(errors);

@@ -108,7 +108,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
           config,
           s,
           { sync: opts.syncCode ?? false, full: opts.fullCode ?? false, extractors, onProgress: opts.onProgress },
-          { sources, sourceSchemas, codeSyncs, errors },
+          { sources, sourceSchemas, codeSyncs, errors, warnings },
         );
         continue;
       }
@@ -199,7 +199,13 @@ async function observeCode(
     extractors,
     onProgress,
   }: { sync: boolean; full: boolean; extractors: CodeExtractors; onProgress?: (e: ProgressEvent) => void },
-  out: { sources: Map<string, ObservedSource>; sourceSchemas: Map<string, Column[]>; codeSyncs: CodeSyncResult[]; errors: RelspecError[] },
+  out: {
+    sources: Map<string, ObservedSource>;
+    sourceSchemas: Map<string, Column[]>;
+    codeSyncs: CodeSyncResult[];
+    errors: RelspecError[];
+    warnings: ProjectWarning[];
+  },
 ): Promise<void> {
   const ctx = {
     root: config.root,
@@ -225,6 +231,8 @@ async function observeCode(
     return;
   }
   if (observed.sync) out.codeSyncs.push(observed.sync);
+  out.errors.push(...observed.errors);
+  out.warnings.push(...observed.warnings);
   for (const d of observed.datasets) {
     // A run reads tables only: one that was never written is a source without data (like a broken one).
     if (sync && !d.delta) continue;

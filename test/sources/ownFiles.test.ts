@@ -19,6 +19,8 @@ const p = tempProject({
   'tasks/copy.sql': '-- @materialize delta\nselect id, id * 2 as d from ev\n',
   'tasks/syms.sql': 'select count(*) as n from code.symbols\n',
   'src/a.ts': 'export function f(): number {\n  return 1;\n}\n',
+  // The code source's tsconfig: without one it warns too (W_CODE_NO_TSCONFIG), and this file counts warnings.
+  'tsconfig.json': '{}\n',
 });
 const clean = tempProject();
 afterAll(() => {

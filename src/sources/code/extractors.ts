@@ -22,10 +22,10 @@ export class CodeExtractors {
     return this.byIdentity.has(identity);
   }
 
-  /** A new extractor for `root`, replacing (and disposing) any held for `identity`. */
-  create(identity: string, root: string): CodeFactExtractor {
+  /** A new extractor for `root` (and its `tsconfig`: ../../code/program.ts), replacing (and disposing) any held for `identity`. */
+  create(identity: string, root: string, tsconfig?: string | null): CodeFactExtractor {
     this.drop(identity);
-    const ex = new CodeFactExtractor(root);
+    const ex = new CodeFactExtractor(root, tsconfig);
     this.byIdentity.set(identity, ex);
     return ex;
   }

@@ -23,6 +23,7 @@ import { commitFilesParameter, type CommitFiles } from './commitFiles.js';
 import { createTable, listLog, loadSnapshot, writeTable } from '../../delta/index.js';
 import { duckType } from '../../delta/schema.js';
 import { diffFiles, listCodeFiles, codeRoot, sha256 } from './files.js';
+import { codeTsconfig, type CodeTsconfig } from './tsconfig.js';
 import { emptyManifest, readManifest, tableRows, writeManifest, type FileFacts, type Manifest } from './manifest.js';
 import { CODE_TABLES, codeSourceDir, codeTableDir, stageRows, tableColumns, tableSchema, type CodeTable, type FactRow } from './tables.js';
 
@@ -109,12 +110,26 @@ function baselineOf(m: Manifest): Map<string, BaselineFile> {
   );
 }
 
-export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSource, ctx: SyncContext): Promise<CodeSyncResult> {
+/**
+ * What the facts depend on besides the files: root, glob, the table layout (a relspec that writes
+ * other columns starts over) and the tsconfig's options (an edit to them can change every resolution).
+ */
+export function codeIdentity(source: ResolvedSource, root: string, tsconfig: CodeTsconfig): string {
+  return JSON.stringify([root, source.path, CODE_TABLES.map((t) => tableSchema(t)), tsconfig.file, tsconfig.key]);
+}
+
+/** `tsconfig`: the source's, when the caller resolved it already (./tsconfig.ts; throws E_CONFIG otherwise). */
+export async function syncCodeSource(
+  conn: DuckDBConnection,
+  source: ResolvedSource,
+  ctx: SyncContext,
+  tsconfig?: CodeTsconfig,
+): Promise<CodeSyncResult> {
   const t0 = performance.now();
   const { extractors } = ctx;
   const root = codeRoot(source, ctx.root);
-  // The table layout is part of the identity: a relspec that writes other columns starts over.
-  const identity = JSON.stringify([root, source.path, CODE_TABLES.map((t) => tableSchema(t))]);
+  const tc = tsconfig ?? codeTsconfig(source, root, ctx.root);
+  const identity = codeIdentity(source, root, tc);
   const dir = codeSourceDir(ctx.stateDir, source.name);
   const listed = await listCodeFiles(source, root, [ctx.stateDir, ctx.outputsDir]);
   if (listed.length === 0) {
@@ -159,7 +174,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
       writeManifest(dir, m);
     }
     if (extractors.keepWarm && !extractors.has(identity)) {
-      const ex = extractors.create(identity, root);
+      const ex = extractors.create(identity, root, tc.file);
       ex.restoreBaseline(baselineOf(m));
       ex.prime(listed.map((f) => f.rel));
     }
@@ -175,7 +190,7 @@ export async function syncCodeSource(conn: DuckDBConnection, source: ResolvedSou
   let mode: 'incremental' | 'full';
   try {
     if (!ex) {
-      ex = extractors.create(identity, root);
+      ex = extractors.create(identity, root, tc.file);
       if (untrusted.size === 0) ex.restoreBaseline(baselineOf(m));
     }
     if (untrusted.size > 0) {

@@ -117,9 +117,9 @@ export function formatWarning(w: ProjectWarning): string {
       );
     case 'code_unresolved_imports': {
       const pct = Math.round((100 * w.unresolved) / w.relative);
-      const where = w.tsconfig ?? `code source ${w.source} (no tsconfig)`;
+      const where = w.tsconfig ?? `sources.${w.source}`;
       return (
-        `${w.code} ${where}: ${w.unresolved} of ${w.relative} relative imports (${pct}%) of code source ${w.source} did not resolve to one of its files` +
+        `${w.code} ${where}: ${w.unresolved} of ${w.relative} relative imports (${pct}%) of code source ${w.source}${w.tsconfig === null ? ' (no tsconfig)' : ''} did not resolve to one of its files` +
         ` (e.g. ${w.examples.join(', ')}) — check the tsconfig's module, moduleResolution and paths (or set sources.${w.source}.tsconfig), and that the glob covers the imported files`
       );
     }

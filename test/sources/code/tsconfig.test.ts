@@ -68,6 +68,12 @@ describe('the tsconfig of a code source', () => {
     expect(o.errors).toEqual([]);
     expect(lines(o.sourceWarnings)).toEqual(expected);
     expect(lines((await validate(p)).warnings)).toEqual(expected);
+    p.write('src/main.ts', "import { two } from './two';\nimport { gone } from './gone';\nexport const three = two;\n");
+    expect(lines((await go(p)).sourceWarnings)).toEqual([
+      ...expected,
+      'W_CODE_UNRESOLVED_IMPORTS sources.app: 1 of 2 relative imports (50%) of code source app (no tsconfig) did not resolve to one of its files' +
+        " (e.g. src/main.ts → './gone') — check the tsconfig's module, moduleResolution and paths (or set sources.app.tsconfig), and that the glob covers the imported files",
+    ]);
   });
 
   it('explicit: sources.NAME.tsconfig (relative to the config) is read, an extends chain included', async () => {

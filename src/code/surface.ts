@@ -23,9 +23,7 @@
 import { createHash } from 'node:crypto';
 import ts from 'typescript';
 import type { DeclInfo, FileDecls } from './declarations.js';
-import { canonicalTypeText } from './typeText.js';
-
-const LOCAL_KINDS = new Set(['variable', 'parameter', 'type_parameter']);
+import { canonicalTypeTexts, type TypeToPrint } from './typeText.js';
 
 /** Inside a function-like's body (a local), as opposed to a module, class, interface or namespace member. */
 function isLocal(d: DeclInfo): boolean {
@@ -33,14 +31,14 @@ function isLocal(d: DeclInfo): boolean {
   return false;
 }
 
-function typeText(d: DeclInfo, checker: ts.TypeChecker, root: string): string {
-  if (ts.isTypeAliasDeclaration(d.node)) return canonicalTypeText(checker, checker.getTypeAtLocation(d.node.type), root, true);
+/** The type other files see of a declaration (a type alias: its definition). */
+function typeOf(d: DeclInfo, checker: ts.TypeChecker): TypeToPrint {
+  if (ts.isTypeAliasDeclaration(d.node)) return { type: checker.getTypeAtLocation(d.node.type), inTypeAlias: true };
   const named = (d.node as { name?: ts.Node }).name;
   const at = named && !ts.isComputedPropertyName(named) ? named : d.node;
-  return canonicalTypeText(checker, checker.getTypeAtLocation(at), root, false);
+  return { type: checker.getTypeAtLocation(at), inTypeAlias: false };
 }
 
-/** `root`: the code base root (absolute, forward slashes): module paths in types are printed relative to it. */
 /** Checks the object literals that hold the file's non-local members (see the module comment). */
 function settleContextualTypes(decls: FileDecls, checker: ts.TypeChecker): void {
   const literals = new Set<ts.ObjectLiteralExpression>();
@@ -54,18 +52,26 @@ function settleContextualTypes(decls: FileDecls, checker: ts.TypeChecker): void 
 export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker, root: string): string {
   settleContextualTypes(decls, checker);
   const h = createHash('sha256').update(decls.global ? 'global\0' : 'module\0');
-  for (const d of decls.list) {
-    if (LOCAL_KINDS.has(d.kind) && isLocal(d)) continue;
-    if (d.kind === 'parameter' || d.kind === 'type_parameter') continue;
-    let type = '';
-    if (!isLocal(d)) {
-      try {
-        type = typeText(d, checker, root);
-      } catch {
-        type = '?';
-      }
+  const members = decls.list.filter(
+    (d) => !(d.kind === 'parameter' || d.kind === 'type_parameter' || (d.kind === 'variable' && isLocal(d))),
+  );
+  // Locals (functions, classes declared in a body) count by id only: no other file can reach their type.
+  const typed = members.filter((d) => !isLocal(d));
+  const toPrint: TypeToPrint[] = [];
+  const failed = new Set<DeclInfo>();
+  for (const d of typed) {
+    try {
+      toPrint.push(typeOf(d, checker));
+    } catch {
+      failed.add(d);
     }
-    h.update(`${d.id}\0${d.kind}\0${d.exported ? 1 : 0}\0${d.parent?.id ?? ''}\0${type}\n`);
+  }
+  const texts = canonicalTypeTexts(checker, toPrint, root);
+  const typeText = new Map<DeclInfo, string>();
+  let i = 0;
+  for (const d of typed) typeText.set(d, failed.has(d) ? '?' : (texts[i++] ?? '?'));
+  for (const d of members) {
+    h.update(`${d.id}\0${d.kind}\0${d.exported ? 1 : 0}\0${d.parent?.id ?? ''}\0${typeText.get(d) ?? ''}\n`);
   }
   return h.digest('hex').slice(0, 32);
 }

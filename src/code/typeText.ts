@@ -34,34 +34,68 @@ function portableModulePath(spec: string, root: string): string {
   return path.posix.relative(r, s) || '.';
 }
 
-export function canonicalTypeText(checker: ts.TypeChecker, type: ts.Type, root: string, inTypeAlias: boolean): string {
-  const flags = BUILDER_FLAGS | (inTypeAlias ? ts.NodeBuilderFlags.InTypeAlias : 0);
-  const node = checker.typeToTypeNode(type, undefined, flags);
-  if (!node) return checker.typeToString(type);
+/** A type to print, and whether it is a type alias's definition (printed expanded, not as the alias's name). */
+export interface TypeToPrint {
+  type: ts.Type;
+  inTypeAlias: boolean;
+}
+
+/**
+ * The canonical text of each type (`undefined` where the checker could not build it). One call per
+ * file: the node trees are rewritten in one transformation, which costs far less than one each.
+ */
+export function canonicalTypeTexts(checker: ts.TypeChecker, types: readonly TypeToPrint[], root: string): (string | undefined)[] {
+  const nodes: (ts.TypeNode | undefined)[] = types.map(({ type, inTypeAlias }) => {
+    try {
+      return checker.typeToTypeNode(type, undefined, BUILDER_FLAGS | (inTypeAlias ? ts.NodeBuilderFlags.InTypeAlias : 0));
+    } catch {
+      return undefined;
+    }
+  });
+  const built = nodes.filter((n): n is ts.TypeNode => n !== undefined);
+  if (built.length === 0) return nodes.map(() => undefined);
   const texts = new Map<ts.Node, string>();
   const text = (n: ts.Node): string => {
     let t = texts.get(n);
     if (t === undefined) texts.set(n, (t = printer.printNode(ts.EmitHint.Unspecified, n, NO_SOURCE)));
     return t;
   };
-  const byText = (a: ts.TypeNode, b: ts.TypeNode): number => {
-    const x = text(a);
-    const y = text(b);
-    return x < y ? -1 : x > y ? 1 : 0;
+  // Sort keys: the printed text, or (the common cases) a cheaper key that is just as injective.
+  const typeKey = (n: ts.TypeNode): string => {
+    if (ts.isLiteralTypeNode(n)) {
+      const l = n.literal;
+      if (ts.isStringLiteral(l)) return JSON.stringify(l.text);
+      if (ts.isNumericLiteral(l)) return l.text;
+      if (l.kind === ts.SyntaxKind.NullKeyword || l.kind === ts.SyntaxKind.TrueKeyword || l.kind === ts.SyntaxKind.FalseKeyword) {
+        return ts.tokenToString(l.kind)!;
+      }
+    } else if (n.kind >= ts.SyntaxKind.FirstKeyword && n.kind <= ts.SyntaxKind.LastKeyword) {
+      return ts.tokenToString(n.kind) ?? text(n);
+    } else if (ts.isTypeReferenceNode(n) && ts.isIdentifier(n.typeName) && !n.typeArguments) {
+      return n.typeName.text;
+    }
+    return text(n);
   };
-  const nameOf = (m: ts.TypeElement): string => (m.name ? text(m.name) : '');
-  const byName = (a: ts.TypeElement, b: ts.TypeElement): number => {
-    const x = nameOf(a);
-    const y = nameOf(b);
-    return x < y ? -1 : x > y ? 1 : 0;
+  const nameKey = (m: ts.TypeElement): string => {
+    if (!m.name) return '';
+    if (ts.isIdentifier(m.name)) return m.name.text;
+    if (ts.isStringLiteral(m.name)) return JSON.stringify(m.name.text);
+    return text(m.name);
   };
+  const sorted = <T>(list: readonly T[], key: (x: T) => string): T[] =>
+    list
+      .map((x) => [key(x), x] as const)
+      .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+      .map(([, x]) => x);
   const canonicalize = (ctx: ts.TransformationContext) => {
     const visit = (n: ts.Node): ts.Node => {
       const v = ts.visitEachChild(n, visit, ctx);
-      if (ts.isTypeLiteralNode(v)) return ts.factory.updateTypeLiteralNode(v, ts.factory.createNodeArray([...v.members].sort(byName)));
-      if (ts.isUnionTypeNode(v)) return ts.factory.updateUnionTypeNode(v, ts.factory.createNodeArray([...v.types].sort(byText)));
+      if (ts.isTypeLiteralNode(v)) {
+        return v.members.length < 2 ? v : ts.factory.updateTypeLiteralNode(v, ts.factory.createNodeArray(sorted(v.members, nameKey)));
+      }
+      if (ts.isUnionTypeNode(v)) return ts.factory.updateUnionTypeNode(v, ts.factory.createNodeArray(sorted(v.types, typeKey)));
       if (ts.isIntersectionTypeNode(v))
-        return ts.factory.updateIntersectionTypeNode(v, ts.factory.createNodeArray([...v.types].sort(byText)));
+        return ts.factory.updateIntersectionTypeNode(v, ts.factory.createNodeArray(sorted(v.types, typeKey)));
       if (ts.isImportTypeNode(v) && ts.isLiteralTypeNode(v.argument) && ts.isStringLiteral(v.argument.literal)) {
         const spec = portableModulePath(v.argument.literal.text, root);
         if (spec === v.argument.literal.text) return v;
@@ -72,9 +106,10 @@ export function canonicalTypeText(checker: ts.TypeChecker, type: ts.Type, root: 
     };
     return (n: ts.TypeNode): ts.TypeNode => visit(n) as ts.TypeNode;
   };
-  const done = ts.transform(node, [canonicalize]);
+  const done = ts.transform(built, [canonicalize]);
   try {
-    return text(done.transformed[0]!);
+    let i = 0;
+    return nodes.map((n) => (n === undefined ? undefined : text(done.transformed[i++]!)));
   } finally {
     done.dispose();
   }

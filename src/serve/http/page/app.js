@@ -49,27 +49,95 @@ function setStatus(task, status) {
   }
 }
 
+const LAYOUT_DAGRE_MAX = 300;
+
+/** dagre's layered layout: nodes centred at (x, y), edges as point lists. */
+function dagreLayout(nodes, links) {
+  const layout = new dagre.graphlib.Graph();
+  layout.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 50 });
+  layout.setDefaultEdgeLabel(() => ({}));
+  for (const n of nodes) layout.setNode(n.id, { ...n });
+  for (const [f, t] of links) layout.setEdge(f, t);
+  dagre.layout(layout);
+  const { width = 0, height = 0 } = layout.graph();
+  return { width, height, nodes: layout.nodes().map((id) => layout.node(id)), edges: layout.edges().map((e) => layout.edge(e).points) };
+}
+
+/**
+ * Linear-time layers: a node's column is its longest path from a root, rows within a column follow
+ * the mean row of its inputs (one barycenter pass), edges are straight lines. For graphs dagre is too slow for.
+ */
+function layeredLayout(nodes, links) {
+  const byId = new Map(nodes.map((n) => [n.id, { ...n, rank: 0, row: 0, ins: [], outs: 0 }]));
+  for (const [f, t] of links) {
+    byId.get(t).ins.push(f);
+    byId.get(f).outs++;
+  }
+  const indeg = new Map([...byId.values()].map((n) => [n.id, n.ins.length]));
+  const outsOf = new Map();
+  for (const [f, t] of links) outsOf.set(f, [...(outsOf.get(f) ?? []), t]);
+  const queue = [...byId.values()].filter((n) => n.ins.length === 0).map((n) => n.id);
+  const order = [];
+  for (let i = 0; i < queue.length; i++) {
+    const id = queue[i];
+    order.push(id);
+    for (const t of outsOf.get(id) ?? []) {
+      byId.get(t).rank = Math.max(byId.get(t).rank, byId.get(id).rank + 1);
+      indeg.set(t, indeg.get(t) - 1);
+      if (indeg.get(t) === 0) queue.push(t);
+    }
+  }
+  const placed = new Set(order);
+  for (const n of byId.values()) if (!placed.has(n.id)) order.push(n.id); // in a cycle: column 0
+  const columns = [];
+  for (const id of order) (columns[byId.get(id).rank] ??= []).push(byId.get(id));
+  const rowH = 28 + 14;
+  let x = 0;
+  for (const col of columns) {
+    if (!col) continue;
+    const key = (n) => (n.ins.length ? n.ins.reduce((a, f) => a + byId.get(f).row, 0) / n.ins.length : n.row);
+    col.sort((a, b) => key(a) - key(b) || (a.id < b.id ? -1 : 1));
+    const w = Math.max(...col.map((n) => n.width));
+    col.forEach((n, i) => {
+      n.row = i;
+      n.x = x + n.width / 2;
+      n.y = i * rowH + 14;
+    });
+    x += w + 60;
+  }
+  const laid = [...byId.values()];
+  const edges = links.map(([f, t]) => {
+    const a = byId.get(f);
+    const b = byId.get(t);
+    return [
+      { x: a.x + a.width / 2, y: a.y },
+      { x: b.x - b.width / 2, y: b.y },
+    ];
+  });
+  return { width: x, height: Math.max(0, ...laid.map((n) => n.y + 14)), nodes: laid, edges };
+}
+
 /** Tasks and sources as nodes; an output is folded into the task that produces it. */
 function drawGraph(g) {
   const svg = document.getElementById('graph');
   svg.replaceChildren();
-  const layout = new dagre.graphlib.Graph();
-  layout.setGraph({ rankdir: 'LR', nodesep: 14, ranksep: 50 });
-  layout.setDefaultEdgeLabel(() => ({}));
   const producers = new Map();
   for (const e of g.edges) if (e.kind === 'produces') producers.set(e.to, [...(producers.get(e.to) ?? []), e.from]);
   const label = (n) => (n.kind === 'task' ? n.name : `▣ ${n.name}`);
-  for (const n of g.nodes) {
-    if (n.kind === 'output') continue;
-    layout.setNode(n.id, { width: Math.max(80, label(n).length * 7 + 20), height: 28, node: n });
-  }
+  const nodes = g.nodes
+    .filter((n) => n.kind !== 'output')
+    .map((n) => ({ id: n.id, width: Math.max(80, label(n).length * 7 + 20), height: 28, node: n }));
+  const ids = new Set(nodes.map((n) => n.id));
+  const links = [];
   for (const e of g.edges) {
     if (e.kind !== 'requires') continue;
     const froms = e.from.startsWith('output:') ? (producers.get(e.from) ?? []) : [e.from];
-    for (const f of froms) if (layout.hasNode(f) && layout.hasNode(e.to)) layout.setEdge(f, e.to);
+    for (const f of froms) if (ids.has(f) && ids.has(e.to)) links.push([f, e.to]);
   }
-  dagre.layout(layout);
-  const { width = 0, height = 0 } = layout.graph();
+  // dagre draws small graphs well; at ~1k nodes its layout takes seconds to tens of seconds (bench/page.ts),
+  // so a large graph gets a linear-time layered layout instead.
+  const laid = nodes.length <= LAYOUT_DAGRE_MAX ? dagreLayout(nodes, links) : layeredLayout(nodes, links);
+  const { width, height } = laid;
   svg.setAttribute('width', width + 20);
   svg.setAttribute('height', height + 20);
   const defs = svgEl('defs');
@@ -79,12 +147,10 @@ function drawGraph(g) {
   svg.append(defs);
   const root = svgEl('g', { transform: 'translate(10,10)' });
   svg.append(root);
-  for (const e of layout.edges()) {
-    const pts = layout.edge(e).points;
+  for (const pts of laid.edges) {
     root.append(svgEl('path', { class: 'edge', d: pts.map((p, i) => `${i ? 'L' : 'M'}${p.x},${p.y}`).join(' ') }));
   }
-  for (const id of layout.nodes()) {
-    const { x, y, width: w, height: h, node } = layout.node(id);
+  for (const { x, y, width: w, height: h, node } of laid.nodes) {
     const grp = svgEl('g', { class: `node ${node.kind}`, transform: `translate(${x - w / 2},${y - h / 2})` });
     grp.append(svgEl('title'), svgEl('rect', { width: w, height: h }));
     const text = svgEl('text', { x: 10, y: h / 2 + 4 });

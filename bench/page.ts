@@ -41,16 +41,19 @@ export async function benchPageLoad(log: (s: string) => void, n: number, loads: 
         await page.waitForSelector('body[data-loaded="true"]', { timeout: 120_000 });
         await page.waitForFunction((k) => document.querySelectorAll('.node.task[data-status]').length === k, n, { timeout: 60_000 });
         // Drawn means painted: the next animation frame runs after layout and paint of the new SVG.
+        // `window.performance`: this module imports `performance` from node:perf_hooks, and tsx would
+        // rewrite a bare `performance` inside the page's callback into a name the page does not have.
         const drawnAt = await page.evaluate(
-          () => new Promise<number>((r) => requestAnimationFrame(() => setTimeout(() => r(performance.now())))),
+          () => new Promise<number>((r) => requestAnimationFrame(() => setTimeout(() => r(window.performance.now())))),
         );
         wall.push(performance.now() - t0);
         inPage.push(drawnAt); // the page's clock starts at its navigation
         // When /api/graph (the graph JSON and statuses) had arrived: the rest is layout (dagre) and drawing.
         const graphEnd = await page.evaluate(
           () =>
-            (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find((e) => new URL(e.name).pathname === '/api/graph')
-              ?.responseEnd,
+            (window.performance.getEntriesByType('resource') as PerformanceResourceTiming[]).find(
+              (e) => new URL(e.name).pathname === '/api/graph',
+            )?.responseEnd,
         );
         if (graphEnd === undefined) throw new Error('the page never fetched /api/graph');
         graphApi.push(graphEnd);

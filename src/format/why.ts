@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { displayToken } from '../engine/tokens.js';
-import type { CutoffInput, ExplainedCause, Explanation, StoredRootChange } from '../incremental/why.js';
+import { whyCaveatLines } from '../incremental/caveatText.js';
+import type { CutoffInput, ExplainedCause, Explanation, StoredRootChange, WhyResult } from '../incremental/why.js';
 import { notRunText, reasonText } from './reasons.js';
 
 /** `relspec why` as text: root changes in words and explanations as an indented tree. */
@@ -206,4 +207,19 @@ export class WhyRenderer {
     if (c.root) this.push(indent + 2, `← ${describeRoot(c.root, this.root)}`);
     if (c.upstream) this.explanation(c.upstream, indent + 2, false, '← ');
   }
+}
+
+/** `relspec why NAME` as lines: what the CLI prints and the page shows. */
+export function whyLines(res: WhyResult, name: string, root: string): string[] {
+  const r = new WhyRenderer(root);
+  if (res.explanations.length > 1) r.lines.push(`output ${name} has ${res.tasks.length} producers: ${res.tasks.join(', ')}`);
+  res.explanations.forEach((e, i) => {
+    if (i > 0 || res.explanations.length > 1) r.lines.push('');
+    r.explanation(e, 0, true);
+    if (e.caveats) for (const l of whyCaveatLines(e.caveats)) r.lines.push(`  ${l}`);
+    if (e.status !== 'built' && !e.elided && e.lastBuiltRun != null) {
+      r.lines.push(`(\`relspec why ${e.task} --run ${e.lastBuiltRun}\` explains that build)`);
+    }
+  });
+  return r.lines;
 }

@@ -5,7 +5,7 @@ import { history } from '../../incremental/history.js';
 import { status } from '../../incremental/status.js';
 import { why } from '../../incremental/why.js';
 import { projectCache, withReader, type UiBackend } from './backend.js';
-import { whyLines } from './whyText.js';
+import { whyLines } from '../../format/why.js';
 
 const positive = (s: string | undefined, what: string): number | undefined => {
   if (s === undefined) return undefined;

@@ -22,6 +22,9 @@ export interface MaterializeResult {
 }
 
 /** The project's DuckDB database (`state/warehouse.duckdb`): sources as views, outputs as tables/views. */
+/** `"schema"."table"` → the key `Warehouse.relations()` lists it under: unquoted, lower case. */
+export const relationKey = (relation: string): string => splitQualified(relation).join('.').toLowerCase();
+
 export class Warehouse {
   /** Relations by lower-case `schema.table`: DuckDB refuses to replace a view by a table and vice versa. */
   private kinds = new Map<string, 'table' | 'view'>();
@@ -84,9 +87,8 @@ export class Warehouse {
     return splitQualified(relation).join('.');
   }
 
-  /** `"schema"."table"` → the `relations()` key. */
   private key(relation: string): string {
-    return this.shown(relation).toLowerCase();
+    return relationKey(relation);
   }
 
   /** The DROP that must precede CREATE OR REPLACE when `relation` exists as the other kind ('' when none). */

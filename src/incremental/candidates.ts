@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { deltaOutputDir } from '../engine/deltaOutput.js';
+import { relationKey } from '../engine/warehouse.js';
 import { RelspecError } from '../errors.js';
 import { cyclicTasks, descendants, taskId, tasksOf, type GraphTask } from '../graph/index.js';
 import { targetOf } from './build.js';
-import { splitQualified } from '../util/sql.js';
 import type { RunScope, RunStart } from './runScope.js';
 
 /** Phase 2 of a run: which tasks must be verified, and which cannot run at all. */
@@ -19,9 +19,6 @@ export interface Candidates {
   errors: ReturnType<RelspecError['toJSON']>[];
   outputExists: (t: GraphTask) => boolean;
 }
-
-/** The key `Warehouse.relations()` lists a target under: unquoted, lower case. */
-export const relationKey = (target: string): string => splitQualified(target).join('.').toLowerCase();
 
 export function findCandidates(scope: RunScope, start: RunStart): Candidates {
   const { project, g, opts, inSel, producers } = scope;

@@ -2,7 +2,7 @@ import { RelspecError, errorMessage } from '../errors.js';
 import { isStateFault } from '../state/faults.js';
 import type { PlanStatus, SkipReason, TaskResult } from '../records/types.js';
 import { buildTask, targetOf } from './build.js';
-import { relationKey } from './candidates.js';
+import { relationKey } from '../engine/warehouse.js';
 import type { RunScope, RunStart } from './runScope.js';
 import type { Step } from './schedule.js';
 import { verify, type VerifyContext } from './verify.js';

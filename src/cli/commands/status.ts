@@ -1,5 +1,5 @@
 import { staleText } from '../../format/reasons.js';
-import { loadConfig } from '../../config/load.js';
+import { locateState } from '../../config/locate.js';
 import { status } from '../../incremental/status.js';
 import { openStateReader as openStateDirReader, type StateReader } from '../../state/reader.js';
 import { print, printJson, type GlobalOptions } from '../context.js';
@@ -7,8 +7,8 @@ import { statusCaveat, warningLine } from '../../incremental/caveatText.js';
 
 /** The state reader of the config's state directory, with the project root for showing paths. */
 export async function openStateReader(opts: GlobalOptions): Promise<StateReader & { root: string }> {
-  const loaded = await loadConfig(opts.config);
-  return { ...openStateDirReader(loaded.config.stateDir), root: loaded.config.root };
+  const { root, stateDir } = await locateState(opts.config);
+  return { ...openStateDirReader(stateDir), root };
 }
 
 export async function statusCommand(opts: GlobalOptions & { json?: boolean }): Promise<number> {

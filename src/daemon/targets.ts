@@ -3,6 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { ResolvedConfig } from '../config/types.js';
 import { splitSourceGlob } from '../sources/globParts.js';
+import { codeRoot } from '../sources/code/files.js';
 
 /**
  * What the daemon watches, as plain data (no chokidar here, so it is unit-testable). chokidar ≥ 4
@@ -78,6 +79,12 @@ export function watchTargets(config: ResolvedConfig, taskFiles: readonly string[
     } else {
       // File sources and code sources alike: the glob's files are what a run re-reads.
       targets.push(fileSourceTarget(src.name, src.path, config.root));
+      if (src.format === 'code') {
+        // Its tsconfig decides resolution (sources/code/tsconfig.ts): an edit, or one created where
+        // none was, re-extracts. Files it `extends` are not watched.
+        const file = src.tsconfig ?? path.join(codeRoot(src, config.root), 'tsconfig.json');
+        targets.push({ kind: 'source', source: src.name, root: path.dirname(file), maxDepth: 0, pattern: file, match: (p) => p === file });
+      }
     }
   }
   for (const f of taskFiles) targets.push(fileSourceTarget(TASK_FILES, f, config.root));

@@ -53,4 +53,33 @@ describe('relspec watch with a code source', () => {
     expect(builtIn(run2)).toEqual(['files']);
     expect(d.proc.exitCode).toBe(null);
   });
+
+  it('a tsconfig edit alone re-extracts: a `paths` mapping added resolves the import it maps', async () => {
+    const tsconfig = (paths: string) =>
+      JSON.stringify({
+        compilerOptions: {
+          module: 'ESNext',
+          moduleResolution: 'Bundler',
+          strict: true,
+          ...(paths ? { paths: JSON.parse(paths) as object } : {}),
+        },
+      });
+    p = tempProject({
+      'watch.config.ts': `export default { sources: { code: { format: 'code', path: 'src/**/*.ts' } }, watch: { debounceMs: 50 } };\n`,
+      'tsconfig.json': tsconfig(''),
+      'src/a.ts': "import { b } from '@lib/b';\nexport const a = b + 1;\n",
+      'src/lib/b.ts': 'export const b = 1;\n',
+      'tasks/resolved.sql': "select path, resolved_path from code.imports where module = '@lib/b'",
+    });
+    d = spawnDaemon(p.dir);
+    await d.waitFor(isReady, { timeoutMs: 60_000 });
+    const resolved = () => JSON.parse(p.cli(['query', 'select resolved_path from resolved', '--json']).stdout) as { rows: unknown[] };
+    expect(resolved().rows).toEqual([[null]]);
+
+    const m = d.mark();
+    p.write('tsconfig.json', tsconfig('{"@lib/*": ["./src/lib/*"]}'));
+    const run = await d.nextRun(m, 30_000);
+    expect(builtIn(run)).toEqual(['resolved']);
+    expect(resolved().rows).toEqual([['src/lib/b.ts']]);
+  });
 });

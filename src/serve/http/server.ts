@@ -1,4 +1,4 @@
-import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -43,6 +43,8 @@ export async function startHttpServer(backend: UiBackend, opts: { port: number }
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
   const file = path.join(backend.config().config.stateDir, DAEMON_JSON);
+  // `relspec ui` on a project never run: no state directory yet.
+  mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, JSON.stringify({ url, port, token, pid: process.pid }, null, 2) + '\n', { mode: 0o600 });
   chmodSync(file, 0o600); // an older file keeps its mode on overwrite
   return {

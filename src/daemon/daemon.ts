@@ -363,6 +363,11 @@ class WatchDaemon {
     if (!sameDir) {
       this.lock?.release();
       this.lock = lock;
+      // The CLI finds a daemon by the socket and daemon.json in the state directory it reads.
+      const old = this.socket;
+      this.socket = await startSocketServer(c.stateDir, this.access, this.log);
+      await old?.close();
+      this.ui?.moveTo(c.stateDir);
     }
   }
 

@@ -147,4 +147,21 @@ describe('the daemon answers the CLI', () => {
     await d.waitFor(isReady);
     expect(p.cli(['show', 'names'])).toEqual(served);
   });
+
+  it('a config reload that moves the state moves the socket and daemon.json with it', async () => {
+    const p = project();
+    d = spawnDaemon(p.dir);
+    await d.waitFor(isReady);
+    const served = p.cli(['show', 'names']);
+    expect(existsSync(path.join(p.dir, 'state', 'daemon.json'))).toBe(true);
+    const m = d.mark();
+    p.write('watch.config.ts', FILES['watch.config.ts'].replace('watch: {', "state: 'state2',\n  watch: {"));
+    await d.nextRun(m, 30_000);
+    expect(existsSync(path.join(p.dir, 'state2', 'daemon.sock'))).toBe(true);
+    expect(existsSync(path.join(p.dir, 'state2', 'daemon.json'))).toBe(true);
+    expect(existsSync(path.join(p.dir, 'state', 'daemon.sock'))).toBe(false);
+    expect(existsSync(path.join(p.dir, 'state', 'daemon.json'))).toBe(false);
+    // The daemon holds state2's warehouse: only its socket can answer this.
+    expect(norm(p.cli(['show', 'names']).stdout)).toBe(norm(served.stdout));
+  });
 });

@@ -15,6 +15,8 @@ export interface UiServer {
   url: string;
   port: number;
   token: string;
+  /** The daemon's state moved (a config reload): daemon.json follows it, the old one is removed. */
+  moveTo(stateDir: string): void;
   close(): Promise<void>;
 }
 
@@ -42,15 +44,16 @@ export async function startHttpServer(backend: UiBackend, opts: { port: number }
   });
   port = (server.address() as AddressInfo).port;
   const url = `http://127.0.0.1:${port}/?token=${token}`;
-  const file = path.join(backend.config().config.stateDir, DAEMON_JSON);
-  // `relspec ui` on a project never run: no state directory yet.
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify({ url, port, token, pid: process.pid }, null, 2) + '\n', { mode: 0o600 });
-  chmodSync(file, 0o600); // an older file keeps its mode on overwrite
+  let file = writeDaemonJson(backend.config().config.stateDir, { url, port, token, pid: process.pid });
   return {
     url,
     port,
     token,
+    moveTo: (stateDir) => {
+      const next = writeDaemonJson(stateDir, { url, port, token, pid: process.pid });
+      if (next !== file) removeIfOurs(file, token);
+      file = next;
+    },
     close: async () => {
       removeIfOurs(file, token);
       backend.close?.();
@@ -58,6 +61,15 @@ export async function startHttpServer(backend: UiBackend, opts: { port: number }
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+function writeDaemonJson(stateDir: string, where: { url: string; port: number; token: string; pid: number }): string {
+  const file = path.join(stateDir, DAEMON_JSON);
+  // `relspec ui` on a project never run: no state directory yet.
+  mkdirSync(stateDir, { recursive: true });
+  writeFileSync(file, JSON.stringify(where, null, 2) + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600); // an older file keeps its mode on overwrite
+  return file;
 }
 
 function removeIfOurs(file: string, token: string): void {

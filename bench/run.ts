@@ -6,6 +6,7 @@ import { benchInvalidation } from './invalidation.js';
 import { benchDeltaChanges } from './delta.js';
 import { benchRss, benchWatch } from './watch.js';
 import { benchCpgWatch } from './cpg.js';
+import { benchScip } from './scip.js';
 import { benchCliReads, benchCliStartup } from './cli.js';
 import { benchDaemonQuery } from './query.js';
 import { benchPageLoad } from './page.js';
@@ -67,6 +68,9 @@ rows.push(...(await benchSseDelay(log, quick ? 10 : 30)));
 
 log(`RSS and warm restart: ${quick ? 1000 : 10000} tasks`);
 rows.push(...(await benchRss(quick ? 1000 : 10000, log)));
+
+log('code facts against a precise indexer (issue 14): references vs scip-typescript on the vitest corpus');
+rows.push(...benchScip(log));
 
 if (!quick) {
   log('cpg watch: save-to-fresh latency of the embedded default (relspec watch over a copy of src/)');

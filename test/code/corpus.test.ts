@@ -1,35 +1,16 @@
-import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Facts } from '../../src/code/index.js';
 import { extractInOrder, surfaceDiffs, type OrderedExtraction } from './checkOrder.js';
+import { CORPUS, corpusFiles, corpusPresent as present } from './corpus.js';
 
 /**
  * On a real code base (../shared/code-corpus/vitest, 464 files; skipped where it is absent): the
  * facts and surface fingerprints do not depend on the order the checker visits the files in, nor on
  * where the tree lies. Three cold extractions of the corpus (sorted, reverse, a copy): ~10 s each.
  */
-
-const CORPUS = path.resolve('../shared/code-corpus/vitest');
-const present = existsSync(path.join(CORPUS, 'packages'));
-
-/** `packages/*\/src/**\/*.ts` outside `.d.ts` (what the corpus README counts). */
-function corpusFiles(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string): void => {
-    for (const e of readdirSync(dir, { withFileTypes: true })) {
-      const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else if (e.name.endsWith('.ts') && !e.name.endsWith('.d.ts')) out.push(path.relative(root, p).split(path.sep).join('/'));
-    }
-  };
-  for (const pkg of readdirSync(path.join(root, 'packages'))) {
-    const src = path.join(root, 'packages', pkg, 'src');
-    if (existsSync(src)) walk(src);
-  }
-  return out.sort();
-}
 
 const withoutReferences = (f: Facts): Omit<Facts, 'references'> => ({
   files: f.files,

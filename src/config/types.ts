@@ -30,18 +30,6 @@ export interface WatchConfig {
   port?: number;
 }
 
-/** OpenLineage RunEvents per task run (src/openlineage/): to an HTTP endpoint, a JSON-lines file, or both. */
-export interface OpenLineageConfig {
-  /** e.g. Marquez's `http://localhost:5000/api/v1/lineage`. */
-  url?: string;
-  /** JSON lines, appended; relative to the config file. */
-  file?: string;
-  /** The job and dataset namespace; default 'relspec'. */
-  namespace?: string;
-  /** Emit skipped tasks as `OTHER` events with the reason; default false. */
-  emitSkipped?: boolean;
-}
-
 /** What a user writes in `watch.config.ts`: every key is optional. */
 export interface UserConfig {
   sources?: Record<string, SourceConfig>;
@@ -50,7 +38,6 @@ export interface UserConfig {
   outputs?: string;
   engine?: EngineConfig;
   watch?: WatchConfig;
-  openlineage?: OpenLineageConfig;
 }
 
 export interface ResolvedSource {
@@ -75,8 +62,6 @@ export interface ResolvedConfig {
   readonly engine: Readonly<EngineConfig>;
   /** `port` stays optional (0 when absent): a config built in code need not name it. */
   readonly watch: Readonly<Required<Omit<WatchConfig, 'port'>> & Pick<WatchConfig, 'port'>>;
-  /** Absent: no events. `file` absolute. */
-  readonly openlineage?: Readonly<{ url?: string; file?: string; namespace: string; emitSkipped: boolean }>;
 }
 
 /** Identity: gives editors the types of the config object. */

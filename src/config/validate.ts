@@ -31,23 +31,14 @@ const configSchema = z.strictObject({
       port: z.number().int().min(0).max(65535).optional(),
     })
     .optional(),
-  openlineage: z
-    .strictObject({
-      url: z.url({ protocol: /^https?$/ }).optional(),
-      file: z.string().min(1).optional(),
-      namespace: z.string().min(1).optional(),
-      emitSkipped: z.boolean().optional(),
-    })
-    .optional(),
 });
 
 /** Keys allowed at each object path, for "did you mean". */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch', 'openlineage'],
+  '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch'],
   source: ['format', 'path', 'options', 'tsconfig'],
   engine: ['threads', 'memoryLimit'],
   watch: ['debounceMs', 'ignore', 'port'],
-  openlineage: ['url', 'file', 'namespace', 'emitSkipped'],
 };
 
 const SOURCE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -155,15 +146,5 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
       ignore: Object.freeze([...(user.watch?.ignore ?? [])]) as string[],
       ...(user.watch?.port !== undefined ? { port: user.watch.port } : {}),
     }),
-    ...(user.openlineage ? { openlineage: resolveOpenLineage(user.openlineage, root) } : {}),
-  });
-}
-
-function resolveOpenLineage(ol: NonNullable<UserConfig['openlineage']>, root: string): NonNullable<ResolvedConfig['openlineage']> {
-  return Object.freeze({
-    ...(ol.url !== undefined ? { url: ol.url } : {}),
-    ...(ol.file !== undefined ? { file: path.resolve(root, ol.file) } : {}),
-    namespace: ol.namespace ?? 'relspec',
-    emitSkipped: ol.emitSkipped ?? false,
   });
 }

@@ -6,13 +6,30 @@ import path from 'node:path';
 
 export interface LoadedConfig {
   config: ResolvedConfig;
-  /** Hash of the config file's text: a config edit is a root change. */
+  /** Fingerprint of the resolved config: a change to what it says is a root change, a comment or a reformat is not. */
   hash: string;
 }
 
 /** Loads the config (see importConfig) and resolves it into the validated, fully-defaulted config. */
 export async function loadConfig(configPath = DEFAULT_CONFIG_FILE, cwd = process.cwd(), opts: LoadOptions = {}): Promise<LoadedConfig> {
-  const { file, text, value } = await importConfig(configPath, cwd, opts);
+  const { file, value } = await importConfig(configPath, cwd, opts);
   const config = resolveConfig(value, path.dirname(file), file);
-  return { config, hash: createHash('sha256').update(text).digest('hex').slice(0, 16) };
+  return { config, hash: configFingerprint(config) };
+}
+
+/** Key order is the writer's choice, not a change: keys are sorted at every level. */
+export function configFingerprint(config: ResolvedConfig): string {
+  return createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 16);
+}
+
+function stableJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, x]) => `${JSON.stringify(k)}:${stableJson(x)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
 }

@@ -59,8 +59,17 @@ export async function runSchedule(scope: RunScope, cands: Candidates, step: Step
   for (const name of [...taskErrors.keys()].sort()) {
     if (g.hasNode(taskId(name)) || !candidates.has(name)) continue;
     const spec = project.taskByName.get(name)!;
-    const error = taskErrors.get(name)!.oneLine();
-    emit({ task: name, output: spec.options.output, status: 'failed', causes: [], durationMs: 0, error, file: spec.file });
+    const e = taskErrors.get(name)!;
+    emit({
+      task: name,
+      output: spec.options.output,
+      status: 'failed',
+      causes: [],
+      durationMs: 0,
+      error: e.oneLine(),
+      errorCode: e.code,
+      file: spec.file,
+    });
   }
   for (const name of [...cyclicTasks(g)].sort()) {
     if (!candidates.has(name)) continue;
@@ -72,6 +81,7 @@ export async function runSchedule(scope: RunScope, cands: Candidates, step: Step
       causes: [],
       durationMs: 0,
       error: taskErrors.get(name)?.oneLine(),
+      errorCode: 'E_GRAPH',
       file: t.file,
     });
   }
@@ -84,7 +94,8 @@ export async function runSchedule(scope: RunScope, cands: Candidates, step: Step
     const badUp = upstream.find((u) => status.get(u) === 'failed' || status.get(u) === 'blocked');
     const lineageBlocked = project.lineage.blocked.get(t.name);
     if (taskErrors.has(t.name)) {
-      emit({ ...base, status: 'failed', error: taskErrors.get(t.name)!.oneLine() });
+      const e = taskErrors.get(t.name)!;
+      emit({ ...base, status: 'failed', error: e.oneLine(), errorCode: e.code });
     } else if (badUp) {
       emit({ ...base, status: 'blocked', reason: { kind: 'upstream', task: badUp, status: status.get(badUp) as 'failed' | 'blocked' } });
     } else if (lineageBlocked) {

@@ -155,6 +155,8 @@ export interface TaskResult {
   durationMs: number;
   rows?: number;
   error?: string;
+  /** The stable code of `error` when relspec raised it (E_GRAPH, E_TASK_SQL, …): the exit code depends on it. */
+  errorCode?: string;
   /** Not built: why (skipped, blocked; a plan's wait). Stored as JSON in task_runs.reason. */
   reason?: TaskReason;
   file?: string;

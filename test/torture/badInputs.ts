@@ -904,7 +904,9 @@ export async function runCase(c: BadCase, base: Baseline, index: number): Promis
       problems.push(`no JSON (exit ${r.code}): ${r.stderr.slice(0, 500)}`);
     }
     if (out) {
-      if (r.code !== 1) problems.push(`exit ${r.code}, expected 1 (a run with failures)`);
+      // A graph error (a cycle, a self-read, a name clash) exits 2 as `validate` does; a task's own failure 1.
+      const want = c.code === 'E_GRAPH' ? 2 : 1;
+      if (r.code !== want) problems.push(`exit ${r.code}, expected ${want}`);
       const status = new Map(out.tasks.map((t) => [t.task, t]));
       for (const [task, want] of Object.entries(c.affected)) {
         const got = status.get(task)?.status ?? 'not reported';

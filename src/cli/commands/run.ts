@@ -79,6 +79,7 @@ export function printOutcome(out: RunOutcome, opts: RunCliOptions, loaded: Loade
         durationMs: Math.round(t.durationMs * 100) / 100,
         rows: t.rows ?? null,
         ...(t.error ? { error: t.error } : {}),
+        ...(t.errorCode ? { errorCode: t.errorCode } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
       })),
       errors: out.errors,
@@ -98,5 +99,14 @@ export function printOutcome(out: RunOutcome, opts: RunCliOptions, loaded: Loade
       o.print(runLine(out.runId, out.status, out.summary, out.durationMs));
     }
   }
+  return exitCodeOf(out);
+}
+
+/** Errors in the config or the graph (a cycle, a task reading its own output) exit 2 as `validate` does; a task's own failure exits 1. */
+const GRAPH_OR_CONFIG = new Set(['E_GRAPH', 'E_CONFIG', 'E_CONFIG_LOAD']);
+
+function exitCodeOf(out: RunOutcome): number {
+  if (out.errors.some((e) => GRAPH_OR_CONFIG.has(e.code))) return 2;
+  if (out.tasks.some((t) => t.status === 'failed' && t.errorCode !== undefined && GRAPH_OR_CONFIG.has(t.errorCode))) return 2;
   return out.status === 'failed' ? 1 : 0;
 }

@@ -126,7 +126,11 @@ const deltaCommands: CommandDef[] = [
     name: 'inspect',
     operand: tableDir,
     description: '',
-    flags: { version: version('--version <n>', 'time travel to this version'), json },
+    flags: {
+      version: version('--version <n>', 'time travel to this version'),
+      timestamp: flag.string('--timestamp <iso>', 'time travel to the latest commit at or before this ISO-8601 time'),
+      json,
+    },
     run: async (dir, o) => (await import('./commands/delta.js')).deltaInspect(dir, o),
   }),
   commandWith({

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { RelspecError, RelspecErrors } from '../errors.js';
 import { didYouMean, suggest } from '../util/suggest.js';
+import { checkSourceOptions } from './readerOptions.js';
 import type { ResolvedConfig, ResolvedSource, UserConfig } from './types.js';
 
 const SOURCE_FORMATS = ['parquet', 'csv', 'json', 'delta', 'code'] as const;
@@ -121,6 +122,11 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
           fix: `remove it, or set sources.${name}.format to 'code'`,
         }),
       );
+      continue;
+    }
+    const optionErrors = checkSourceOptions(name, s.format, s.options ?? {}, file);
+    if (optionErrors.length > 0) {
+      errors.push(...optionErrors);
       continue;
     }
     sources[name] = Object.freeze({

@@ -46,7 +46,11 @@ export interface TableInfo {
 }
 
 /** A summary of the table at `version` (latest by default), from the log and file footers only. */
-export async function inspectTable(conn: DuckDBConnection, tableDir: string, opts: { version?: number } = {}): Promise<TableInfo> {
+export async function inspectTable(
+  conn: DuckDBConnection,
+  tableDir: string,
+  opts: { version?: number; timestamp?: string; pinnedBy?: string } = {},
+): Promise<TableInfo> {
   const s = await loadSnapshot(conn, tableDir, opts);
   return {
     version: s.version,

@@ -1,9 +1,20 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ResolvedSource } from '../config/types.js';
 import type { Column } from '../lineage/types.js';
-import { loadSnapshot, type DeltaReadCache, type Snapshot } from '../delta/index.js';
+import { loadSnapshot, type DeltaReadCache, type LoadOptions, type Snapshot } from '../delta/index.js';
 import { duckType } from '../delta/schema.js';
 import { fileSchemas } from '../delta/read/fileSchema.js';
+
+/**
+ * `options.version` / `options.timestamp` (checked by config/validate.ts): the one version the source
+ * reads. A pinned source never moves, so observing it reports a change only when the pin is edited.
+ */
+export function deltaPin(source: ResolvedSource): LoadOptions {
+  const { version, timestamp } = source.options;
+  if (version !== undefined) return { version: Number(version), pinnedBy: `sources.${source.name}.options.version` };
+  if (timestamp !== undefined) return { timestamp: String(timestamp), pinnedBy: `sources.${source.name}.options.timestamp` };
+  return {};
+}
 
 /**
  * A Delta source as of now: the snapshot this run pins, and its schema in DuckDB types. `cache` is
@@ -14,7 +25,7 @@ export async function observeDeltaSource(
   source: ResolvedSource,
   cache?: DeltaReadCache,
 ): Promise<{ schema: Column[]; delta: Snapshot }> {
-  const snapshot = await loadSnapshot(conn, source.path);
+  const snapshot = await loadSnapshot(conn, source.path, deltaPin(source));
   // Missing or unreadable data files are this source's error now, not an abort when the run
   // registers the snapshot later (the footers are kept in `cache` for that).
   await fileSchemas(

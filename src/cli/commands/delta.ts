@@ -9,10 +9,19 @@ const withConn = withMemoryDuck;
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export async function deltaInspect(dir: string, opts: { version?: number; json?: boolean }): Promise<number> {
-  const info = await withConn((c) => inspectTable(c, path.resolve(dir), { version: opts.version }));
+export async function deltaInspect(dir: string, opts: { version?: number; timestamp?: string; json?: boolean }): Promise<number> {
+  if (opts.version !== undefined && opts.timestamp !== undefined)
+    throw new RelspecError('E_USAGE', '--version and --timestamp both given', { fix: 'time travel by one of them' });
+  const pin =
+    opts.version !== undefined
+      ? { version: opts.version, pinnedBy: '--version' }
+      : opts.timestamp !== undefined
+        ? { timestamp: opts.timestamp, pinnedBy: '--timestamp' }
+        : {};
+  const info = await withConn((c) => inspectTable(c, path.resolve(dir), pin));
   const out = {
     version: info.version,
+    timestamp: iso(info.timestamp),
     protocol: info.protocol,
     partitionColumns: info.partitionColumns,
     schema: info.schema,

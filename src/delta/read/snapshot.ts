@@ -1,15 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { RelspecError } from '../../errors.js';
-import type {
-  ActionSet,
-  AddAction,
-  CommitInfo,
-  DeletionVectorDescriptor,
-  MetadataAction,
-  PartitionValues,
-  ProtocolAction,
-} from '../actions.js';
+import type { ActionSet, AddAction, DeletionVectorDescriptor, MetadataAction, PartitionValues, ProtocolAction } from '../actions.js';
 import { readCheckpoint } from '../checkpoint.js';
 import { dvUniqueId } from '../deletionVectors.js';
 import { listLog, missingCommit, readCommit, type CheckpointEntry, type LogListing } from '../log.js';
@@ -17,6 +9,10 @@ import type { LogFileFingerprint } from '../logFingerprint.js';
 import { checkReaderProtocol, columnMappingMode, type ColumnMappingMode } from '../protocol.js';
 import { checkTypeChanges, parseSchemaString, type StructType } from '../schema.js';
 import { deltaError, mapLimit, resolveDataPath, type Where } from '../util.js';
+import { checkPinnedVersion, versionAtTimestamp } from './pin.js';
+import { commitTimestamp, type CommitStamp } from './timestamp.js';
+
+export { commitTimestamp, type CommitStamp } from './timestamp.js';
 
 /**
  * A table's state at one version (Delta protocol, **Action Reconciliation**, **Checkpoints**):
@@ -36,13 +32,6 @@ export interface LiveFile {
   deletionVector?: DeletionVectorDescriptor;
   /** Version of the commit (or checkpoint) this add was read from. */
   addedIn: number;
-}
-
-export interface CommitStamp {
-  version: number;
-  /** Commit timestamp in ms: `inCommitTimestamp` when In-Commit Timestamps apply, else the file mtime. */
-  timestamp: number;
-  inCommitTimestamp: boolean;
 }
 
 export interface Snapshot {
@@ -70,31 +59,15 @@ export interface Snapshot {
 
 export interface LoadOptions {
   version?: number;
+  /** ISO-8601: the latest commit at or before it (pin.ts). Exclusive with `version`. */
+  timestamp?: string;
+  /**
+   * A user's pin (e.g. `sources.items.options.version`): out-of-range versions and timestamps are
+   * reported against it, with the retained range and the pin to edit.
+   */
+  pinnedBy?: string;
   /** Reuse a listing made moments ago (CDF reads many versions of one table). */
   listing?: LogListing;
-}
-
-/**
- * **In-Commit Timestamps**: with `delta.enableInCommitTimestamps` the commit time is
- * `commitInfo.inCommitTimestamp`, except for versions before `delta.inCommitTimestampEnablementVersion`
- * (**Recommendations for Readers of Tables with In-Commit Timestamps**); otherwise the file mtime.
- * Without the configuration in effect (history of a truncated log) its presence is the signal.
- */
-export function commitTimestamp(
-  version: number,
-  info: CommitInfo | undefined,
-  config: Record<string, string> | undefined,
-  mtimeMs: number,
-): CommitStamp {
-  const ict = info?.inCommitTimestamp;
-  let use = ict !== undefined;
-  if (config) {
-    const since = Number(config['delta.inCommitTimestampEnablementVersion'] ?? 0);
-    use = use && config['delta.enableInCommitTimestamps'] === 'true' && version >= since;
-  }
-  return use
-    ? { version, timestamp: ict as number, inCommitTimestamp: true }
-    : { version, timestamp: Math.trunc(mtimeMs), inCommitTimestamp: false };
 }
 
 interface ReplayState {
@@ -139,7 +112,14 @@ function applyCommit(state: ReplayState, set: ActionSet, tableDir: string, versi
 export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opts: LoadOptions = {}): Promise<Snapshot> {
   const listing = opts.listing ?? (await listLog(tableDir));
   const table = listing.tableDir;
-  const target = opts.version ?? listing.latestVersion;
+  if (opts.version !== undefined && opts.timestamp !== undefined) {
+    throw deltaError({ table }, 'a version and a timestamp were both given', 'time travel by one of them');
+  }
+  if (opts.pinnedBy !== undefined && opts.version !== undefined) checkPinnedVersion(listing, opts.version, opts.pinnedBy);
+  const target =
+    opts.timestamp !== undefined
+      ? await versionAtTimestamp(listing, opts.timestamp, opts.pinnedBy ?? 'timestamp')
+      : (opts.version ?? listing.latestVersion);
   if (!Number.isSafeInteger(target) || target < 0) {
     throw deltaError({ table }, `invalid version ${String(opts.version)}: versions are non-negative integers`);
   }

@@ -17,9 +17,13 @@ export interface StateLocation {
 export async function locateState(configPath = DEFAULT_CONFIG_FILE, cwd = process.cwd()): Promise<StateLocation> {
   const { file, value } = await importConfig(configPath, cwd);
   const root = path.dirname(file);
-  const state: unknown = (value as { state?: unknown }).state;
+  const raw: unknown = (value as { state?: unknown }).state;
+  const state: unknown = raw !== null && typeof raw === 'object' ? (raw as { dir?: unknown }).dir : raw;
   if (state !== undefined && (typeof state !== 'string' || state === '')) {
-    throw new RelspecError('E_CONFIG', '`state` must be a non-empty path', { file, fix: "set `state: 'state'` or remove it" });
+    throw new RelspecError('E_CONFIG', '`state` must be a non-empty path', {
+      file,
+      fix: "set `state: 'state'` (or `state: { dir: 'state' }`) or remove it",
+    });
   }
   return { root, stateDir: path.resolve(root, state ?? 'state') };
 }

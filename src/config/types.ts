@@ -30,11 +30,17 @@ export interface WatchConfig {
   port?: number;
 }
 
+export interface StateConfig {
+  dir?: string;
+  keepRuns?: number;
+}
+
 /** What a user writes in `watch.config.ts`: every key is optional. */
 export interface UserConfig {
   sources?: Record<string, SourceConfig>;
   tasks?: string;
-  state?: string;
+  /** The state directory (default `state`), or `{ dir, keepRuns }`: how many run bundles `state/runs/` keeps (default 100). */
+  state?: string | StateConfig;
   outputs?: string;
   engine?: EngineConfig;
   watch?: WatchConfig;
@@ -58,6 +64,8 @@ export interface ResolvedConfig {
   readonly sources: Readonly<Record<string, ResolvedSource>>;
   readonly tasksDir: string;
   readonly stateDir: string;
+  /** Run bundles (`state/runs/<runId>/`) kept; older ones are removed after each run. */
+  readonly keepRuns: number;
   readonly outputsDir: string;
   readonly engine: Readonly<EngineConfig>;
   /** `port` stays optional (0 when absent): a config built in code need not name it. */

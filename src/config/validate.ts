@@ -17,7 +17,9 @@ const sourceSchema = z.strictObject({
 const configSchema = z.strictObject({
   sources: z.record(z.string(), sourceSchema).optional(),
   tasks: z.string().min(1).optional(),
-  state: z.string().min(1).optional(),
+  state: z
+    .union([z.string().min(1), z.strictObject({ dir: z.string().min(1).optional(), keepRuns: z.number().int().nonnegative().optional() })])
+    .optional(),
   outputs: z.string().min(1).optional(),
   engine: z
     .strictObject({
@@ -39,6 +41,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch'],
   source: ['format', 'path', 'options', 'tsconfig'],
   engine: ['threads', 'memoryLimit'],
+  state: ['dir', 'keepRuns'],
   watch: ['debounceMs', 'ignore', 'port'],
 };
 
@@ -138,14 +141,16 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
     });
   }
   if (errors.length > 0) throw new RelspecErrors(errors);
-  const stateDir = path.resolve(root, user.state ?? 'state');
+  const stateRel = (typeof user.state === 'string' ? user.state : user.state?.dir) ?? 'state';
+  const stateDir = path.resolve(root, stateRel);
   return Object.freeze({
     configFile: file,
     root,
     sources: Object.freeze(sources),
     tasksDir: path.resolve(root, user.tasks ?? 'tasks'),
     stateDir,
-    outputsDir: path.resolve(root, user.outputs ?? path.join(user.state ?? 'state', 'outputs')),
+    keepRuns: (typeof user.state === 'object' ? user.state.keepRuns : undefined) ?? 100,
+    outputsDir: path.resolve(root, user.outputs ?? path.join(stateRel, 'outputs')),
     engine: Object.freeze({ ...(user.engine ?? {}) }),
     watch: Object.freeze({
       debounceMs: user.watch?.debounceMs ?? 100,

@@ -14,6 +14,7 @@ import { runScope, type RunScope, type RunStart } from './runScope.js';
 import { startPlan, startRecording } from './runStart.js';
 import { runSchedule, type ScheduleResult } from './schedule.js';
 import { buildStep, planStep } from './steps.js';
+import { pruneRunBundles, writeRunBundle } from './bundle.js';
 import type { RunOptions, RunOutcome } from './runTypes.js';
 import type { VerifyContext } from './verify.js';
 
@@ -107,7 +108,11 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
   const done = await runSchedule(scope, cands, dry ? planStep(scope, ctx) : buildStep(scope, start, ctx));
   // Phase 4: the outcome; a run also records it.
   const outcome = finish(scope, start, cands.errors, done, t0);
-  if (!dry) recordFinish(scope, start, files, outcome);
+  if (!dry) {
+    recordFinish(scope, start, files, outcome);
+    await writeRunBundle(warehouse, loaded.config.stateDir, scope.g, start.book, outcome);
+    pruneRunBundles(loaded.config.stateDir, loaded.config.keepRuns);
+  }
   return outcome;
 }
 

@@ -2,6 +2,7 @@ import type { Cause, RootChange, StoredRunStatus, TaskReason, TaskResult, TaskSt
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { LogFileFingerprint } from '../delta/logFingerprint.js';
+import { schemaFingerprint } from './schemaFingerprint.js';
 
 /** One observed file of a file source (see EvidenceRow.files). */
 export type SourceFileTuple = [path: string, size: number, mtimeMs: number, signature?: string, hash?: string];
@@ -194,7 +195,7 @@ export class Store {
            content_hash = excluded.content_hash, change_id = excluded.change_id, updated_run = excluded.updated_run,
            files = excluded.files, log_files = excluded.log_files`,
       )
-      .run({ ...e, schema: e.schema ? JSON.stringify(e.schema) : null, tokens: JSON.stringify(e.tokens), files: e.files ? JSON.stringify(e.files) : null, logFiles: e.logFiles ? JSON.stringify(e.logFiles) : null });
+      .run({ ...e, schemaFp: schemaFingerprint(e.schema) ?? e.schemaFp, schema: e.schema ? JSON.stringify(e.schema) : null, tokens: JSON.stringify(e.tokens), files: e.files ? JSON.stringify(e.files) : null, logFiles: e.logFiles ? JSON.stringify(e.logFiles) : null });
   }
   /** A new engine may hash differently: every stored token is recomputed on demand. */
   clearTokens(): void {

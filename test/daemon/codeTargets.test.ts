@@ -12,6 +12,7 @@ describe('watch targets of a code source', () => {
     sources: { code: { name: 'code', format: 'code', path: '/proj/**/*.ts', options: {} } },
     tasksDir: path.join(root, 'tasks'),
     stateDir: path.join(root, 'state'),
+    keepRuns: 100,
     outputsDir: path.join(root, 'state/outputs'),
     engine: {},
     watch: { debounceMs: 100, ignore: [] },

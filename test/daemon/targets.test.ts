@@ -13,6 +13,7 @@ function config(root: string, sources: Record<string, Pick<ResolvedSource, 'form
     sources: Object.fromEntries(Object.entries(sources).map(([name, s]) => [name, { name, options: {}, ...s }])),
     tasksDir: path.join(root, 'tasks'),
     stateDir: path.join(root, 'state'),
+    keepRuns: 100,
     outputsDir: path.join(root, 'state/outputs'),
     engine: {},
     watch: { debounceMs: 100, ignore },

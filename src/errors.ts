@@ -11,6 +11,8 @@ export type ErrorCode =
   | 'E_TASK_RUN'
   /** A file a task reads through a table function (`read_csv('x.csv')`) is missing, or its glob matches nothing. */
   | 'E_TASK_FILE'
+  /** An output breaks its `-- @contract` / `-- @unique` (checked before running and on the data after each build). */
+  | 'E_CONTRACT'
   | 'E_UNKNOWN_TABLE'
   | 'E_GRAPH'
   | 'E_SOURCE'

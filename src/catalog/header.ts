@@ -1,10 +1,13 @@
 import { RelspecError } from '../errors.js';
 import type { Materialize, TaskOptions } from './types.js';
 import { datasetName, datasetNameProblem, isDatasetName } from './names.js';
+import { parseContract, parseUnique, type HeaderValue } from './contract.js';
 
 const HEADER_LINE = /^\s*--\s*@([A-Za-z_][\w-]*)\s*(.*?)\s*$/;
 const MATERIALIZE: readonly Materialize[] = ['table', 'view', 'delta'];
-const KEYS = ['materialize', 'output', 'priority', 'tags', 'description', 'volatile'] as const;
+const KEYS = ['materialize', 'output', 'priority', 'tags', 'description', 'volatile', 'contract', 'unique'] as const;
+/** Options that may be given on several lines, each adding to the last. */
+const REPEATABLE: readonly string[] = ['contract', 'unique'];
 
 export interface ParsedHeader {
   options: TaskOptions;
@@ -34,7 +37,8 @@ export function parseHeaderLenient(text: string, taskName: string, file: string)
 
 function parseHeaderWith(text: string, taskName: string, file: string, fail: (e: RelspecError) => void): ParsedHeader {
   const lines = text.split(/\r?\n/);
-  const raw = new Map<string, { value: string; line: number }>();
+  const raw = new Map<string, HeaderValue>();
+  const repeated = new Map<string, HeaderValue[]>(REPEATABLE.map((k) => [k, []]));
   let i = 0;
   for (; i < lines.length; i++) {
     const line = lines[i]!;
@@ -48,6 +52,10 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
             fix: `use one of ${KEYS.map((k) => '@' + k).join(', ')}`,
           }),
         );
+        continue;
+      }
+      if (repeated.has(key)) {
+        repeated.get(key)!.push({ value: m[2]!, line: i + 1 });
         continue;
       }
       if (raw.has(key)) {
@@ -119,6 +127,8 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
       }),
     );
   }
+  const contract = parseContract(repeated.get('contract')!, file, fail);
+  const unique = parseUnique(repeated.get('unique')!, contract, file, fail);
   return {
     options: Object.freeze({
       materialize,
@@ -127,6 +137,8 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
       tags: Object.freeze(tags),
       description: opt('description')?.value,
       volatile: vol !== undefined,
+      ...(contract ? { contract } : {}),
+      ...(unique ? { unique: Object.freeze(unique) } : {}),
     }),
     sql,
     sqlLine: i + 1,

@@ -8,6 +8,26 @@ export interface TaskOptions {
   readonly description: string | undefined;
   /** `-- @volatile`: the task calls non-deterministic functions and is rebuilt on every run. */
   readonly volatile: boolean;
+  /** `-- @contract col TYPE [NOT NULL], …`: the output's declared schema (types normalized, catalog/duckTypes.ts). */
+  readonly contract?: Contract;
+  /** `-- @unique col[, col]`, one entry per line: keys that must be unique in the output. */
+  readonly unique?: readonly (readonly string[])[];
+}
+
+export interface ContractColumn {
+  readonly name: string;
+  readonly type: string;
+  readonly notNull: boolean;
+}
+
+export interface Contract {
+  readonly columns: readonly ContractColumn[];
+}
+
+/** What a task promises about its output, as the graph and the build carry it. */
+export interface OutputContract {
+  readonly columns?: readonly ContractColumn[];
+  readonly unique?: readonly (readonly string[])[];
 }
 
 /** One task file, read and split into header options and SQL body. */

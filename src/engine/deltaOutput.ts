@@ -6,6 +6,7 @@ import { quoteIdent } from '../util/sql.js';
 import type { Column } from '../lineage/types.js';
 import { createTable, DeltaReadCache, loadSnapshot, removeOrphans, snapshotQuery, writeTable } from '../delta/index.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
+import { checkContractData, type ContractCheck } from './contracts.js';
 
 export interface DeltaOutputResult {
   rows: number;
@@ -40,9 +41,12 @@ export async function materializeDelta(
   /** Points the output's view at the new snapshot (the warehouse does it atomically, replacing a table of that name). */
   replaceView: (query: string) => Promise<void> = (query) =>
     conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`).then(() => undefined),
+  /** The task's contract, checked on the staged rows before anything is committed to the table. */
+  contract?: ContractCheck,
 ): Promise<DeltaOutputResult> {
   const dir = deltaOutputDir(outputsDir, output);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS\n${sql}\n;`);
+  if (contract) await checkContractData(conn, STAGE, contract);
   const staged = (await conn.runAndReadAll(`DESCRIBE ${STAGE}`)).getRows().map(([n, t]) => ({ name: String(n), type: String(t) }));
   const cols = staged.map((c) => quoteIdent(c.name)).join(', ');
   let commit: DeltaOutputResult['commit'] = 'unchanged';

@@ -9,6 +9,7 @@ import { stateFaultError } from '../state/faults.js';
 import { checkWarehouseNotTruncated } from './warehouseFile.js';
 import type { Column } from '../lineage/types.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
+import { checkContractData, type ContractCheck } from './contracts.js';
 
 export const WAREHOUSE_FILE = 'warehouse.duckdb';
 export const SLICE_SCHEMA = 'relspec_slices';
@@ -151,10 +152,13 @@ export class Warehouse {
     sql: string,
     sets: readonly (readonly string[])[],
     schema: readonly Column[],
+    /** The task's contract: checked on the new rows before the commit, so a violation keeps the old output. */
+    contract?: ContractCheck,
   ): Promise<MaterializeResult> {
     try {
-      return await this.materializeInner(target, kind, sql, sets, schema);
+      return await this.materializeInner(target, kind, sql, sets, schema, contract);
     } catch (e) {
+      if (e instanceof RelspecError && e.code === 'E_CONTRACT') throw e;
       // The query failed on the data (a bad cast, an overflow, error()): the caller adds the task
       // file. CREATE OR REPLACE failed as a whole, so the old output stands. A full disk or an
       // invalidated database is the state's fault, not the task's: E_STATE stops the run.
@@ -174,11 +178,12 @@ export class Warehouse {
     sql: string,
     sets: readonly (readonly string[])[],
     schema: readonly Column[],
+    contract?: ContractCheck,
   ): Promise<MaterializeResult> {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
     const drop = this.otherKindDrop(target, kind);
     const hidden = kind === 'view' && splitQualified(target)[0] !== 'main';
-    const out = await this.atomically(drop !== '' || hidden, async (): Promise<MaterializeResult> => {
+    const out = await this.atomically(drop !== '' || hidden || contract !== undefined, async (): Promise<MaterializeResult> => {
       if (kind === 'view') {
         if (!hidden) {
           await this.conn.run(`${drop}CREATE OR REPLACE VIEW ${target} AS\n${sql}\n;`);
@@ -191,6 +196,8 @@ export class Warehouse {
             `${drop}CREATE OR REPLACE VIEW ${body} AS\n${sql}\n;\nCREATE OR REPLACE VIEW ${target} AS SELECT * FROM ${body};`,
           );
         }
+        // A view is checked by querying it, inside the transaction that (re)defines it.
+        if (contract) await checkContractData(this.conn, target, contract);
         return { tokens: {} };
       }
       const r = await this.conn.runAndReadAll(
@@ -199,6 +206,7 @@ export class Warehouse {
           schema.map((c) => c.name),
         )} FROM ${target}`,
       );
+      if (contract) await checkContractData(this.conn, target, contract);
       return tokensFromRow(r.getRows()[0]!, sets, schema);
     });
     this.kinds.set(this.key(target), kind);

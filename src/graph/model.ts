@@ -1,5 +1,5 @@
 import { DirectedGraph } from 'graphology';
-import type { Materialize } from '../catalog/types.js';
+import type { Materialize, OutputContract } from '../catalog/types.js';
 import type { CompiledMemo } from './compiled.js';
 import type { Column } from '../lineage/types.js';
 import type { UntrackedCall } from '../lineage/fileReads.js';
@@ -44,6 +44,8 @@ export interface GraphTask {
   /** Non-deterministic functions it calls; `volatile`: the `-- @volatile` header (rebuild every run). */
   volatileFunctions?: readonly string[];
   volatile?: boolean;
+  /** `-- @contract` / `-- @unique`: checked against outputSchema before running, and on the data after each build. */
+  contract?: OutputContract;
 }
 
 /** The graph's own attributes: what is derived from its shape, computed once and carried with it. */

@@ -1,6 +1,7 @@
 import { RelspecError } from '../errors.js';
 import { compiledMemo, taskCycles } from './compiled.js';
 import { sourceId, taskId, tasksOf, type RelGraph } from './model.js';
+import { validateContracts } from './contracts.js';
 
 /** A shortest cycle through `start` inside its strongly connected component, as task names. */
 function cycleThrough(g: RelGraph, start: string, members: ReadonlySet<string>): string[] {
@@ -32,7 +33,7 @@ function downstreamTasks(g: RelGraph, task: string): string[] {
 
 /**
  * Every structural error at once: output names clashing with sources, tasks reading their own
- * output, and cycles (each reported as a path of task names).
+ * output, cycles (each reported as a path of task names), and outputs that break their contract.
  */
 export function validateGraph(g: RelGraph): RelspecError[] {
   const errors: RelspecError[] = [];
@@ -64,6 +65,8 @@ export function validateGraph(g: RelGraph): RelspecError[] {
       }),
     );
   }
+  // A task breaking its contract fails before it runs (its file is named: candidates.ts blocks it).
+  errors.push(...validateContracts(g));
   return errors;
 }
 

@@ -62,12 +62,21 @@ export async function buildTask(
   const t0 = performance.now();
   await warehouse.ensureSchema(task.output);
   let res: { rows?: number; tokens: Record<string, string> };
+  const contract = task.contract ? { task: task.name, file: spec.file, contract: task.contract } : undefined;
   if (task.materialize === 'delta') {
-    res = await materializeDelta(warehouse.conn, project.config.outputsDir, task.output, sql, sets, schema, project.deltaCache, (query) =>
-      warehouse.replaceView(target, query),
+    res = await materializeDelta(
+      warehouse.conn,
+      project.config.outputsDir,
+      task.output,
+      sql,
+      sets,
+      schema,
+      project.deltaCache,
+      (query) => warehouse.replaceView(target, query),
+      contract,
     );
   } else {
-    res = await warehouse.materialize(target, task.materialize, sql, sets, schema);
+    res = await warehouse.materialize(target, task.materialize, sql, sets, schema, contract);
   }
   // A view reads its files when queried: their hashes are part of its token, or its readers would cut off.
   const inputTokens = {

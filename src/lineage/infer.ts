@@ -1,4 +1,5 @@
 import type { TaskSpec } from '../catalog/types.js';
+import { withContractFingerprint } from '../catalog/contract.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import type { LineageCache } from './cache.js';
 import { requiredColumns, scannedInputs } from './columns.js';
@@ -123,7 +124,8 @@ export async function parseTasks(opts: LineageOptions, stats: LineageStats) {
     parsed.set(task.name, {
       task: task.name,
       output,
-      fingerprint: sha(`${r.treeHash}\0materialize=${materialize}\0output=${output}`),
+      // A contract edit is a plan change too (catalog/contract.ts); a task without one keeps its fingerprint.
+      fingerprint: withContractFingerprint(sha(`${r.treeHash}\0materialize=${materialize}\0output=${output}`), task.options)!,
       reads: inputs,
       notes: [...r.notes],
       opaque: r.opaque,

@@ -1,6 +1,7 @@
 import type { ProgressEvent } from '../records/types.js';
 import { catalogTasks } from '../catalog/catalog.js';
 import type { TaskSpec } from '../catalog/types.js';
+import { contractOf } from '../catalog/contract.js';
 import { loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { DeltaReadCache } from '../delta/index.js';
@@ -84,6 +85,7 @@ export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
     ...(parsed?.untracked.length ? { untracked: parsed.untracked } : {}),
     ...(parsed?.volatile.length ? { volatileFunctions: parsed.volatile } : {}),
     ...(spec.options.volatile ? { volatile: true } : {}),
+    ...(contractOf(spec.options) ? { contract: contractOf(spec.options) } : {}),
   };
 }
 

@@ -35,6 +35,17 @@ export interface StateConfig {
   keepRuns?: number;
 }
 
+export interface OpenLineageConfig {
+  /** An HTTP endpoint events are POSTed to, e.g. Marquez's `http://localhost:5000/api/v1/lineage`. */
+  url?: string;
+  /** A JSON-lines file events are appended to, relative to the config file. */
+  file?: string;
+  /** The jobs' namespace (default 'relspec'). */
+  namespace?: string;
+  /** Emit skipped tasks as OTHER events with the cut-off reason (default false). */
+  emitSkipped?: boolean;
+}
+
 /** What a user writes in `watch.config.ts`: every key is optional. */
 export interface UserConfig {
   sources?: Record<string, SourceConfig>;
@@ -44,6 +55,7 @@ export interface UserConfig {
   outputs?: string;
   engine?: EngineConfig;
   watch?: WatchConfig;
+  openlineage?: OpenLineageConfig;
 }
 
 export interface ResolvedSource {
@@ -66,6 +78,8 @@ export interface ResolvedConfig {
   readonly stateDir: string;
   /** Run bundles (`state/runs/<runId>/`) kept; older ones are removed after each run. */
   readonly keepRuns: number;
+  /** Absent: no events. `file` is absolute. */
+  readonly openlineage?: Readonly<{ url?: string; file?: string; namespace: string; emitSkipped: boolean }>;
   readonly outputsDir: string;
   readonly engine: Readonly<EngineConfig>;
   /** `port` stays optional (0 when absent): a config built in code need not name it. */

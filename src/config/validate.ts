@@ -27,6 +27,14 @@ const configSchema = z.strictObject({
       memoryLimit: z.string().min(1).optional(),
     })
     .optional(),
+  openlineage: z
+    .strictObject({
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      file: z.string().min(1).optional(),
+      namespace: z.string().min(1).optional(),
+      emitSkipped: z.boolean().optional(),
+    })
+    .optional(),
   watch: z
     .strictObject({
       debounceMs: z.number().int().nonnegative().optional(),
@@ -38,7 +46,8 @@ const configSchema = z.strictObject({
 
 /** Keys allowed at each object path, for "did you mean". */
 const KNOWN_KEYS: Record<string, readonly string[]> = {
-  '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch'],
+  '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch', 'openlineage'],
+  openlineage: ['url', 'file', 'namespace', 'emitSkipped'],
   source: ['format', 'path', 'options', 'tsconfig'],
   engine: ['threads', 'memoryLimit'],
   state: ['dir', 'keepRuns'],
@@ -152,6 +161,16 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
     keepRuns: (typeof user.state === 'object' ? user.state.keepRuns : undefined) ?? 100,
     outputsDir: path.resolve(root, user.outputs ?? path.join(stateRel, 'outputs')),
     engine: Object.freeze({ ...(user.engine ?? {}) }),
+    ...(user.openlineage && (user.openlineage.url || user.openlineage.file)
+      ? {
+          openlineage: Object.freeze({
+            ...(user.openlineage.url ? { url: user.openlineage.url } : {}),
+            ...(user.openlineage.file ? { file: path.resolve(root, user.openlineage.file) } : {}),
+            namespace: user.openlineage.namespace ?? 'relspec',
+            emitSkipped: user.openlineage.emitSkipped ?? false,
+          }),
+        }
+      : {}),
     watch: Object.freeze({
       debounceMs: user.watch?.debounceMs ?? 100,
       ignore: Object.freeze([...(user.watch?.ignore ?? [])]) as string[],

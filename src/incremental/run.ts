@@ -15,6 +15,7 @@ import { startPlan, startRecording } from './runStart.js';
 import { runSchedule, type ScheduleResult } from './schedule.js';
 import { buildStep, planStep } from './steps.js';
 import { pruneRunBundles, writeRunBundle } from './bundle.js';
+import { finishLineage, lineageRun } from './lineageEvents.js';
 import type { RunOptions, RunOutcome } from './runTypes.js';
 import type { VerifyContext } from './verify.js';
 
@@ -105,9 +106,12 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     files,
   };
   // Phase 3: the schedule, one task at a time in topological order.
-  const done = await runSchedule(scope, cands, dry ? planStep(scope, ctx) : buildStep(scope, start, ctx));
+  const ol = dry ? undefined : lineageRun(scope, start);
+  const sched = ol ? { ...scope, opts: ol.wrap(scope.opts) } : scope;
+  const done = await runSchedule(sched, cands, dry ? planStep(scope, ctx) : buildStep(sched, start, ctx));
   // Phase 4: the outcome; a run also records it.
   const outcome = finish(scope, start, cands.errors, done, t0);
+  if (ol) outcome.lineage = await finishLineage(scope, ol);
   if (!dry) {
     recordFinish(scope, start, files, outcome);
     await writeRunBundle(warehouse, loaded.config.stateDir, scope.g, start.book, outcome);

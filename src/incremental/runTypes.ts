@@ -6,6 +6,7 @@ import type { CodeExtractors, CodeSyncResult } from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import type { PlanStatus, ProgressEvent, RunResult, TaskResult } from '../records/types.js';
 import type { TaskWarning } from './caveats.js';
+import type { DeliveryCounts } from '../openlineage/index.js';
 import type { RunSummary } from '../records/summary.js';
 
 export interface RunOptions {
@@ -53,6 +54,8 @@ export interface RunOutcome extends Omit<RunResult, 'tasks'> {
   warnings: TaskWarning[];
   /** Sources whose globs reached into relspec's own directories (those files were left out). */
   sourceWarnings: ProjectWarning[];
+  /** OpenLineage delivery in this run, when configured. */
+  lineage?: DeliveryCounts;
   /** Files and globs tasks read through table functions (absolute): the daemon watches them. */
   taskFiles: string[];
 }

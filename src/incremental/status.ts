@@ -1,3 +1,4 @@
+import { OPENLINEAGE_META, type DeliveryCounts } from '../openlineage/types.js';
 import type { Store } from '../state/store.js';
 import type { TaskCaveat } from '../lineage/types.js';
 import type { StoredRunStatus, TaskReason, TaskStatus } from '../records/types.js';
@@ -33,6 +34,8 @@ export interface StatusResult {
   /** Its status; 'crashed' when it is recorded as running but no live process holds the state. */
   runStatus: StoredRunStatus | null;
   tasks: TaskState[];
+  /** OpenLineage delivery summed over runs, once any run emitted. */
+  openlineage?: DeliveryCounts;
 }
 
 /** Whether a live process holds the state directory: without one, a 'running' run crashed. */
@@ -91,5 +94,6 @@ export function status(store: Store, opts: ReadOptions = {}): StatusResult {
   });
   const runId = store.lastRunId() ?? null;
   const runStatus = runId === null ? null : shownStatus(store.run(runId)?.status ?? 'running', opts);
-  return { runId, runStatus, tasks };
+  const ol = store.getMeta(OPENLINEAGE_META);
+  return { runId, runStatus, tasks, ...(ol ? { openlineage: JSON.parse(ol) as DeliveryCounts } : {}) };
 }

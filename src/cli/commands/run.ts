@@ -86,10 +86,17 @@ export function printOutcome(out: RunOutcome, opts: RunCliOptions, loaded: Loade
       warnings: [...out.sourceWarnings.map((w) => ({ ...w, message: formatWarning(w) })), ...out.warnings.map(warningJson)],
       summary: { unaffected: out.unaffected },
       ...(out.code.length > 0 ? { code: out.code } : {}),
+      ...(out.lineage ? { openlineage: out.lineage } : {}),
     });
   } else {
     for (const e of out.errors) o.err(`${errorLine(e)}\n`);
     for (const w of out.sourceWarnings) o.err(`warning ${formatWarning(w)}\n`);
+    const ol = out.lineage;
+    if (ol && ol.failed + ol.dropped > 0) {
+      o.err(
+        `warning W_OPENLINEAGE: ${ol.failed + ol.dropped} events not delivered (${ol.lastError}) — check openlineage.url; the run itself is unaffected\n`,
+      );
+    }
     for (const w of out.warnings) o.err(`${warningLine(w, loaded.config.root)}\n`);
     if (dryRun) {
       o.print(planLine(out.summary));

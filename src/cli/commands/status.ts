@@ -42,6 +42,12 @@ export async function statusCommand(opts: GlobalOptions & { json?: boolean }): P
     print(
       `${s.tasks.length} tasks: ${s.tasks.length - stale - untracked} fresh, ${stale} stale${untracked ? `, ${untracked} untracked` : ''} (as of run ${s.runId}${last})`,
     );
+    const ol = s.openlineage;
+    if (ol) {
+      print(
+        `openlineage: ${ol.sent} sent, ${ol.failed} failed, ${ol.dropped} dropped, ${ol.retries} retries${ol.lastError ? ` (last error: ${ol.lastError})` : ''}`,
+      );
+    }
     // The same warnings as validate and run, naming the task file (a `-- @volatile` task is not one).
     for (const t of s.tasks) {
       for (const caveat of t.caveats ?? []) {

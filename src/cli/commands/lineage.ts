@@ -7,6 +7,8 @@ import { serveProjectCommand } from '../../serve/client.js';
 import type { GlobalOptions } from '../context.js';
 import { openProject } from '../../project/open.js';
 import { stdio, type Out } from '../out.js';
+import { contractOf } from '../../catalog/contract.js';
+import { contractText } from '../../format/contract.js';
 
 export async function lineageCommand(names: string[], opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const loaded = await loadConfig(opts.config);
@@ -41,6 +43,8 @@ export function printLineage(project: Project, names: string[], opts: { json?: b
       materialize: spec.options.materialize,
       inputs,
       outputSchema: full?.outputSchema ?? null,
+      // `-- @contract` / `-- @unique`: the declared columns (types normalized) and unique keys.
+      contract: contractOf(spec.options) ?? null,
       fingerprint: p?.fingerprint ?? null,
       // Files read through table functions (tracked inputs), computed paths (untracked), volatile calls.
       files: (p?.files ?? []).map((f) => ({ fn: f.fn, pattern: f.pattern, paths: f.paths })),
@@ -66,6 +70,7 @@ export function printLineage(project: Project, names: string[], opts: { json?: b
     for (const u of t.untracked) o.print(`  untracked: ${u} (a computed path)`);
     if (t.volatile.length > 0) o.print(`  volatile: ${t.volatile.join(', ')}`);
     if (t.outputSchema) o.print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
+    if (t.contract) o.print(`  contract ${contractText(t.contract)}`);
     for (const n of t.notes) o.print(`  note: ${n}`);
   }
   return 0;

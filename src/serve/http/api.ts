@@ -6,6 +6,7 @@ import { status } from '../../incremental/status.js';
 import { why } from '../../incremental/why.js';
 import { projectCache, withReader, type UiBackend } from './backend.js';
 import { whyLines } from '../../format/why.js';
+import { contractOf } from '../../catalog/contract.js';
 
 const positive = (s: string | undefined, what: string): number | undefined => {
   if (s === undefined) return undefined;
@@ -40,7 +41,9 @@ export function readApi(backend: UiBackend): Hono {
     if (!spec) throw new RelspecError('E_SELECT', `no task '${name}'`, { fix: 'see /api/graph for the tasks' });
     const t = p.graph.hasNode(taskId(name)) ? p.graph.getNodeAttribute(taskId(name), 'task') : undefined;
     const inputs = (t?.reads ?? []).map((input) => ({ name: input, columns: t?.columns?.[input] ?? null }));
-    return c.json({ task: name, output: spec.options.output, file: spec.file, sql: spec.sql, inputs });
+    // The declared contract (`-- @contract`, `-- @unique`), null when there is none.
+    const contract = contractOf(spec.options) ?? null;
+    return c.json({ task: name, output: spec.options.output, file: spec.file, sql: spec.sql, inputs, contract });
   });
 
   api.get('/why/:name', (c) => {

@@ -176,6 +176,15 @@ async function loadGraph() {
   if (selected) void showTask(selected, false);
 }
 
+/** The task's declared output schema and unique keys (`-- @contract`, `-- @unique`), when it has them. */
+function contractSection(c) {
+  if (!c) return [];
+  const list = el('ul', { id: 'contract' });
+  for (const col of c.columns ?? []) list.append(el('li', {}, `${col.name} ${col.type}${col.notNull ? ' NOT NULL' : ''}`));
+  for (const key of c.unique ?? []) list.append(el('li', {}, `unique (${key.join(', ')})`));
+  return [el('h2', {}, 'Contract'), list];
+}
+
 async function showTask(name, scroll = true) {
   selected = name;
   for (const n of document.querySelectorAll('.node.selected')) n.classList.remove('selected');
@@ -196,6 +205,7 @@ async function showTask(name, scroll = true) {
       el('pre', { id: 'why' }, w.lines.join('\n')),
       el('h2', {}, 'Inputs and the columns it reads'),
       inputs,
+      ...contractSection(t.contract),
       el('h2', {}, 'SQL'),
       el('pre', { id: 'sql' }, t.sql),
     );

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { loadSnapshot, type Snapshot } from './read/snapshot.js';
+import { loadSnapshot, type LoadOptions, type Snapshot } from './read/snapshot.js';
 import { tableFeatures } from './protocol.js';
 import { duckType } from './schema.js';
 import { deltaError, duckPath, firstLine } from './util.js';
@@ -15,6 +15,7 @@ import { sqlList } from '../util/sql.js';
  */
 
 export { loadSnapshot, type Snapshot, type LiveFile, type CommitStamp, type LoadOptions } from './read/snapshot.js';
+export type { Pin } from './read/pin.js';
 export { DeltaReadCache } from './read/cache.js';
 export { snapshotQuery, registerSnapshotView, type SnapshotQueryOptions, type RegisterOptions } from './read/scan.js';
 export {
@@ -49,7 +50,7 @@ export interface TableInfo {
 export async function inspectTable(
   conn: DuckDBConnection,
   tableDir: string,
-  opts: { version?: number; timestamp?: string; pinnedBy?: string } = {},
+  opts: Pick<LoadOptions, 'version' | 'timestamp' | 'pin'> = {},
 ): Promise<TableInfo> {
   const s = await loadSnapshot(conn, tableDir, opts);
   return {

@@ -11,8 +11,10 @@ import { fileSchemas } from '../delta/read/fileSchema.js';
  */
 export function deltaPin(source: ResolvedSource): LoadOptions {
   const { version, timestamp } = source.options;
-  if (version !== undefined) return { version: Number(version), pinnedBy: `sources.${source.name}.options.version` };
-  if (timestamp !== undefined) return { timestamp: String(timestamp), pinnedBy: `sources.${source.name}.options.timestamp` };
+  // E_CONFIG: an out-of-range pin is fixed by editing the config (exit 2, like any config error).
+  const pin = (key: string) => ({ name: `sources.${source.name}.options.${key}`, code: 'E_CONFIG' as const });
+  if (version !== undefined) return { version: Number(version), pin: pin('version') };
+  if (timestamp !== undefined) return { timestamp: String(timestamp), pin: pin('timestamp') };
   return {};
 }
 

@@ -14,9 +14,9 @@ export async function deltaInspect(dir: string, opts: { version?: number; timest
     throw new RelspecError('E_USAGE', '--version and --timestamp both given', { fix: 'time travel by one of them' });
   const pin =
     opts.version !== undefined
-      ? { version: opts.version, pinnedBy: '--version' }
+      ? { version: opts.version, pin: { name: '--version', code: 'E_USAGE' as const } }
       : opts.timestamp !== undefined
-        ? { timestamp: opts.timestamp, pinnedBy: '--timestamp' }
+        ? { timestamp: opts.timestamp, pin: { name: '--timestamp', code: 'E_USAGE' as const } }
         : {};
   const info = await withConn((c) => inspectTable(c, path.resolve(dir), pin));
   const out = {

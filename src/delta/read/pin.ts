@@ -2,14 +2,22 @@ import { stat } from 'node:fs/promises';
 import type { LogListing } from '../log.js';
 import { readCommit } from '../log.js';
 import { parseIsoTimestamp } from '../../util/isoTime.js';
-import { deltaError, mapLimit } from '../util.js';
+import { RelspecError, type ErrorCode } from '../../errors.js';
+import { mapLimit } from '../util.js';
 import { commitTimestamp } from './timestamp.js';
 
 /**
  * Time travel: which version a pin names, and whether this log can still produce it. The reader
  * does not know about configs, so the caller names the pin (`sources.items.options.version`, or
- * `--version`) and the messages and fixes use that name.
+ * `--version`) and the code its errors carry (E_CONFIG for a config's pin: editing it is the fix).
  */
+export interface Pin {
+  name: string;
+  code: ErrorCode;
+}
+
+const pinError = (listing: LogListing, pin: Pin, message: string, fix: string): RelspecError =>
+  new RelspecError(pin.code, message, { file: listing.tableDir, fix });
 
 export interface VersionRange {
   /** Oldest version whose state the retained log (commit 0, or a checkpoint and every later commit) rebuilds. */
@@ -32,24 +40,25 @@ export function retainedRange(listing: LogListing): VersionRange | undefined {
 const rangeText = (r: VersionRange | undefined): string => (r ? `versions ${r.first} to ${r.latest}` : 'no reconstructible version');
 
 /** Checks that `version` is one the retained log rebuilds; the error names the range and the pin to edit. */
-export function checkPinnedVersion(listing: LogListing, version: number, pinnedBy: string): void {
-  const table = listing.tableDir;
+export function checkPinnedVersion(listing: LogListing, version: number, pin: Pin): void {
   if (!Number.isSafeInteger(version) || version < 0) {
-    throw deltaError({ table }, `${pinnedBy} is ${String(version)}: versions are non-negative integers`, `set ${pinnedBy} to e.g. 0`);
+    throw pinError(listing, pin, `${pin.name} is ${String(version)}: versions are non-negative integers`, `set ${pin.name} to e.g. 0`);
   }
   const r = retainedRange(listing);
   if (version > listing.latestVersion) {
-    throw deltaError(
-      { table },
-      `${pinnedBy} ${version} is past the latest version ${listing.latestVersion} of this table (available: ${rangeText(r)})`,
-      `set ${pinnedBy} to a version between ${r?.first ?? 0} and ${listing.latestVersion}`,
+    throw pinError(
+      listing,
+      pin,
+      `${pin.name} ${version} is past the latest version ${listing.latestVersion} of Delta table ${listing.tableDir} (available: ${rangeText(r)})`,
+      `set ${pin.name} to a version between ${r?.first ?? 0} and ${listing.latestVersion}`,
     );
   }
   if (r && version < r.first) {
-    throw deltaError(
-      { table },
-      `${pinnedBy} ${version} is before the oldest version the retained log can rebuild (available: ${rangeText(r)}; older commits were removed by metadata cleanup)`,
-      `set ${pinnedBy} to a version between ${r.first} and ${r.latest}`,
+    throw pinError(
+      listing,
+      pin,
+      `${pin.name} ${version} is before the oldest version the retained log of Delta table ${listing.tableDir} rebuilds (available: ${rangeText(r)}; older commits were removed by metadata cleanup)`,
+      `set ${pin.name} to a version between ${r.first} and ${r.latest}`,
     );
   }
 }
@@ -86,26 +95,35 @@ async function retainedStamps(listing: LogListing, first: number): Promise<{ ver
  * or before it. An instant before the oldest retained commit or after the latest is an error, not
  * the nearest version: a pin past the latest commit would silently move as the table grows.
  */
-export async function versionAtTimestamp(listing: LogListing, timestamp: string, pinnedBy: string): Promise<number> {
-  const table = listing.tableDir;
+export async function versionAtTimestamp(listing: LogListing, timestamp: string, pin: Pin): Promise<number> {
   const ms = parseIsoTimestamp(timestamp);
   if (ms === undefined) {
-    throw deltaError({ table }, `${pinnedBy} ${JSON.stringify(timestamp)} is not an ISO-8601 timestamp`, `e.g. 2024-05-01T12:00:00Z`);
+    throw pinError(listing, pin, `${pin.name} ${JSON.stringify(timestamp)} is not an ISO-8601 timestamp`, `e.g. 2024-05-01T12:00:00Z`);
   }
   const r = retainedRange(listing);
   const stamps = r ? await retainedStamps(listing, r.first) : [];
   if (!stamps.length) {
-    throw deltaError({ table }, `${pinnedBy}: the log holds no commit to resolve a timestamp against`, `pin a version instead`);
+    throw pinError(
+      listing,
+      pin,
+      `${pin.name}: the log of Delta table ${listing.tableDir} holds no commit to resolve a timestamp against`,
+      `pin a version instead`,
+    );
   }
   const firstC = stamps[0];
   const lastC = stamps[stamps.length - 1];
   const avail = `available: ${iso(firstC.timestamp)} (version ${firstC.version}) to ${iso(lastC.timestamp)} (version ${lastC.version})`;
-  const fix = `set ${pinnedBy} between ${iso(firstC.timestamp)} and ${iso(lastC.timestamp)}, or pin a version`;
+  const fix = `set ${pin.name} between ${iso(firstC.timestamp)} and ${iso(lastC.timestamp)}, or pin a version`;
   if (ms < firstC.timestamp) {
-    throw deltaError({ table }, `${pinnedBy} ${timestamp} is before the oldest retained commit (${avail})`, fix);
+    throw pinError(
+      listing,
+      pin,
+      `${pin.name} ${timestamp} is before the oldest retained commit of Delta table ${listing.tableDir} (${avail})`,
+      fix,
+    );
   }
   if (ms > lastC.timestamp) {
-    throw deltaError({ table }, `${pinnedBy} ${timestamp} is after the latest commit (${avail})`, fix);
+    throw pinError(listing, pin, `${pin.name} ${timestamp} is after the latest commit of Delta table ${listing.tableDir} (${avail})`, fix);
   }
   let found = firstC.version;
   for (const s of stamps) if (s.timestamp <= ms) found = s.version;

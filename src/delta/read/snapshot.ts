@@ -9,7 +9,7 @@ import type { LogFileFingerprint } from '../logFingerprint.js';
 import { checkReaderProtocol, columnMappingMode, type ColumnMappingMode } from '../protocol.js';
 import { checkTypeChanges, parseSchemaString, type StructType } from '../schema.js';
 import { deltaError, mapLimit, resolveDataPath, type Where } from '../util.js';
-import { checkPinnedVersion, versionAtTimestamp } from './pin.js';
+import { checkPinnedVersion, versionAtTimestamp, type Pin } from './pin.js';
 import { commitTimestamp, type CommitStamp } from './timestamp.js';
 
 export { commitTimestamp, type CommitStamp } from './timestamp.js';
@@ -62,10 +62,10 @@ export interface LoadOptions {
   /** ISO-8601: the latest commit at or before it (pin.ts). Exclusive with `version`. */
   timestamp?: string;
   /**
-   * A user's pin (e.g. `sources.items.options.version`): out-of-range versions and timestamps are
-   * reported against it, with the retained range and the pin to edit.
+   * A user's pin (`sources.items.options.version`, `--timestamp`): out-of-range versions and
+   * timestamps are reported against it, with the retained range and the pin to edit.
    */
-  pinnedBy?: string;
+  pin?: Pin;
   /** Reuse a listing made moments ago (CDF reads many versions of one table). */
   listing?: LogListing;
 }
@@ -115,10 +115,10 @@ export async function loadSnapshot(conn: DuckDBConnection, tableDir: string, opt
   if (opts.version !== undefined && opts.timestamp !== undefined) {
     throw deltaError({ table }, 'a version and a timestamp were both given', 'time travel by one of them');
   }
-  if (opts.pinnedBy !== undefined && opts.version !== undefined) checkPinnedVersion(listing, opts.version, opts.pinnedBy);
+  if (opts.pin !== undefined && opts.version !== undefined) checkPinnedVersion(listing, opts.version, opts.pin);
   const target =
     opts.timestamp !== undefined
-      ? await versionAtTimestamp(listing, opts.timestamp, opts.pinnedBy ?? 'timestamp')
+      ? await versionAtTimestamp(listing, opts.timestamp, opts.pin ?? { name: 'timestamp', code: 'E_DELTA' })
       : (opts.version ?? listing.latestVersion);
   if (!Number.isSafeInteger(target) || target < 0) {
     throw deltaError({ table }, `invalid version ${String(opts.version)}: versions are non-negative integers`);

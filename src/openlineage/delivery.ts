@@ -22,6 +22,8 @@ export interface DeliveryOptions {
 export class Delivery {
   readonly counts: DeliveryCounts = { sent: 0, failed: 0, dropped: 0, retries: 0 };
   private readonly queue: RunEvent[] = [];
+  /** The event being POSTed (off the queue: overflow never drops what is already on the wire). */
+  private inFlight = false;
   private sending: Promise<void> | undefined;
   private closed = false;
 
@@ -48,12 +50,15 @@ export class Delivery {
       clearTimeout(timer);
     }
     this.closed = true;
-    if (this.queue.length > 0) {
-      this.counts.dropped += this.queue.length;
-      this.fail(`${this.queue.length} events not delivered within ${deadlineMs} ms`);
+    // What is left (queued, and one still on the wire) counts as dropped now: the counts are final here.
+    const left = this.queue.length + (this.inFlight ? 1 : 0);
+    if (left > 0) {
+      this.counts.dropped += left;
+      const last = this.counts.lastError;
+      this.fail(`${left} events not delivered within ${deadlineMs} ms${last ? ` (last: ${last})` : ''}`);
       this.queue.length = 0;
     }
-    return this.counts;
+    return { ...this.counts };
   }
 
   private writeFile(e: RunEvent): void {
@@ -69,10 +74,12 @@ export class Delivery {
 
   private async sendAll(): Promise<void> {
     while (this.queue.length > 0 && !this.closed) {
-      const e = this.queue[0]!;
+      const e = this.queue.shift()!;
+      this.inFlight = true;
       const ok = await this.sendOne(e);
-      // flush() may have given up on the queue meanwhile: the event is counted there.
-      if (this.queue[0] === e) this.queue.shift();
+      this.inFlight = false;
+      // flush() may have given up meanwhile: the event is counted there, as dropped.
+      if (this.closed) return;
       if (ok) this.counts.sent++;
       else this.counts.failed++;
     }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RelGraph } from '../graph/index.js';
 import { taskId } from '../graph/index.js';
 import type { PlanStatus, ProgressEvent, TaskResult } from '../records/types.js';
-import { Delivery } from './delivery.js';
+import type { Delivery } from './delivery.js';
 import { taskEvent, type EventContext } from './events.js';
 import type { DeliveryCounts } from './types.js';
 

@@ -57,6 +57,13 @@ export async function daemonRun(h: RunHost, o: DaemonRunOptions): Promise<RunOut
     });
     if (report) {
       logRun(h.log, out, o.trigger);
+      // OpenLineage delivery never fails a run: what did not arrive is one log line (and counted in status).
+      const ol = out.lineage;
+      if (ol && ol.failed + ol.dropped > 0) {
+        h.log('run', 'openlineage', `warning W_OPENLINEAGE: ${ol.failed + ol.dropped} events not delivered (${ol.lastError})`, {
+          openlineage: ol,
+        });
+      }
       h.events.runFinished(out, o.trigger);
     }
     return out;

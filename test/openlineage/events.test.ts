@@ -5,7 +5,9 @@ import { run } from '../../src/incremental/run.js';
 import type { RunEvent } from '../../src/openlineage/index.js';
 import type { Cause, RootChange } from '../../src/records/types.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { specPresent, specValidator } from './spec.js';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import { ROOT } from '../helpers/project.js';
+import { SPEC_DIR, specPresent, specValidator } from './spec.js';
 
 let p: TempProject;
 afterEach(() => p?.cleanup());
@@ -45,11 +47,26 @@ const events = (): RunEvent[] => {
 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
+/** relspec's own facet against the schema it names (docs/openlineage/), which builds on the spec's RunFacet. */
+function rebuildValidator(): (facet: unknown) => string[] {
+  const ajv = new Ajv2020({ strict: false, allErrors: true });
+  ajv.addSchema(JSON.parse(readFileSync(path.join(SPEC_DIR, 'OpenLineage.json'), 'utf8')) as object);
+  const own = JSON.parse(readFileSync(path.join(ROOT, 'docs/openlineage/RelspecRebuildRunFacet.json'), 'utf8')) as { $id: string };
+  ajv.addSchema(own);
+  const v = ajv.getSchema(own.$id)!;
+  return (facet) => (v({ relspec_rebuild: facet }) ? [] : [ajv.errorsText(v.errors)]);
+}
+
 /** Every event against the spec's RunEvent and facet schemas (../shared); without it, only the other assertions run. */
 const validate = specPresent ? specValidator() : undefined;
+const validateRebuild = specPresent ? rebuildValidator() : undefined;
 function expectValid(all: RunEvent[]) {
   expect(all.length).toBeGreaterThan(0);
   if (validate) expect(all.flatMap((e) => validate(e).map((m) => `${e.job.name} ${e.eventType}: ${m}`))).toEqual([]);
+  const own = all.filter((e) => e.run.facets?.relspec_rebuild);
+  expect(own.length).toBeGreaterThan(0);
+  for (const e of own) expect(e.run.facets!.relspec_rebuild!._schemaURL).toMatch(/RelspecRebuildRunFacet\.json#/);
+  if (validateRebuild) expect(own.flatMap((e) => validateRebuild(e.run.facets!.relspec_rebuild))).toEqual([]);
 }
 
 interface Rebuild {
@@ -145,6 +162,18 @@ describe('OpenLineage events', () => {
     const notes = all.filter((e) => e.job.name === 'notes');
     expect(notes.map((e) => e.eventType)).toEqual(['OTHER']);
     expect(rebuild(notes[0]!).skipped).toMatchObject({ kind: 'cut_off', inputs: [{ input: 'orders', columns: ['id', 'note'] }] });
+  });
+
+  it.skipIf(!specPresent)('the schema checks do catch a bad event and a bad relspec_rebuild facet', async () => {
+    await setup();
+    await go();
+    const done = events().find((e) => e.eventType === 'COMPLETE')!;
+    const badSchema = {
+      ...done,
+      outputs: [{ ...done.outputs[0]!, facets: { schema: { ...done.outputs[0]!.facets!.schema!, fields: 'x' } } }],
+    };
+    expect(validate!(badSchema).join()).toMatch(/schema/);
+    expect(validateRebuild!({ ...done.run.facets!.relspec_rebuild!, causes: [{ kind: 'nope' }] }).length).toBeGreaterThan(0);
   });
 
   it('a dry run (plan) emits nothing', async () => {

@@ -24,8 +24,8 @@ async function sample(conn: DuckDBConnection, sql: string): Promise<string> {
 /**
  * After a build, inside its transaction: the relation's columns against the contract, then NOT NULL
  * (rows with a NULL per column) and unique keys (keys seen more than once; NULLs count as equal).
- * A violation throws E_CONTRACT with the counts and up to 3 sample rows as JSON; the caller rolls
- * back, so the previous output stands.
+ * A violation throws E_CONTRACT with the counts and up to 3 sample rows as JSON (sorted, so the
+ * message is stable); the caller rolls back, so the previous output stands.
  */
 export async function checkContractData(conn: DuckDBConnection, relation: string, check: ContractCheck): Promise<void> {
   const { contract } = check;
@@ -45,7 +45,10 @@ export async function checkContractData(conn: DuckDBConnection, relation: string
     for (const [i, c] of notNull.entries()) {
       const n = Number(counts[i]);
       if (n === 0) continue;
-      const eg = await sample(conn, `SELECT to_json(t)::VARCHAR FROM ${relation} t WHERE ${col(c.name)} IS NULL LIMIT ${SAMPLE}`);
+      const eg = await sample(
+        conn,
+        `SELECT to_json(t)::VARCHAR FROM ${relation} t WHERE ${col(c.name)} IS NULL ORDER BY 1 LIMIT ${SAMPLE}`,
+      );
       problems.push(`${n} row${n === 1 ? '' : 's'} with NULL ${c.name} (e.g. ${eg})`);
     }
   }
@@ -54,7 +57,7 @@ export async function checkContractData(conn: DuckDBConnection, relation: string
     const dup = `SELECT ${cols}, count(*) AS "count" FROM ${relation} GROUP BY ALL HAVING count(*) > 1`;
     const [[n]] = (await conn.runAndReadAll(`SELECT count(*) FROM (${dup})`)).getRows() as [[bigint]];
     if (Number(n) === 0) continue;
-    const eg = await sample(conn, `SELECT to_json(d)::VARCHAR FROM (${dup}) d LIMIT ${SAMPLE}`);
+    const eg = await sample(conn, `SELECT to_json(d)::VARCHAR FROM (${dup}) d ORDER BY 1 LIMIT ${SAMPLE}`);
     problems.push(
       `${Number(n)} duplicate ${key.length > 1 ? `(${key.join(', ')}) keys` : `${key[0]} value${Number(n) === 1 ? '' : 's'}`} (e.g. ${eg})`,
     );

@@ -85,6 +85,14 @@ describe('a pinned Delta source', () => {
     expect(total()).toEqual({ n: '3', s: '6' });
   });
 
+  it('a pin moved back to an older version rebuilds from that version', () => {
+    p.write('watch.config.ts', config('{ version: 1 }'));
+    const r = run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/built=1/);
+    expect(total()).toEqual({ n: '2', s: '3' });
+  });
+
   it('out-of-range pins: one line, exit 2, the range and the fix', () => {
     p.write('watch.config.ts', config('{ version: 9 }'));
     let r = run();

@@ -1,6 +1,7 @@
 import type { ResolvedConfig } from '../config/types.js';
 import { DeltaReadCache } from '../delta/index.js';
 import { Warehouse } from '../engine/warehouse.js';
+import { LineageSink } from '../openlineage/index.js';
 import { openStateDb, type Db } from '../state/db.js';
 
 /**
@@ -13,12 +14,14 @@ export interface Session {
   warehouse: Warehouse;
   /** Footers and deletion vectors of the Delta files runs read (immutable files: safe across runs). */
   deltaCache: DeltaReadCache;
+  /** OpenLineage delivery kept across runs, so a run does not wait for the endpoint at its end. */
+  lineage?: LineageSink;
 }
 
 export async function openSession(c: ResolvedConfig): Promise<Session> {
   const db = openStateDb(c.stateDir);
   try {
-    return { db, warehouse: await Warehouse.open(c.stateDir, c.engine), deltaCache: new DeltaReadCache() };
+    return { db, warehouse: await Warehouse.open(c.stateDir, c.engine), deltaCache: new DeltaReadCache(), lineage: new LineageSink() };
   } catch (e) {
     db.close();
     throw e;

@@ -16,7 +16,9 @@ export function lineageRun(scope: RunScope, start: RunStart): LineageRun | undef
     return p && g.hasNode(taskId(p)) ? g.getNodeAttribute(taskId(p), 'task') : undefined;
   };
   // Failures are counted (lastError kept) and reported with the run's outcome: never thrown into it.
-  const delivery = new Delivery({ url: ol.url, file: ol.file });
+  // The daemon's session keeps one delivery across runs (src/openlineage/sink.ts).
+  const target = { url: ol.url, file: ol.file };
+  const delivery = scope.opts.session?.lineage?.delivery(target) ?? new Delivery(target);
   return new LineageRun(
     {
       config: project.config,
@@ -38,9 +40,13 @@ export function lineageRun(scope: RunScope, start: RunStart): LineageRun | undef
   );
 }
 
-/** Drains delivery and adds this run's counts to the state's. */
+/**
+ * Adds this run's delivery counts to the state's: a one-shot run drains its queue first (at most
+ * FLUSH_MS); the daemon does not wait, its sink keeps sending and a later run counts the rest.
+ */
 export async function finishLineage(scope: RunScope, run: LineageRun): Promise<DeliveryCounts> {
-  const counts = await run.flush(FLUSH_MS);
+  const sink = scope.opts.session?.lineage;
+  const counts = sink ? sink.takeNew() : await run.flush(FLUSH_MS);
   const prev = JSON.parse(scope.store.getMeta(OPENLINEAGE_META) ?? '{}') as Partial<DeliveryCounts>;
   const sum: DeliveryCounts = {
     sent: (prev.sent ?? 0) + counts.sent,

@@ -6,7 +6,7 @@ import type { CodeExtractors, CodeSyncResult } from '../sources/index.js';
 import type { Db } from '../state/db.js';
 import type { PlanStatus, ProgressEvent, RunResult, TaskResult } from '../records/types.js';
 import type { TaskWarning } from './caveats.js';
-import type { DeliveryCounts } from '../openlineage/index.js';
+import type { DeliveryCounts, LineageSink } from '../openlineage/index.js';
 import type { RunSummary } from '../records/summary.js';
 
 export interface RunOptions {
@@ -24,7 +24,7 @@ export interface RunOptions {
   rescanReason?: string;
   trigger?: string;
   /** Reused between runs by the daemon. */
-  session?: { db: Db; warehouse: Warehouse };
+  session?: { db: Db; warehouse: Warehouse; lineage?: LineageSink };
   /** Warm code extractors kept by the daemon; a run without makes its own. */
   codeExtractors?: CodeExtractors;
   /** Delta footers and deletion vectors kept by the daemon across runs; a run without keeps its own. */

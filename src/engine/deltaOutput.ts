@@ -46,7 +46,15 @@ export async function materializeDelta(
 ): Promise<DeltaOutputResult> {
   const dir = deltaOutputDir(outputsDir, output);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS\n${sql}\n;`);
-  if (contract) await checkContractData(conn, STAGE, contract);
+  if (contract) {
+    try {
+      await checkContractData(conn, STAGE, contract);
+    } catch (e) {
+      // Nothing was committed: the table keeps its version; only the staged rows go.
+      await conn.run(`DROP TABLE IF EXISTS ${STAGE}`);
+      throw e;
+    }
+  }
   const staged = (await conn.runAndReadAll(`DESCRIBE ${STAGE}`)).getRows().map(([n, t]) => ({ name: String(n), type: String(t) }));
   const cols = staged.map((c) => quoteIdent(c.name)).join(', ');
   let commit: DeltaOutputResult['commit'] = 'unchanged';

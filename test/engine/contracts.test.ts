@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { dumpWarehouse } from '../helpers/warehouse.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
@@ -86,8 +87,14 @@ describe('output contracts', () => {
     (m) => {
       const q = project(CONTRACT, m);
       expect(statuses(run(q))).toEqual({ visits: 'built', per_city: 'built' });
+      const commits = () =>
+        m === 'delta' ? readdirSync(`${q.dir}/state/outputs/visits/_delta_log`).filter((f) => f.endsWith('.json')) : [];
+      const before = commits();
       q.write('data/people.csv', 'id,name,city\n1,Ann,Oslo\n2,Bob,\n3,Cy,\n4,Di,Oslo\n');
       const r = run(q);
+      // A Delta output is checked before the commit: no new version.
+      expect(commits()).toEqual(before);
+      if (m === 'delta') expect(before.length).toBeGreaterThan(0);
       expect(byTask(r).visits!.status).toBe('failed');
       expect(byTask(r).visits!.error).toContain(
         'contract: 2 rows with NULL city (e.g. {"id":2,"name":"Bob","city":null}, {"id":3,"name":"Cy","city":null})',

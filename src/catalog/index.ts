@@ -2,5 +2,3 @@ export * from './types.js';
 export * from './names.js';
 export { catalogTasks, taskNameOf } from './catalog.js';
 export { parseHeader } from './header.js';
-export { contractOf, withContractFingerprint } from './contract.js';
-export { canonicalType, normalizeType } from './duckTypes.js';

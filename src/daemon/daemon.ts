@@ -54,6 +54,7 @@ class WatchDaemon {
   private session?: Session;
   private watcher?: Watcher;
   private watchKey = '';
+  private configBroken = false; // the last load failed: report its fix even if it equals the running config
   /** Files and globs tasks read through table functions, as of the last run: watched too. */
   private taskFiles: string[] = [];
   private batch = emptyBatch();
@@ -64,13 +65,11 @@ class WatchDaemon {
   private queued = false;
   private readonly requests = new RunRequests();
   private socket?: SocketServer;
-  /** The page and API (src/serve/http), fed run and task events by the run loop. */
-  private ui?: UiServer;
+  private ui?: UiServer; // the page and API (src/serve/http), fed run and task events by the run loop
   private readonly events = new UiEvents();
   /** A state fault (full disk, corrupt or locked store): retried on a timer, since no event may follow. */
   private readonly stateRetry = new Backoff();
-  /** Kept warm for the daemon's life: a save should cost the edit, not a TypeScript program build. */
-  private readonly codeExtractors = new CodeExtractors({ keepWarm: true });
+  private readonly codeExtractors = new CodeExtractors({ keepWarm: true }); // a save costs the edit, not a program build
   private reconciled = false;
   private stopping = false;
   private starting?: Promise<void>;
@@ -329,9 +328,11 @@ class WatchDaemon {
       next = await loadConfig(this.opts.configPath, this.opts.cwd, { signal: this.abort.signal });
     } catch (e) {
       logConfigErrors(this.log, 'config', e, 'config invalid; keeping the previous config');
+      this.configBroken = true;
       return false;
     }
-    if (next.hash === this.loaded.hash) return true;
+    const unchanged = next.hash === this.loaded.hash;
+    if (unchanged && !this.configBroken) return true;
     const prev = this.loaded.config;
     const c = next.config;
     try {
@@ -341,9 +342,11 @@ class WatchDaemon {
       this.loaded = next;
     } catch (e) {
       logConfigErrors(this.log, 'config', e, 'cannot apply the new config; keeping the previous one');
+      this.configBroken = true;
       return false;
     }
-    this.log('config', 'reloaded', `config reloaded (${next.hash})`, { hash: next.hash });
+    this.configBroken = false;
+    this.log('config', 'reloaded', `config ${unchanged ? 'valid again' : 'reloaded'} (${next.hash})`, { hash: next.hash });
     return true;
   }
 

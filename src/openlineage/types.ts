@@ -42,7 +42,8 @@ export const OPENLINEAGE_META = 'openlineage';
 /** relspec's producer URI: the source tree of the version that emitted (the spec asks for a git URL with a tag). */
 export const producerUri = (version: string): string => `https://github.com/relspec/relspec/tree/v${version}`;
 export const RUN_EVENT_SCHEMA = 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent';
-export const REBUILD_FACET_SCHEMA = 'https://github.com/relspec/relspec/blob/main/docs/openlineage/RelspecRebuildRunFacet.json#/$defs/RelspecRebuildRunFacet';
+export const REBUILD_FACET_SCHEMA =
+  'https://github.com/relspec/relspec/blob/main/docs/openlineage/RelspecRebuildRunFacet.json#/$defs/RelspecRebuildRunFacet';
 
 export const facetSchema = (name: string, version: string): string =>
   `https://openlineage.io/spec/facets/${version}/${name}.json#/$defs/${name}`;

@@ -34,7 +34,10 @@ it('a comment, a reformat and reordered keys are not a config edit', () => {
 });
 
 it('a changed value is, with the old and new fingerprints', () => {
-  p.write('watch.config.ts', `export default { sources: { orders: { format: 'parquet', path: 'data/*.parquet' } }, watch: { debounceMs: 250 } };\n`);
+  p.write(
+    'watch.config.ts',
+    `export default { sources: { orders: { format: 'parquet', path: 'data/*.parquet' } }, watch: { debounceMs: 250 } };\n`,
+  );
   const out = runJson();
   expect(kinds(out)).toEqual(['config_edited']);
   const [c] = out.changes;

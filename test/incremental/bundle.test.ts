@@ -53,7 +53,9 @@ it('writes task_runs, lineage and changes for a run', () => {
     ['top', 'totals', ['customer_id', 'total'], null],
     ['totals', 'orders', ['amount', 'customer_id'], null],
   ]);
-  const ch = query(`select kind, count(*)::INTEGER from read_parquet('state/runs/${out.runId}/changes.parquet') group by kind order by kind`);
+  const ch = query(
+    `select kind, count(*)::INTEGER from read_parquet('state/runs/${out.runId}/changes.parquet') group by kind order by kind`,
+  );
   expect(ch.rows).toEqual([
     ['source_added', 1],
     ['task_added', 3],

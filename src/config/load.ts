@@ -22,6 +22,14 @@ export function configFingerprint(config: ResolvedConfig): string {
   return createHash('sha256').update(stableJson(config)).digest('hex').slice(0, 16);
 }
 
+/**
+ * The part of the config a build depends on: where events go, how the watcher debounces and how many
+ * run bundles are kept change no output, so editing them is not a `config_edited` root change.
+ */
+export function buildFingerprint(config: ResolvedConfig): string {
+  return configFingerprint({ ...config, openlineage: undefined, watch: undefined, keepRuns: undefined } as unknown as ResolvedConfig);
+}
+
 function stableJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(stableJson).join(',')}]`;
   if (v !== null && typeof v === 'object') {

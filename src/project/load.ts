@@ -2,7 +2,7 @@ import type { ProgressEvent } from '../records/types.js';
 import { catalogTasks } from '../catalog/catalog.js';
 import type { TaskSpec } from '../catalog/types.js';
 import { contractOf } from '../catalog/contract.js';
-import { loadConfig } from '../config/load.js';
+import { buildFingerprint, loadConfig } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { DeltaReadCache } from '../delta/index.js';
 import { RelspecError } from '../errors.js';
@@ -91,7 +91,7 @@ export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
 
 /** Config → sources → task catalog → lineage → graph, collecting every error on the way. */
 export async function loadProject(opts: LoadProjectOptions = {}): Promise<Project> {
-  const { config, hash } = opts.config ?? (await loadConfig(opts.configPath, opts.cwd));
+  const { config } = opts.config ?? (await loadConfig(opts.configPath, opts.cwd));
   const errors: RelspecError[] = [];
   const warnings: ProjectWarning[] = [];
   const t0 = performance.now();
@@ -169,7 +169,7 @@ export async function loadProject(opts: LoadProjectOptions = {}): Promise<Projec
     const t4 = performance.now();
     return {
       config,
-      configHash: hash,
+      configHash: buildFingerprint(config),
       tasks: catalog.tasks,
       taskByName: new Map(catalog.tasks.map((t) => [t.name, t])),
       sources,

@@ -33,10 +33,18 @@ it('a comment, a reformat and reordered keys are not a config edit', () => {
   expect(kinds(runJson())).toEqual([]);
 });
 
+it('settings that change no output (watch, openlineage, state.keepRuns) are not a config edit', () => {
+  p.write(
+    'watch.config.ts',
+    `export default { sources: { orders: { format: 'parquet', path: 'data/*.parquet' } }, watch: { debounceMs: 250 }, openlineage: { file: 'ol.jsonl' }, state: { dir: 'state', keepRuns: 5 } };\n`,
+  );
+  expect(kinds(runJson())).toEqual([]);
+});
+
 it('a changed value is, with the old and new fingerprints', () => {
   p.write(
     'watch.config.ts',
-    `export default { sources: { orders: { format: 'parquet', path: 'data/*.parquet' } }, watch: { debounceMs: 250 } };\n`,
+    `export default { sources: { orders: { format: 'parquet', path: 'data/*.parquet' } }, engine: { threads: 1 } };\n`,
   );
   const out = runJson();
   expect(kinds(out)).toEqual(['config_edited']);

@@ -198,6 +198,7 @@ export class WhyRenderer {
     else if (c.rootId) this.push(indent + 2, `← root change ${c.rootId} (not recorded)`);
     if (c.kind === 'plan_changed') {
       if (c.diff) for (const l of c.diff.split('\n')) this.push(indent + 4, l);
+      else if (c.headerOnly) this.push(indent + 4, '(the SQL is unchanged: the edit is in the header, e.g. -- @contract or -- @unique)');
       else this.push(indent + 4, '(no diff: the previous SQL was not recorded)');
     }
   }

@@ -27,6 +27,8 @@ export interface ExplainedCause {
   error?: string;
   /** plan_changed: unified diff of the task's SQL, when both texts are recorded. */
   diff?: string;
+  /** plan_changed with both texts recorded and equal: the edit was in the header (`-- @contract`, `-- @unique`, …). */
+  headerOnly?: true;
 }
 
 /** An input at which a change stopped: its required columns were unchanged. */

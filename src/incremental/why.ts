@@ -191,7 +191,10 @@ class Explainer {
     }
     if (c.kind === 'plan_changed') {
       const sql = this.sqlOfEdit(task, c.from, c.to, out.root);
-      if (sql) out.diff = unifiedDiff(sql.from, sql.to, { from: `${task}@${c.from.slice(0, 12)}`, to: `${task}@${c.to.slice(0, 12)}` });
+      const labels = { from: `${task}@${c.from.slice(0, 12)}`, to: `${task}@${c.to.slice(0, 12)}` };
+      // The body keeps one empty line per header line (error line numbers): equal once trimmed = a header edit.
+      if (sql && sql.from.trimStart() === sql.to.trimStart()) out.headerOnly = true;
+      else if (sql) out.diff = unifiedDiff(sql.from, sql.to, labels);
     }
     return out;
   }

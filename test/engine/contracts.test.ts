@@ -134,8 +134,9 @@ describe('output contracts', () => {
     expect(statuses(run(q))).toEqual({ visits: 'built', per_city: 'built' });
     q.write('tasks/visits.sql', visits([...CONTRACT, '-- @unique name']));
     expect(statuses(run(q))).toEqual({ visits: 'built', per_city: 'skipped' });
-    const why = JSON.parse(q.cli(['why', 'visits', '--json']).stdout) as { causes: { kind: string }[] };
-    expect(why.causes.map((c) => c.kind)).toEqual(['plan_changed']);
+    const why = JSON.parse(q.cli(['why', 'visits', '--json']).stdout) as { causes: { kind: string; headerOnly?: true }[] };
+    expect(why.causes.map((c) => [c.kind, c.headerOnly])).toEqual([['plan_changed', true]]);
+    expect(q.cli(['why', 'visits']).stdout).toContain('(the SQL is unchanged: the edit is in the header, e.g. -- @contract or -- @unique)');
     const lineage = JSON.parse(q.cli(['lineage', 'visits', '--json']).stdout) as { tasks: { contract: unknown }[] };
     expect(lineage.tasks[0]!.contract).toEqual({
       columns: [

@@ -17,6 +17,7 @@
  * row of the symbols table.
  */
 import ts from 'typescript';
+import { bindingPropertyTarget, contextualKeyTarget, keyRole, moduleTarget, stringSite } from './referenceSites.js';
 import type { Resolver } from './resolver.js';
 import { nodeSpan } from './rows.js';
 import type { CallRow, ReferenceRole, ReferenceRow } from './types.js';
@@ -242,6 +243,11 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
 
   const identifier = (id: ts.Identifier | ts.PrivateIdentifier, inType: boolean): void => {
     const p = id.parent;
+    // A key or a destructured name is also a reference to the property it names (./referenceSites.ts).
+    const property = inType ? undefined : contextualKeyTarget(p, id, resolver);
+    if (property !== undefined) ref(id, id.text, property, keyRole(p));
+    const bound = ts.isIdentifier(id) ? bindingPropertyTarget(id, resolver) : undefined;
+    if (bound !== undefined) ref(id, id.text, bound, 'read');
     if (ts.isShorthandPropertyAssignment(p) && p.name === id) {
       let sym: ts.Symbol | undefined;
       try {
@@ -267,7 +273,10 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
     ref(id, id.text, symbol, role);
   };
 
+  const specifier = (lit: ts.StringLiteral, role: ReferenceRole): void => ref(lit, lit.text, moduleTarget(lit, resolver), role);
+
   const importDeclaration = (node: ts.ImportDeclaration): void => {
+    if (ts.isStringLiteral(node.moduleSpecifier)) specifier(node.moduleSpecifier, 'import');
     const clause = node.importClause;
     if (!clause) return;
     if (clause.name) ref(clause.name, clause.name.text, symbolAt(clause.name), 'import');
@@ -275,14 +284,18 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
     if (nb && ts.isNamespaceImport(nb)) ref(nb.name, nb.name.text, symbolAt(nb.name), 'import');
     else if (nb) {
       for (const el of nb.elements) {
-        const written = el.propertyName ?? el.name;
-        ref(written, written.text, symbolAt(el.name), 'import');
+        const symbol = symbolAt(el.name);
+        if (el.propertyName) ref(el.propertyName, el.propertyName.text, symbol, 'import');
+        ref(el.name, el.name.text, symbol, 'import'); // `import { a as b }`: both names
       }
     }
   };
 
   const exportDeclaration = (node: ts.ExportDeclaration): void => {
+    if (node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) specifier(node.moduleSpecifier, 'export');
     const ec = node.exportClause;
+    if (ec && ts.isNamespaceExport(ec) && node.moduleSpecifier)
+      ref(ec.name, ec.name.text, moduleTarget(node.moduleSpecifier, resolver), 'export');
     if (!ec || !ts.isNamedExports(ec)) return;
     for (const el of ec.elements) {
       const written = el.propertyName ?? el.name;
@@ -296,6 +309,7 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
         }
       }
       ref(written, written.text, symbol, 'export');
+      if (el.propertyName) ref(el.name, el.name.text, symbol, 'export'); // `export { a as b }`: both names
     }
   };
 
@@ -305,6 +319,13 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
       case ts.SyntaxKind.PrivateIdentifier:
         identifier(node as ts.Identifier | ts.PrivateIdentifier, inType);
         return;
+      case ts.SyntaxKind.StringLiteral:
+      case ts.SyntaxKind.NoSubstitutionTemplateLiteral: {
+        const lit = node as ts.StringLiteralLike;
+        const site = stringSite(lit, inType, resolver);
+        if (site) ref(lit, lit.text, site.symbol, site.role);
+        return;
+      }
       case ts.SyntaxKind.ImportDeclaration:
         importDeclaration(node as ts.ImportDeclaration);
         return;
@@ -314,6 +335,8 @@ export function extractOccurrences(sf: ts.SourceFile, resolver: Resolver): Occur
       case ts.SyntaxKind.ImportEqualsDeclaration: {
         const n = node as ts.ImportEqualsDeclaration;
         ref(n.name, n.name.text, symbolAt(n.name), 'import');
+        const m = n.moduleReference;
+        if (ts.isExternalModuleReference(m) && ts.isStringLiteral(m.expression)) specifier(m.expression, 'import');
         return;
       }
       case ts.SyntaxKind.ExportAssignment: {

@@ -3,8 +3,9 @@
  *
  * - an object-literal key (`{ a: 1 }`, `{ a }`, `{ a() {} }`, `{ 'a-b': 1 }`) whose literal has a
  *   contextual type with that property (`const o: Options = {…}`, an argument, a return value):
- *   a reference to the property's declaration, role `write` (`read` in a destructuring assignment
- *   target). Without a contextual property the key only declares the literal's own property;
+ *   a `write` reference to the property's declaration; in a destructuring assignment target
+ *   (`({ a: x } = obj)`) a `read` of the property of obj's type. Without a contextual property the
+ *   key only declares the literal's own property;
  * - a name bound by object destructuring without a property name (`const { a } = obj`,
  *   `({ a }) => …`): besides declaring `a`, a `read` of the property `a` of the pattern's type
  *   (`{ b: c }` needs nothing here: `b` is an ordinary identifier use);
@@ -76,6 +77,11 @@ export function contextualKeyTarget(el: ts.Node, name: ts.Node, resolver: Resolv
   const lit = el.parent;
   if (text === undefined) return undefined;
   return guarded(() => {
+    if (keyRole(el) === 'read') {
+      // `({ a: x } = obj)`: the property of obj's type this key reads.
+      const prop = ts.isIdentifier(name) ? resolver.checker.getPropertySymbolOfDestructuringAssignment(name) : undefined;
+      return prop ? firstTarget(prop.declarations ?? [], lit, resolver) : undefined;
+    }
     const type = resolver.checker.getContextualType(lit);
     return type ? firstTarget(propertyDeclarations(type, text), lit, resolver) : undefined;
   });

@@ -81,11 +81,14 @@ describe('code facts of the fixture', () => {
     ]);
   });
 
-  it('references: re-export, imports (also through `import type`), reads, types, calls; library names unresolved', () => {
+  it('references: re-export, imports (also through `import type`), module specifiers, reads, types, calls; library names unresolved', () => {
     expect(ref(f)).toEqual([
       'src/index.ts:1:10 add export → src/math.ts#function:add',
+      'src/index.ts:1:21 ./math.js export → src/math.ts#module',
+      'src/index.ts:2:15 ./shapes.js export → src/shapes.ts#module',
       'src/index.ts:3:10 describe import → src/shapes.ts#function:describe',
       'src/index.ts:3:20 Circle import → src/shapes.ts#class:Circle',
+      'src/index.ts:3:34 ./shapes.js import → src/shapes.ts#module',
       'src/index.ts:6:3 console read → unresolved',
       'src/index.ts:6:11 log call → unresolved',
       'src/index.ts:6:15 describe call → src/shapes.ts#function:describe',
@@ -97,9 +100,12 @@ describe('code facts of the fixture', () => {
       'src/math.ts:2:10 a read → src/math.ts#parameter:add.a',
       'src/math.ts:2:14 b read → src/math.ts#parameter:add.b',
       'src/registry.ts:1:15 Circle import → src/shapes.ts#class:Circle',
+      'src/registry.ts:1:29 ./shapes.js import → src/shapes.ts#module',
       'src/registry.ts:3:24 Circle type → src/shapes.ts#class:Circle',
       'src/shapes.ts:1:10 add import → src/math.ts#function:add',
+      'src/shapes.ts:1:21 ./math.js import → src/math.ts#module',
       'src/shapes.ts:2:10 registry import → src/registry.ts#variable:registry',
+      'src/shapes.ts:2:26 ./registry.js import → src/registry.ts#module',
       'src/shapes.ts:7:12 add call → src/math.ts#function:add',
       'src/shapes.ts:7:21 r read → src/shapes.ts#property:Circle.r',
       'src/shapes.ts:7:29 r read → src/shapes.ts#property:Circle.r',
@@ -219,6 +225,7 @@ describe('incremental extraction', () => {
     ]);
     expect(ref(r).filter((x) => x.includes('registry'))).toEqual([
       'src/shapes.ts:2:10 registry import → unresolved',
+      'src/shapes.ts:2:26 ./registry.js import → unresolved',
       'src/shapes.ts:12:3 registry read → unresolved',
     ]);
   });

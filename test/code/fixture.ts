@@ -48,3 +48,41 @@ export const FIXTURE: Record<string, string> = {
     '',
   ].join('\n'),
 };
+
+/**
+ * Reference sites that are not plain identifier uses (src/code/referenceSites.ts): object-literal
+ * keys contextually typed by an interface (identifier, shorthand, string, method), destructured
+ * names (declaration, parameter, assignment), aliases on both sides, `export * as ns`, module
+ * specifiers (import, re-export, `import()` call and type) and an indexed access type.
+ */
+export const REFERENCE_SITES: Record<string, string> = {
+  'src/types.ts': [
+    'export interface Options {',
+    '  name: string;',
+    '  retries: number;',
+    "  'log-level': string;",
+    '  run(): void;',
+    '}',
+    "export type Level = Options['log-level'];",
+    '',
+  ].join('\n'),
+  'src/use.ts': [
+    "import { type Options as Opts } from './types.js';",
+    '',
+    "const name = 'x';",
+    "export const opts: Opts = { name, retries: 1, 'log-level': 'info', run() {} };",
+    'export function read(o: Opts): number {',
+    '  const { retries, name: n } = o;',
+    '  let r = 0;',
+    '  ({ retries: r } = o);',
+    '  return retries + n.length + r;',
+    '}',
+    'export const first = ({ name }: Opts): string => name;',
+    "const loose = { name: 'z' };",
+    "export type Lazy = import('./types.js').Options;",
+    "export const load = () => import('./types.js');",
+    'export { read as readOptions, loose };',
+    "export * as all from './types.js';",
+    '',
+  ].join('\n'),
+};

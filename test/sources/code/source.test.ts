@@ -87,7 +87,7 @@ describe('code source', () => {
       mode: 'full',
       files: 4,
       extracted: 4,
-      rows: { files: 4, symbols: 16, references: 27, calls: 10, imports: 6 },
+      rows: { files: 4, symbols: 16, references: 33, calls: 10, imports: 6 },
     });
     expect(await versions()).toEqual({ files: 1, symbols: 1, references: 1, calls: 1, imports: 1 });
     expect(

@@ -5,8 +5,10 @@
  * targets, `++`, destructuring assignment targets), calls (the callee's last name), types (anything
  * inside a type annotation, `implements`, interface `extends`, `typeof x` queries), imports (the
  * imported name in an import specifier, default/namespace import, `import x = require()`) and
- * exports (`export { x }`, `export { x } from`, `export default x`). Labels, `import.meta`, JSX
- * attribute names, closing JSX tags, intrinsic JSX elements and `undefined` are skipped.
+ * exports (`export { x }`, `export { x } from`, `export default x`; both names of an alias
+ * `a as b`). Object-literal keys, destructured names, module specifiers and indexed-access keys are
+ * reference sites too (./referenceSites.ts). Labels, `import.meta`, JSX attribute names, closing JSX
+ * tags, intrinsic JSX elements and `undefined` are skipped.
  *
  * Resolution follows aliases (imports, re-export chains) to the declaring symbol. A symbol with
  * several declarations resolves to the first one in (path, position) order — a choice independent of

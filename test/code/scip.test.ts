@@ -9,9 +9,8 @@ import { compareWithScip, runScipTypescript, scipFigures, type ScipComparison } 
 /**
  * The CPG's references against @sourcegraph/scip-typescript on the vitest corpus, joined on
  * reference site (./scip.ts says how). Issue 14 item 7 sets the targets: same declaration ≥ 99.5%
- * of shared sites, unresolved ≤ 0.1%, recall of its in-code-base sites ≥ 98%. The floors below are
- * what the extractor reaches today (so a regression fails); the targets not yet met are `it.fails`.
- * ~40 s: one scip-typescript index (~20 s) and one cold extraction.
+ * of shared sites, unresolved ≤ 0.1%, recall of its in-code-base sites ≥ 98%; all three are met
+ * (measured: 99.84%, 0.037%, 100%). ~60 s: one scip-typescript index (~25 s) and one cold extraction.
  */
 const dir = mkdtempSync(path.join(tmpdir(), 'relspec-scip-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -35,19 +34,15 @@ describe.skipIf(!corpusPresent)('references against scip-typescript on the vites
     expect(c.shared).toBeGreaterThan(50_000);
   });
 
-  it('same declaration ≥ 99.0% of shared sites, unresolved ≤ 0.1%, recall ≥ 93% (today’s floors)', () => {
+  it('same declaration ≥ 99.5% of shared sites, unresolved ≤ 0.1%, recall ≥ 98% (the targets)', () => {
     const f = scipFigures(c);
-    expect(f.samePct).toBeGreaterThanOrEqual(99.0);
+    expect(f.samePct).toBeGreaterThanOrEqual(99.5);
     expect(f.unresolvedPct).toBeLessThanOrEqual(0.1);
-    expect(f.recallPct).toBeGreaterThanOrEqual(93);
+    expect(f.recallPct).toBeGreaterThanOrEqual(98);
   });
 
-  // Not met yet (issue 14 item 7): property keys, destructured bindings, aliases and module
-  // specifiers are missing as reference sites; see c.samples and c.missedBy.
-  it.fails('same declaration ≥ 99.5% of shared sites (target)', () => {
-    expect(scipFigures(c).samePct).toBeGreaterThanOrEqual(99.5);
-  });
-  it.fails('recall ≥ 98% of its in-code-base reference sites (target)', () => {
-    expect(scipFigures(c).recallPct).toBeGreaterThanOrEqual(98);
+  it('shorthand properties (both answers defensible), counted apart: most shared sites agree', () => {
+    expect(c.shorthand.shared).toBe(c.shorthand.sites);
+    expect(c.shorthand.same / c.shorthand.shared).toBeGreaterThan(0.9);
   });
 });

@@ -7,8 +7,10 @@
  * - Same declaration: one of our rows at the site names a symbol whose declaration span holds one of
  *   the SCIP symbol's definition ranges, and whose name is the text of that range (a module: the
  *   file's `module` symbol).
- * - Shorthand properties (`{ a }`): SCIP gives the site two symbols (the property and the value);
- *   both answers are defensible, so those sites are counted apart.
+ * - Shorthand properties (`{ a }`) of a literal with no contextual property: SCIP gives the site two
+ *   symbols (the literal's property and the value); both answers are defensible, so those sites are
+ *   counted apart. (With a contextual property SCIP gives that property alone; the CPG has a row for
+ *   it and one for the value, so the site counts as usual.)
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

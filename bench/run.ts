@@ -7,6 +7,7 @@ import { benchDeltaChanges } from './delta.js';
 import { benchRss, benchWatch } from './watch.js';
 import { benchCpgWatch } from './cpg.js';
 import { benchScip } from './scip.js';
+import { benchCodeCorpus } from './codeCorpus.js';
 import { benchCliReads, benchCliStartup } from './cli.js';
 import { benchDaemonQuery } from './query.js';
 import { benchPageLoad } from './page.js';
@@ -73,6 +74,8 @@ log('code facts against a precise indexer (issue 14): references vs scip-typescr
 rows.push(...benchScip(log));
 
 if (!quick) {
+  log('code facts on the vitest corpus (issue 14 item 6): cold extraction, watch save → fresh, one-shot run');
+  rows.push(...(await benchCodeCorpus(log, 11)));
   log('cpg watch: save-to-fresh latency of the embedded default (relspec watch over a copy of src/)');
   rows.push(...(await benchCpgWatch(log, 21)));
 }

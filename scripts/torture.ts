@@ -9,9 +9,9 @@
  *   watcher faults test/torture/watcher.test.ts (bursts, renames, directories deleted and recreated,
  *                  chokidar error events)
  *
- * --quick: 20 × 5 differential, 20 kills, a dozen catalog kinds, the watcher faults.
+ * --quick: 20 × 5 differential, 20 kills, a dozen catalog kinds, the watcher faults, 2 × 5 code edits.
  * --minutes M caps the differential's wall time: scenarios stop being started after M minutes and
- * the summary says exactly how many ran. --only differential,crash,bad-input,watcher picks suites.
+ * the summary says exactly how many ran. --only differential,crash,bad-input,watcher,code picks suites.
  * Exits 1 when anything failed. Needs dist/ (the npm script builds it first).
  */
 import { spawnSync } from 'node:child_process';
@@ -21,6 +21,8 @@ import { parseArgs } from 'node:util';
 import { formatDiff, runDifferential, type DifferentialSummary } from '../test/helpers/differential.js';
 import { runCrashSuite, type CrashSummary } from '../test/torture/crash.js';
 import { CATALOG, runCatalog, runWatchCatalog } from '../test/torture/badInputs.js';
+import { formatResult, runCodeDifferential } from '../test/code/differential.js';
+import { CORPUS, corpusFiles, corpusPresent } from '../test/code/corpus.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +34,9 @@ const { values } = parseArgs({
     minutes: { type: 'string' },
     kills: { type: 'string' },
     'crash-seed': { type: 'string', default: '1' },
+    'code-seeds': { type: 'string' },
+    'code-steps': { type: 'string' },
+    'code-seed': { type: 'string', default: '1' },
     only: { type: 'string' },
     out: { type: 'string' },
     verbose: { type: 'boolean', short: 'v', default: false },
@@ -40,7 +45,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run torture -- [--quick] [--scenarios N] [--steps M] [--seed S] [--jobs J] [--minutes T] [--kills K] [--crash-seed S] [--only differential,crash,bad-input,watcher] [--out FILE.json] [-v]',
+    'usage: npm run torture -- [--quick] [--scenarios N] [--steps M] [--seed S] [--jobs J] [--minutes T] [--kills K] [--crash-seed S] [--code-seeds N] [--code-steps M] [--code-seed S] [--only differential,crash,bad-input,watcher,code] [--out FILE.json] [-v]',
   );
   process.exit(0);
 }
@@ -62,8 +67,11 @@ const sizes = {
   minutes: values.minutes === undefined ? undefined : int('minutes', values.minutes, 0),
   kills: int('kills', values.kills, quick ? 20 : 200),
   crashSeed: int('crash-seed', values['crash-seed'], 1),
+  codeSeeds: int('code-seeds', values['code-seeds'], quick ? 2 : 20),
+  codeSteps: int('code-steps', values['code-steps'], quick ? 5 : 10),
+  codeSeed: int('code-seed', values['code-seed'], 1),
 };
-const suites = new Set((values.only ?? 'differential,crash,bad-input,watcher').split(',').map((s) => s.trim()));
+const suites = new Set((values.only ?? 'differential,crash,bad-input,watcher,code').split(',').map((s) => s.trim()));
 const log = (l: string) => console.log(l);
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 const report: Record<string, unknown> = { quick, sizes, startedAt: new Date().toISOString() };
@@ -201,6 +209,33 @@ if (suites.has('watcher')) {
   for (const f of failures) console.log(`  ${f}`);
   report.watcher = { passed, total, failures };
   if (r.status !== 0 || failures.length > 0) failed = true;
+}
+
+// ── code extractor differential ──
+if (suites.has('code')) {
+  if (!corpusPresent) {
+    const line = `code: skipped (no corpus at ${CORPUS})`;
+    lines.push(line);
+    console.log(line);
+  } else {
+    console.log(`\n== code: ${sizes.codeSeeds} seeds × ${sizes.codeSteps} random edits of the vitest corpus from seed ${sizes.codeSeed}`);
+    const t0 = performance.now();
+    const failures: string[] = [];
+    let steps = 0;
+    for (let i = 0; i < sizes.codeSeeds; i++) {
+      const r = runCodeDifferential({ source: CORPUS, list: corpusFiles, seed: sizes.codeSeed + i, steps: sizes.codeSteps });
+      steps += r.steps.length;
+      const ok = r.failedAt === undefined;
+      console.log(`[${i + 1}/${sizes.codeSeeds}] seed ${r.seed}: ${r.steps.length} steps, ${secs(r.ms)} — ${ok ? 'ok' : 'DIFFERENT'}`);
+      if (!ok || values.verbose) console.log(formatResult(r));
+      if (!ok) failures.push(formatResult(r));
+    }
+    const line = `code: ${sizes.codeSeeds} seeds × ${sizes.codeSteps} edits (${steps} steps run), ${failures.length} seeds where warm ≠ cold, ${secs(performance.now() - t0)}`;
+    lines.push(line);
+    console.log(line);
+    report.code = { seeds: sizes.codeSeeds, steps, failures };
+    if (failures.length > 0) failed = true;
+  }
 }
 
 console.log(`\n== torture summary${quick ? ' (--quick)' : ''}`);

@@ -35,7 +35,7 @@ import { symbolRows } from './declarations.js';
 import { surfaceOf } from './surface.js';
 import { extractImports } from './imports.js';
 import { extractOccurrences } from './occurrences.js';
-import { Resolver } from './resolver.js';
+import { createTypesInOrder, Resolver } from './resolver.js';
 import { CodeProject, fileRow, isCodeFile, normalizeRel } from './program.js';
 import { compareCalls, compareFiles, compareImports, compareReferences, compareSymbols } from './rows.js';
 import type { ChangedFacts, Facts, ImportRow } from './types.js';
@@ -84,6 +84,8 @@ export class CodeFactExtractor {
   /** Surfaces computed in the current program, not yet recorded (reused by extract). */
   private readonly pendingSurfaces = new Map<string, string>();
   private surfaceProgram: ts.Program | undefined;
+  /** The program whose types were created in order (resolver.ts createTypesInOrder). */
+  private orderedProgram: ts.Program | undefined;
   private baseline = false;
   /** Content hashes of a restored baseline, consumed by the next extractChanged. */
   private restored: Map<string, string> | undefined;
@@ -287,6 +289,10 @@ export class CodeFactExtractor {
     const t = performance.now();
     const program = this.project.program();
     const checker = program.getTypeChecker();
+    if (program !== this.orderedProgram) {
+      createTypesInOrder(program, checker);
+      this.orderedProgram = program;
+    }
     return { program, resolver: new Resolver(this.project, program, checker, this.declCache), programMs: performance.now() - t };
   }
 

@@ -7,6 +7,53 @@ import ts from 'typescript';
 import { collectDeclarations, unwrapExpression, type DeclInfo, type FileDecls } from './declarations.js';
 import type { CodeProject } from './program.js';
 
+/**
+ * Creates the types that structural ties are decided by, in a fixed order, before anything else asks
+ * the checker (once per program; the order is (file path, position), independent of which files an
+ * extraction step visits).
+ *
+ * Why: the checker keeps only one of several structurally identical types when it reduces a union
+ * (an inferred return type `return cond ? a : b`, an array literal of object literals), the one it
+ * created first (lowest type id). So `pick().name` resolved to `Config.name`, to `a.name` or — when
+ * the survivor was declared in a file outside the code base — to nothing, depending on which files
+ * had been checked before. Creating the declared types of every interface, class, enum and type
+ * alias of an object type literal, and the types of module-level variables initialized with an object literal, in path order,
+ * makes the survivor the same in a cold extraction and in every incremental step.
+ */
+export function createTypesInOrder(program: ts.Program, checker: ts.TypeChecker): void {
+  const files = program
+    .getSourceFiles()
+    .filter((sf) => !program.isSourceFileDefaultLibrary(sf))
+    .sort((a, b) => (a.fileName < b.fileName ? -1 : a.fileName > b.fileName ? 1 : 0));
+  const visit = (statements: readonly ts.Statement[]): void => {
+    for (const st of statements) {
+      try {
+        const named =
+          ts.isInterfaceDeclaration(st) ||
+          ts.isClassDeclaration(st) ||
+          ts.isEnumDeclaration(st) ||
+          (ts.isTypeAliasDeclaration(st) && ts.isTypeLiteralNode(st.type)); // other aliases: no object type of their own, costly to resolve
+        if (named) {
+          const sym = st.name && checker.getSymbolAtLocation(st.name);
+          if (sym) checker.getDeclaredTypeOfSymbol(sym);
+        } else if (ts.isVariableStatement(st)) {
+          for (const d of st.declarationList.declarations) {
+            if (d.type || !d.initializer || !ts.isObjectLiteralExpression(unwrapExpression(d.initializer)) || !ts.isIdentifier(d.name))
+              continue;
+            const sym = checker.getSymbolAtLocation(d.name);
+            if (sym) checker.getTypeOfSymbol(sym);
+          }
+        } else if (ts.isModuleDeclaration(st) && st.body && ts.isModuleBlock(st.body)) {
+          visit(st.body.statements);
+        }
+      } catch {
+        // the checker is tolerant but not total: a declaration it chokes on is only not pre-created
+      }
+    }
+  };
+  for (const sf of files) visit(sf.statements);
+}
+
 /** Resolves checker symbols and declarations to symbol ids; one per program. */
 export class Resolver {
   private readonly declCache: WeakMap<ts.SourceFile, FileDecls>;

@@ -4,10 +4,12 @@
  * The checker creates types lazily, in the order it is asked about them: union members are kept in
  * creation order and some signatures are completed only when their object literal is checked. To
  * check the files in reverse order, every file's semantic diagnostics are asked for in reverse path
- * order before extraction (which then reuses the same program and checker); `sorted` extracts from a
- * fresh checker, as a cold build does.
+ * order before extraction (which then reuses the same program and checker) — after the types the
+ * extractor creates first on every program (createTypesInOrder), as extraction itself would; `sorted`
+ * extracts from a fresh checker, as a cold build does.
  */
 import { CodeFactExtractor, type Facts } from '../../src/code/index.js';
+import { createTypesInOrder } from '../../src/code/resolver.js';
 
 export interface OrderedExtraction {
   facts: Facts;
@@ -21,6 +23,8 @@ export function extractInOrder(root: string, files: readonly string[], order: 's
     if (order === 'reverse') {
       ex.project.refresh(files);
       const program = ex.project.program();
+      // What every extraction does first on a new program (src/code/resolver.ts); then the files.
+      createTypesInOrder(program, program.getTypeChecker());
       for (const rel of [...files].sort().reverse()) {
         const sf = program.getSourceFile(ex.project.file(rel)!.abs);
         if (sf) program.getSemanticDiagnostics(sf);

@@ -41,11 +41,10 @@ describe.skipIf(!present)('code facts of the vitest corpus', () => {
     expect(withoutReferences(reverse().facts)).toEqual(withoutReferences(sorted().facts));
   });
 
-  // Known: 4 references in packages/vitest/src/create/browser/examples.ts resolve by check order
-  // (issue 14 item 2): `getExampleTest()` returns a union of structurally identical object literal
-  // types, subtype reduction keeps one of them by type id (creation order), and `example.name`
-  // resolves to the survivor's declaration. Make this an `it` once resolution is order-independent.
-  it.fails('references: the same in sorted and in reverse check order', { timeout: 120_000 }, () => {
+  // Was check-order dependent (issue 14 item 2): `getExampleTest()` in create/browser/examples.ts
+  // returns a union of structurally identical object literal types; the checker keeps the one it
+  // created first. src/code/resolver.ts createTypesInOrder makes that the same in every order.
+  it('references: the same in sorted and in reverse check order', { timeout: 120_000 }, () => {
     expect(reverse().facts.references).toEqual(sorted().facts.references);
   });
 

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { createTempTree } from '../helpers/tempTree.js';
+import { extractInOrder } from './checkOrder.js';
 import { CORPUS, corpusFiles, corpusPresent } from './corpus.js';
-import { formatResult, listTs, runCodeDifferential, type DifferentialResult } from './differential.js';
+import { formatResult, runCodeDifferential, srcOnly, SYNTHETIC, type DifferentialResult } from './differential.js';
 
 /**
  * Warm equals cold (issue 14 item 2): seeded random edit sequences through `extractChanged`; after
@@ -11,83 +12,6 @@ import { formatResult, listTs, runCodeDifferential, type DifferentialResult } fr
  * On failure the message names the seed, the steps and the first differing rows; reproduce with
  * `node --import tsx scripts/torture.ts --only code --code-seed <seed> --code-seeds 1`.
  */
-
-/**
- * `vendor/` is outside the extracted set (the list is `src/**`) but in the program through imports:
- * member accesses on its types resolve to nothing, on structurally identical in-code-base types to a
- * declaration. `pick` returns a union of structurally identical object literal types, which the
- * checker reduces to the one it created first.
- */
-const SYNTHETIC: Record<string, string> = {
-  'vendor/config.ts': ['export interface VendorConfig {', '  name: string;', '  level: number;', '}', ''].join('\n'),
-  'vendor/make.ts': [
-    "import type { VendorConfig } from './config.js';",
-    'export function vendorConfig(): VendorConfig {',
-    "  return { name: 'vendor', level: 1 };",
-    '}',
-    '',
-  ].join('\n'),
-  'src/config.ts': [
-    'export interface Config {',
-    '  name: string;',
-    '  level: number;',
-    '}',
-    "export const defaults: Config = { name: 'default', level: 0 };",
-    '',
-  ].join('\n'),
-  'src/pick.ts': [
-    "import { defaults } from './config.js';",
-    "import { vendorConfig } from '../vendor/make.js';",
-    '',
-    "const a = { name: 'a', level: 1 };",
-    "const b = { name: 'b', level: 2 };",
-    'export function pick(n: number) {',
-    '  if (n === 0) return defaults;',
-    '  if (n === 1) return vendorConfig();',
-    '  return n > 2 ? a : b;',
-    '}',
-    'export function nameOf(n: number): string {',
-    '  return pick(n).name + String(pick(n).level);',
-    '}',
-    '',
-  ].join('\n'),
-  'src/use.ts': [
-    "import { nameOf, pick } from './pick.js';",
-    "import { vendorConfig } from '../vendor/make.js';",
-    '',
-    'export function describe(n: number): string {',
-    "  const label = 'n=' + String(n);",
-    '  return label + nameOf(n) + pick(n + 1).name + vendorConfig().level;',
-    '}',
-    '',
-  ].join('\n'),
-  'src/shapes.ts': [
-    "import { describe } from './use.js';",
-    '',
-    'export class Circle {',
-    '  constructor(private r: number) {}',
-    '  area(): number {',
-    '    return this.r * this.r * 3;',
-    '  }',
-    '}',
-    'export function show(c: Circle): string {',
-    "  return describe(c.area()) + ' circle';",
-    '}',
-    '',
-  ].join('\n'),
-  'src/index.ts': [
-    "export * from './shapes.js';",
-    "export { pick } from './pick.js';",
-    "import { show, Circle } from './shapes.js';",
-    '',
-    'export function main(): string {',
-    '  return show(new Circle(2));',
-    '}',
-    '',
-  ].join('\n'),
-};
-
-const srcOnly = (root: string): string[] => listTs(root).filter((f) => f.startsWith('src/'));
 
 /** The slice of the corpus: six packages (~90 files) that import each other. */
 const SLICE = ['utils', 'spy', 'pretty-format', 'expect', 'snapshot', 'mocker'].map((p) => `packages/${p}/src/`);
@@ -99,6 +23,23 @@ const expectEqual = (r: DifferentialResult): void => {
 };
 
 describe('warm extraction equals cold after random edits', () => {
+  it('the cause: a reduced union of structurally identical types resolves the same in any check order', () => {
+    const tree = createTempTree(SYNTHETIC, { prefix: 'relspec-code-diff-order-' });
+    try {
+      const files = srcOnly(tree.root);
+      const sorted = extractInOrder(tree.root, files, 'sorted');
+      const reverse = extractInOrder(tree.root, files, 'reverse');
+      expect(reverse.facts.references).toEqual(sorted.facts.references);
+      // `pick(n).name`: the survivor is the first of the identical types in path order (src/config.ts).
+      const at = (path: string, line: number, name: string) =>
+        sorted.facts.references.find((r) => r.path === path && r.start_line === line && r.name === name)?.symbol;
+      expect(at('src/pick.ts', 12, 'name')).toBe('src/config.ts#property:Config.name');
+      expect(at('src/use.ts', 6, 'name')).toBe('src/config.ts#property:Config.name');
+    } finally {
+      tree.dispose();
+    }
+  });
+
   it('synthetic code base with files outside the extracted set: 6 seeds × 6 steps', { timeout: 60_000 }, () => {
     const tree = createTempTree(SYNTHETIC, { prefix: 'relspec-code-diff-src-' });
     try {

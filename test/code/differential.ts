@@ -307,3 +307,81 @@ export function runCodeDifferential(o: DifferentialOptions): DifferentialResult 
   }
   return result;
 }
+
+/**
+ * `vendor/` is outside the extracted set (the list is `src/**`) but in the program through imports:
+ * member accesses on its types resolve to nothing, on structurally identical in-code-base types to a
+ * declaration. `pick` returns a union of structurally identical object literal types, which the
+ * checker reduces to the one it created first.
+ */
+export const SYNTHETIC: Record<string, string> = {
+  'vendor/config.ts': ['export interface VendorConfig {', '  name: string;', '  level: number;', '}', ''].join('\n'),
+  'vendor/make.ts': [
+    "import type { VendorConfig } from './config.js';",
+    'export function vendorConfig(): VendorConfig {',
+    "  return { name: 'vendor', level: 1 };",
+    '}',
+    '',
+  ].join('\n'),
+  'src/config.ts': [
+    'export interface Config {',
+    '  name: string;',
+    '  level: number;',
+    '}',
+    "export const defaults: Config = { name: 'default', level: 0 };",
+    '',
+  ].join('\n'),
+  'src/pick.ts': [
+    "import { defaults } from './config.js';",
+    "import { vendorConfig } from '../vendor/make.js';",
+    '',
+    "const a = { name: 'a', level: 1 };",
+    "const b = { name: 'b', level: 2 };",
+    'export function pick(n: number) {',
+    '  if (n === 0) return vendorConfig();',
+    '  if (n === 1) return defaults;',
+    '  return n > 2 ? a : b;',
+    '}',
+    'export function nameOf(n: number): string {',
+    '  return pick(n).name + String(pick(n).level);',
+    '}',
+    '',
+  ].join('\n'),
+  'src/use.ts': [
+    "import { nameOf, pick } from './pick.js';",
+    "import { vendorConfig } from '../vendor/make.js';",
+    '',
+    'export function describe(n: number): string {',
+    "  const label = 'n=' + String(n);",
+    '  return label + nameOf(n) + pick(n + 1).name + vendorConfig().level;',
+    '}',
+    '',
+  ].join('\n'),
+  'src/shapes.ts': [
+    "import { describe } from './use.js';",
+    '',
+    'export class Circle {',
+    '  constructor(private r: number) {}',
+    '  area(): number {',
+    '    return this.r * this.r * 3;',
+    '  }',
+    '}',
+    'export function show(c: Circle): string {',
+    "  return describe(c.area()) + ' circle';",
+    '}',
+    '',
+  ].join('\n'),
+  'src/index.ts': [
+    "export * from './shapes.js';",
+    "export { pick } from './pick.js';",
+    "import { show, Circle } from './shapes.js';",
+    '',
+    'export function main(): string {',
+    '  return show(new Circle(2));',
+    '}',
+    '',
+  ].join('\n'),
+};
+
+/** The synthetic code base's extracted set. */
+export const srcOnly = (root: string): string[] => listTs(root).filter((f) => f.startsWith('src/'));

@@ -23,7 +23,9 @@
  *     an interface in a file P never imports;
  *  5. files whose own import rows changed (e.g. `./x.js` resolves now that x.ts was added);
  *  6. everything, when a seed is (or was) a global script, `declare global` or `declare module 'x'`
- *     file, since its declarations are visible without imports.
+ *     file, since its declarations are visible without imports;
+ *  7. 2–4 again from each affected file whose own surface changed with the step (its types came
+ *     through a seed, e.g. its import of a deleted module no longer resolves), until none is added.
  *
  * The remaining gap: a file that previously had an *unresolved* member access that resolves into F
  * only after F's edit (e.g. F adds a property to an interface a distant file uses through inference,
@@ -81,7 +83,7 @@ export class CodeFactExtractor {
   private readonly globalFiles = new Set<string>();
   /** Each file's surface (./surface.ts) at its last extraction. */
   private readonly surfaces = new Map<string, string>();
-  /** Surfaces computed in the current program, not yet recorded (reused by extract). */
+  /** Surfaces computed in the current program (reused by extract). */
   private readonly pendingSurfaces = new Map<string, string>();
   private surfaceProgram: ts.Program | undefined;
   /** The program whose types were created in order (resolver.ts createTypesInOrder). */
@@ -225,39 +227,54 @@ export class CodeFactExtractor {
     const importerGraphs = [graph(previousImports), graph(this.importsByFile)];
     const reexportGraphs = [graph(previousImports, reexport), graph(this.importsByFile, reexport)];
 
-    // 2. re-export closure
-    const closure = new Set(propagating);
-    const queue = [...propagating];
-    while (queue.length > 0) {
-      const f = queue.pop()!;
-      for (const g of reexportGraphs) {
-        for (const p of g.get(f) ?? []) {
-          if (!closure.has(p)) {
-            closure.add(p);
-            queue.push(p);
+    // 2–4 from files whose surface changed
+    const spread = (from: ReadonlySet<string>): void => {
+      const closure = new Set(from);
+      const queue = [...from];
+      while (queue.length > 0) {
+        const f = queue.pop()!;
+        for (const g of reexportGraphs) {
+          for (const p of g.get(f) ?? []) {
+            if (!closure.has(p)) {
+              closure.add(p);
+              queue.push(p);
+            }
           }
         }
       }
-    }
-    // 3. importers of the closure
-    for (const f of closure) {
-      affected.add(f);
-      for (const g of importerGraphs) for (const p of g.get(f) ?? []) affected.add(p);
-    }
-    // 4. previous resolved references into a seed
-    for (const [p, targets] of this.targetsByFile) {
-      for (const s of propagating) {
-        if (targets.has(s)) {
-          affected.add(p);
-          break;
+      for (const f of closure) {
+        affected.add(f);
+        for (const g of importerGraphs) for (const p of g.get(f) ?? []) affected.add(p);
+      }
+      for (const [p, targets] of this.targetsByFile) {
+        for (const s of from) {
+          if (targets.has(s)) {
+            affected.add(p);
+            break;
+          }
         }
       }
-    }
+    };
+    spread(propagating);
     // 5. import rows changed
     for (const p of current) {
       const before = previousImports.get(p);
       const after = this.importsByFile.get(p);
       if (hadBaseline && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) affected.add(p);
+    }
+    // 7. an affected file whose own surface changed too propagates, until nothing new is added
+    const checked = new Set(propagating);
+    for (;;) {
+      const next = new Set<string>();
+      for (const p of affected) {
+        if (checked.has(p) || !current.has(p)) continue;
+        checked.add(p);
+        const before = this.surfaces.get(p);
+        const now = this.surfaceNow(program, resolver, p);
+        if (before === undefined || now === undefined || before !== now) next.add(p);
+      }
+      if (next.size === 0) break;
+      spread(next);
     }
     // 6. global declarations
     for (const s of seeds) {

@@ -54,4 +54,6 @@ export const compareImports = (a: ImportRow, b: ImportRow): number =>
   str(a.module, b.module) ||
   str(a.kind, b.kind) ||
   str(a.names.join('\0'), b.names.join('\0')) ||
+  str(a.aliases.join('\0'), b.aliases.join('\0')) ||
+  num(Number(a.type_only), Number(b.type_only)) ||
   str(a.resolved_path, b.resolved_path);

@@ -117,7 +117,21 @@ export interface ImportRow {
   resolved_path: string | null;
   /** Imported names as exported by the module (`default` for a default import), `['*']` for a whole-module binding, `[]` for a side-effect import. */
   names: string[];
+  /**
+   * What each of `names` is bound to in this file, in the same order: the local name of an import
+   * (`import { a as b }` → `b`, `import X` → `X`, `import * as ns` → `ns`), the name a re-export
+   * exports it under (`export { a as b } from` → `b`; `export * from` → `*`: every name but
+   * `default`, unchanged; `export * as ns from` → `ns`), `*` for a whole-module value that is not
+   * bound to a name.
+   */
+  aliases: string[];
   kind: ImportKind;
+  /**
+   * The dependency is erased from the emitted JavaScript: `import type`, `export type … from`, only
+   * `type`-marked named bindings, `import('./x').T` in a type, or (TypeScript files) bindings used in
+   * type positions only. False when unsure (see ./imports.ts).
+   */
+  type_only: boolean;
 }
 
 export interface Facts {

@@ -26,7 +26,7 @@ beforeAll(async () => {
   const o = await run({ configPath: 'watch.config.ts', cwd: p.dir, codeExtractors: extractors });
   expect(o.status).toBe('ok');
   expect(o.tasks.every((t) => t.status === 'built')).toBe(true);
-  expect(o.tasks).toHaveLength(14);
+  expect(o.tasks).toHaveLength(15);
   db = await DuckDBInstance.create(path.join(p.dir, 'state/warehouse.duckdb'), { access_mode: 'READ_ONLY' });
   const c = await db.connect();
   rows = async (sql) => (await c.runAndReadAll(sql)).getRowsJson();
@@ -103,14 +103,15 @@ describe('CPG over the fixture', () => {
   });
 
   it('unused exports: only unusedHelper (add is re-exported and called, Circle and registry are imported)', async () => {
-    expect(await rows(`select id, kind, path, start_line from analysis.unused_exports`)).toEqual([
-      ['src/math.ts#function:unusedHelper', 'function', 'src/math.ts', 5],
+    expect(await rows(`select id, kind, path, start_line, public_api, entry_point from analysis.unused_exports`)).toEqual([
+      ['src/math.ts#function:unusedHelper', 'function', 'src/math.ts', 5, false, null],
     ]);
   });
 
-  it('import cycles: shapes.ts ⇄ registry.ts (through an `import type`)', async () => {
-    expect(await rows(`select cycle, files, members from analysis.import_cycles`)).toEqual([
-      ['src/registry.ts', '2', ['src/registry.ts', 'src/shapes.ts']],
+  it('import cycles: none at runtime; shapes.ts ⇄ registry.ts is closed by an `import type` only', async () => {
+    expect(await rows(`select cycle, files, members from analysis.import_cycles`)).toEqual([]);
+    expect(await rows(`select cycle, files, members, type_only_edges from analysis.type_only_import_cycles`)).toEqual([
+      ['src/registry.ts', '2', ['src/registry.ts', 'src/shapes.ts'], ['src/registry.ts → src/shapes.ts']],
     ]);
   });
 
@@ -136,7 +137,9 @@ describe('CPG over the fixture', () => {
       ['calls into libraries', '4'],
       ['calls with no declaration found', '1'],
       ['unused exports', '1'],
-      ['files in import cycles', '2'],
+      ['files in import cycles', '0'],
+      ['public API exports unused inside', '0'],
+      ['files in type-only import cycles', '2'],
     ]);
   });
 });

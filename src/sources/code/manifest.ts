@@ -52,6 +52,8 @@ export interface Manifest {
   /** Delta version each table is at after relspec's last commit to it. */
   tables: Partial<Record<CodeTable, number>>;
   files: Record<string, ManifestFile>;
+  /** The entry_points table's rows (./entryPoints.ts), which are not per file. */
+  entryPoints?: FileFacts;
   last?: LastSync;
 }
 
@@ -97,5 +99,6 @@ export function writeManifest(sourceDir: string, m: Manifest): void {
 export function tableRows(m: Manifest): Record<CodeTable, number> {
   const out = Object.fromEntries(CODE_TABLES.map((t) => [t, 0])) as Record<CodeTable, number>;
   for (const f of Object.values(m.files)) for (const t of CODE_TABLES) out[t] += f.facts[t]?.rows ?? 0;
+  out.entry_points = m.entryPoints?.rows ?? 0;
   return out;
 }

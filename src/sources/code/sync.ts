@@ -25,7 +25,19 @@ import { duckType } from '../../delta/schema.js';
 import { diffFiles, listCodeFiles, codeRoot, sha256 } from './files.js';
 import { codeTsconfig, type CodeTsconfig } from './tsconfig.js';
 import { emptyManifest, readManifest, tableRows, writeManifest, type FileFacts, type Manifest } from './manifest.js';
-import { CODE_TABLES, codeSourceDir, codeTableDir, stageRows, tableColumns, tableSchema, type CodeTable, type FactRow } from './tables.js';
+import {
+  CODE_TABLES,
+  FACT_TABLES,
+  codeSourceDir,
+  codeTableDir,
+  stageRows,
+  tableColumns,
+  tableSchema,
+  type CodeTable,
+  type FactRow,
+  type FactTable,
+} from './tables.js';
+import { syncEntryPoints } from './entryPoints.js';
 
 export interface CodeSyncResult {
   source: string;
@@ -84,9 +96,9 @@ async function hasLayout(conn: DuckDBConnection, tableDir: string, t: CodeTable)
   }
 }
 
-function group(facts: Facts): Record<CodeTable, Map<string, FactRow[]>> {
-  const out = {} as Record<CodeTable, Map<string, FactRow[]>>;
-  for (const t of CODE_TABLES) {
+function group(facts: Facts): Record<FactTable, Map<string, FactRow[]>> {
+  const out = {} as Record<FactTable, Map<string, FactRow[]>>;
+  for (const t of FACT_TABLES) {
     const m = new Map<string, FactRow[]>();
     for (const r of facts[t] as FactRow[]) {
       let list = m.get(r.path);
@@ -145,9 +157,9 @@ export async function syncCodeSource(
   // A table the manifest does not describe (first build, crash after a commit, another writer) is
   // rewritten whole from a full extraction; the others still get only their changed paths.
   const untrusted = new Set(
-    CODE_TABLES.filter((t) => manifest === undefined || versions[t] === undefined || manifest.tables[t] !== versions[t]),
+    FACT_TABLES.filter((t) => manifest === undefined || versions[t] === undefined || manifest.tables[t] !== versions[t]),
   );
-  for (const t of untrusted) {
+  for (const t of [...untrusted, 'entry_points' as const]) {
     // A table of an older layout (columns added since): start it over; it is a cache of the code.
     const tableDir = codeTableDir(ctx.stateDir, source.name, t);
     if (versions[t] !== undefined && !(await hasLayout(conn, tableDir, t))) {
@@ -158,6 +170,11 @@ export async function syncCodeSource(
   const ch = diffFiles(listed, root, manifest);
   const changed = [...ch.added, ...ch.modified, ...ch.removed];
   const m = manifest ?? emptyManifest(identity);
+  const rels = listed.map((f) => f.rel);
+  const entry = await syncEntryPoints(conn, ctx.stateDir, source, root, rels, m, versions.entry_points);
+  const entryCommits: CodeSyncResult['commits'] = entry
+    ? [{ table: 'entry_points', version: entry.version, paths: entry.rows, operation: 'CODE ENTRY POINTS' }]
+    : [];
   const base = {
     source: source.name,
     root,
@@ -169,7 +186,7 @@ export async function syncCodeSource(
   };
 
   if (changed.length === 0 && untrusted.size === 0) {
-    if (ch.touched.size > 0) {
+    if (ch.touched.size > 0 || entry) {
       for (const [rel, st] of ch.touched) Object.assign(m.files[rel]!, st);
       writeManifest(dir, m);
     }
@@ -178,10 +195,10 @@ export async function syncCodeSource(
       ex.restoreBaseline(baselineOf(m));
       ex.prime(listed.map((f) => f.rel));
     }
-    return { ...base, mode: 'noop', extracted: 0, commits: [], rows: tableRows(m), ms: performance.now() - t0 };
+    return { ...base, mode: 'noop', extracted: 0, commits: entryCommits, rows: tableRows(m), ms: performance.now() - t0 };
   }
 
-  const all = listed.map((f) => f.rel);
+  const all = rels;
   let ex = extractors.get(identity);
   const onFile =
     ctx.onProgress && ((done: number, total: number) => ctx.onProgress!({ kind: 'code_extract', source: source.name, done, total }));
@@ -222,7 +239,7 @@ export async function syncCodeSource(
   for (const p of extractedPaths) m.files[p] ??= { size: -1, mtimeMs: -1, sha: '', facts: {}, imports: [], targets: [], global: false };
 
   // The tables are independent: commit them at once, each on its own connection where available.
-  const work = CODE_TABLES.map((t) => {
+  const work = FACT_TABLES.map((t) => {
     const rowsOf = byTable[t];
     const full = untrusted.has(t);
     const paths = full ? candidates : candidates.filter((p) => factsOf(rowsOf.get(p))?.hash !== m.files[p]?.facts[t]?.hash);
@@ -248,7 +265,7 @@ export async function syncCodeSource(
       }
     }),
   );
-  const commits: CodeSyncResult['commits'] = [];
+  const commits: CodeSyncResult['commits'] = [...entryCommits];
   let failure: unknown;
   work.forEach((w, i) => {
     const r = settled[i]!;

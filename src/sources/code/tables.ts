@@ -1,6 +1,7 @@
 /**
- * The five Delta tables a `code` source keeps under the state directory, their columns, and how
- * extracted rows get into DuckDB (an appender into a scratch table, which the Delta writer then
+ * The Delta tables a `code` source keeps under the state directory — the five fact tables the
+ * extractor fills per file, and `entry_points` (./entryPoints.ts) — their columns, and how rows get
+ * into DuckDB (an appender into a scratch table, which the Delta writer then
  * reads with a SELECT).
  */
 import path from 'node:path';
@@ -8,8 +9,12 @@ import { LIST, VARCHAR, listValue, type DuckDBAppender, type DuckDBConnection } 
 import { quoteIdent } from '../../util/sql.js';
 import type { ColumnSpec } from '../../delta/index.js';
 import type { Facts } from '../../code/types.js';
+import type { EntryPointRow } from './entryPoints.js';
 
-export const CODE_TABLES = ['files', 'symbols', 'references', 'calls', 'imports'] as const;
+/** The tables of extracted facts, replaced per file. */
+export const FACT_TABLES = ['files', 'symbols', 'references', 'calls', 'imports'] as const;
+export type FactTable = (typeof FACT_TABLES)[number];
+export const CODE_TABLES = [...FACT_TABLES, 'entry_points'] as const;
 export type CodeTable = (typeof CODE_TABLES)[number];
 
 type Kind = 'str' | 'str?' | 'int' | 'bool' | 'strs';
@@ -25,7 +30,7 @@ const SPAN: Col[] = [
   { name: 'end_col', kind: 'int' },
 ];
 
-/** Column order = the row types in ../code/types.ts (documented there). */
+/** Column order = the row types in ../code/types.ts and ./entryPoints.ts (documented there). */
 const COLUMNS: Record<CodeTable, Col[]> = {
   files: [
     { name: 'path', kind: 'str' },
@@ -67,7 +72,17 @@ const COLUMNS: Record<CodeTable, Col[]> = {
     { name: 'module', kind: 'str' },
     { name: 'resolved_path', kind: 'str?' },
     { name: 'names', kind: 'strs' },
+    { name: 'aliases', kind: 'strs' },
     { name: 'kind', kind: 'str' },
+    { name: 'type_only', kind: 'bool' },
+  ],
+  entry_points: [
+    { name: 'path', kind: 'str' },
+    { name: 'package', kind: 'str' },
+    { name: 'package_name', kind: 'str?' },
+    { name: 'field', kind: 'str' },
+    { name: 'subpath', kind: 'str?' },
+    { name: 'target', kind: 'str' },
   ],
 };
 
@@ -91,7 +106,7 @@ export const codeTableDir = (stateDir: string, source: string, table: CodeTable)
 /** The dataset name tasks use: `<source>.<table>` (DuckDB schema = the source name). */
 export const codeDataset = (source: string, table: CodeTable): string => `${source}.${table}`;
 
-export type FactRow = Facts[CodeTable][number];
+export type FactRow = Facts[FactTable][number] | EntryPointRow;
 
 function append(a: DuckDBAppender, kind: Kind, v: unknown): void {
   if (v === null || v === undefined) return a.appendNull();

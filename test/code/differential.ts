@@ -186,6 +186,7 @@ function isValue(x: ts.Node): boolean {
 
 /** Applies one random step to the tree; undefined when the chosen kind has no candidate there. */
 function applyStep(root: string, files: string[], kind: StepKind, n: number, rand: () => number): Step | undefined {
+  if (files.length === 0 || (files.length === 1 && (kind === 'delete' || kind === 'rename'))) return undefined; // keep a code base
   const rel = pick(rand, files);
   const abs = path.join(root, rel);
   switch (kind) {

@@ -134,12 +134,33 @@ function emitsDecoratorMetadata(sf: ts.SourceFile, o: ts.CompilerOptions): boole
 }
 
 export function extractImports(sf: ts.SourceFile, rel: string, project: CodeProject): ImportRow[] {
-  const rows: ImportRow[] = [];
-  const push = (lit: ts.StringLiteralLike, names: string[], aliases: string[], kind: ImportKind, typeOnly: boolean): void => {
+  // The specifiers come from a full walk of the file: kept per SourceFile (which the language service
+  // reuses while the text is unchanged); where each resolves depends on the other files, so that is redone.
+  let specs = project.importSpecs.get(sf);
+  if (!specs) project.importSpecs.set(sf, (specs = importSpecs(sf, rel, project)));
+  const rows = specs.map(({ lit, names, aliases, kind, type_only }): ImportRow => {
     const mode = kind === 'require' ? ts.ModuleKind.CommonJS : kind === 'dynamic' ? ts.ModuleKind.ESNext : undefined;
     const resolved = project.resolve(lit.text, sf, lit, mode);
-    const resolvedPath = (resolved && project.relOf(resolved)) ?? null;
-    rows.push({ path: rel, module: lit.text, resolved_path: resolvedPath, names, aliases, kind, type_only: typeOnly });
+    const resolved_path = (resolved && project.relOf(resolved)) ?? null;
+    return { path: rel, module: lit.text, resolved_path, names: [...names], aliases: [...aliases], kind, type_only };
+  });
+  rows.sort(compareImports);
+  return rows.filter((r, i) => i === 0 || compareImports(rows[i - 1], r) !== 0);
+}
+
+/** One module specifier of a file, before resolution. */
+export interface ImportSpec {
+  lit: ts.StringLiteralLike;
+  names: string[];
+  aliases: string[];
+  kind: ImportKind;
+  type_only: boolean;
+}
+
+function importSpecs(sf: ts.SourceFile, rel: string, project: CodeProject): ImportSpec[] {
+  const specs: ImportSpec[] = [];
+  const push = (lit: ts.StringLiteralLike, names: string[], aliases: string[], kind: ImportKind, typeOnly: boolean): void => {
+    specs.push({ lit, names, aliases, kind, type_only: typeOnly });
   };
   const keeps = keepsImports(project.options);
   let uses: Uses | null | undefined; // null: decorator metadata, nothing is inferred
@@ -220,9 +241,7 @@ export function extractImports(sf: ts.SourceFile, rel: string, project: CodeProj
     ts.forEachChild(node, visit);
   };
   ts.forEachChild(sf, visit);
-
-  rows.sort(compareImports);
-  return rows.filter((r, i) => i === 0 || compareImports(rows[i - 1], r) !== 0);
+  return specs;
 }
 
 function leftmost(q: ts.QualifiedName): ts.Identifier {

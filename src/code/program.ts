@@ -9,6 +9,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import type { FileRow, Language } from './types.js';
+import type { ImportSpec } from './imports.js';
 import { statFileSync } from '../util/fileStat.js';
 import { readTsconfig } from './tsconfig.js';
 
@@ -146,6 +147,8 @@ export class CodeProject {
   private resolutionCache: ts.ModuleResolutionCache;
   private readonly service: ts.LanguageService;
   private readonly canonical: (f: string) => string;
+  /** Each file's module specifiers before resolution (imports.ts), while its SourceFile lives. */
+  readonly importSpecs = new WeakMap<ts.SourceFile, ImportSpec[]>();
 
   /** `tsconfig`: see loadCompilerOptions (absolute path, `null` for none, undefined for the root's). */
   constructor(root: string, tsconfig?: string | null) {

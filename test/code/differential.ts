@@ -13,6 +13,7 @@ import path from 'node:path';
 import ts from 'typescript';
 import { CodeFactExtractor, type Facts } from '../../src/code/index.js';
 import { compareCalls, compareFiles, compareImports, compareReferences, compareSymbols } from '../../src/code/rows.js';
+import { rng } from '../../bench/gen.js';
 
 export type StepKind = 'body' | 'signature' | 'export' | 'add' | 'delete' | 'rename';
 export const STEP_KINDS: readonly StepKind[] = ['body', 'signature', 'export', 'add', 'delete', 'rename'];
@@ -52,18 +53,6 @@ export interface DifferentialOptions {
   steps: number;
   kinds?: readonly StepKind[];
   log?: (line: string) => void;
-}
-
-/** mulberry32: a small seeded PRNG. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Every `.ts` file under root (outside `.d.ts` and node_modules), sorted. */
@@ -274,7 +263,7 @@ export function runCodeDifferential(o: DifferentialOptions): DifferentialResult 
   const root = path.join(dir, 'tree');
   cpSync(o.source, root, { recursive: true });
   makeWritable(root);
-  const rand = prng(o.seed);
+  const rand = rng(o.seed);
   const kinds = o.kinds ?? STEP_KINDS;
   const result: DifferentialResult = { seed: o.seed, steps: [], diffs: [], extracted: [], ms: 0 };
   const warm = new CodeFactExtractor(root);

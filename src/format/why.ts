@@ -3,6 +3,7 @@ import { displayToken } from '../engine/tokens.js';
 import { whyCaveatLines } from '../incremental/caveatText.js';
 import type { CutoffInput, ExplainedCause, Explanation, StoredRootChange, WhyResult } from '../incremental/why.js';
 import { notRunText, reasonText } from './reasons.js';
+import { refreshText } from './refresh.js';
 
 /** `relspec why` as text: root changes in words and explanations as an indented tree. */
 
@@ -147,6 +148,7 @@ export class WhyRenderer {
     this.push(indent, arrow + this.headline(e, top));
     if (e.elided) return;
     for (const c of e.causes) this.cause(c, indent + 2);
+    if (e.status === 'built' && e.refresh) this.push(indent + 2, refreshText(e.refresh));
     if (e.status === 'skipped') for (const c of e.cutoff) this.cutoffInput(c, indent + 2);
     if (e.status === 'blocked') for (const b of e.blockedBy ?? []) this.explanation(b, indent + 2, false, '← ');
     if (e.pendingChanges?.length) this.push(indent + 2, `pending (observed, not yet verified): ${e.pendingChanges.join(', ')}`);

@@ -1,4 +1,4 @@
-import type { CauseKind, RootChange, TaskReason } from '../records/types.js';
+import type { CauseKind, Refresh, RootChange, TaskReason } from '../records/types.js';
 import type { BuildCaveats } from './caveats.js';
 
 /** What `why` returns: one explanation per task, causes linked back to root changes. */
@@ -76,7 +76,7 @@ interface NotBuilt {
 /** One task's answer, by what it did in the run explained. */
 export type Explanation = ExplanationBase &
   (
-    | { status: 'built'; causes: ExplainedCause[]; elided?: undefined }
+    | { status: 'built'; causes: ExplainedCause[]; elided?: undefined; refresh?: Refresh }
     | (NotBuilt & { status: 'failed'; error?: string; reason?: TaskReason })
     /** `blockedBy`: the upstream tasks that failed or were blocked in that run. */
     | (NotBuilt & { status: 'blocked'; reason: TaskReason; blockedBy?: Explanation[] })

@@ -114,7 +114,12 @@ class Explainer {
     const here = [...path, key];
 
     if (row?.status === 'built') {
-      return { ...base, status: 'built', causes: this.store.causes(runId, task).map((c) => this.cause(task, c, here)) };
+      return {
+        ...base,
+        status: 'built',
+        causes: this.store.causes(runId, task).map((c) => this.cause(task, c, here)),
+        ...(row.refresh ? { refresh: row.refresh } : {}),
+      };
     }
     const lastBuilt = this.store.lastTaskRun(task, ['built'], runId)?.runId ?? null;
     const pendingChanges = runId === this.latestRun ? this.pending.get(task) : undefined;

@@ -7,6 +7,9 @@ export interface TableRef {
   catalog: string;
   schema: string;
   table: string;
+  /** Byte offset of the reference in the SQL (DuckDB's `query_location`), and its alias ('' when none). */
+  location?: number;
+  alias?: string;
 }
 
 export type ParseResult =
@@ -50,7 +53,8 @@ function collect(root: Json, refs: TableRef[], functions: Set<string>): void {
       const schema = String(v.schema_name ?? '');
       const catalog = String(v.catalog_name ?? '');
       if (!(schema === '' && catalog === '' && scope.has(v.table_name.toLowerCase()))) {
-        refs.push({ catalog, schema, table: v.table_name });
+        const location = typeof v.query_location === 'number' ? v.query_location : undefined;
+        refs.push({ catalog, schema, table: v.table_name, location, alias: String(v.alias ?? '') });
       }
     }
     if (v.type === 'TABLE_FUNCTION' && isObj(v.function) && typeof v.function.function_name === 'string') {
@@ -78,6 +82,16 @@ function collect(root: Json, refs: TableRef[], functions: Set<string>): void {
   };
 
   visit(root, new Set());
+}
+
+/** The base-table references of one statement serialized by json_serialize_sql (CTE names excluded); undefined when it is not one query. */
+export function statementRefs(serialized: string): TableRef[] | undefined {
+  const tree = JSON.parse(serialized) as Obj;
+  const statements = !tree.error && Array.isArray(tree.statements) ? tree.statements : [];
+  if (statements.length !== 1) return undefined;
+  const refs: TableRef[] = [];
+  collect(statements[0]!, refs, new Set());
+  return refs;
 }
 
 /** Location fields move with formatting; everything else in the tree is semantics. */

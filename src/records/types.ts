@@ -1,5 +1,6 @@
 import type { CommitFiles } from '../sources/code/commitFiles.js';
 import type { LineageBlock, TaskCaveat } from '../lineage/types.js';
+import type { KeyRefusal } from '../incremental/keyedTypes.js';
 import type { RewrittenLogFile } from '../delta/logFingerprint.js';
 
 export type { CommitFiles };
@@ -129,6 +130,8 @@ export type PlanStatus = 'would_build' | 'skipped' | 'would_build_unless_cutoff'
 export interface TraceInput {
   columns: string[];
   token: string;
+  /** The input's evidence version read (a Delta source's table version): where its change rows start. */
+  version?: number;
 }
 
 export interface Trace {
@@ -145,6 +148,32 @@ export interface Trace {
   files?: Record<string, string>;
   /** What this build cannot promise (untracked reads, volatile functions). */
   caveats?: TaskCaveat[];
+  /** A key-scoped task's key and how many keys its output holds (kept by each refresh, docs/ARCHITECTURE.md). */
+  keys?: { columns: string[]; count: number };
+}
+
+/** Why a built task recomputed its whole output rather than the rows of the changed keys. */
+export type RefreshReason =
+  | { kind: 'not_key_scoped'; refusal?: KeyRefusal }
+  | { kind: 'declared_key_refused'; columns: string[]; refusal?: KeyRefusal }
+  | { kind: 'materialization'; materialize: 'view' | 'delta' | 'shared' }
+  | { kind: 'first_build' }
+  | { kind: 'cause'; cause: Cause['kind'] }
+  | { kind: 'changes_unknown'; input: string }
+  | { kind: 'too_many_keys'; keys: number; of: number; threshold: number }
+  | { kind: 'interrupted_write' }
+  | { kind: 'not_rewritable' }
+  | { kind: 'new_columns' };
+
+/** How a built task refreshed its output: by key (the rows of `keys` of `of` keys) or in full (and why). */
+export interface Refresh {
+  mode: 'keys' | 'full';
+  key?: string[];
+  keys?: number;
+  of?: number;
+  /** Rows the refresh recomputed (key mode). */
+  rows?: number;
+  reason?: RefreshReason;
 }
 
 export interface TaskResult {
@@ -160,6 +189,8 @@ export interface TaskResult {
   /** Not built: why (skipped, blocked; a plan's wait). Stored as JSON in task_runs.reason. */
   reason?: TaskReason;
   file?: string;
+  /** Built tasks: by key or in full. */
+  refresh?: Refresh;
 }
 
 /** A finished run's status; `running` while it runs, `interrupted` by SIGTERM, `crashed` when its process died. */

@@ -123,4 +123,9 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE traces ADD COLUMN files TEXT;
   ALTER TABLE traces ADD COLUMN caveats TEXT;
   `,
+  // 5: key-scoped refresh: how each built task refreshed (JSON), and on each trace the output's key and key count.
+  `
+  ALTER TABLE task_runs ADD COLUMN refresh TEXT;
+  ALTER TABLE traces ADD COLUMN keys TEXT;
+  `,
 ];

@@ -1,4 +1,4 @@
-import type { Cause, RootChange, StoredRunStatus, TaskReason, TaskResult, TaskStatus, Trace } from '../records/types.js';
+import type { Cause, Refresh, RootChange, StoredRunStatus, TaskReason, TaskResult, TaskStatus, Trace } from '../records/types.js';
 import type Database from 'better-sqlite3';
 import type { Db } from './db.js';
 import type { LogFileFingerprint } from '../delta/logFingerprint.js';
@@ -58,6 +58,7 @@ export interface TaskRunRow {
   rows: number | null;
   error: string | null;
   reason: TaskReason | null;
+  refresh: Refresh | null;
 }
 
 /**
@@ -238,6 +239,7 @@ export class Store {
         sql: String(r.sql),
         ...(r.files ? { files: JSON.parse(String(r.files)) } : {}),
         ...(r.caveats ? { caveats: JSON.parse(String(r.caveats)) } : {}),
+        ...(r.keys ? { keys: JSON.parse(String(r.keys)) } : {}),
       });
     }
     return out;
@@ -245,18 +247,18 @@ export class Store {
   putTrace(t: Trace): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO traces (task, fingerprint, engine_version, inputs, output, output_tokens, run_id, sql, files, caveats)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO traces (task, fingerprint, engine_version, inputs, output, output_tokens, run_id, sql, files, caveats, keys)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(t.task, t.fingerprint, t.engineVersion, JSON.stringify(t.inputs), t.output, JSON.stringify(t.outputTokens), t.runId, t.sql, t.files ? JSON.stringify(t.files) : null, t.caveats?.length ? JSON.stringify(t.caveats) : null);
+      .run(t.task, t.fingerprint, t.engineVersion, JSON.stringify(t.inputs), t.output, JSON.stringify(t.outputTokens), t.runId, t.sql, t.files ? JSON.stringify(t.files) : null, t.caveats?.length ? JSON.stringify(t.caveats) : null, t.keys ? JSON.stringify(t.keys) : null);
   }
 
   recordTaskRun(runId: number, r: TaskResult): void {
     this.db
       .prepare(
-        `INSERT OR REPLACE INTO task_runs (run_id, task, output, status, duration_ms, rows, error, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO task_runs (run_id, task, output, status, duration_ms, rows, error, reason, refresh) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(runId, r.task, r.output, r.status, r.durationMs, r.rows ?? null, r.error ?? null, storeReason(r.reason));
+      .run(runId, r.task, r.output, r.status, r.durationMs, r.rows ?? null, r.error ?? null, storeReason(r.reason), r.refresh ? JSON.stringify(r.refresh) : null);
     const st = this.stmt(
       `INSERT OR REPLACE INTO causes (run_id, task, seq, kind, input, columns, old_token, new_token, change_id, upstream_task, upstream_run, details)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -367,4 +369,5 @@ const toTaskRun = (r: Record<string, unknown>): TaskRunRow => ({
   rows: (r.rows as number | null) ?? null,
   error: (r.error as string | null) ?? null,
   reason: parseStoredReason((r.reason as string | null) ?? null) ?? null,
+  refresh: json(r.refresh as string | null) as Refresh | null,
 });

@@ -1,0 +1,131 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { RelspecError, errorMessage } from '../errors.js';
+import type { Column } from '../lineage/types.js';
+import { quoteIdent } from '../util/sql.js';
+import { checkContractData, type ContractCheck } from './contracts.js';
+import { keyColumn, keyMatch } from './keyedSql.js';
+import { addToToken, columnSetKey, tokenSelect } from './tokens.js';
+
+/** Where key-scoped refreshes leave their net change rows, one table per output (read by key-scoped consumers). */
+export const CHANGES_SCHEMA = 'relspec_changes';
+export const changesTable = (output: string): string => `${quoteIdent(CHANGES_SCHEMA)}.${quoteIdent(output)}`;
+/** The version of the output the change rows lead to, beside the output's own columns. */
+export const CHANGE_VERSION = '_relspec_version';
+
+export interface KeyedWrite {
+  conn: DuckDBConnection;
+  /** The output table (fully qualified, quoted). */
+  target: string;
+  /** The output name (the change table's name). */
+  output: string;
+  /** The task's SQL with its inputs restricted to the changed keys (engine/keyedSql.ts). */
+  sql: string;
+  keysTable: string;
+  /** Output key columns, in key order (`k0`, `k1`, … of the keys table). */
+  key: readonly string[];
+  sets: readonly (readonly string[])[];
+  schema: readonly Column[];
+  /** The output's tokens before this refresh (its trace), by column-set key. */
+  before: Record<string, string>;
+  /** The output's evidence version these change rows lead to. */
+  version: number;
+  contract?: ContractCheck;
+}
+
+export interface KeyedResult {
+  tokens: Record<string, string>;
+  /** Row delta (inserted − removed) and key delta (keys present after − before), for the counts. */
+  dRows: number;
+  dKeys: number;
+  /** Rows recomputed (the restricted result) and rows removed. */
+  inserted: number;
+  removed: number;
+  /** Net change rows written to the change table. */
+  changes: number;
+}
+
+const distinctKeys = (rel: string, key: readonly string[]) =>
+  `(SELECT count(*) FROM (SELECT DISTINCT ${key.map(quoteIdent).join(', ')} FROM ${rel}))::BIGINT`;
+
+/**
+ * A key-scoped refresh in ONE transaction: the output's rows of the changed keys are deleted and
+ * the task's result over its inputs restricted to those keys is inserted; a reader on another
+ * connection sees the output before or after, never half. Tokens are additive (engine/tokens.ts:
+ * counts and hash sums over rows), so the new ones are the old ones minus the removed rows' plus the
+ * inserted rows' — never a scan of the whole output. The net change rows (removed EXCEPT ALL
+ * inserted, and back) go to the change table, where a key-scoped consumer reads its changed keys.
+ */
+export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
+  const { conn, target, key } = w;
+  const names = w.schema.map((c) => c.name);
+  const old = '__relspec_old';
+  const fresh = '__relspec_new';
+  const cols = names.map(quoteIdent).join(', ');
+  await conn.run('BEGIN TRANSACTION');
+  try {
+    await conn.run(
+      `CREATE OR REPLACE TEMP TABLE ${fresh} AS\n${w.sql}\n;
+       CREATE OR REPLACE TEMP TABLE ${old} AS SELECT __t.* FROM ${target} AS __t SEMI JOIN ${w.keysTable} AS __k ON ${keyMatch('__t', key, '__k')};`,
+    );
+    const r = await conn.runAndReadAll(
+      `SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(old, key)} FROM ${old}
+       UNION ALL SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(fresh, key)} FROM ${fresh}`,
+    );
+    const [removed, inserted] = r.getRows() as unknown[][];
+    await conn.run(
+      `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')};
+       INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${fresh};
+       CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CHANGES_SCHEMA)};
+       CREATE OR REPLACE TABLE ${changesTable(w.output)} AS
+         SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh})
+         UNION ALL
+         SELECT *, 'insert', ${w.version}::BIGINT FROM (SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old});`,
+    );
+    if (w.contract) await checkContractData(conn, target, w.contract);
+    const n = await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM ${changesTable(w.output)}`);
+    await conn.run('COMMIT');
+    const tokens: Record<string, string> = { ...w.before };
+    w.sets.forEach((s, i) => {
+      const k = columnSetKey(s);
+      const dCount = BigInt(String(inserted![0])) - BigInt(String(removed![0]));
+      const dSum = BigInt(String(inserted![i + 1])) - BigInt(String(removed![i + 1]));
+      const next = w.before[k] === undefined ? undefined : addToToken(w.before[k], dCount, dSum);
+      if (next === undefined) throw new Error(`no stored token for ${k}`);
+      tokens[k] = next;
+    });
+    const last = w.sets.length + 1;
+    return {
+      tokens,
+      dRows: Number(inserted![0]) - Number(removed![0]),
+      dKeys: Number(inserted![last]) - Number(removed![last]),
+      inserted: Number(inserted![0]),
+      removed: Number(removed![0]),
+      changes: Number(n.getRows()[0]![0]),
+    };
+  } catch (e) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    if (e instanceof RelspecError) throw e;
+    throw new RelspecError('E_TASK_RUN', `the query failed while refreshing ${w.output} by key: ${errorMessage(e).split('\n')[0]}`, {
+      fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
+      cause: e,
+    });
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${fresh}; DROP TABLE IF EXISTS ${old};`).catch(() => undefined);
+  }
+}
+
+/** The keys table from change-row queries, each selecting the key columns as k0, k1, …; returns how many keys. */
+export async function collectKeys(conn: DuckDBConnection, keysTable: string, queries: readonly string[]): Promise<number> {
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${keysTable} AS SELECT DISTINCT * FROM (${queries.join('\nUNION ALL\n')})`);
+  const r = await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM ${keysTable}`);
+  return Number(r.getRows()[0]![0]);
+}
+
+/** Keys in an output: counted once at a full build, then kept up to date by each refresh's key delta. */
+export async function countKeys(conn: DuckDBConnection, target: string, key: readonly string[]): Promise<number> {
+  const r = await conn.runAndReadAll(`SELECT ${distinctKeys(target, key)}`);
+  return Number(r.getRows()[0]![0]);
+}
+
+export const selectKeys = (rel: string, columns: readonly string[], where = ''): string =>
+  `SELECT DISTINCT ${columns.map((c, i) => `${quoteIdent(c)} AS ${keyColumn(i)}`).join(', ')} FROM ${rel}${where ? ` WHERE ${where}` : ''}`;

@@ -1,0 +1,80 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { datasetOfRef } from '../catalog/names.js';
+import { statementRefs } from '../lineage/parse.js';
+import { quoteIdent } from '../util/sql.js';
+
+/** One input restricted to the changed keys: the input columns that equal the key columns, in key order. */
+export interface KeyRestriction {
+  dataset: string;
+  columns: readonly string[];
+}
+
+/** The temp table of changed keys: one column per key column, `k0`, `k1`, …. */
+export const keyColumn = (i: number): string => `k${i}`;
+
+/** `a.x IS NOT DISTINCT FROM b.k0 AND …`: a NULL key is a key like any other. */
+export function keyMatch(left: string, columns: readonly string[], right: string): string {
+  return columns.map((c, i) => `${left}.${quoteIdent(c)} IS NOT DISTINCT FROM ${right}.${keyColumn(i)}`).join(' AND ');
+}
+
+/** Where a table reference written at `at` ends: `ident(.ident)*`, each part plain or "quoted". */
+function refEnd(text: string, at: number): number {
+  let i = at;
+  for (;;) {
+    if (text[i] === '"') {
+      i++;
+      while (i < text.length && !(text[i] === '"' && text[i + 1] !== '"')) i += text[i] === '"' ? 2 : 1;
+      i++;
+    } else {
+      const m = /^[\p{L}\p{N}_$]+/u.exec(text.slice(i));
+      if (!m) return -1;
+      i += m[0].length;
+    }
+    const dot = /^\s*\.\s*/.exec(text.slice(i));
+    if (!dot) return i;
+    i += dot[0].length;
+  }
+}
+
+/**
+ * The task's SQL with every read of a restricted input replaced by that input's rows of the
+ * changed keys: `code."references"` becomes `(SELECT * FROM code."references" AS __r SEMI JOIN
+ * keys …) AS "references"` (the alias keeps `references.col` binding as before).
+ *
+ * Why a rewrite and not a filter on the task's result: DuckDB does not push a filter on the outer
+ * query through a join and an aggregate into the scans (measured on a 1M-row join: 600 ms with the
+ * outer filter, 26 ms with the inputs restricted), so the restriction has to sit at the scans.
+ * Returns undefined when the SQL cannot be rewritten safely (the refresh then runs in full).
+ */
+export async function restrictToKeys(
+  conn: DuckDBConnection,
+  sql: string,
+  restrictions: readonly KeyRestriction[],
+  keysTable: string,
+): Promise<string | undefined> {
+  const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
+  const refs = statementRefs(String(r.getRows()[0]![0]));
+  if (!refs) return undefined;
+  const byName = new Map(restrictions.map((x) => [x.dataset.toLowerCase(), x]));
+  // query_location is a byte offset: edit the UTF-8 bytes, back to front.
+  const bytes = Buffer.from(sql, 'utf8');
+  const edits: { at: number; end: number; text: string }[] = [];
+  for (const ref of refs) {
+    const x = byName.get(datasetOfRef(ref).toLowerCase());
+    if (!x) continue;
+    if (ref.location === undefined || ref.catalog !== '') return undefined;
+    const head = bytes.subarray(ref.location).toString('utf8');
+    const len = refEnd(head, 0);
+    if (len <= 0) return undefined;
+    const end = ref.location + Buffer.byteLength(head.slice(0, len), 'utf8');
+    const original = bytes.subarray(ref.location, end).toString('utf8');
+    const alias = ref.alias ? '' : ` AS ${quoteIdent(ref.table)}`;
+    const body = `(SELECT __r.* FROM ${original} AS __r SEMI JOIN ${keysTable} AS __k ON ${keyMatch('__r', x.columns, '__k')})${alias}`;
+    edits.push({ at: ref.location, end, text: body });
+  }
+  if (edits.length === 0) return undefined;
+  edits.sort((a, b) => b.at - a.at);
+  let out = bytes;
+  for (const e of edits) out = Buffer.concat([out.subarray(0, e.at), Buffer.from(e.text, 'utf8'), out.subarray(e.end)]);
+  return out.toString('utf8');
+}

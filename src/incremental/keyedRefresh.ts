@@ -1,0 +1,119 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { tableChanges } from '../delta/index.js';
+import { CHANGE_VERSION, changesTable, collectKeys, selectKeys } from '../engine/keyed.js';
+import { restrictToKeys } from '../engine/keyedSql.js';
+import { columnSetKey } from '../engine/tokens.js';
+import type { GraphTask } from '../graph/index.js';
+import type { KeyProof, ProvenKey } from './keyedTypes.js';
+import type { Project } from '../project/load.js';
+import type { Cause, RefreshReason, Trace } from '../records/types.js';
+import type { Store } from '../state/store.js';
+import type { TokenBook } from './tokenbook.js';
+
+/** Above this fraction of changed keys a full refresh is cheaper (bench/keyed.ts measures where). */
+export const KEYED_THRESHOLD = 0.3;
+/** The connection's temp table of changed keys (one refresh at a time per connection). */
+export const KEYS_TABLE = '__relspec_keys';
+/** Set in the state before a key-scoped task's output is written, cleared with its trace: a crash in between is seen. */
+export const writingMark = (task: string): string => `writing:${task}`;
+
+export type RefreshPlan =
+  { mode: 'keys'; key: ProvenKey; keys: number; of: number; sql: string } | { mode: 'full'; reason: RefreshReason; key?: ProvenKey };
+
+export interface RefreshContext {
+  conn: DuckDBConnection;
+  project: Project;
+  book: TokenBook;
+  store: Store;
+  producers: (ds: string) => string[];
+  trace: Trace | undefined;
+  /** The consumer column sets whose tokens the build keeps. */
+  sets: readonly (readonly string[])[];
+  threshold?: number;
+}
+
+/** The key a task would be refreshed by, or why it has none. */
+export function taskKey(task: GraphTask): { key: ProvenKey } | { reason: RefreshReason } {
+  const proof = (task as GraphTask & { keys?: KeyProof }).keys;
+  const declared = proof?.declared;
+  if (declared && !declared.proven)
+    return { reason: { kind: 'declared_key_refused', columns: declared.columns, refusal: declared.reason } };
+  const key = proof?.keys[0];
+  return key ? { key } : { reason: { kind: 'not_key_scoped', ...(proof?.reason ? { refusal: proof.reason } : {}) } };
+}
+
+/**
+ * Decides how a built task refreshes: by key when it is proven key-scoped (lineage/keys.ts), only
+ * its inputs moved, every moved input can say which keys moved (its change rows), and the changed
+ * keys are few enough; otherwise in full, with the reason as data. On 'keys' the connection holds
+ * the changed keys in KEYS_TABLE and `sql` reads only their input rows.
+ */
+export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx: RefreshContext): Promise<RefreshPlan> {
+  const k = taskKey(task);
+  if ('reason' in k) return { mode: 'full', reason: k.reason };
+  const { key } = k;
+  const full = (reason: RefreshReason): RefreshPlan => ({ mode: 'full', reason, key });
+  if (task.materialize !== 'table') return full({ kind: 'materialization', materialize: task.materialize === 'view' ? 'view' : 'delta' });
+  if (ctx.producers(task.output).length > 1) return full({ kind: 'materialization', materialize: 'shared' });
+  const other = causes.find((c) => c.kind !== 'input_changed');
+  if (other) return full({ kind: 'cause', cause: other.kind });
+  const trace = ctx.trace;
+  if (!trace?.keys || trace.keys.columns.join('\0') !== key.columns.join('\0')) return full({ kind: 'first_build' });
+  if (ctx.store.getMeta(writingMark(task.name))) return full({ kind: 'interrupted_write' });
+  if (ctx.sets.some((s) => trace.outputTokens[columnSetKey(s)] === undefined)) return full({ kind: 'new_columns' });
+  const queries: string[] = [];
+  for (const c of causes) {
+    if (c.kind !== 'input_changed') continue;
+    const cols = key.inputs[c.input];
+    const q = cols ? await changedKeys(c.input, cols, trace.inputs[c.input]?.version, ctx) : undefined;
+    if (q === undefined) return full({ kind: 'changes_unknown', input: c.input });
+    queries.push(q);
+  }
+  const threshold = ctx.threshold ?? KEYED_THRESHOLD;
+  const of = trace.keys.count;
+  const keys = queries.length === 0 ? 0 : await collectKeys(ctx.conn, KEYS_TABLE, queries);
+  if (queries.length === 0 || of === 0 || keys / of > threshold) return full({ kind: 'too_many_keys', keys, of, threshold });
+  const spec = ctx.project.taskByName.get(task.name)!;
+  const restrictions = Object.entries(key.inputs).map(([dataset, columns]) => ({ dataset, columns }));
+  const sql = await restrictToKeys(ctx.conn, task.execSql ?? spec.sql, restrictions, KEYS_TABLE);
+  if (sql === undefined) return full({ kind: 'not_rewritable' });
+  return { mode: 'keys', key, keys, of, sql };
+}
+
+/**
+ * A query of the keys (as k0, k1, …) whose rows of `ds` changed since the task read version `from`,
+ * or undefined when relspec has no change rows for that span: a Delta source's commits from+1..now
+ * (CDF, or the rows of added and removed files), an upstream output's last key-scoped refresh.
+ */
+async function changedKeys(
+  ds: string,
+  cols: readonly string[],
+  from: number | undefined,
+  ctx: RefreshContext,
+): Promise<string | undefined> {
+  if (from === undefined) return undefined;
+  const ev = ctx.book.evidence.get(ds);
+  const src = ctx.project.sources.get(ds);
+  if (src) {
+    // A rewritten commit (observe's `~hash` change id) is not in the change rows from `from`.
+    if (!src.delta || !ev || from >= src.delta.version || (ev.changeId ?? '').includes('~')) return undefined;
+    try {
+      const ch = await tableChanges(ctx.conn, src.delta.tableDir, from + 1, src.delta.version, {
+        requireChangeDataFeed: false,
+        cache: ctx.project.deltaCache,
+      });
+      return selectKeys(`(${ch.sql})`, cols);
+    } catch {
+      return undefined;
+    }
+  }
+  // One key-scoped refresh of the producer since the task read it: its change rows lead to this version.
+  if (!ev || ev.version !== from + 1 || ctx.producers(ds).length !== 1) return undefined;
+  try {
+    const r = await ctx.conn.runAndReadAll(`SELECT count(*)::BIGINT FROM ${changesTable(ds)} WHERE ${CHANGE_VERSION} = ${ev.version}`);
+    if (Number(r.getRows()[0]![0]) === 0) return undefined;
+  } catch {
+    return undefined;
+  }
+  return selectKeys(changesTable(ds), cols, `${CHANGE_VERSION} = ${ev.version}`);
+}

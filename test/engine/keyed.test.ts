@@ -1,0 +1,134 @@
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHANGE_VERSION, changesTable, collectKeys, countKeys, refreshKeys, selectKeys } from '../../src/engine/keyed.js';
+import { restrictToKeys } from '../../src/engine/keyedSql.js';
+import { columnSetKey, tokenSelect, tokensFromRow } from '../../src/engine/tokens.js';
+
+let inst: DuckDBInstance;
+let c: DuckDBConnection;
+const rows = async (sql: string) =>
+  (await c.runAndReadAll(sql)).getRows().map((r) => r.map((v) => (typeof v === 'bigint' ? Number(v) : v)));
+
+beforeAll(async () => {
+  inst = await DuckDBInstance.create(':memory:');
+  c = await inst.connect();
+  await c.run(`CREATE SCHEMA code;
+    CREATE TABLE code."references" AS SELECT 'f' || (i % 10) || '.ts' AS path, i AS pos, CASE WHEN i % 7 = 0 THEN NULL ELSE 'x' END AS role FROM range(200) t(i);
+    CREATE TABLE "sym bols ü" AS SELECT 'f' || (i % 10) || '.ts' AS "the path", i AS id FROM range(50) t(i);
+    INSERT INTO code."references" VALUES (NULL, 1000, 'n');`);
+});
+afterAll(() => {
+  c.closeSync();
+  inst.closeSync();
+});
+
+async function keys(values: (string | null)[]) {
+  await collectKeys(c, 'ks', [`SELECT * FROM (VALUES ${values.map((v) => `(${v === null ? 'NULL' : `'${v}'`})`).join(', ')}) v(k0)`]);
+}
+
+describe('restrictToKeys', () => {
+  const restrictions = [
+    { dataset: 'code.references', columns: ['path'] },
+    { dataset: 'sym bols ü', columns: ['the path'] },
+  ];
+  const cases: [string, string][] = [
+    ['unaliased, quoted, qualified', `select "references".path, count(*) as n from code."references" group by all`],
+    ['aliased', `select r.path, s.id from code.references r join "sym bols ü" s on s."the path" = r.path`],
+    ['non-ASCII before the reference (byte offsets)', `select 'ünïcødé ✓' as label, path from code."references" where role = 'x'`],
+    [
+      'self-join and a CTE named like the table',
+      `with "references" as (select * from code."references") select a.path from "references" a join code."references" b using (path, pos)`,
+    ],
+  ];
+  for (const [name, sql] of cases) {
+    it(`${name}: the restricted query gives the full query's rows of those keys`, async () => {
+      await keys(['f3.ts', null]);
+      const restricted = await restrictToKeys(c, sql, restrictions, 'ks');
+      expect(restricted).toBeDefined();
+      expect(restricted).toContain('SEMI JOIN ks');
+      const want = await rows(`SELECT * FROM (${sql}) t WHERE path = 'f3.ts' OR path IS NULL ORDER BY ALL`);
+      expect(await rows(`SELECT * FROM (${restricted!}) t ORDER BY ALL`)).toEqual(want);
+      expect(want.length).toBeGreaterThan(0);
+    });
+  }
+
+  it('a query with no restricted input, or a catalog-qualified one, is not rewritten', async () => {
+    expect(await restrictToKeys(c, 'select 1 as path', restrictions, 'ks')).toBeUndefined();
+    expect(await restrictToKeys(c, 'select * from memory.code."references"', restrictions, 'ks')).toBeUndefined();
+  });
+});
+
+describe('refreshKeys', () => {
+  const sets = [['n', 'path'], ['path']];
+  const schema = [
+    { name: 'path', type: 'VARCHAR' },
+    { name: 'n', type: 'BIGINT' },
+  ];
+  const task = `select path, count(*)::BIGINT as n from code."references" group by path`;
+  const scan = async (rel: string) =>
+    tokensFromRow((await c.runAndReadAll(`SELECT ${tokenSelect(sets, ['path', 'n'])} FROM ${rel}`)).getRows()[0]!, sets, schema).tokens;
+
+  it('deletes and inserts the rows of the changed keys; tokens and change rows equal a full rebuild', async () => {
+    await c.run(`CREATE OR REPLACE TABLE out AS ${task}`);
+    const before = await scan('out');
+    expect(await countKeys(c, 'out', ['path'])).toBe(11);
+    // f3 gains rows, f4 loses all of its rows, NULL changes, f99 is new.
+    await c.run(`INSERT INTO code."references" VALUES ('f3.ts', 5000, 'x'), (NULL, 5001, 'y'), ('f99.ts', 5002, 'z');
+                 DELETE FROM code."references" WHERE path = 'f4.ts';`);
+    await keys(['f3.ts', 'f4.ts', null, 'f99.ts', 'f5.ts']);
+    const sql = (await restrictToKeys(c, task, [{ dataset: 'code.references', columns: ['path'] }], 'ks'))!;
+    const r = await refreshKeys({
+      conn: c,
+      target: 'out',
+      output: 'out',
+      sql,
+      keysTable: 'ks',
+      key: ['path'],
+      sets,
+      schema,
+      before,
+      version: 2,
+    });
+    expect(await rows('SELECT * FROM out ORDER BY ALL')).toEqual(await rows(`${task} ORDER BY ALL`));
+    expect(r.tokens).toEqual(await scan(`(${task})`));
+    expect(r.tokens[columnSetKey(['path'])]).not.toBe(before[columnSetKey(['path'])]);
+    // f5 was recomputed to the same row: not a change. f4 gone, f99 new, f3 and NULL moved.
+    expect({ dKeys: r.dKeys, dRows: r.dRows, inserted: r.inserted, removed: r.removed, changes: r.changes }).toEqual({
+      dKeys: 0,
+      dRows: 0,
+      inserted: 4,
+      removed: 4,
+      changes: 6,
+    });
+    expect(
+      await rows(`SELECT _change_type, count(*) FROM ${changesTable('out')} WHERE ${CHANGE_VERSION} = 2 GROUP BY ALL ORDER BY ALL`),
+    ).toEqual([
+      ['delete', 3],
+      ['insert', 3],
+    ]);
+    expect(await rows(selectKeys(changesTable('out'), ['path']) + ' ORDER BY ALL')).toEqual([['f3.ts'], ['f4.ts'], ['f99.ts'], [null]]);
+  });
+
+  it('a failing refresh rolls back: the output and the change rows stand', async () => {
+    const before = await rows('SELECT * FROM out ORDER BY ALL');
+    const changes = await rows(`SELECT count(*) FROM ${changesTable('out')}`);
+    await keys(['f3.ts']);
+    const bad = `select path, error('boom')::BIGINT as n from (select * from code."references" semi join ks k on path = k.k0)`;
+    await expect(
+      refreshKeys({
+        conn: c,
+        target: 'out',
+        output: 'out',
+        sql: bad,
+        keysTable: 'ks',
+        key: ['path'],
+        sets,
+        schema,
+        before: {},
+        version: 3,
+      }),
+    ).rejects.toThrow(/refreshing out by key: .*boom/);
+    expect(await rows('SELECT * FROM out ORDER BY ALL')).toEqual(before);
+    expect(await rows(`SELECT count(*) FROM ${changesTable('out')}`)).toEqual(changes);
+  });
+});

@@ -23,11 +23,19 @@ export function configFingerprint(config: ResolvedConfig): string {
 }
 
 /**
- * The part of the config a build depends on: where events go, how the watcher debounces and how many
- * run bundles are kept change no output, so editing them is not a `config_edited` root change.
+ * The part of the config a build depends on: where events go, how the watcher debounces, how many
+ * run bundles are kept and how many tasks build at once (the results are the same at any
+ * concurrency; its default is the machine's CPU count) change no output, so editing them is not a
+ * `config_edited` root change.
  */
 export function buildFingerprint(config: ResolvedConfig): string {
-  return configFingerprint({ ...config, openlineage: undefined, watch: undefined, keepRuns: undefined } as unknown as ResolvedConfig);
+  return configFingerprint({
+    ...config,
+    openlineage: undefined,
+    watch: undefined,
+    keepRuns: undefined,
+    engine: { ...config.engine, concurrency: undefined },
+  } as unknown as ResolvedConfig);
 }
 
 function stableJson(v: unknown): string {

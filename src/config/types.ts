@@ -16,6 +16,11 @@ export interface EngineConfig {
   threads?: number;
   /** DuckDB memory limit, e.g. '4GB'. */
   memoryLimit?: string;
+  /**
+   * Tasks built at once, each on its own DuckDB connection (a task starts when every producer of its
+   * inputs has finished). Default: the number of CPUs (`os.availableParallelism()`); 1 builds one at a time.
+   */
+  concurrency?: number;
 }
 
 export interface WatchConfig {

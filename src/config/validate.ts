@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { RelspecError, RelspecErrors } from '../errors.js';
@@ -25,6 +26,7 @@ const configSchema = z.strictObject({
     .strictObject({
       threads: z.number().int().positive().optional(),
       memoryLimit: z.string().min(1).optional(),
+      concurrency: z.number().int().positive().optional(),
     })
     .optional(),
   openlineage: z
@@ -49,7 +51,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch', 'openlineage'],
   openlineage: ['url', 'file', 'namespace', 'emitSkipped'],
   source: ['format', 'path', 'options', 'tsconfig'],
-  engine: ['threads', 'memoryLimit'],
+  engine: ['threads', 'memoryLimit', 'concurrency'],
   state: ['dir', 'keepRuns'],
   watch: ['debounceMs', 'ignore', 'port'],
 };
@@ -160,7 +162,7 @@ export function resolveConfig(raw: unknown, root: string, file?: string): Resolv
     stateDir,
     keepRuns: (typeof user.state === 'object' ? user.state.keepRuns : undefined) ?? 100,
     outputsDir: path.resolve(root, user.outputs ?? path.join(stateRel, 'outputs')),
-    engine: Object.freeze({ ...(user.engine ?? {}) }),
+    engine: Object.freeze({ ...(user.engine ?? {}), concurrency: user.engine?.concurrency ?? availableParallelism() }),
     ...(user.openlineage && (user.openlineage.url || user.openlineage.file)
       ? {
           openlineage: Object.freeze({

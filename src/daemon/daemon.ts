@@ -128,7 +128,7 @@ class WatchDaemon {
     const grace = setTimeout(() => {
       this.log('daemon', 'interrupt', `still running after ${graceMs} ms: interrupting the query`);
       try {
-        this.session?.warehouse.conn.interrupt();
+        this.session?.warehouse.interrupt();
       } catch {
         /* nothing running */
       }

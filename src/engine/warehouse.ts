@@ -26,15 +26,36 @@ export interface MaterializeResult {
 /** `"schema"."table"` → the key `Warehouse.relations()` lists it under: unquoted, lower case. */
 export const relationKey = (relation: string): string => splitQualified(relation).join('.').toLowerCase();
 
-export class Warehouse {
+/**
+ * What every connection's handle on one warehouse shares: the catalog as relspec knows it, and the
+ * pool of handles tasks lease (engine.concurrency tasks build at once, each on its own connection:
+ * DuckDB runs one query at a time per connection).
+ */
+interface Shared {
   /** Relations by lower-case `schema.table`: DuckDB refuses to replace a view by a table and vice versa. */
-  private kinds = new Map<string, 'table' | 'view'>();
+  kinds: Map<string, 'table' | 'view'>;
+  /**
+   * Schemas created (or being created): CREATE SCHEMA IF NOT EXISTS per build is a catalog write and a
+   * commit, and two connections creating one schema at once conflict (a write-write conflict on it).
+   */
+  schemas: Map<string, Promise<void>>;
+  /** Handles not leased right now; the first is the warehouse itself, so one task at a time uses `conn`. */
+  idle: Warehouse[];
+  /** Every handle opened for a lease (closed with the warehouse). */
+  leased: Warehouse[];
+}
 
+export class Warehouse {
   private constructor(
     readonly instance: DuckDBInstance,
     readonly conn: DuckDBConnection,
     readonly file: string,
+    private readonly shared: Shared,
   ) {}
+
+  private get kinds(): Map<string, 'table' | 'view'> {
+    return this.shared.kinds;
+  }
 
   static async open(stateDir: string, engine: Readonly<EngineConfig> = {}): Promise<Warehouse> {
     mkdirSync(stateDir, { recursive: true });
@@ -61,7 +82,10 @@ export class Warehouse {
     try {
       const conn = await instance.connect();
       await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SLICE_SCHEMA)}`);
-      return new Warehouse(instance, conn, file);
+      const shared: Shared = { kinds: new Map(), schemas: new Map([['main', Promise.resolve()]]), idle: [], leased: [] };
+      const w = new Warehouse(instance, conn, file, shared);
+      shared.idle.push(w);
+      return w;
     } catch (e) {
       instance.closeSync();
       throw stateFaultError(e, stateDir) ?? e;
@@ -79,8 +103,33 @@ export class Warehouse {
       `SELECT schema_name, table_name, 'table' FROM duckdb_tables() WHERE database_name = current_database()
        UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal AND database_name = current_database()`,
     );
-    this.kinds = new Map((r.getRows() as [string, string, 'table' | 'view'][]).map(([s, t, k]) => [`${s}.${t}`.toLowerCase(), k]));
+    this.kinds.clear();
+    for (const [s, t, k] of r.getRows() as [string, string, 'table' | 'view'][]) this.kinds.set(`${s}.${t}`.toLowerCase(), k);
     return new Map(this.kinds);
+  }
+
+  /**
+   * Runs `fn` with a handle of its own on this warehouse: the same catalog, its own connection (this
+   * one first, more opened on demand and kept for the next lease). A connection sees what the others
+   * committed, so a task reads the outputs its finished producers wrote.
+   */
+  async lease<T>(fn: (w: Warehouse) => Promise<T>): Promise<T> {
+    const { idle, leased } = this.shared;
+    let w = idle.pop();
+    if (!w) {
+      w = new Warehouse(this.instance, await this.instance.connect(), this.file, this.shared);
+      leased.push(w);
+    }
+    try {
+      return await fn(w);
+    } finally {
+      idle.push(w);
+    }
+  }
+
+  /** Interrupts the query running on every connection (the daemon's stop after its grace period). */
+  interrupt(): void {
+    for (const w of [this, ...this.shared.leased]) w.conn.interrupt();
   }
 
   /** `"schema"."table"` → `schema.table`, as shown in messages. */
@@ -132,14 +181,17 @@ export class Warehouse {
     );
   }
 
-  /** Schemas known to exist: CREATE SCHEMA IF NOT EXISTS per build is a catalog write and a commit. */
-  private schemas = new Set<string>(['main']);
-
   async ensureSchema(dataset: string): Promise<void> {
     const [schema] = physicalName(dataset);
-    if (this.schemas.has(schema)) return;
-    await this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`);
-    this.schemas.add(schema);
+    const { schemas } = this.shared;
+    let made = schemas.get(schema);
+    if (!made) {
+      made = this.conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(schema)}`).then(() => undefined);
+      schemas.set(schema, made);
+      // A failure is retried by the next build that needs the schema.
+      made.catch(() => schemas.delete(schema));
+    }
+    await made;
   }
 
   /**
@@ -254,6 +306,7 @@ export class Warehouse {
   }
 
   close(): void {
+    for (const w of this.shared.leased.splice(0)) w.conn.closeSync();
     this.conn.closeSync();
     this.instance.closeSync();
   }

@@ -13,6 +13,7 @@ import { taskCaveats } from './caveats.js';
 export interface BuildContext {
   project: Project;
   store: Store;
+  /** The task's own handle on the warehouse (its own connection when tasks build at once: Warehouse.lease). */
   warehouse: Warehouse;
   book: TokenBook;
   runId: number;
@@ -90,7 +91,12 @@ export async function buildTask(
   let outputRows = rows;
   if (producers.length > 1) {
     await refreshUnion(warehouse, book, task.output, { task: task.name });
-    ({ tokens: outputTokens, rows: outputRows } = await book.unionTokens(task.output, sets, { task: task.name, tokens: sliceTokens }));
+    ({ tokens: outputTokens, rows: outputRows } = await book.unionTokens(
+      task.output,
+      sets,
+      { task: task.name, tokens: sliceTokens },
+      warehouse,
+    ));
   }
   const durationMs = performance.now() - t0;
   const result: TaskResult = { task: task.name, output: task.output, status: 'built', causes, durationMs, rows, file: spec.file };

@@ -105,10 +105,11 @@ async function runWith(loaded: LoadedConfig, store: Store, warehouse: Warehouse,
     latest: start.latest,
     files,
   };
-  // Phase 3: the schedule, one task at a time in topological order.
+  // Phase 3: the schedule in topological order, engine.concurrency tasks at a time (a plan, one at a time).
   const ol = dry ? undefined : lineageRun(scope, start);
   const sched = ol ? { ...scope, opts: ol.wrap(scope.opts) } : scope;
-  const done = await runSchedule(sched, cands, dry ? planStep(scope, ctx) : buildStep(sched, start, ctx));
+  const step = dry ? planStep(scope, ctx) : buildStep(sched, start, ctx);
+  const done = await runSchedule(sched, cands, step, dry ? 1 : (loaded.config.engine.concurrency ?? 1));
   // Phase 4: the outcome; a run also records it.
   const outcome = finish(scope, start, cands.errors, done, t0);
   if (ol) outcome.lineage = await finishLineage(scope, ol);

@@ -41,6 +41,8 @@ export const PARTS_KEY = '#parts';
 export class TokenBook {
   /** Evidence rows whose tokens changed in this run and must be persisted. */
   readonly dirty = new Set<string>();
+  /** Token scans in flight by dataset: a task verified meanwhile waits for their tokens instead of scanning again. */
+  private readonly scans = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly project: Project,
@@ -69,11 +71,13 @@ export class TokenBook {
    * column-type signature add up exactly (counts and hash sums are sums over rows); otherwise the
    * parts are hashed together, which changes iff some slice changed.
    * `own` overrides the trace of the producer being built (its trace is written after this).
+   * `wh`: the handle of the task asking (its own connection when tasks build at once).
    */
   async unionTokens(
     ds: string,
     sets: readonly (readonly string[])[],
     own?: { task: string; tokens: Record<string, string> },
+    wh: Warehouse | undefined = this.warehouse,
   ): Promise<{ rows?: number; tokens: Record<string, string> }> {
     const present = this.producers(ds).filter((p) => p === own?.task || this.warehouse?.has(sliceName(p)));
     const tokens: Record<string, string> = {};
@@ -83,7 +87,7 @@ export class TokenBook {
       const parts: string[] = [];
       for (const p of present) {
         const t = p === own?.task ? own.tokens : (this.traces.get(p)?.outputTokens ?? {});
-        parts.push(t[VIEW_KEY] ?? t[key] ?? (await this.scanSlice(p, s)) ?? '?');
+        parts.push(t[VIEW_KEY] ?? t[key] ?? (await this.scanSlice(p, s, wh)) ?? '?');
       }
       const parsed = parts.map(parseToken);
       const types = parsed[0]?.types;
@@ -99,11 +103,11 @@ export class TokenBook {
     return { rows, tokens };
   }
 
-  private async scanSlice(task: string, cols: readonly string[]): Promise<string | undefined> {
+  private async scanSlice(task: string, cols: readonly string[], wh: Warehouse | undefined): Promise<string | undefined> {
     const g = this.project.graph;
-    if (!this.warehouse || !g.hasNode(taskId(task)) || !this.warehouse.has(sliceName(task))) return undefined;
+    if (!wh || !g.hasNode(taskId(task)) || !wh.has(sliceName(task))) return undefined;
     const spec = g.getNodeAttribute(taskId(task), 'task')!;
-    const r = await this.warehouse.tokens(sliceName(task), [cols], spec.outputSchema ?? []);
+    const r = await wh.tokens(sliceName(task), [cols], spec.outputSchema ?? []);
     return r.tokens[columnSetKey(cols)];
   }
 
@@ -116,9 +120,9 @@ export class TokenBook {
   }
 
   /** The dataset's relation to scan: a source's pinned reader, or the output in the warehouse. */
-  private async relation(ds: string): Promise<string | undefined> {
+  private async relation(ds: string, wh: Warehouse | undefined): Promise<string | undefined> {
     const src = this.project.sources.get(ds);
-    if (src?.delta && this.warehouse) return `(${await snapshotQuery(this.warehouse.conn, src.delta, { cache: this.project.deltaCache })})`;
+    if (src?.delta && wh) return `(${await snapshotQuery(wh.conn, src.delta, { cache: this.project.deltaCache })})`;
     if (src) {
       const cfg = this.project.config.sources[ds]!;
       return readerSql(
@@ -126,26 +130,41 @@ export class TokenBook {
         src.files.map((f) => f.path),
       );
     }
-    return this.warehouse?.has(sqlName(ds)) ? sqlName(ds) : undefined;
+    return wh?.has(sqlName(ds)) ? sqlName(ds) : undefined;
   }
 
-  async token(ds: string, cols: readonly string[]): Promise<string | undefined> {
+  /** `wh`: the handle of the task asking (its own connection when tasks build at once). */
+  async token(ds: string, cols: readonly string[], wh: Warehouse | undefined = this.warehouse): Promise<string | undefined> {
+    // One scan per dataset computes every set its consumers read: the others wait for it, as they would one at a time.
+    for (let p = this.scans.get(ds); p; p = this.scans.get(ds)) await p.catch(() => undefined);
     const ev = this.evidence.get(ds);
     const key = columnSetKey(cols);
     if (ev?.tokens[VIEW_KEY]) return ev.tokens[VIEW_KEY];
     if (ev?.tokens[key]) return ev.tokens[key];
+    const scan = this.scanToken(ds, cols, wh);
+    this.scans.set(ds, scan);
+    try {
+      return await scan;
+    } finally {
+      this.scans.delete(ds);
+    }
+  }
+
+  private async scanToken(ds: string, cols: readonly string[], wh: Warehouse | undefined): Promise<string | undefined> {
+    const ev = this.evidence.get(ds);
+    const key = columnSetKey(cols);
     if (!this.project.sources.has(ds) && this.producers(ds).length > 1) {
-      const { tokens } = await this.unionTokens(ds, [[...cols].sort()]);
+      const { tokens } = await this.unionTokens(ds, [[...cols].sort()], undefined, wh);
       const tok = tokens[key];
       if (tok !== undefined && !tok.startsWith('union:empty')) this.set(ds, 'output', { ...(ev?.tokens ?? {}), ...tokens });
       return tok === 'union:empty' ? undefined : tok;
     }
-    const rel = await this.relation(ds);
-    if (!rel || !this.warehouse) return undefined;
+    const rel = await this.relation(ds, wh);
+    if (!rel || !wh) return undefined;
     const schema = this.schemaOf(ds);
     const sets = this.consumerSets(ds, schema);
     if (!sets.some((s) => columnSetKey(s) === key)) sets.push([...cols].sort());
-    const { tokens, rows } = await this.warehouse.tokens(rel, sets, schema);
+    const { tokens, rows } = await wh.tokens(rel, sets, schema);
     this.set(ds, this.project.sources.has(ds) ? 'source' : 'output', { ...(ev?.tokens ?? {}), ...tokens }, rows);
     return tokens[key];
   }

@@ -1,3 +1,4 @@
+import type { Warehouse } from '../engine/warehouse.js';
 import type { GraphTask } from '../graph/index.js';
 import type { Store, TaskRunRow } from '../state/store.js';
 import type { TokenBook } from './tokenbook.js';
@@ -38,12 +39,17 @@ export interface Verdict {
  * input's token over the task's required columns) equals its stored trace. Each difference is a
  * cause, linked to the root change or upstream task run that produced it.
  */
-export async function verify(task: GraphTask, ctx: VerifyContext): Promise<Verdict> {
+export async function verify(
+  task: GraphTask,
+  ctx: VerifyContext,
+  /** The task's own warehouse handle when tasks build at once (default: the book's). */
+  wh?: Warehouse,
+): Promise<Verdict> {
   const current: Record<string, TraceInput> = {};
   const unknown: string[] = [];
   for (const ds of task.reads) {
     const columns = [...(task.columns?.[ds] ?? [])].sort();
-    const token = await ctx.book.token(ds, columns);
+    const token = await ctx.book.token(ds, columns, wh);
     if (token === undefined) unknown.push(ds);
     current[ds] = { columns, token: token ?? '?' };
   }

@@ -2,10 +2,11 @@ import { RelspecError } from '../errors.js';
 import type { Materialize, TaskOptions } from './types.js';
 import { datasetName, datasetNameProblem, isDatasetName } from './names.js';
 import { parseContract, parseUnique, type HeaderValue } from './contract.js';
+import { splitTopLevel, unquoteIdent } from './duckTypes.js';
 
 const HEADER_LINE = /^\s*--\s*@([A-Za-z_][\w-]*)\s*(.*?)\s*$/;
 const MATERIALIZE: readonly Materialize[] = ['table', 'view', 'delta'];
-const KEYS = ['materialize', 'output', 'priority', 'tags', 'description', 'volatile', 'contract', 'unique'] as const;
+const KEYS = ['materialize', 'output', 'priority', 'tags', 'description', 'volatile', 'contract', 'unique', 'key'] as const;
 /** Options that may be given on several lines, each adding to the last. */
 const REPEATABLE: readonly string[] = ['contract', 'unique'];
 
@@ -129,6 +130,7 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
   }
   const contract = parseContract(repeated.get('contract')!, file, fail);
   const unique = parseUnique(repeated.get('unique')!, contract, file, fail);
+  const key = parseKey(opt('key'), file, fail);
   return {
     options: Object.freeze({
       materialize,
@@ -139,8 +141,28 @@ function parseHeaderWith(text: string, taskName: string, file: string, fail: (e:
       volatile: vol !== undefined,
       ...(contract ? { contract } : {}),
       ...(unique ? { unique: Object.freeze(unique) } : {}),
+      ...(key ? { key: Object.freeze(key) } : {}),
     }),
     sql,
     sqlLine: i + 1,
   };
+}
+
+/**
+ * `-- @key col[, col]`: the key the task is refreshed by (lineage/keys.ts proves it). A bad key is
+ * reported and dropped: the task then runs in full, which is always correct.
+ */
+function parseKey(h: HeaderValue | undefined, file: string, fail: (e: RelspecError) => void): string[] | undefined {
+  if (!h) return undefined;
+  const parts = h.value === '' ? [] : splitTopLevel(h.value);
+  const cols = parts.map(unquoteIdent);
+  const dup = cols.find((c, i) => cols.findIndex((d) => d.toLowerCase() === c.toLowerCase()) !== i);
+  // An unquoted name with a space is two words missing a comma (`@key a b`), not a column.
+  const bad = parts.some((p, i) => cols[i] === '' || (p === cols[i] && /\s|"/.test(p)));
+  if (cols.length === 0 || bad || dup !== undefined) {
+    const why = dup !== undefined ? ` (${dup} twice)` : '';
+    fail(new RelspecError('E_TASK', `bad @key '${h.value}' on line ${h.line}${why}`, { file, fix: 'write `-- @key col[, col]`' }));
+    return undefined;
+  }
+  return cols;
 }

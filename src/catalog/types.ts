@@ -12,6 +12,11 @@ export interface TaskOptions {
   readonly contract?: Contract;
   /** `-- @unique col[, col]`, one entry per line: keys that must be unique in the output. */
   readonly unique?: readonly (readonly string[])[];
+  /**
+   * `-- @key col[, col]`: the output columns the task is refreshed by, key by key. Checked by the proof in
+   * lineage/keys.ts; it changes how the task runs, never its result, so it stays out of the plan fingerprint.
+   */
+  readonly key?: readonly string[];
 }
 
 export interface ContractColumn {

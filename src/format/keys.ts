@@ -35,6 +35,9 @@ export function formatKeyProof(p: KeyProof): string {
     p.declared && !p.declared.proven
       ? `; declared @key ${p.declared.columns.join(', ')} refused: ${p.declared.reason ? formatKeyRefusal(p.declared.reason) : 'not proven'}`
       : '';
-  if (on.length > 0) return `key-scoped on ${on.map((k) => (k.includes(',') ? `(${k})` : k)).join(' | ')}${declared}`;
+  // Every bare column of a projection is a key: the first few say enough (--json lists them all).
+  const shown = on.slice(0, 4).map((k) => (k.includes(',') ? `(${k})` : k));
+  const more = on.length > shown.length ? ` (+${on.length - shown.length} more)` : '';
+  if (on.length > 0) return `key-scoped on ${shown.join(' | ')}${more}${declared}`;
   return `not key-scoped${p.reason ? `: ${formatKeyRefusal(p.reason)}` : ''}${declared}`;
 }

@@ -4,6 +4,7 @@ import type { CompiledMemo } from './compiled.js';
 import type { Column } from '../lineage/types.js';
 import type { UntrackedCall } from '../lineage/fileReads.js';
 import type { FileRead } from '../lineage/taskFiles.js';
+import type { KeyProof } from '../lineage/keys.js';
 
 export type NodeKind = 'source' | 'output' | 'task';
 export type EdgeKind = 'requires' | 'produces';
@@ -46,6 +47,8 @@ export interface GraphTask {
   volatile?: boolean;
   /** `-- @contract` / `-- @unique`: checked against outputSchema before running, and on the data after each build. */
   contract?: OutputContract;
+  /** The output columns it is key-scoped on (lineage/keys.ts), and the `-- @key` it declares; absent without lineage. */
+  keys?: KeyProof;
 }
 
 /** The graph's own attributes: what is derived from its shape, computed once and carried with it. */

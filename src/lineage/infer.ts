@@ -11,6 +11,7 @@ import { absentFileReads, resolveFileReads, type FileRead } from './taskFiles.js
 import { DatasetNames, resolveInputs } from './resolve.js';
 import type { Column, ColumnLineage, LineageBlock } from './types.js';
 import { createStubs, unionSchema, describeAll, filesKey, timed, pool } from './inferSteps.js';
+import { proveKeys, serializePlans, type KeyProof } from './keys.js';
 
 export interface TaskParse {
   task: string;
@@ -78,6 +79,8 @@ export interface LineageOptions {
 
 /** Bumped when ParseResult gains fields: a cached parse without them must not be read. */
 const PARSE_VERSION = 'facts-1';
+/** Bumped when ColumnLineage gains fields (keys-1: the key proof). */
+const COLUMNS_VERSION = 'keys-1';
 
 export const schemaFingerprint = (cols: readonly Column[]): string =>
   sha(cols.map((c) => `${c.name}\u0001${c.type}`).join('\u0002')).slice(0, 16);
@@ -182,8 +185,12 @@ export async function inferColumns(
 
     const work: { p: TaskParse; key: string }[] = [];
     for (const p of ready) {
+      // The declared @key is not in the plan fingerprint (it changes how a task runs, not its result), but its proof is cached here.
+      const declared = `${COLUMNS_VERSION}\0key=${specs.get(p.task)!.options.key?.join('\u0001') ?? ''}`;
       const key = sha(
-        [p.fingerprint, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`), ...(await filesKey(p))].join('\0'),
+        [p.fingerprint, declared, ...p.reads.map((ds) => `${ds}:${schemaFingerprint(schemas.get(ds)!)}`), ...(await filesKey(p))].join(
+          '\0',
+        ),
       );
       const hit = cache?.getColumns(key);
       if (hit) {
@@ -206,7 +213,7 @@ export async function inferColumns(
     const planConn = conns[1] ?? scratch.conn;
     const sqlOf = (p: TaskParse) => p.execSql ?? specs.get(p.task)!.sql;
     const plannable = work.filter((w) => !w.p.opaque);
-    const [described, plannedAll] = await Promise.all([
+    const [described, [plannedAll, keyPlans]] = await Promise.all([
       timed(stats, 'describe', () =>
         describeAll(
           scratch.conn,
@@ -214,16 +221,21 @@ export async function inferColumns(
           sqlOf,
         ),
       ),
-      opts.strategy === 'explain'
-        ? Promise.resolve([])
-        : timed(stats, 'plan', () =>
-            planColumnsMany(
-              planConn,
-              plannable.map((w) => ({ sql: sqlOf(w.p), inputs: new Map(w.p.reads.map((ds) => [ds, schemas.get(ds)!] as const)) })),
-            ),
+      timed(stats, 'plan', async () => {
+        const items = plannable.map((w) => ({ sql: sqlOf(w.p), inputs: new Map(w.p.reads.map((ds) => [ds, schemas.get(ds)!] as const)) }));
+        const cols = opts.strategy === 'explain' ? [] : await planColumnsMany(planConn, items);
+        // The key proof reads the unoptimized plan: a second batched call on the same connection.
+        return [
+          cols,
+          await serializePlans(
+            planConn,
+            items.map((x) => x.sql),
           ),
+        ] as const;
+      }),
     ]);
     const planOf = new Map(plannable.map((w, i) => [w.p.task, plannedAll[i]]));
+    const keyPlanOf = new Map(plannable.map((w, i) => [w.p.task, keyPlans[i]!]));
     const bound = work.flatMap((w, i) => {
       const d = described[i]!;
       // A file it reads is gone (or a glob matches nothing): say which, not DuckDB's bind error; and a
@@ -260,7 +272,15 @@ export async function inferColumns(
     });
     const viaExplain: typeof bound = [];
     const done = (b: (typeof bound)[number], cols: Pick<ColumnLineage, 'inputs' | 'notes'>, extra: string[] = []) => {
-      const result: ColumnLineage = { ...cols, notes: [...cols.notes, ...extra], outputSchema: b.outputSchema };
+      const plan = keyPlanOf.get(b.p.task) ?? { error: 'dynamic PIVOT' };
+      const declared = specs.get(b.p.task)!.options.key;
+      const keys: KeyProof = proveKeys(
+        plan,
+        b.inputs,
+        b.outputSchema.map((c) => c.name),
+        declared,
+      );
+      const result: ColumnLineage = { ...cols, notes: [...cols.notes, ...extra], outputSchema: b.outputSchema, keys };
       stats.explained++;
       cache?.putColumns(b.key, result);
       lineage.set(b.p.task, { ...b.p, ...result, notes: [...b.p.notes, ...result.notes] });

@@ -1,3 +1,5 @@
+import type { KeyProof } from './keys.js';
+
 export interface Column {
   name: string;
   type: string;
@@ -9,6 +11,8 @@ export interface ColumnLineage {
   inputs: Record<string, string[]>;
   outputSchema: Column[];
   notes: string[];
+  /** Which output columns the task is key-scoped on, proven from its plan (lineage/keys.ts). */
+  keys: KeyProof;
 }
 
 /**

@@ -86,6 +86,7 @@ export function toGraphTask(spec: TaskSpec, lineage: LineageResult): GraphTask {
     ...(parsed?.volatile.length ? { volatileFunctions: parsed.volatile } : {}),
     ...(spec.options.volatile ? { volatile: true } : {}),
     ...(contractOf(spec.options) ? { contract: contractOf(spec.options) } : {}),
+    ...(full ? { keys: full.keys } : {}),
   };
 }
 

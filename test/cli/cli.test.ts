@@ -67,6 +67,7 @@ describe('relspec CLI', () => {
         fingerprint 35a19094731b5ba1
         reads orders: amount, customer_id
         columns customer_id BIGINT, total DECIMAL(38,1)
+        key-scoped on customer_id
       "
     `);
   });

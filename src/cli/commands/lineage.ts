@@ -9,6 +9,7 @@ import { openProject } from '../../project/open.js';
 import { stdio, type Out } from '../out.js';
 import { contractOf } from '../../catalog/contract.js';
 import { contractText } from '../../format/contract.js';
+import { formatKeyProof } from '../../format/keys.js';
 
 export async function lineageCommand(names: string[], opts: GlobalOptions & { json?: boolean }): Promise<number> {
   const loaded = await loadConfig(opts.config);
@@ -45,6 +46,8 @@ export function printLineage(project: Project, names: string[], opts: { json?: b
       outputSchema: full?.outputSchema ?? null,
       // `-- @contract` / `-- @unique`: the declared columns (types normalized) and unique keys.
       contract: contractOf(spec.options) ?? null,
+      // The key proof: the keys it is key-scoped on, the declared `-- @key` and why a key does not hold.
+      keys: full?.keys ?? null,
       fingerprint: p?.fingerprint ?? null,
       // Files read through table functions (tracked inputs), computed paths (untracked), volatile calls.
       files: (p?.files ?? []).map((f) => ({ fn: f.fn, pattern: f.pattern, paths: f.paths })),
@@ -71,6 +74,7 @@ export function printLineage(project: Project, names: string[], opts: { json?: b
     if (t.volatile.length > 0) o.print(`  volatile: ${t.volatile.join(', ')}`);
     if (t.outputSchema) o.print(`  columns ${t.outputSchema.map((c) => `${c.name} ${c.type}`).join(', ')}`);
     if (t.contract) o.print(`  contract ${contractText(t.contract)}`);
+    if (t.keys) o.print(`  ${formatKeyProof(t.keys)}`);
     for (const n of t.notes) o.print(`  note: ${n}`);
   }
   return 0;

@@ -47,10 +47,12 @@ export function proveJoin(
   n: Obj,
   key: readonly number[],
   eqs: readonly [number, number][],
-  ctx: Ctx,
+  outer: Ctx,
   depth: number,
   prove: Prove,
 ): Failure | undefined {
+  const filtered = outer.filtered;
+  const ctx: Ctx = { ...outer, filtered: undefined };
   const fail = (reason: Failure['reason'], at = depth): Failure => ({ reason, depth: at });
   const [l, r] = kids(n);
   const t = joinType(n);
@@ -63,6 +65,12 @@ export function proveJoin(
   if (delim && (n.delim_flipped === true || ctx.delim !== undefined)) return fail({ kind: 'operator', operator: opName(n) });
   const lc = arity(l);
   const { left: lw } = joinWidths(n);
+  // IN (subquery) is a MARK join whose `=` is NULL, not false, where the subquery has a NULL key: that one row
+  // of another key (NULL) turns NOT IN false for every key. Safe when the mark is only kept where TRUE
+  // (WHERE x IN …), or when the equality is IS NOT DISTINCT FROM (EXISTS, correlated subqueries).
+  if (t === 'mark' && !filtered?.has(lw) && objs(n.conditions).some((c) => c.comparison === 'COMPARE_EQUAL')) {
+    return fail({ kind: 'subquery' });
+  }
   const at = (p: number): ['L' | 'R', number] | undefined => {
     if (t === 'right_semi' || t === 'right_anti') return ['R', rmap.length > 0 ? rmap[p]! : p];
     if (p < lw) return ['L', lmap.length > 0 ? lmap[p]! : p];

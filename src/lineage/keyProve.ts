@@ -23,6 +23,8 @@ export interface Ctx {
    * holding the outer row's key (-1 when the subquery is not correlated on it).
    */
   delim?: readonly number[];
+  /** Positions of the node's output that the filter right above keeps only where TRUE (a bare `WHERE col`). */
+  filtered?: ReadonlySet<number>;
   scans: Scans;
 }
 
@@ -50,8 +52,10 @@ export function proveKey(
  * `eqs`: equalities between output positions that a filter above guarantees (a comma join's WHERE
  * a.k = b.k makes its cross product an equi-join); only cross products and inner joins use them.
  */
-export const prove: Prove = (n, key, eqs, ctx, depth) => {
+export const prove: Prove = (n, key, eqs, outer, depth) => {
   const d = depth + 1;
+  // `filtered` speaks of this node's output only: its children see none.
+  const ctx: Ctx = outer.filtered ? { ...outer, filtered: undefined } : outer;
   const [c0] = kids(n);
   const notPassed = (i: number, input?: string) =>
     fail({ kind: 'not_passed_through', column: ctx.names[i]!, ...(input !== undefined ? { input } : {}) }, depth);
@@ -74,7 +78,9 @@ export const prove: Prove = (n, key, eqs, ctx, depth) => {
       if (map === undefined) return fail({ kind: 'operator', operator: opName(n) }, depth);
       const via = (k: number) => (map.length > 0 ? map[k]! : k);
       const own = conjunctEqualities(list(n.expressions));
-      return prove(c0!, key.map(via), [...own, ...eqs.map(([a, b]) => [via(a), via(b)] as [number, number])], ctx, d);
+      const filtered = new Set(list(n.expressions).flatMap((e) => (refIndex(e) === undefined ? [] : [refIndex(e)!])));
+      const down = map.length > 0 || filtered.size === 0 ? ctx : { ...ctx, filtered };
+      return prove(c0!, key.map(via), [...own, ...eqs.map(([a, b]) => [via(a), via(b)] as [number, number])], down, d);
     }
     case 'LOGICAL_ORDER_BY':
       // Sorting reorders rows; it neither adds nor drops any. Its own projections would re-map columns: unmodelled.
@@ -152,7 +158,7 @@ export const prove: Prove = (n, key, eqs, ctx, depth) => {
     case 'LOGICAL_ASOF_JOIN':
     case 'LOGICAL_ANY_JOIN':
     case 'LOGICAL_CROSS_PRODUCT':
-      return proveJoin(n, key, eqs, ctx, depth, prove);
+      return proveJoin(n, key, eqs, outer, depth, prove);
     case 'LOGICAL_DUMMY_SCAN':
     case 'LOGICAL_EXPRESSION_GET':
     case 'LOGICAL_EMPTY_RESULT':

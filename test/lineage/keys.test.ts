@@ -200,6 +200,15 @@ describe('key proof: subqueries', () => {
   it('IN (subquery) not on the key is refused; on the key it scopes the subquery by its column', async () => {
     expect(await proof('select path from f where sym in (select sym from g)')).toEqual(refused({ kind: 'subquery' }));
     expect(await proof('select path from f where path in (select sym from g)')).toEqual({ keys: [on('path', { f: 'path', g: 'sym' })] });
+    // NOT IN is NULL for every key once the subquery holds a NULL: that row is of another key. So is an IN in the select list.
+    expect(await proof('select path from f where path not in (select sym from g)')).toEqual(refused({ kind: 'subquery' }));
+    expect(await proof('select path, path in (select sym from g) as b from f')).toEqual(refused({ kind: 'subquery' }));
+    expect(await proof('select path from f where not exists (select 1 from g where g.path = f.path)')).toEqual({
+      keys: [on('path', { f: 'path', g: 'path' })],
+    });
+    expect(await proof('select path from f where lines > any (select x from g where g.path = f.path)')).toEqual({
+      keys: [on('path', { f: 'path', g: 'path' })],
+    });
   });
   it('correlated EXISTS, scalar and LATERAL subqueries on the key are accepted; on another column refused', async () => {
     expect(await proof('select path from f where exists (select 1 from g where g.path = f.path)')).toEqual({

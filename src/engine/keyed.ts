@@ -75,7 +75,6 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
     await conn.run(
       `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')};
        INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${fresh};
-       CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CHANGES_SCHEMA)};
        CREATE OR REPLACE TABLE ${changesTable(w.output)} AS
          SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh})
          UNION ALL

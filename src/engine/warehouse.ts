@@ -9,6 +9,7 @@ import { stateFaultError } from '../state/faults.js';
 import { checkWarehouseNotTruncated } from './warehouseFile.js';
 import type { Column } from '../lineage/types.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
+import { CHANGES_SCHEMA } from './keyed.js';
 import { checkContractData, type ContractCheck } from './contracts.js';
 
 export const WAREHOUSE_FILE = 'warehouse.duckdb';
@@ -81,7 +82,8 @@ export class Warehouse {
     }
     try {
       const conn = await instance.connect();
-      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SLICE_SCHEMA)}`);
+      // Created here, once: CREATE SCHEMA inside concurrent key-scoped refreshes is a write-write conflict.
+      await conn.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(SLICE_SCHEMA)}; CREATE SCHEMA IF NOT EXISTS ${quoteIdent(CHANGES_SCHEMA)}`);
       const shared: Shared = { kinds: new Map(), schemas: new Map([['main', Promise.resolve()]]), idle: [], leased: [] };
       const w = new Warehouse(instance, conn, file, shared);
       shared.idle.push(w);

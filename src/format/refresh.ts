@@ -1,5 +1,5 @@
 import type { Refresh, RefreshReason } from '../records/types.js';
-const formatKeyRefusal = (r: { kind: string }): string => r.kind.replace(/_/g, ' ');
+import { formatKeyRefusal } from './keys.js';
 
 const pct = (x: number) => `${Math.round(x * 100)}%`;
 

@@ -7,7 +7,9 @@ import type { GraphTask } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { Store } from '../state/store.js';
 import { PARTS_KEY, VIEW_KEY, type TokenBook } from './tokenbook.js';
-import type { Cause, TaskResult, Trace, TraceInput } from '../records/types.js';
+import type { Cause, Refresh, TaskResult, Trace, TraceInput } from '../records/types.js';
+import { rowsOf, writeOutput } from './keyedBuild.js';
+import { writingMark } from './keyedRefresh.js';
 import { taskCaveats } from './caveats.js';
 
 export interface BuildContext {
@@ -63,6 +65,8 @@ export async function buildTask(
   const t0 = performance.now();
   await warehouse.ensureSchema(task.output);
   let res: { rows?: number; tokens: Record<string, string> };
+  let refresh: Refresh = { mode: 'full', reason: { kind: 'materialization', materialize: task.materialize === 'view' ? 'view' : 'delta' } };
+  let keys: Trace['keys'];
   const contract = task.contract ? { task: task.name, file: spec.file, contract: task.contract } : undefined;
   if (task.materialize === 'delta') {
     res = await materializeDelta(
@@ -77,7 +81,21 @@ export async function buildTask(
       contract,
     );
   } else {
-    res = await warehouse.materialize(target, task.materialize, sql, sets, schema, contract);
+    const kind = task.materialize;
+    const ev = book.evidence.get(task.output);
+    const w = { target, sets, schema, contract, nextVersion: (ev?.version ?? 0) + 1, rowsBefore: rowsOf(ev?.tokens) };
+    const refreshCtx = {
+      conn: warehouse.conn,
+      project,
+      book,
+      store,
+      producers: ctx.producers,
+      trace: ctx.traces.get(task.name),
+      runId: ctx.runId,
+    };
+    ({ res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, () =>
+      warehouse.materialize(target, kind, sql, sets, schema, contract),
+    ));
   }
   // A view reads its files when queried: their hashes are part of its token, or its readers would cut off.
   const inputTokens = {
@@ -99,18 +117,21 @@ export async function buildTask(
     ));
   }
   const durationMs = performance.now() - t0;
-  const result: TaskResult = { task: task.name, output: task.output, status: 'built', causes, durationMs, rows, file: spec.file };
+  const result: TaskResult = { task: task.name, output: task.output, status: 'built', causes, durationMs, rows, file: spec.file, refresh };
+  // Each input's evidence version as read: where its change rows start at the next key-scoped refresh.
+  const inputs = Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, { ...i, version: book.evidence.get(ds)?.version }]));
   const trace: Trace = {
     task: task.name,
     fingerprint: task.fingerprint!,
     engineVersion: ctx.engineVersion,
-    inputs: current,
+    inputs,
     output: task.output,
     outputTokens: sliceTokens,
     runId: ctx.runId,
     sql: spec.sql,
     ...(task.files?.length ? { files } : {}),
     ...(taskCaveats(task).length ? { caveats: taskCaveats(task) } : {}),
+    ...(keys ? { keys } : {}),
   };
   let changed = false;
   store.tx(() => {
@@ -120,6 +141,7 @@ export async function buildTask(
     store.putTrace(trace);
     store.recordTaskRun(ctx.runId, result);
     store.clearPending(task.name);
+    if (keys) store.setMeta(writingMark(task.name), '');
     if (changed) {
       // The next level is stale now: mark it in the same transaction, so a crash after this
       // commit still rebuilds it (observe only marks the first level).

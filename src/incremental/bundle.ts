@@ -65,9 +65,8 @@ export async function writeRunBundle(
       duration_ms: Math.round(t.durationMs * 100) / 100,
       schema_fingerprint: schemaFingerprint(book.evidence.get(t.output)?.schema ?? gt?.outputSchema),
       plan_fingerprint: gt?.fingerprint ?? null,
-      // Every build recomputes its whole output today; key-scoped refresh will record 'keys'.
-      refresh_mode: t.status === 'built' ? 'full' : null,
-      refresh_keys: null,
+      refresh_mode: t.status === 'built' ? (t.refresh?.mode ?? 'full') : null,
+      refresh_keys: t.refresh?.mode === 'keys' ? (t.refresh.keys ?? null) : null,
       causes: t.causes,
       reason: t.reason ?? null,
       error: t.error ?? null,

@@ -4,7 +4,7 @@ import { CHANGE_VERSION, changesTable, collectKeys, selectKeys } from '../engine
 import { restrictToKeys } from '../engine/keyedSql.js';
 import { columnSetKey } from '../engine/tokens.js';
 import type { GraphTask } from '../graph/index.js';
-import type { KeyProof, ProvenKey } from './keyedTypes.js';
+import type { ProvenKey } from '../lineage/keys.js';
 import type { Project } from '../project/load.js';
 import type { Cause, RefreshReason, Trace } from '../records/types.js';
 import type { Store } from '../state/store.js';
@@ -34,7 +34,7 @@ export interface RefreshContext {
 
 /** The key a task would be refreshed by, or why it has none. */
 export function taskKey(task: GraphTask): { key: ProvenKey } | { reason: RefreshReason } {
-  const proof = (task as GraphTask & { keys?: KeyProof }).keys;
+  const proof = task.keys;
   const declared = proof?.declared;
   if (declared && !declared.proven)
     return { reason: { kind: 'declared_key_refused', columns: declared.columns, refusal: declared.reason } };
@@ -55,10 +55,10 @@ export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx
   const full = (reason: RefreshReason): RefreshPlan => ({ mode: 'full', reason, key });
   if (task.materialize !== 'table') return full({ kind: 'materialization', materialize: task.materialize === 'view' ? 'view' : 'delta' });
   if (ctx.producers(task.output).length > 1) return full({ kind: 'materialization', materialize: 'shared' });
-  const other = causes.find((c) => c.kind !== 'input_changed');
-  if (other) return full({ kind: 'cause', cause: other.kind });
   const trace = ctx.trace;
   if (!trace?.keys || trace.keys.columns.join('\0') !== key.columns.join('\0')) return full({ kind: 'first_build' });
+  const other = causes.find((c) => c.kind !== 'input_changed');
+  if (other) return full({ kind: 'cause', cause: other.kind });
   if (ctx.store.getMeta(writingMark(task.name))) return full({ kind: 'interrupted_write' });
   if (ctx.sets.some((s) => trace.outputTokens[columnSetKey(s)] === undefined)) return full({ kind: 'new_columns' });
   const queries: string[] = [];

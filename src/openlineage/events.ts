@@ -85,7 +85,7 @@ function rebuildFacet(ctx: EventContext, r: TaskResult | undefined): Facet {
     relspecRunId: ctx.runId,
     causes,
     roots: rootsOf(causes, ctx.changes),
-    refresh: { mode: 'full' },
+    refresh: r?.refresh ?? { mode: 'full' },
     ...(r?.status === 'skipped' && r.reason ? { skipped: r.reason as SkipReason } : {}),
   };
 }

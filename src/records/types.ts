@@ -1,6 +1,6 @@
 import type { CommitFiles } from '../sources/code/commitFiles.js';
 import type { LineageBlock, TaskCaveat } from '../lineage/types.js';
-import type { KeyRefusal } from '../incremental/keyedTypes.js';
+import type { KeyRefusal } from '../lineage/keys.js';
 import type { RewrittenLogFile } from '../delta/logFingerprint.js';
 
 export type { CommitFiles };

@@ -12,7 +12,7 @@ const rows = async (sql: string) =>
 beforeAll(async () => {
   inst = await DuckDBInstance.create(':memory:');
   c = await inst.connect();
-  await c.run(`CREATE SCHEMA code;
+  await c.run(`CREATE SCHEMA code; CREATE SCHEMA relspec_changes;
     CREATE TABLE code."references" AS SELECT 'f' || (i % 10) || '.ts' AS path, i AS pos, CASE WHEN i % 7 = 0 THEN NULL ELSE 'x' END AS role FROM range(200) t(i);
     CREATE TABLE "sym bols ü" AS SELECT 'f' || (i % 10) || '.ts' AS "the path", i AS id FROM range(50) t(i);
     INSERT INTO code."references" VALUES (NULL, 1000, 'n');`);

@@ -81,6 +81,7 @@ export function printOutcome(out: RunOutcome, opts: RunCliOptions, loaded: Loade
         ...(t.error ? { error: t.error } : {}),
         ...(t.errorCode ? { errorCode: t.errorCode } : {}),
         ...(t.reason ? { reason: t.reason } : {}),
+        ...(t.refresh ? { refresh: t.refresh } : {}),
       })),
       errors: out.errors,
       warnings: [...out.sourceWarnings.map((w) => ({ ...w, message: formatWarning(w) })), ...out.warnings.map(warningJson)],

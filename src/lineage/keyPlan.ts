@@ -77,8 +77,20 @@ export function joinWidths(n: Obj): { left: number; right: number } {
   return { left: side(n, l, 'left_projection_map'), right: side(n, r, 'right_projection_map') };
 }
 
-/** Output width of an operator; NaN for one this module does not model (the proof then refuses). */
+/**
+ * Output width of an operator; NaN for one this module does not model (the proof then refuses). Kept on the
+ * node (the plan is parsed for the proof alone): each candidate key asks it again at every join.
+ */
 export function arity(n: Obj): number {
+  const memo = n[WIDTH];
+  if (typeof memo === 'number') return memo;
+  const w = width(n);
+  n[WIDTH] = w;
+  return w;
+}
+const WIDTH = '\u0000width';
+
+function width(n: Obj): number {
   const [c0, c1] = kids(n);
   const child = () => (c0 ? arity(c0) : NaN);
   const len = (k: string) => list(n[k]).length;

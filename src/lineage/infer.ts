@@ -79,8 +79,8 @@ export interface LineageOptions {
 
 /** Bumped when ParseResult gains fields: a cached parse without them must not be read. */
 const PARSE_VERSION = 'facts-1';
-/** Bumped when ColumnLineage gains fields (keys-1: the key proof). */
-const COLUMNS_VERSION = 'keys-1';
+/** Bumped when ColumnLineage gains fields or the key proof (lineage/key*.ts) decides differently: keys-2, NOT IN. */
+const COLUMNS_VERSION = 'keys-2';
 
 export const schemaFingerprint = (cols: readonly Column[]): string =>
   sha(cols.map((c) => `${c.name}\u0001${c.type}`).join('\u0002')).slice(0, 16);

@@ -127,3 +127,35 @@ export async function materializeDelta(
   await conn.run(`DROP TABLE IF EXISTS ${STAGE}; DROP TABLE IF EXISTS ${STAGE}_diff;`);
   return { rows, tokens, version: current.version, commit, changedRows };
 }
+
+/**
+ * A key-scoped refresh of a Delta output (engine/keyed.ts refreshKeys): its current rows, and the
+ * commit of the changed keys' rows — one MERGE deleting every row of those keys (NULL-safe) and
+ * inserting their new rows, so the commit (and its CDF) holds only those rows; then the view moves.
+ */
+export async function deltaKeyedWrite(
+  conn: DuckDBConnection,
+  outputsDir: string,
+  output: string,
+  keysTable: string,
+  key: readonly string[],
+  cache: DeltaReadCache,
+  replaceView: (query: string) => Promise<void>,
+): Promise<{ oldRows: string; apply: (fresh: string) => Promise<void> }> {
+  const dir = deltaOutputDir(outputsDir, output);
+  const current = await loadSnapshot(conn, dir);
+  return {
+    oldRows: `(${await snapshotQuery(conn, current, { cache })})`,
+    apply: async (fresh) => {
+      await writeTable(conn, dir, {
+        mode: 'replace',
+        keys: [...key],
+        deleteKeysSql: `SELECT * FROM ${keysTable}`,
+        sql: `SELECT * FROM ${fresh}`,
+        operation: 'MERGE',
+      });
+      const snap = await loadSnapshot(conn, dir);
+      await replaceView(await snapshotQuery(conn, snap, { inlineRowsLimit: Infinity, cache }));
+    },
+  };
+}

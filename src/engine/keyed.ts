@@ -30,6 +30,12 @@ export interface KeyedWrite {
   /** The output's evidence version these change rows lead to. */
   version: number;
   contract?: ContractCheck;
+  /** The change table's name (default the output; a slice's is its task's). */
+  changes?: string;
+  /** Where the output's current rows are read (default `target`; a Delta output's snapshot query). */
+  oldRows?: string;
+  /** A Delta output: commits the fresh rows (temp table name) for the changed keys; called only when some row changed. */
+  apply?: (fresh: string) => Promise<void>;
 }
 
 export interface KeyedResult {
@@ -61,28 +67,36 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
   const old = '__relspec_old';
   const fresh = '__relspec_new';
   const cols = names.map(quoteIdent).join(', ');
-  await conn.run('BEGIN TRANSACTION');
+  const changes = changesTable(w.changes ?? w.output);
+  // A table output changes in this transaction; a Delta output in its own commit (w.apply).
+  const tx = w.apply === undefined;
+  if (tx) await conn.run('BEGIN TRANSACTION');
   try {
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE ${fresh} AS\n${w.sql}\n;
-       CREATE OR REPLACE TEMP TABLE ${old} AS SELECT __t.* FROM ${target} AS __t SEMI JOIN ${w.keysTable} AS __k ON ${keyMatch('__t', key, '__k')};`,
-    );
-    const r = await conn.runAndReadAll(
-      `SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(old, key)} FROM ${old}
-       UNION ALL SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(fresh, key)} FROM ${fresh}`,
-    );
-    const [removed, inserted] = r.getRows() as unknown[][];
-    await conn.run(
-      `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')};
-       INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${fresh};
-       CREATE OR REPLACE TABLE ${changesTable(w.output)} AS
+       CREATE OR REPLACE TEMP TABLE ${old} AS SELECT __t.* FROM ${w.oldRows ?? target} AS __t SEMI JOIN ${w.keysTable} AS __k ON ${keyMatch('__t', key, '__k')};
+       CREATE OR REPLACE TABLE ${changes} AS
          SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh})
          UNION ALL
          SELECT *, 'insert', ${w.version}::BIGINT FROM (SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old});`,
     );
-    if (w.contract) await checkContractData(conn, target, w.contract);
-    const n = await conn.runAndReadAll(`SELECT count(*)::BIGINT FROM ${changesTable(w.output)}`);
-    await conn.run('COMMIT');
+    const r = await conn.runAndReadAll(
+      `SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(old, key)}, 0::BIGINT FROM ${old}
+       UNION ALL SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(fresh, key)}, (SELECT count(*) FROM ${changes})::BIGINT FROM ${fresh}`,
+    );
+    const [removed, inserted] = r.getRows() as unknown[][];
+    const last = w.sets.length + 1;
+    const nChanges = Number(inserted![last + 1]);
+    if (w.apply) {
+      if (nChanges > 0) await w.apply(fresh);
+    } else {
+      await conn.run(
+        `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')};
+         INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${fresh};`,
+      );
+      if (w.contract) await checkContractData(conn, target, w.contract);
+      await conn.run('COMMIT');
+    }
     const tokens: Record<string, string> = { ...w.before };
     w.sets.forEach((s, i) => {
       const k = columnSetKey(s);
@@ -92,17 +106,16 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
       if (next === undefined) throw new Error(`no stored token for ${k}`);
       tokens[k] = next;
     });
-    const last = w.sets.length + 1;
     return {
       tokens,
       dRows: Number(inserted![0]) - Number(removed![0]),
       dKeys: Number(inserted![last]) - Number(removed![last]),
       inserted: Number(inserted![0]),
       removed: Number(removed![0]),
-      changes: Number(n.getRows()[0]![0]),
+      changes: nChanges,
     };
   } catch (e) {
-    await conn.run('ROLLBACK').catch(() => undefined);
+    if (tx) await conn.run('ROLLBACK').catch(() => undefined);
     if (e instanceof RelspecError) throw e;
     throw new RelspecError('E_TASK_RUN', `the query failed while refreshing ${w.output} by key: ${errorMessage(e).split('\n')[0]}`, {
       fix: 'fix the query or the input rows it fails on; the previous output is kept and the next run retries',
@@ -120,10 +133,18 @@ export async function collectKeys(conn: DuckDBConnection, keysTable: string, que
   return Number(r.getRows()[0]![0]);
 }
 
-/** Keys in an output: counted once at a full build, then kept up to date by each refresh's key delta. */
-export async function countKeys(conn: DuckDBConnection, target: string, key: readonly string[]): Promise<number> {
-  const r = await conn.runAndReadAll(`SELECT ${distinctKeys(target, key)}`);
-  return Number(r.getRows()[0]![0]);
+/**
+ * Keys in an output for each candidate key, in one scan: counted at a full build, then kept up to
+ * date by each refresh's key delta. NULL is a key like any other (count(DISTINCT) skips it).
+ */
+export async function countKeysMany(conn: DuckDBConnection, target: string, keys: readonly (readonly string[])[]): Promise<number[]> {
+  if (keys.length === 0) return [];
+  const one = (k: readonly string[]) =>
+    k.length === 1
+      ? `(count(DISTINCT ${quoteIdent(k[0]!)}) + coalesce(max((${quoteIdent(k[0]!)} IS NULL)::INT), 0))::BIGINT`
+      : `count(DISTINCT row(${k.map(quoteIdent).join(', ')}))::BIGINT`;
+  const r = await conn.runAndReadAll(`SELECT ${keys.map(one).join(', ')} FROM ${target}`);
+  return r.getRows()[0]!.map(Number);
 }
 
 export const selectKeys = (rel: string, columns: readonly string[], where = ''): string =>

@@ -12,6 +12,8 @@ export function refreshReasonText(r: RefreshReason): string {
       return `the declared key (${r.columns.join(', ')}) does not hold${r.refusal ? `: ${formatKeyRefusal(r.refusal)}` : ''}`;
     case 'materialization':
       return r.materialize === 'shared' ? 'the output has several producers' : `a ${r.materialize} output is rewritten whole`;
+    case 'contract':
+      return 'a contract on a Delta output is checked on the whole table';
     case 'first_build':
       return 'no earlier key-scoped build to refresh';
     case 'cause':

@@ -7,8 +7,8 @@ import type { GraphTask } from '../graph/index.js';
 import type { Project } from '../project/load.js';
 import type { Store } from '../state/store.js';
 import { PARTS_KEY, VIEW_KEY, type TokenBook } from './tokenbook.js';
-import type { Cause, Refresh, TaskResult, Trace, TraceInput } from '../records/types.js';
-import { rowsOf, writeOutput } from './keyedBuild.js';
+import type { Cause, TaskResult, Trace, TraceInput } from '../records/types.js';
+import { writeOutput } from './keyedBuild.js';
 import { writingMark } from './keyedRefresh.js';
 import { taskCaveats } from './caveats.js';
 
@@ -64,39 +64,42 @@ export async function buildTask(
   const sql = task.execSql ?? spec.sql;
   const t0 = performance.now();
   await warehouse.ensureSchema(task.output);
-  let res: { rows?: number; tokens: Record<string, string> };
-  let refresh: Refresh = { mode: 'full', reason: { kind: 'materialization', materialize: task.materialize === 'view' ? 'view' : 'delta' } };
-  let keys: Trace['keys'];
   const contract = task.contract ? { task: task.name, file: spec.file, contract: task.contract } : undefined;
-  if (task.materialize === 'delta') {
-    res = await materializeDelta(
-      warehouse.conn,
-      project.config.outputsDir,
-      task.output,
-      sql,
-      sets,
-      schema,
-      project.deltaCache,
-      (query) => warehouse.replaceView(target, query),
-      contract,
-    );
-  } else {
-    const kind = task.materialize;
-    const ev = book.evidence.get(task.output);
-    const w = { target, sets, schema, contract, nextVersion: (ev?.version ?? 0) + 1, rowsBefore: rowsOf(ev?.tokens) };
-    const refreshCtx = {
-      conn: warehouse.conn,
-      project,
-      book,
-      store,
-      producers: ctx.producers,
-      trace: ctx.traces.get(task.name),
-      runId: ctx.runId,
-    };
-    ({ res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, () =>
-      warehouse.materialize(target, kind, sql, sets, schema, contract),
-    ));
-  }
+  const kind = task.materialize;
+  const ev = book.evidence.get(task.output);
+  const replaceView = (query: string) => warehouse.replaceView(target, query);
+  const w = {
+    target,
+    sets,
+    schema,
+    contract,
+    nextVersion: (ev?.version ?? 0) + 1,
+    ...(kind === 'delta' ? { delta: { outputsDir: project.config.outputsDir, replaceView } } : {}),
+  };
+  const refreshCtx = {
+    conn: warehouse.conn,
+    project,
+    book,
+    store,
+    producers: ctx.producers,
+    trace: ctx.traces.get(task.name),
+    runId: ctx.runId,
+  };
+  const { res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, () =>
+    kind === 'delta'
+      ? materializeDelta(
+          warehouse.conn,
+          project.config.outputsDir,
+          task.output,
+          sql,
+          sets,
+          schema,
+          project.deltaCache,
+          replaceView,
+          contract,
+        )
+      : warehouse.materialize(target, kind, sql, sets, schema, contract),
+  );
   // A view reads its files when queried: their hashes are part of its token, or its readers would cut off.
   const inputTokens = {
     ...Object.fromEntries(Object.entries(current).map(([ds, i]) => [ds, i.token])),

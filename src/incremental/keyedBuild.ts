@@ -1,22 +1,24 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { changesTable, countKeys, refreshKeys } from '../engine/keyed.js';
+import { changesTable, countKeysMany, refreshKeys } from '../engine/keyed.js';
 import type { ContractCheck } from '../engine/contracts.js';
+import { deltaKeyedWrite } from '../engine/deltaOutput.js';
 import type { MaterializeResult } from '../engine/warehouse.js';
 import type { GraphTask } from '../graph/index.js';
+import type { ProvenKey } from '../lineage/keys.js';
 import type { Column } from '../lineage/types.js';
 import type { Cause, Refresh, Trace } from '../records/types.js';
-import { planRefresh, taskKey, writingMark, type RefreshContext } from './keyedRefresh.js';
-import { ROWS_KEY } from './tokenbook.js';
+import { KEYS_TABLE, planRefresh, taskKey, writingMark, type RefreshContext } from './keyedRefresh.js';
 
 export interface OutputWrite {
+  /** Where the rows go: the output table, its slice, or (delta) the view over the table. */
   target: string;
   sets: readonly (readonly string[])[];
   schema: readonly Column[];
   contract?: ContractCheck;
   /** The evidence version the output will have if this write changes it. */
   nextVersion: number;
-  /** The output's row count before (its evidence). */
-  rowsBefore?: number;
+  /** A Delta output: where its tables live and how its view moves. */
+  delta?: { outputsDir: string; replaceView: (query: string) => Promise<void> };
 }
 
 export interface Written {
@@ -25,11 +27,15 @@ export interface Written {
   keys?: Trace['keys'];
 }
 
+/** Candidate keys counted at a full build: past this many, the first ones (the proof's order). */
+const MAX_CANDIDATES = 16;
+
 /**
  * Writes a task's output by key where planRefresh allows it, else in full (`writeFull`); either
- * way the refresh record says which and why. A key-scoped table counts its keys after a full write
- * (the `of` of later refreshes); the change rows of an earlier refresh are dropped, since they no
- * longer lead to the output's version.
+ * way the refresh record says which and why. After a full write of a key-scoped task its keys are
+ * counted and, when several columns are proven keys, the one with the most distinct values is kept
+ * (the finest partition: a change touches the fewest keys); later refreshes use that key. The
+ * change rows of an earlier refresh are dropped, since they no longer lead to the output's version.
  */
 export async function writeOutput(
   task: GraphTask,
@@ -38,39 +44,68 @@ export async function writeOutput(
   ctx: Omit<RefreshContext, 'sets' | 'conn'> & { conn: DuckDBConnection; runId: number },
   writeFull: () => Promise<MaterializeResult>,
 ): Promise<Written> {
-  const keyed = 'key' in taskKey(task) && task.materialize === 'table' && ctx.producers(task.output).length === 1;
+  const shared = ctx.producers(task.output).length > 1;
+  const keyed = 'key' in taskKey(task) && task.materialize !== 'view';
   const plan = await planRefresh(task, causes, { ...ctx, sets: w.sets });
+  const changes = shared ? `slice:${task.name}` : task.output;
   // The mark is cleared with the trace (build.ts): still set at the next build means this write may
   // have committed without its trace, so the stored tokens and key count cannot be extended.
   if (keyed) ctx.store.setMeta(writingMark(task.name), String(ctx.runId));
   if (plan.mode === 'keys') {
+    // planRefresh chose keys only over a trace that has them.
+    const trace = ctx.trace!;
+    const before = trace.keys!;
+    const delta = w.delta
+      ? await deltaKeyedWrite(
+          ctx.conn,
+          w.delta.outputsDir,
+          task.output,
+          KEYS_TABLE,
+          plan.key.columns,
+          ctx.project.deltaCache,
+          w.delta.replaceView,
+        )
+      : undefined;
     const r = await refreshKeys({
       conn: ctx.conn,
       target: w.target,
       output: task.output,
+      changes,
       sql: plan.sql,
-      keysTable: '__relspec_keys',
+      keysTable: KEYS_TABLE,
       key: plan.key.columns,
       sets: w.sets,
       schema: w.schema,
-      before: ctx.trace!.outputTokens,
+      before: trace.outputTokens,
       version: w.nextVersion,
       contract: w.contract,
+      ...(delta ? { oldRows: delta.oldRows, apply: delta.apply } : {}),
     });
-    const rows = w.rowsBefore === undefined ? undefined : w.rowsBefore + r.dRows;
+    const rows = before.rows === undefined ? undefined : before.rows + r.dRows;
     return {
       res: { rows, tokens: r.tokens },
       refresh: { mode: 'keys', key: plan.key.columns, keys: plan.keys, of: plan.of, rows: r.inserted },
-      keys: { columns: plan.key.columns, count: plan.of + r.dKeys },
+      keys: { columns: plan.key.columns, count: plan.of + r.dKeys, ...(rows === undefined ? {} : { rows }) },
     };
   }
-  if (keyed) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(task.output)}`);
+  if (keyed) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(changes)}`);
   const res = await writeFull();
-  const refresh: Refresh = { mode: 'full', ...(plan.key ? { key: plan.key.columns } : {}), reason: plan.reason };
-  if (!keyed || !plan.key) return { res, refresh };
-  const count = await countKeys(ctx.conn, w.target, plan.key.columns);
-  return { res, refresh: { ...refresh, of: count }, keys: { columns: plan.key.columns, count } };
+  const refresh: Refresh = { mode: 'full', reason: plan.reason };
+  const proof = task.keys;
+  if (!keyed || !proof) return { res, refresh };
+  const candidates: ProvenKey[] = proof.declared?.proven ? proof.keys.slice(0, 1) : proof.keys.slice(0, MAX_CANDIDATES);
+  const counts = await countKeysMany(
+    ctx.conn,
+    w.target,
+    candidates.map((k) => k.columns),
+  );
+  let best = 0;
+  counts.forEach((n, i) => (best = n > counts[best]! ? i : best));
+  const key = candidates[best]!.columns;
+  const count = counts[best]!;
+  return {
+    res,
+    refresh: { ...refresh, key, of: count },
+    keys: { columns: key, count, ...(res.rows === undefined ? {} : { rows: res.rows }) },
+  };
 }
-
-export const rowsOf = (tokens: Record<string, string> | undefined): number | undefined =>
-  tokens?.[ROWS_KEY] === undefined ? undefined : Number(tokens[ROWS_KEY]);

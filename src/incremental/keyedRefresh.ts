@@ -51,16 +51,18 @@ export function taskKey(task: GraphTask): { key: ProvenKey } | { reason: Refresh
 export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx: RefreshContext): Promise<RefreshPlan> {
   const k = taskKey(task);
   if ('reason' in k) return { mode: 'full', reason: k.reason };
-  const { key } = k;
-  const full = (reason: RefreshReason): RefreshPlan => ({ mode: 'full', reason, key });
-  if (task.materialize !== 'table') return full({ kind: 'materialization', materialize: task.materialize === 'view' ? 'view' : 'delta' });
-  if (ctx.producers(task.output).length > 1) return full({ kind: 'materialization', materialize: 'shared' });
+  const full = (reason: RefreshReason): RefreshPlan => ({ mode: 'full', reason, key: k.key });
+  if (task.materialize === 'view') return full({ kind: 'materialization', materialize: 'view' });
+  if (task.materialize === 'delta' && task.contract) return full({ kind: 'contract' });
   const trace = ctx.trace;
-  if (!trace?.keys || trace.keys.columns.join('\0') !== key.columns.join('\0')) return full({ kind: 'first_build' });
+  // The key the last full build chose (keyedBuild.ts), while the proof still holds for it.
+  const chosen = trace?.keys && task.keys?.keys.find((k) => k.columns.join('\0') === trace.keys!.columns.join('\0'));
+  if (!trace?.keys || !chosen) return full({ kind: 'first_build' });
   const other = causes.find((c) => c.kind !== 'input_changed');
   if (other) return full({ kind: 'cause', cause: other.kind });
   if (ctx.store.getMeta(writingMark(task.name))) return full({ kind: 'interrupted_write' });
   if (ctx.sets.some((s) => trace.outputTokens[columnSetKey(s)] === undefined)) return full({ kind: 'new_columns' });
+  const key = chosen;
   const queries: string[] = [];
   for (const c of causes) {
     if (c.kind !== 'input_changed') continue;

@@ -30,7 +30,7 @@ export function consumerSets(g: RelGraph, ds: string, schema: readonly Column[])
 /** A view's token does not depend on the consumer's columns: stored under this key. */
 export const VIEW_KEY = '*';
 /** The row count of a table output, kept beside its tokens. */
-export const ROWS_KEY = '#rows';
+const ROWS_KEY = '#rows';
 /** A shared output's slices in its union view, kept beside its tokens (see reconcileUnions). */
 export const PARTS_KEY = '#parts';
 

@@ -149,7 +149,7 @@ export interface Trace {
   /** What this build cannot promise (untracked reads, volatile functions). */
   caveats?: TaskCaveat[];
   /** A key-scoped task's key and how many keys its output holds (kept by each refresh, docs/ARCHITECTURE.md). */
-  keys?: { columns: string[]; count: number };
+  keys?: { columns: string[]; count: number; rows?: number };
 }
 
 /** Why a built task recomputed its whole output rather than the rows of the changed keys. */
@@ -157,6 +157,7 @@ export type RefreshReason =
   | { kind: 'not_key_scoped'; refusal?: KeyRefusal }
   | { kind: 'declared_key_refused'; columns: string[]; refusal?: KeyRefusal }
   | { kind: 'materialization'; materialize: 'view' | 'delta' | 'shared' }
+  | { kind: 'contract' }
   | { kind: 'first_build' }
   | { kind: 'cause'; cause: Cause['kind'] }
   | { kind: 'changes_unknown'; input: string }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { benchLineage } from './lineage.js';
 import { benchEngine } from './engine.js';
+import { benchWideConcurrency } from './parallel.js';
 import { benchMinimality } from './minimality.js';
 import { benchInvalidation } from './invalidation.js';
 import { benchDeltaChanges } from './delta.js';
@@ -45,6 +46,9 @@ rows.push(...invalidationRows);
 
 log('per-task overhead: 1000 small table tasks, relspec cold build vs a plain DuckDB loop');
 rows.push(...(await benchEngine(1000, quick ? 1 : 3, log)));
+
+log('parallel tasks (issue 15): 1,000 independent tasks, engine.concurrency 1 vs the default');
+rows.push(...(await benchWideConcurrency(1000, quick ? 1 : 3, quick ? 10_000 : 50_000, log)));
 
 log('minimality: 200 tasks, a fixed suite of changes');
 rows.push(...(await benchMinimality(200, log)));

@@ -24,8 +24,9 @@ export function configFingerprint(config: ResolvedConfig): string {
 
 /**
  * The part of the config a build depends on: where events go, how the watcher debounces, how many
- * run bundles are kept and how many tasks build at once (the results are the same at any
- * concurrency; its default is the machine's CPU count) change no output, so editing them is not a
+ * run bundles are kept, how many tasks build at once (the results are the same at any
+ * concurrency; its default is the machine's CPU count) and when a key-scoped task refreshes by key
+ * (a key-scoped refresh equals a full one) change no output, so editing them is not a
  * `config_edited` root change.
  */
 export function buildFingerprint(config: ResolvedConfig): string {
@@ -34,7 +35,7 @@ export function buildFingerprint(config: ResolvedConfig): string {
     openlineage: undefined,
     watch: undefined,
     keepRuns: undefined,
-    engine: { ...config.engine, concurrency: undefined },
+    engine: { ...config.engine, concurrency: undefined, keyThreshold: undefined },
   } as unknown as ResolvedConfig);
 }
 

@@ -21,6 +21,11 @@ export interface EngineConfig {
    * inputs has finished). Default: the number of CPUs (`os.availableParallelism()`); 1 builds one at a time.
    */
   concurrency?: number;
+  /**
+   * A key-scoped task refreshes by key while at most this fraction of its keys changed, in full above
+   * it; 0 never refreshes by key. Default 0.3 (KEYED_THRESHOLD, measured by bench/keyed.ts).
+   */
+  keyThreshold?: number;
 }
 
 export interface WatchConfig {

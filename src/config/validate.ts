@@ -15,6 +15,8 @@ const sourceSchema = z.strictObject({
   tsconfig: z.string().min(1).optional(),
 });
 
+const KEY_THRESHOLD_FIX = 'use a fraction of keys from 0 to 1, e.g. 0.3 (0: never refresh by key)';
+
 const configSchema = z.strictObject({
   sources: z.record(z.string(), sourceSchema).optional(),
   tasks: z.string().min(1).optional(),
@@ -27,6 +29,7 @@ const configSchema = z.strictObject({
       threads: z.number().int().positive().optional(),
       memoryLimit: z.string().min(1).optional(),
       concurrency: z.number().int().positive().optional(),
+      keyThreshold: z.number().min(0, KEY_THRESHOLD_FIX).max(1, KEY_THRESHOLD_FIX).optional(),
     })
     .optional(),
   openlineage: z
@@ -51,7 +54,7 @@ const KNOWN_KEYS: Record<string, readonly string[]> = {
   '': ['sources', 'tasks', 'state', 'outputs', 'engine', 'watch', 'openlineage'],
   openlineage: ['url', 'file', 'namespace', 'emitSkipped'],
   source: ['format', 'path', 'options', 'tsconfig'],
-  engine: ['threads', 'memoryLimit', 'concurrency'],
+  engine: ['threads', 'memoryLimit', 'concurrency', 'keyThreshold'],
   state: ['dir', 'keepRuns'],
   watch: ['debounceMs', 'ignore', 'port'],
 };

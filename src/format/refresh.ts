@@ -22,6 +22,8 @@ export function refreshReasonText(r: RefreshReason): string {
       return `no change rows for input ${r.input}`;
     case 'too_many_keys':
       return `${r.keys} of ${r.of} keys changed (over ${pct(r.threshold)}: a full refresh is cheaper)`;
+    case 'keys_off':
+      return 'refresh by key is off (engine.keyThreshold is 0)';
     case 'interrupted_write':
       return 'the previous write was interrupted';
     case 'not_rewritable':

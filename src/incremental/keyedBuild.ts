@@ -46,7 +46,7 @@ export async function writeOutput(
 ): Promise<Written> {
   const shared = ctx.producers(task.output).length > 1;
   const keyed = 'key' in taskKey(task) && task.materialize !== 'view';
-  const plan = await planRefresh(task, causes, { ...ctx, sets: w.sets });
+  const plan = await planRefresh(task, causes, { ...ctx, sets: w.sets, threshold: ctx.project.config.engine.keyThreshold });
   const changes = shared ? `slice:${task.name}` : task.output;
   // The mark is cleared with the trace (build.ts): still set at the next build means this write may
   // have committed without its trace, so the stored tokens and key count cannot be extended.

@@ -29,7 +29,8 @@ export interface RefreshContext {
   trace: Trace | undefined;
   /** The consumer column sets whose tokens the build keeps. */
   sets: readonly (readonly string[])[];
-  threshold?: number;
+  /** engine.keyThreshold; absent: KEYED_THRESHOLD. */
+  threshold?: number | undefined;
 }
 
 /** The key a task would be refreshed by, or why it has none. */
@@ -62,6 +63,9 @@ export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx
   if (other) return full({ kind: 'cause', cause: other.kind });
   if (ctx.store.getMeta(writingMark(task.name))) return full({ kind: 'interrupted_write' });
   if (ctx.sets.some((s) => trace.outputTokens[columnSetKey(s)] === undefined)) return full({ kind: 'new_columns' });
+  const threshold = ctx.threshold ?? KEYED_THRESHOLD;
+  // engine.keyThreshold 0: said as such, and the changed keys are not even collected.
+  if (threshold === 0) return full({ kind: 'keys_off' });
   const key = chosen;
   const queries: string[] = [];
   for (const c of causes) {
@@ -71,7 +75,6 @@ export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx
     if (q === undefined) return full({ kind: 'changes_unknown', input: c.input });
     queries.push(q);
   }
-  const threshold = ctx.threshold ?? KEYED_THRESHOLD;
   const of = trace.keys.count;
   const keys = queries.length === 0 ? 0 : await collectKeys(ctx.conn, KEYS_TABLE, queries);
   if (queries.length === 0 || of === 0 || keys / of > threshold) return full({ kind: 'too_many_keys', keys, of, threshold });

@@ -14,6 +14,10 @@ import { checkContractData, type ContractCheck } from './contracts.js';
 
 export const WAREHOUSE_FILE = 'warehouse.duckdb';
 export const SLICE_SCHEMA = 'relspec_slices';
+/** relspec's own schemas in the warehouse: slices of shared outputs and key-scoped change rows (not outputs). */
+export const INTERNAL_SCHEMAS: readonly string[] = [SLICE_SCHEMA, CHANGES_SCHEMA];
+/** A SQL list of INTERNAL_SCHEMAS, for `schema_name NOT IN (…)`. */
+export const internalSchemaList = (): string => INTERNAL_SCHEMAS.map((s) => `'${s}'`).join(', ');
 
 /** Where a task's result lives: the output itself, or its slice when the output has several producers. */
 export const sliceName = (task: string): string => `${quoteIdent(SLICE_SCHEMA)}.${quoteIdent(task)}`;

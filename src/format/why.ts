@@ -148,7 +148,10 @@ export class WhyRenderer {
     this.push(indent, arrow + this.headline(e, top));
     if (e.elided) return;
     for (const c of e.causes) this.cause(c, indent + 2);
-    if (e.status === 'built' && e.refresh) this.push(indent + 2, refreshText(e.refresh));
+    // A first build, a new task or an edited one is whole by nature: the causes above already say so.
+    if (e.status === 'built' && e.refresh && !['first_build', 'cause'].includes(e.refresh.reason?.kind ?? '')) {
+      this.push(indent + 2, refreshText(e.refresh));
+    }
     if (e.status === 'skipped') for (const c of e.cutoff) this.cutoffInput(c, indent + 2);
     if (e.status === 'blocked') for (const b of e.blockedBy ?? []) this.explanation(b, indent + 2, false, '← ');
     if (e.pendingChanges?.length) this.push(indent + 2, `pending (observed, not yet verified): ${e.pendingChanges.join(', ')}`);

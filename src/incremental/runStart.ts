@@ -1,6 +1,7 @@
 import { sqlName } from '../catalog/names.js';
 import { snapshotQuery } from '../delta/index.js';
 import { sliceName } from '../engine/warehouse.js';
+import { changesTable } from '../engine/keyed.js';
 import { readerSql } from '../sources/index.js';
 import type { RootChange } from '../records/types.js';
 import { reconcileUnions } from './build.js';
@@ -26,11 +27,15 @@ export async function startRecording(scope: RunScope, obs: Observation): Promise
   // output left with one producer is dropped with that producer's slice: the survivor now writes
   // the output itself and rebuilds (output missing). With two or more left, reconcileUnions below
   // re-forms the union.
+  // Their key-scoped change rows (keyedBuild.ts names them by output, or slice:<task>) go too.
   for (const t of obs.removedTasks) {
     await warehouse.drop(sliceName(t.name));
+    await warehouse.drop(changesTable(`slice:${t.name}`));
     const left = producers(t.output);
     if (left.length <= 1) await warehouse.drop(sqlName(t.output));
+    if (left.length <= 1) await warehouse.drop(changesTable(t.output));
     if (left.length === 1) await warehouse.drop(sliceName(left[0]!));
+    if (left.length === 1) await warehouse.drop(changesTable(`slice:${left[0]!}`));
   }
   if (obs.removedTasks.length > 0) relations = await warehouse.relations();
   store.tx(() => {

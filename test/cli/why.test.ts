@@ -86,6 +86,8 @@ describe('relspec why / status / history', () => {
           ← a was built in run 2 because:
             input orders(amount, customer_id) changed 10 rows #<tok> → 10 rows #<tok>
               ← source orders changed: version 1 → 2 (modified data/orders.parquet)
+            refreshed in full: no change rows for input orders
+        refreshed in full: no change rows for input a
       "
     `);
   });

@@ -7,6 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { useTempTree } from './tempTree.js';
+import { internalSchemaList } from '../../src/engine/warehouse.js';
 
 /** Runs and task runs from the state database, read-only (works while the daemon writes). */
 export function stateRows<T>(dir: string, sql: string): T[] {
@@ -25,8 +26,8 @@ export async function dumpWarehouse(file: string): Promise<Record<string, unknow
   try {
     const rels = (
       await c.runAndReadAll(
-        `SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name <> 'relspec_slices'
-         UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name <> 'relspec_slices' AND view_name NOT LIKE '__view__%'`,
+        `SELECT schema_name || '.' || table_name FROM duckdb_tables() WHERE schema_name NOT IN (${internalSchemaList()})
+         UNION ALL SELECT schema_name || '.' || view_name FROM duckdb_views() WHERE NOT internal AND schema_name NOT IN (${internalSchemaList()}) AND view_name NOT LIKE '__view__%'`,
       )
     )
       .getRows()

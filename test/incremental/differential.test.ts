@@ -10,6 +10,7 @@ import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { run } from '../../src/incremental/run.js';
+import { internalSchemaList } from '../../src/engine/warehouse.js';
 import {
   Rand,
   body,
@@ -116,7 +117,7 @@ describe('differential generator', () => {
         try {
           const tables = (
             await c.runAndReadAll(
-              `SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name <> 'relspec_slices' AND estimated_size > 0 ORDER BY ALL`,
+              `SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name NOT IN (${internalSchemaList()}) AND estimated_size > 0 ORDER BY ALL`,
             )
           ).getRows();
           const [schema, table] = tables[0] as [string, string];

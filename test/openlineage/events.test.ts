@@ -120,7 +120,8 @@ describe('OpenLineage events', () => {
     expect(rebuild(done!).causes).toMatchObject([{ kind: 'new' }]);
     expect(rebuild(done!).roots).toMatchObject([{ kind: 'task_added', task: 'totals' }]);
     expect(start!.eventTime <= done!.eventTime).toBe(true);
-    expect(rebuild(done!).refresh).toEqual({ mode: 'full' });
+    // totals groups by customer_id: key-scoped, built whole the first time, its 3 keys counted.
+    expect(rebuild(done!).refresh).toEqual({ mode: 'full', key: ['customer_id'], of: 3, reason: { kind: 'first_build' } });
     const fail = all.find((e) => e.eventType === 'FAIL')!;
     expect(fail.run.facets!.errorMessage!.message).toMatch(/Conversion|convert|cast/i);
     expect(fail.run.facets!.errorMessage!.programmingLanguage).toBe('SQL');

@@ -148,13 +148,14 @@ it('a rebuild says why: the relspec_rebuild facet has the input_changed cause wi
   const facet = done!.run.facets!.relspec_rebuild as unknown as {
     causes: { kind: string; input?: string; from?: string; to?: string; root?: string }[];
     roots: { id: string; kind: string }[];
-    refresh: { mode: string };
+    refresh: { mode: string; key?: string[]; of?: number; reason?: { kind: string } };
   };
   const cause = facet.causes.find((c) => c.kind === 'input_changed')!;
   expect(cause).toMatchObject({ input: 'orders', from: expect.any(String), to: expect.any(String) });
   expect(cause.from).not.toBe(cause.to);
   expect(facet.roots.map((r) => [r.id, r.kind])).toEqual([[cause.root, 'source_changed']]);
-  expect(facet.refresh).toEqual({ mode: 'full' });
+  // Key-scoped on customer_id, but a parquet source has no change rows: refreshed in full, and says so.
+  expect(facet.refresh).toEqual({ mode: 'full', key: ['customer_id'], of: 3, reason: { kind: 'changes_unknown', input: 'orders' } });
   expect(of('top', 'COMPLETE')[0]!.run.facets!.relspec_rebuild).toMatchObject({ causes: [{ kind: 'input_changed', input: 'totals' }] });
 });
 

@@ -17,6 +17,7 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { withDuck } from '../helpers/project.js';
 import { createTempTree } from '../helpers/tempTree.js';
+import { internalSchemaList } from '../../src/engine/warehouse.js';
 import { status } from '../../src/incremental/status.js';
 import { createTable, writeCheckpoint, writeTable } from '../../src/delta/write/index.js';
 import { openStateDb } from '../../src/state/db.js';
@@ -810,7 +811,7 @@ export async function outputs(dir: string): Promise<Record<string, string>> {
   try {
     const rels = (
       await c.runAndReadAll(
-        `SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name <> 'relspec_slices'
+        `SELECT schema_name, table_name FROM duckdb_tables() WHERE schema_name NOT IN (${internalSchemaList()})
          UNION ALL SELECT schema_name, view_name FROM duckdb_views() WHERE NOT internal AND view_name NOT LIKE '__view__%'`,
       )
     ).getRows() as [string, string][];

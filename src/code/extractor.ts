@@ -260,7 +260,8 @@ export class CodeFactExtractor {
     for (const p of current) {
       const before = previousImports.get(p);
       const after = this.importsByFile.get(p);
-      if (hadBaseline && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) affected.add(p);
+      // The same array: rows reused from the previous step (imports.ts), equal by construction.
+      if (hadBaseline && before !== after && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) affected.add(p);
     }
     // 7. an affected file whose own surface changed too propagates, until nothing new is added
     const checked = new Set(propagating);

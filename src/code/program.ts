@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
-import type { FileRow, Language } from './types.js';
+import type { FileRow, ImportRow, Language } from './types.js';
 import type { ImportSpec } from './imports.js';
 import { statFileSync } from '../util/fileStat.js';
 import { readTsconfig } from './tsconfig.js';
@@ -149,6 +149,13 @@ export class CodeProject {
   private readonly canonical: (f: string) => string;
   /** Each file's module specifiers before resolution (imports.ts), while its SourceFile lives. */
   readonly importSpecs = new WeakMap<ts.SourceFile, ImportSpec[]>();
+  /**
+   * Each file's resolved import rows and the resolution epoch they were resolved in (imports.ts):
+   * while neither the SourceFile nor the set of files changed, resolution gives the same rows.
+   */
+  readonly importRows = new WeakMap<ts.SourceFile, { epoch: number; rows: ImportRow[] }>();
+  /** Moves whenever resolutions may change (files added or removed: a new resolution cache). */
+  resolutionEpoch = 0;
 
   /** `tsconfig`: see loadCompilerOptions (absolute path, `null` for none, undefined for the root's). */
   constructor(root: string, tsconfig?: string | null) {
@@ -262,6 +269,7 @@ export class CodeProject {
     if (added.size > 0 || removed.size > 0) {
       // Negative resolutions may now succeed, positive ones fail.
       this.resolutionCache = ts.createModuleResolutionCache(this.root, this.canonical, this.options);
+      this.resolutionEpoch++;
     }
     return { contentChanged, added, removed };
   }

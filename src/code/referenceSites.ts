@@ -82,7 +82,7 @@ export function contextualKeyTarget(el: ts.Node, name: ts.Node, resolver: Resolv
       const prop = ts.isIdentifier(name) ? resolver.checker.getPropertySymbolOfDestructuringAssignment(name) : undefined;
       return prop ? firstTarget(prop.declarations ?? [], lit, resolver) : undefined;
     }
-    const type = resolver.checker.getContextualType(lit);
+    const type = resolver.contextualTypeOf(lit);
     return type ? firstTarget(propertyDeclarations(type, text), lit, resolver) : undefined;
   });
 }
@@ -93,7 +93,7 @@ export function bindingPropertyTarget(id: ts.Identifier, resolver: Resolver): Si
   if (!ts.isBindingElement(el) || el.name !== id || el.propertyName || el.dotDotDotToken || !ts.isObjectBindingPattern(el.parent))
     return undefined;
   const pattern = el.parent;
-  return guarded(() => firstTarget(propertyDeclarations(resolver.checker.getTypeAtLocation(pattern), id.text), pattern, resolver));
+  return guarded(() => firstTarget(propertyDeclarations(resolver.typeOfPattern(pattern), id.text), pattern, resolver));
 }
 
 /** The module a specifier names: its `module` symbol id, null outside the code base. */

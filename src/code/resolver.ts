@@ -57,6 +57,11 @@ export function createTypesInOrder(program: ts.Program, checker: ts.TypeChecker)
 /** Resolves checker symbols and declarations to symbol ids; one per program. */
 export class Resolver {
   private readonly declCache: WeakMap<ts.SourceFile, FileDecls>;
+  /**
+   * Types asked for once per literal or pattern, not once per key in it (referenceSites.ts): the
+   * checker does not cache a contextual type, and a literal's keys all ask for the literal's.
+   */
+  private readonly nodeTypes = new Map<ts.Node, ts.Type | undefined>();
 
   constructor(
     readonly project: CodeProject,
@@ -65,6 +70,21 @@ export class Resolver {
     declCache: WeakMap<ts.SourceFile, FileDecls>,
   ) {
     this.declCache = declCache;
+  }
+
+  /** The contextual type of an object literal (memoized for this program). */
+  contextualTypeOf(lit: ts.ObjectLiteralExpression): ts.Type | undefined {
+    if (this.nodeTypes.has(lit)) return this.nodeTypes.get(lit);
+    const t = this.checker.getContextualType(lit);
+    this.nodeTypes.set(lit, t);
+    return t;
+  }
+
+  /** The type of a binding pattern (memoized for this program). */
+  typeOfPattern(pattern: ts.BindingPattern): ts.Type {
+    let t = this.nodeTypes.get(pattern);
+    if (!t) this.nodeTypes.set(pattern, (t = this.checker.getTypeAtLocation(pattern)));
+    return t;
   }
 
   /** Declarations of a code-base file (cached per SourceFile object: they depend on its content only). */

@@ -8,14 +8,18 @@
  *   bad input      the whole catalog through `relspec run --json`, its watch subset through one daemon
  *   watcher faults test/torture/watcher.test.ts (bursts, renames, directories deleted and recreated,
  *                  chokidar error events)
+ *   code           seeded random edits of the vitest corpus: the warm code extractor equals a cold one
+ *   slices         the npm-test files that run a cut-down case, at full size (RELSPEC_TEST_FULL=1;
+ *                  FULL_SLICES below lists them)
  *
- * --quick: 20 × 5 differential, 20 kills, a dozen catalog kinds, the watcher faults, 2 × 5 code edits.
+ * --quick: 20 × 5 differential, 20 kills, a dozen catalog kinds, the watcher faults, 2 × 5 code edits,
+ * the slices marked quick.
  * --minutes M caps the differential's wall time: scenarios stop being started after M minutes and
- * the summary says exactly how many ran. --only differential,crash,bad-input,watcher,code picks suites.
+ * the summary says exactly how many ran. --only differential,crash,bad-input,watcher,code,slices picks suites.
  * Exits 1 when anything failed. Needs dist/ (the npm script builds it first).
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDiff, runDifferential, type DifferentialSummary } from '../test/helpers/differential.js';
@@ -45,7 +49,7 @@ const { values } = parseArgs({
 });
 if (values.help) {
   console.log(
-    'usage: npm run torture -- [--quick] [--scenarios N] [--steps M] [--seed S] [--jobs J] [--minutes T] [--kills K] [--crash-seed S] [--code-seeds N] [--code-steps M] [--code-seed S] [--only differential,crash,bad-input,watcher,code] [--out FILE.json] [-v]',
+    'usage: npm run torture -- [--quick] [--scenarios N] [--steps M] [--seed S] [--jobs J] [--minutes T] [--kills K] [--crash-seed S] [--code-seeds N] [--code-steps M] [--code-seed S] [--only differential,crash,bad-input,watcher,code,slices] [--out FILE.json] [-v]',
   );
   process.exit(0);
 }
@@ -71,7 +75,12 @@ const sizes = {
   codeSteps: int('code-steps', values['code-steps'], quick ? 5 : 10),
   codeSeed: int('code-seed', values['code-seed'], 1),
 };
-const suites = new Set((values.only ?? 'differential,crash,bad-input,watcher,code').split(',').map((s) => s.trim()));
+const suites = new Set((values.only ?? 'differential,crash,bad-input,watcher,code,slices').split(',').map((s) => s.trim()));
+/** npm-test files that cut a case down unless RELSPEC_TEST_FULL=1 (`quick`: also in --quick). */
+const FULL_SLICES: { file: string; quick: boolean }[] = [
+  { file: 'test/state/faults.test.ts', quick: true },
+  { file: 'test/code/corpus.test.ts', quick: false },
+];
 const log = (l: string) => console.log(l);
 const secs = (ms: number) => `${(ms / 1000).toFixed(0)}s`;
 const report: Record<string, unknown> = { quick, sizes, startedAt: new Date().toISOString() };
@@ -178,37 +187,63 @@ if (suites.has('bad-input')) {
   if (bad.length + badWatch.length > 0 || watch.daemonExit !== 'exit 0') failed = true;
 }
 
-// ── watcher faults ──
-if (suites.has('watcher')) {
-  console.log('\n== watcher faults: test/torture/watcher.test.ts');
-  const t0 = performance.now();
-  const out = path.join(process.env.TMPDIR ?? '/tmp', `relspec-torture-watcher-${process.pid}.json`);
-  const r = spawnSync(
-    process.execPath,
-    ['node_modules/vitest/vitest.mjs', 'run', 'test/torture/watcher.test.ts', '--reporter=json', `--outputFile=${out}`],
-    { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
-  );
+/** Runs vitest on `files` (with `env` added) and reads its JSON report: passed, total, failures. */
+function vitestFiles(
+  files: string[],
+  env: NodeJS.ProcessEnv = {},
+): { status: number | null; passed: number; total: number; failures: string[] } {
+  const out = path.join(process.env.TMPDIR ?? '/tmp', `relspec-torture-vitest-${process.pid}.json`);
+  const r = spawnSync(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...files, '--reporter=json', `--outputFile=${out}`], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
+  });
   let passed = 0;
   let total = 0;
   const failures: string[] = [];
   try {
-    const j = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8')) as {
+    const j = JSON.parse(readFileSync(out, 'utf8')) as {
       numPassedTests: number;
       numTotalTests: number;
-      testResults: { assertionResults: { title: string; status: string }[] }[];
+      testResults: { name: string; assertionResults: { title: string; status: string }[] }[];
     };
     passed = j.numPassedTests;
     total = j.numTotalTests;
-    for (const f of j.testResults) for (const a of f.assertionResults) if (a.status !== 'passed') failures.push(`${a.title}: ${a.status}`);
+    for (const f of j.testResults)
+      for (const a of f.assertionResults)
+        if (a.status !== 'passed') failures.push(`${path.relative(process.cwd(), f.name)}: ${a.title}: ${a.status}`);
   } catch {
     failures.push(`vitest exited ${r.status} without a report`);
   }
+  return { status: r.status, passed, total, failures };
+}
+
+// ── watcher faults ──
+if (suites.has('watcher')) {
+  console.log('\n== watcher faults: test/torture/watcher.test.ts');
+  const t0 = performance.now();
+  const { status, passed, total, failures } = vitestFiles(['test/torture/watcher.test.ts']);
   const line = `watcher faults: ${passed}/${total} passed (bursts, renames, deleted/recreated directories, chokidar error events), ${secs(performance.now() - t0)}`;
   lines.push(line);
   console.log(line);
   for (const f of failures) console.log(`  ${f}`);
   report.watcher = { passed, total, failures };
-  if (r.status !== 0 || failures.length > 0) failed = true;
+  if (status !== 0 || failures.length > 0) failed = true;
+}
+
+// ── npm-test slices at full size ──
+if (suites.has('slices')) {
+  // Test files that npm test runs cut down and that widen under RELSPEC_TEST_FULL=1 (each says what it cuts).
+  const files = FULL_SLICES.filter((f) => !quick || f.quick).map((f) => f.file);
+  console.log(`\n== npm-test slices at full size (RELSPEC_TEST_FULL=1): ${files.join(', ')}`);
+  const t0 = performance.now();
+  const { status, passed, total, failures } = vitestFiles(files, { RELSPEC_TEST_FULL: '1' });
+  const line = `slices: ${passed}/${total} passed in ${files.length} files at full size, ${secs(performance.now() - t0)}`;
+  lines.push(line);
+  console.log(line);
+  for (const f of failures) console.log(`  ${f}`);
+  report.slices = { files, passed, total, failures };
+  if (status !== 0 || failures.length > 0) failed = true;
 }
 
 // ── code extractor differential ──

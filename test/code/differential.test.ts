@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createTempTree } from '../helpers/tempTree.js';
 import { extractInOrder } from './checkOrder.js';
-import { CORPUS, corpusFiles, corpusPresent } from './corpus.js';
+import { CORPUS, corpusPresent, corpusSlice } from './corpus.js';
 import { CodeFactExtractor } from '../../src/code/index.js';
 import {
   coldFacts,
@@ -22,10 +22,6 @@ import {
  * On failure the message names the seed, the steps and the first differing rows; reproduce with
  * `node --import tsx scripts/torture.ts --only code --code-seed <seed> --code-seeds 1`.
  */
-
-/** The slice of the corpus: six packages (~90 files) that import each other. */
-const SLICE = ['utils', 'spy', 'pretty-format', 'expect', 'snapshot', 'mocker'].map((p) => `packages/${p}/src/`);
-const corpusSlice = (root: string): string[] => corpusFiles(root).filter((f) => SLICE.some((p) => f.startsWith(p)));
 
 const expectEqual = (r: DifferentialResult): void => {
   if (r.failedAt !== undefined) expect.fail(formatResult(r));

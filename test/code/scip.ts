@@ -1,6 +1,6 @@
 /**
  * The CPG's references against @sourcegraph/scip-typescript, a precise indexer, joined on reference
- * site (path, line, column of the name). Used by test/code/scip.test.ts and the bench (bench/scip.ts).
+ * site (path, line, column of the name). Used by test/code/corpus.test.ts and the bench (bench/scip.ts).
  *
  * - A SCIP reference site is *in the code base* when its symbol has a definition occurrence in the
  *   index (its own files; `local N` symbols are per document). Sites of definitions are not counted.
@@ -12,7 +12,7 @@
  *   counted apart. (With a contextual property SCIP gives that property alone; the CPG has a row for
  *   it and one for the value, so the site counts as usual.)
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -34,11 +34,29 @@ interface ScipModule {
 const DEFINITION = 1; // scip.SymbolRole.Definition
 const require = createRequire(import.meta.url);
 
+const scipArgs = (out: string) => [
+  require.resolve('@sourcegraph/scip-typescript/dist/src/main.js'),
+  'index',
+  '--output',
+  out,
+  '--no-progress-bar',
+];
+
 /** Runs scip-typescript over `root` (its tsconfig.json) into `out`; ~20 s on the vitest corpus. */
 export function runScipTypescript(root: string, out: string): void {
-  const main = require.resolve('@sourcegraph/scip-typescript/dist/src/main.js');
-  const r = spawnSync(process.execPath, [main, 'index', '--output', out, '--no-progress-bar'], { cwd: root, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, scipArgs(out), { cwd: root, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`scip-typescript failed (${r.status}): ${r.stderr}`);
+}
+
+/** runScipTypescript in the background: the caller extracts while it indexes, and awaits the index. */
+export function startScipTypescript(root: string, out: string): Promise<void> {
+  const p = spawn(process.execPath, scipArgs(out), { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  p.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+  return new Promise((resolve, reject) => {
+    p.on('error', reject);
+    p.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`scip-typescript failed (${code ?? signal}): ${err}`))));
+  });
 }
 
 export interface ScipComparison {

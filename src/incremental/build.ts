@@ -84,6 +84,7 @@ export async function buildTask(
     producers: ctx.producers,
     trace: ctx.traces.get(task.name),
     runId: ctx.runId,
+    changeKey: (ds: string) => changeKeyOf(ds, project, ctx),
   };
   const { res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, () =>
     kind === 'delta'
@@ -197,4 +198,13 @@ export async function reconcileUnions(
       for (const [c, r] of marks) ctx.pending.set(c, [...new Set([...(ctx.pending.get(c) ?? []), r])]);
     });
   }
+}
+
+/** How `ds`'s changes come grouped (keyedBuild.ts ChangeKeyOf): by file, by Delta partition, by the producer's key. */
+function changeKeyOf(ds: string, project: Project, ctx: BuildContext): readonly string[] | undefined {
+  const src = project.sources.get(ds);
+  if (src?.code) return src.schema.some((c) => c.name === 'path') ? ['path'] : undefined;
+  if (src) return src.delta?.partitionColumns.length ? src.delta.partitionColumns : undefined;
+  const producers = ctx.producers(ds);
+  return producers.length === 1 ? ctx.traces.get(producers[0]!)?.keys?.columns : undefined;
 }

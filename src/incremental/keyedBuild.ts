@@ -21,6 +21,25 @@ export interface OutputWrite {
   delta?: { outputsDir: string; replaceView: (query: string) => Promise<void> };
 }
 
+/**
+ * The columns an input's changes come grouped by, when known: a code source's tables change by file
+ * (`path`), a partitioned Delta source by partition, an upstream key-scoped output by its chosen key.
+ */
+export type ChangeKeyOf = (dataset: string) => readonly string[] | undefined;
+
+/** True when, for every input whose change key is known (at least one), the key is carried by exactly those columns. */
+function alignedWithInputs(k: ProvenKey, changeKey: ChangeKeyOf | undefined): boolean {
+  if (!changeKey) return false;
+  let known = 0;
+  for (const [ds, cols] of Object.entries(k.inputs)) {
+    const ck = changeKey(ds);
+    if (!ck) continue;
+    if (ck.length !== cols.length || ck.some((c, i) => c !== cols[i])) return false;
+    known++;
+  }
+  return known > 0;
+}
+
 export interface Written {
   res: MaterializeResult;
   refresh: Refresh;
@@ -33,15 +52,15 @@ const MAX_CANDIDATES = 16;
 /**
  * Writes a task's output by key where planRefresh allows it, else in full (`writeFull`); either
  * way the refresh record says which and why. After a full write of a key-scoped task its keys are
- * counted and, when several columns are proven keys, the one with the most distinct values is kept
- * (the finest partition: a change touches the fewest keys); later refreshes use that key. The
+ * counted and, when several columns are proven keys, the one that follows the inputs' change keys
+ * (ChangeKeyOf), else the one with the most distinct values, is kept; later refreshes use that key. The
  * change rows of an earlier refresh are dropped, since they no longer lead to the output's version.
  */
 export async function writeOutput(
   task: GraphTask,
   causes: readonly Cause[],
   w: OutputWrite,
-  ctx: Omit<RefreshContext, 'sets' | 'conn'> & { conn: DuckDBConnection; runId: number },
+  ctx: Omit<RefreshContext, 'sets' | 'conn'> & { conn: DuckDBConnection; runId: number; changeKey?: ChangeKeyOf },
   writeFull: () => Promise<MaterializeResult>,
 ): Promise<Written> {
   const shared = ctx.producers(task.output).length > 1;
@@ -99,8 +118,15 @@ export async function writeOutput(
     w.target,
     candidates.map((k) => k.columns),
   );
-  let best = 0;
-  counts.forEach((n, i) => (best = n > counts[best]! ? i : best));
+  // Keys that follow how the inputs change come first: a finer key whose values recur across the
+  // inputs' change units (a symbol name in every file) recomputes more rows per edit, not fewer.
+  const aligned = candidates.map((k) => alignedWithInputs(k, ctx.changeKey));
+  const anyAligned = aligned.some(Boolean);
+  let best = -1;
+  counts.forEach((n, i) => {
+    if (anyAligned && !aligned[i]) return;
+    if (best < 0 || n > counts[best]!) best = i;
+  });
   const key = candidates[best]!.columns;
   const count = counts[best]!;
   return {

@@ -5,6 +5,8 @@ import { benchWideConcurrency } from './parallel.js';
 import { benchMinimality } from './minimality.js';
 import { benchInvalidation } from './invalidation.js';
 import { benchDeltaChanges } from './delta.js';
+import { benchKeyedRefresh, KEYED_FRACTIONS } from './keyed.js';
+import { benchKeyedCpg } from './keyedCpg.js';
 import { benchRss, benchWatch } from './watch.js';
 import { benchCpgWatch } from './cpg.js';
 import { benchScip } from './scip.js';
@@ -17,9 +19,11 @@ import { printTable, writeResults, type Row } from './report.js';
 
 /**
  * `npm run bench` runs every benchmark and writes bench/results.md and bench/results.json.
- * `--quick` runs smaller sizes.
+ * `--quick` runs smaller sizes; `--keyed-rows N` sets the key-scoped refresh bench's source size.
  */
 const quick = process.argv.includes('--quick');
+const keyedRowsAt = process.argv.indexOf('--keyed-rows');
+const keyedRows = keyedRowsAt > 0 ? Number(process.argv[keyedRowsAt + 1]) : quick ? 1_000_000 : 10_000_000;
 const log = (s: string) => process.stderr.write(s + '\n');
 const rows: Row[] = [];
 
@@ -56,6 +60,19 @@ rows.push(...(await benchMinimality(200, log)));
 log('Delta change detection: 1,000 updated rows');
 rows.push(...(await benchDeltaChanges(log, quick ? 100_000 : 1_000_000, quick ? 5 : 20, 1000)));
 
+log(
+  `key-scoped refresh (issue 15): 10 keys of 100k in a ${keyedRows.toLocaleString('en')}-row Delta source, by key vs in full; threshold calibration`,
+);
+rows.push(
+  ...(await benchKeyedRefresh(log, {
+    rows: keyedRows,
+    keys: 100_000,
+    files: 20,
+    reps: quick ? 1 : 3,
+    fractions: quick ? [0.01, 0.3] : KEYED_FRACTIONS,
+  })),
+);
+
 log('watch: change-to-fresh latency and idle CPU (relspec watch, real process)');
 rows.push(...(await benchWatch(log, quick ? 15 : 50, quick ? 10 : 60)));
 
@@ -80,6 +97,8 @@ rows.push(...benchScip(log));
 if (!quick) {
   log('code facts on the vitest corpus (issue 14 item 6): cold extraction, watch save → fresh, one-shot run');
   rows.push(...(await benchCodeCorpus(log, 11)));
+  log('key-scoped refresh on the CPG (issue 15): a one-file edit moving spans, vitest corpus ×1 and ×10, by key vs in full');
+  rows.push(...(await benchKeyedCpg(log, [1, 10], 2)));
   log('cpg watch: save-to-fresh latency of the embedded default (relspec watch over a copy of src/)');
   rows.push(...(await benchCpgWatch(log, 21)));
 }

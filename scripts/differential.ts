@@ -1,8 +1,10 @@
 /**
  * Differential test runner (docs/ARCHITECTURE.md invariant 1: incremental equals clean).
  *
- *   node --import tsx scripts/differential.ts --scenarios 200 --steps 20 --seed 1 [--jobs 2] [--keep] [--verbose]
+ *   node --import tsx scripts/differential.ts --scenarios 200 --steps 20 --seed 1 [--jobs 2] [--keyed] [--keep] [--verbose]
  *
+ * `--keyed`: the keyed profile (more Delta sources, key-scoped tasks and per-key changes: issue 15).
+ * The summary counts the task builds that refreshed by key, and why the others with a key ran in full.
  * Scenario i runs with seed `seed + i`; reproduce one with `--seed <that seed> --scenarios 1`.
  * Exits 1 when any diff is found.
  */
@@ -16,6 +18,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     jobs: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
+    keyed: { type: 'boolean', default: false },
     'no-rerun': { type: 'boolean', default: false },
     verbose: { type: 'boolean', short: 'v', default: false },
     help: { type: 'boolean', short: 'h', default: false },
@@ -24,7 +27,7 @@ const { values } = parseArgs({
 
 if (values.help) {
   console.log(
-    'usage: node --import tsx scripts/differential.ts --scenarios N --steps M --seed S [--jobs J] [--keep] [--no-rerun] [--verbose]',
+    'usage: node --import tsx scripts/differential.ts --scenarios N --steps M --seed S [--jobs J] [--keyed] [--keep] [--no-rerun] [--verbose]',
   );
   process.exit(0);
 }
@@ -49,12 +52,14 @@ const summary = await runDifferential({
   seed,
   jobs,
   keep: values.keep,
+  keyed: values.keyed,
   noopRerun: !values['no-rerun'],
   log: values.verbose ? (line) => console.log(`  ${line}`) : undefined,
   onScenario: (r, done) => {
     const status = r.diffs.length === 0 ? 'ok' : `${r.diffs.length} diff(s)`;
+    const keyed = r.log.reduce((n, l) => n + l.keyed.length, 0);
     console.log(
-      `[${done}/${scenarios}] seed ${r.seed}: ${r.sources} sources, ${r.tasks} tasks, ${r.stepsRun} steps, ${(r.ms / 1000).toFixed(1)}s — ${status}${r.kept ? ` (kept ${r.dir})` : ''}`,
+      `[${done}/${scenarios}] seed ${r.seed}: ${r.sources} sources, ${r.tasks} tasks, ${r.stepsRun} steps, ${keyed} keyed, ${(r.ms / 1000).toFixed(1)}s — ${status}${r.kept ? ` (kept ${r.dir})` : ''}`,
     );
     for (const d of r.diffs) console.log(`  ${formatDiff(d)}`);
   },
@@ -64,6 +69,14 @@ const bySeed = new Set(summary.diffs.map((d) => d.seed));
 console.log(
   `${summary.scenarios} scenarios × ${summary.steps} steps (${summary.stepsRun} steps run) in ${(summary.ms / 1000).toFixed(1)}s, ` +
     `${summary.diffs.length} diffs found${bySeed.size > 0 ? ` (seeds ${[...bySeed].join(', ')})` : ''}`,
+);
+const reasons = Object.entries(summary.fullReasons)
+  .sort((a, b) => b[1] - a[1])
+  .map(([k, n]) => `${k} ${n}`)
+  .join(', ');
+console.log(
+  `${summary.keyedBuilds} of ${summary.builds} incremental task builds refreshed by key` +
+    (reasons ? `; tasks with a proven key in full: ${reasons}` : ''),
 );
 if (values.verbose) {
   const kinds = Object.entries(summary.kinds)

@@ -26,6 +26,7 @@ import { reasonText } from '../../src/format/reasons.js';
 import { createTable, writeTable, type WriteOptions } from '../../src/delta/write/index.js';
 import { commitInfo, putCommit } from '../../src/delta/write/commit.js';
 import { loadSnapshot } from '../../src/delta/index.js';
+import { INTERNAL_SCHEMAS } from '../../src/engine/warehouse.js';
 import { keepMtimeRewrite, sourceFileName } from './differentialFileSteps.js';
 import {
   ensureSideFiles,
@@ -44,6 +45,17 @@ import {
   type DeltaStepContext,
   type PendingCommit,
 } from './differentialDeltaSteps.js';
+import {
+  editKeyedShape,
+  keyedBound,
+  keyedClauses,
+  keyedHeader,
+  keyedInputs,
+  randomKeyedShape,
+  type KeyedShape,
+} from './differentialKeyed.js';
+import { deltaKeysStep, fullReasons, keyedBuilt, refreshNotes } from './differentialKeyedSteps.js';
+import { compareStates, snapshotState } from './differentialTokens.js';
 
 // ───────────────────────────────────────────── randomness ─────────────────────────────────────────────
 
@@ -103,6 +115,8 @@ export interface DeltaModel {
   commits: number;
   /** A commit visible half-written, completed by the next `delta_rewritten_commit` step. */
   pending?: PendingCommit;
+  /** `delta.enableChangeDataFeed` off: changed keys come from the rows of added and removed files. */
+  cdf?: boolean;
 }
 
 /** `count` is `count(*)`: the task then reads no `v` at all (column-level cutoff matters). */
@@ -121,7 +135,9 @@ export type Shape =
   | { kind: 'union'; a: string; b: string; byName: boolean; pred: Pred }
   | { kind: 'note'; from: string; variant: 'filter' | 'len'; c: number }
   /** Joins a side file read with read_csv/read_parquet (differentialTaskFiles.ts). */
-  | SideShape;
+  | SideShape
+  /** Key-scoped on k (or refused by design) over Delta sources and each other (differentialKeyed.ts). */
+  | KeyedShape;
 
 export interface TaskModel {
   /** Task name: `t07`, or `m.t07` for a file in `tasks/m/`. */
@@ -146,6 +162,8 @@ export interface ProjectModel extends SideModel {
   nextGroup: number;
   /** Tasks removed by steps, which a later step may restore (same name, same SQL). */
   removed: TaskModel[];
+  /** More Delta sources, key-scoped tasks and per-key changes (the keyed slice of the differential test). */
+  keyed?: boolean;
 }
 
 const GROUPS = ['a', 'b', 'c', 'd'];
@@ -164,6 +182,8 @@ const inputsOf = (s: Shape): string[] => {
       return [s.from, s.other];
     case 'union':
       return [s.a, s.b];
+    case 'keyed':
+      return keyedInputs(s);
     default:
       return [s.from];
   }
@@ -194,6 +214,7 @@ export function invalidity(m: ProjectModel): string | null {
   for (const t of m.tasks) {
     for (const i of inputsOf(t.shape)) if (!isSource(m, i) && !outs.has(i)) return `${t.name} reads unknown ${i}`;
     if (t.shape.kind === 'note' && !isSource(m, t.shape.from)) return `${t.name}: note shape over a non-source`;
+    if (t.materialize === 'delta' && producersOf(m, t.output).length > 1) return `${t.name}: a delta output with several producers`;
   }
   // Cycles over datasets: output ← inputs of its producers.
   const state = new Map<string, 1 | 2>();
@@ -214,11 +235,13 @@ export function invalidity(m: ProjectModel): string | null {
       }
       const s = t.shape;
       total +=
-        s.kind === 'union'
-          ? ins[0]! + ins[1]!
-          : s.kind === 'agg'
-            ? Math.min(ins[0]!, s.by === 'kg' ? (K_MAX + 1) * GROUPS.length : s.by === 'k' ? K_MAX + 1 : GROUPS.length)
-            : ins[0]!;
+        s.kind === 'keyed'
+          ? keyedBound(s, ins)
+          : s.kind === 'union'
+            ? ins[0]! + ins[1]!
+            : s.kind === 'agg'
+              ? Math.min(ins[0]!, s.by === 'kg' ? (K_MAX + 1) * GROUPS.length : s.by === 'k' ? K_MAX + 1 : GROUPS.length)
+              : ins[0]!;
     }
     state.set(ds, 2);
     bound.set(ds, total);
@@ -314,6 +337,8 @@ function clauses(s: Shape): string[] {
         : [`select k, v, g, length(note)::BIGINT + ${s.c} as nl`, `from ${s.from}`];
     case 'side':
       return sideClauses(s);
+    case 'keyed':
+      return keyedClauses(s);
   }
 }
 
@@ -330,7 +355,8 @@ export function body(s: Shape, style: number): string {
 
 export function renderTask(t: TaskModel): string {
   const h = t.style & 16 ? (k: string, v: string) => `--@${k}   ${v}` : (k: string, v: string) => `-- @${k} ${v}`;
-  const header = [h('materialize', t.materialize), ...(t.shared ? [h('output', t.output)] : [])];
+  const key = t.shape.kind === 'keyed' ? keyedHeader(t.shape) : undefined;
+  const header = [h('materialize', t.materialize), ...(t.shared ? [h('output', t.output)] : []), ...(key ? [h('key', key)] : [])];
   if (t.style & 16) header.splice(1, 0, '-- (differential test)', '');
   return `${header.join('\n')}\n${t.style & 16 ? '\n' : ''}${withExtraColumns(t, body(t.shape, t.style))}\n`;
 }
@@ -378,8 +404,21 @@ function pickInput(r: Rand, m: ProjectModel, exclude?: string): string {
 }
 
 function randomShape(r: Rand, m: ProjectModel): Shape {
-  const kind = r.weighted({ filter: 2, agg: 2, join: 2, semi: 1, cte: 1, window: 2, union: 1, note: 0.6, side: 2 });
+  const kind = r.weighted({
+    filter: 2,
+    agg: 2,
+    join: 2,
+    semi: 1,
+    cte: 1,
+    window: 2,
+    union: 1,
+    note: 0.6,
+    side: 2,
+    keyed: m.keyed ? 14 : 2.5,
+  });
   switch (kind) {
+    case 'keyed':
+      return randomKeyedShape(r, m, () => pickInput(r, m));
     case 'filter':
       return { kind, from: pickInput(r, m), star: r.chance(0.25), distinct: r.chance(0.15), pred: randomPred(r) };
     case 'agg':
@@ -439,6 +478,8 @@ function newTask(r: Rand, m: ProjectModel): TaskModel | undefined {
       shape: randomShape(r, m),
       style: r.int(0, 31),
     };
+    // Key-scoped tasks refresh by key as tables and Delta outputs; a view always runs in full.
+    if (t.shape.kind === 'keyed') t.materialize = r.weighted({ table: 7, view: 1.5, delta: 1.5 });
     if (inputsOf(t.shape).includes(t.output)) continue;
     const next = { ...m, tasks: [...m.tasks, t] };
     if (invalidity(next) !== null) continue;
@@ -449,8 +490,8 @@ function newTask(r: Rand, m: ProjectModel): TaskModel | undefined {
   return undefined;
 }
 
-export function generateModel(r: Rand, opts: { delta?: boolean } = {}): ProjectModel {
-  const m: ProjectModel = { sources: [], tasks: [], nextTask: 1, nextGroup: 1, removed: [] };
+export function generateModel(r: Rand, opts: { delta?: boolean; keyed?: boolean } = {}): ProjectModel {
+  const m: ProjectModel = { sources: [], tasks: [], nextTask: 1, nextGroup: 1, removed: [], ...(opts.keyed ? { keyed: true } : {}) };
   const nSources = r.int(2, 3);
   for (let i = 0; i < nSources; i++) {
     const s: SourceModel = {
@@ -464,9 +505,9 @@ export function generateModel(r: Rand, opts: { delta?: boolean } = {}): ProjectM
       files: [],
       nextFile: 0,
     };
-    if (opts.delta !== false && r.chance(0.4)) {
+    if (opts.delta !== false && r.chance(opts.keyed ? (i < 2 ? 1 : 0.5) : 0.4)) {
       s.columns.push({ name: 'rid', type: 'BIGINT' });
-      s.delta = { rows: [], nextRid: 1, checkpointInterval: r.pick([3, 5, 10]), commits: 0 };
+      s.delta = { rows: [], nextRid: 1, checkpointInterval: r.pick([3, 5, 10]), commits: 0, ...(r.chance(0.3) ? { cdf: false } : {}) };
       s.delta.rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
     } else {
       const nFiles = r.chance(0.25) ? 2 : 1;
@@ -542,7 +583,10 @@ async function deltaWrite(dir: string, s: SourceModel, opts: Omit<WriteOptions, 
 
 async function createDelta(dir: string, s: SourceModel): Promise<void> {
   await withDuck(async (c) => {
-    await createTable(c, deltaDir(dir, s), { schema: s.columns.map((col) => ({ name: col.name, type: col.type })) });
+    await createTable(c, deltaDir(dir, s), {
+      schema: s.columns.map((col) => ({ name: col.name, type: col.type })),
+      ...(s.delta!.cdf === false ? { configuration: { 'delta.enableChangeDataFeed': 'false' } } : {}),
+    });
   });
   // The initial rows in one or two commits.
   const rows = s.delta!.rows;
@@ -616,6 +660,7 @@ export type StepKind =
   | 'delta_merge_same'
   | 'delta_overwrite'
   | 'delta_add_column'
+  | 'delta_keys'
   | 'delta_rewritten_commit'
   | 'delta_output_switch'
   | 'delta_output_schema'
@@ -707,6 +752,9 @@ function semanticEdit(r: Rand, m: ProjectModel, t: TaskModel): Shape | undefined
       case 'note':
         if (r.chance(0.5)) s.c = (s.c + r.int(1, 9)) % 10;
         else s.variant = s.variant === 'filter' ? 'len' : 'filter';
+        break;
+      case 'keyed':
+        editKeyedShape(r, s, reroute);
         break;
       case 'side': {
         const other = (m.sideFiles ?? []).filter((f) => f.file !== s.side);
@@ -857,6 +905,7 @@ export async function applyRandomStep(r: Rand, m: ProjectModel, dir: string, all
       delta_merge_same: 0.5 * delta,
       delta_overwrite: 0.6 * delta,
       delta_add_column: 0.4 * delta,
+      delta_keys: (m.keyed ? 20 : 1.5) * delta,
       delta_rewritten_commit: 0.6 * delta,
       delta_output_switch: 0.5,
       // Drawn often: it only applies once a leaf is a delta output (else another kind is drawn).
@@ -1016,6 +1065,8 @@ async function tryStep(kind: StepKind, r: Rand, m: ProjectModel, dir: string): P
       return deltaStep(kind, r, m, dir);
     case 'delta_rewritten_commit':
       return rewrittenCommitStep(r, m, deltaStepContext(m, dir));
+    case 'delta_keys':
+      return deltaKeysStep(r, m, deltaStepContext(m, dir), { rowBound: SOURCE_BOUND - 4, randomRow: (s) => randomRow(r, s) });
     case 'delta_output_switch':
       return deltaOutputSwitchStep(r, m, deltaStepContext(m, dir));
     case 'delta_output_schema':
@@ -1119,8 +1170,8 @@ export async function snapshotWarehouse(file: string, skipRows: ReadonlySet<stri
        UNION ALL SELECT schema_name, view_name, 'view' FROM duckdb_views() WHERE NOT internal AND database_name = current_database()`,
     );
     for (const [schema, name, kind] of rels.getRows() as [string, string, 'table' | 'view'][]) {
-      // Internal relations: slices of shared outputs, hidden bodies of schema-qualified views.
-      if (schema === 'relspec_slices' || name.startsWith('__view__')) continue;
+      // Internal relations: slices of shared outputs, key-scoped change rows, hidden bodies of schema-qualified views.
+      if (INTERNAL_SCHEMAS.includes(schema) || name.startsWith('__view__')) continue;
       const key = schema === 'main' ? name : `${schema}.${name}`;
       const snap: RelationSnapshot = { kind };
       out.set(key, snap);
@@ -1167,6 +1218,7 @@ export type DiffKind =
   | 'extra'
   | 'broken'
   | 'minimality'
+  | 'tokens'
   | 'noop_rerun'
   | 'incremental_failed'
   | 'crash'
@@ -1237,6 +1289,8 @@ export interface ScenarioOptions {
   /** Called after each step's incremental run (the harness's own tests corrupt the state here). */
   afterIncrementalRun?: (dir: string, step: number) => Promise<void>;
   log?: (line: string) => void;
+  /** The keyed profile of the generator (generateModel's `keyed`). */
+  keyed?: boolean;
 }
 
 export interface StepLog {
@@ -1246,6 +1300,10 @@ export interface StepLog {
   expectNoBuild: boolean;
   action: string;
   built: string[];
+  /** The built tasks that refreshed by key (`refresh.mode: 'keys'`). */
+  keyed: string[];
+  /** Why built tasks with a proven key ran in full (reason kinds). */
+  full: string[];
   ms: number;
 }
 
@@ -1294,7 +1352,7 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
   const t0 = performance.now();
   const { seed } = opts;
   const r = new Rand(seed);
-  const m = generateModel(r);
+  const m = generateModel(r, { keyed: opts.keyed ?? false });
   // Kept when a diff is found (or with `keep`), for a look at the project; deleted at the end otherwise.
   const dir = createTempTree({}, { prefix: `relspec-diff-${seed}-` }).root;
   const diffs: Diff[] = [];
@@ -1316,6 +1374,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
     expectNoBuild: false,
     action: 'initial build',
     built: first.out ? built(first.out) : [],
+    keyed: first.out ? keyedBuilt(first.out) : [],
+    full: first.out ? fullReasons(first.out) : [],
     ms: performance.now() - t0,
   });
 
@@ -1331,8 +1391,11 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
       expectNoBuild: action.expectNoBuild,
       action: action.description,
       built: inc.out ? built(inc.out) : [],
+      keyed: inc.out ? keyedBuilt(inc.out) : [],
+      full: inc.out ? fullReasons(inc.out) : [],
       ms: 0,
     });
+    if (inc.out) say(`  built [${built(inc.out).join(', ')}], by key [${keyedBuilt(inc.out).join(', ')}]; ${refreshNotes(inc.out)}`);
     const clean = await cleanBuild(dir);
     try {
       if (inc.error) {
@@ -1352,6 +1415,8 @@ export async function runScenario(opts: ScenarioOptions): Promise<ScenarioResult
         await snapshotWarehouse(path.join(clean.dir, 'state/warehouse.duckdb'), sourceNames),
       ];
       for (const d of compareSnapshots(si, sc)) add(step, action.description, d.kind, d.detail, d.output);
+      for (const d of compareStates(snapshotState(dir), snapshotState(clean.dir)))
+        add(step, action.description, 'tokens', d.detail, d.output);
       if (opts.noopRerun ?? true) {
         const again = await safeRun(dir);
         if (again.error) add(step, action.description, 'crash', `second run: ${again.error}`);
@@ -1380,6 +1445,7 @@ export interface DifferentialOptions {
   jobs?: number;
   keep?: boolean;
   noopRerun?: boolean;
+  keyed?: boolean;
   onScenario?: (r: ScenarioResult, done: number) => void;
   log?: (line: string) => void;
 }
@@ -1394,6 +1460,10 @@ export interface DifferentialSummary {
   noBuildChecks: number;
   /** Task builds in incremental runs after the initial build. */
   builds: number;
+  /** Of those, the builds that refreshed by key. */
+  keyedBuilds: number;
+  /** Builds of tasks with a proven key that ran in full, by reason kind. */
+  fullReasons: Record<string, number>;
   diffs: Diff[];
   results: ScenarioResult[];
   ms: number;
@@ -1407,7 +1477,14 @@ export async function runDifferential(opts: DifferentialOptions): Promise<Differ
   const worker = async () => {
     while (nextIndex < opts.scenarios) {
       const i = nextIndex++;
-      const res = await runScenario({ seed: opts.seed + i, steps: opts.steps, keep: opts.keep, noopRerun: opts.noopRerun, log: opts.log });
+      const res = await runScenario({
+        seed: opts.seed + i,
+        steps: opts.steps,
+        keep: opts.keep,
+        noopRerun: opts.noopRerun,
+        log: opts.log,
+        keyed: opts.keyed,
+      });
       results.push(res);
       opts.onScenario?.(res, results.length);
     }
@@ -1423,6 +1500,10 @@ export async function runDifferential(opts: DifferentialOptions): Promise<Differ
       .reduce<Record<string, number>>((acc, l) => ({ ...acc, [l.kind]: (acc[l.kind] ?? 0) + 1 }), {}),
     noBuildChecks: results.reduce((s, r) => s + r.log.filter((l) => l.step > 0 && l.expectNoBuild).length, 0),
     builds: results.reduce((s, r) => s + r.log.filter((l) => l.step > 0).reduce((n, l) => n + l.built.length, 0), 0),
+    keyedBuilds: results.reduce((s, r) => s + r.log.reduce((n, l) => n + l.keyed.length, 0), 0),
+    fullReasons: results
+      .flatMap((r) => r.log.filter((l) => l.step > 0).flatMap((l) => l.full))
+      .reduce<Record<string, number>>((acc, k) => ({ ...acc, [k]: (acc[k] ?? 0) + 1 }), {}),
     diffs: results.flatMap((r) => r.diffs),
     results,
     ms: performance.now() - t0,

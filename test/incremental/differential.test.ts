@@ -4,8 +4,11 @@
  *   RELSPEC_DIFF_SCENARIOS=50 RELSPEC_DIFF_STEPS=20 RELSPEC_DIFF_SEED=1000 npx vitest run test/incremental/differential.test.ts
  * (RELSPEC_DIFF_JOBS: scenarios at a time, default 2). Scenario i runs with seed SEED + i; replay
  * one with `node --import tsx scripts/differential.ts --seed <seed> --scenarios 1 --steps <steps> -v`.
+ * The keyed slice (issue 15) runs the generator's keyed profile — Delta sources, key-scoped tasks,
+ * per-key commits — and asserts that key-scoped refreshes really ran (RELSPEC_DIFF_KEYED_SCENARIOS,
+ * RELSPEC_DIFF_KEYED_STEPS, RELSPEC_DIFF_KEYED_SEED; replay with `--keyed`).
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -36,6 +39,9 @@ const SCENARIOS = envInt('RELSPEC_DIFF_SCENARIOS', 6);
 const STEPS = envInt('RELSPEC_DIFF_STEPS', 5);
 const SEED = envInt('RELSPEC_DIFF_SEED', 1);
 const JOBS = Math.max(1, envInt('RELSPEC_DIFF_JOBS', 2));
+const KEYED_SCENARIOS = envInt('RELSPEC_DIFF_KEYED_SCENARIOS', 3);
+const KEYED_STEPS = envInt('RELSPEC_DIFF_KEYED_STEPS', 4);
+const KEYED_SEED = envInt('RELSPEC_DIFF_KEYED_SEED', 10);
 
 /** At most JOBS scenarios at a time (the DuckDB work is mostly off the JS thread). */
 let running = 0;
@@ -51,18 +57,22 @@ async function slot<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-function report(r: ScenarioResult): string {
-  const steps = r.log.map((s) => `  step ${s.step}: ${s.action} → built [${s.built.join(', ')}]`).join('\n');
+function report(r: ScenarioResult, keyed = false): string {
+  const steps = r.log
+    .map(
+      (s) => `  step ${s.step}: ${s.action} → built [${s.built.join(', ')}]${s.keyed.length > 0 ? `, by key [${s.keyed.join(', ')}]` : ''}`,
+    )
+    .join('\n');
   const diffs = r.diffs.map((d) => `  ${formatDiff(d)}`).join('\n');
   return (
     `seed ${r.seed} (${r.sources} sources, ${r.tasks} tasks; project kept in ${r.dir})\n${steps}\n${diffs}\n` +
-    `replay: node --import tsx scripts/differential.ts --seed ${r.seed} --scenarios 1 --steps ${STEPS} -v`
+    `replay: node --import tsx scripts/differential.ts --seed ${r.seed} --scenarios 1 --steps ${keyed ? KEYED_STEPS : STEPS}${keyed ? ' --keyed' : ''} -v`
   );
 }
 
 // Each scenario waits for a slot, so the time budget grows with the queue ahead of it.
 const perScenarioMs = 20_000 + STEPS * 6_000;
-const timeout = perScenarioMs * Math.ceil(SCENARIOS / JOBS) + 30_000;
+const timeout = perScenarioMs * Math.ceil((SCENARIOS + KEYED_SCENARIOS) / JOBS) + 30_000;
 
 describe.concurrent(`incremental equals clean: ${SCENARIOS} scenarios × ${STEPS} steps from seed ${SEED}`, () => {
   for (let i = 0; i < SCENARIOS; i++) {
@@ -73,6 +83,25 @@ describe.concurrent(`incremental equals clean: ${SCENARIOS} scenarios × ${STEPS
       expect(r.diffs.map(formatDiff), report(r)).toEqual([]);
     });
   }
+});
+
+describe.concurrent(`keyed profile: ${KEYED_SCENARIOS} scenarios × ${KEYED_STEPS} steps from seed ${KEYED_SEED}`, () => {
+  const results: ScenarioResult[] = [];
+  for (let i = 0; i < KEYED_SCENARIOS; i++) {
+    const seed = KEYED_SEED + i;
+    it(`seed ${seed}`, { timeout }, async () => {
+      const r = await slot(() => runScenario({ seed, steps: KEYED_STEPS, keyed: true }));
+      results.push(r);
+      if (r.diffs.length > 0) console.error(`differential diffs (keyed):\n${report(r, true)}`);
+      expect(r.diffs.map(formatDiff), report(r, true)).toEqual([]);
+    });
+  }
+  // The keyed path really ran: some task builds after a per-key change refreshed only the changed keys.
+  afterAll(() => {
+    if (KEYED_SCENARIOS === 0 || results.length < KEYED_SCENARIOS) return;
+    const keyed = results.reduce((n, r) => n + r.log.reduce((m, l) => m + (l.step > 0 ? l.keyed.length : 0), 0), 0);
+    expect(keyed, results.map((r) => report(r, true)).join('\n')).toBeGreaterThan(0);
+  });
 });
 
 describe('differential generator', () => {
@@ -132,6 +161,34 @@ describe('differential generator', () => {
     // The table, and whatever view reads it, lost a row.
     expect(r.diffs.length).toBeGreaterThan(0);
     expect(new Set(r.diffs.map((d) => d.kind))).toEqual(new Set(['rows']));
+  });
+
+  it('the keyed profile generates every key-scoped shape over Delta sources (CDF on and off), chains and @key headers', () => {
+    const ops = new Set<string>();
+    let chains = 0;
+    let declared = 0;
+    const cdf = new Set<boolean>();
+    for (let seed = 1; seed <= 40; seed++) {
+      const m = generateModel(new Rand(seed), { keyed: true });
+      expect(invalidity(m)).toBeNull();
+      for (const s of m.sources) if (s.delta) cdf.add(s.delta.cdf !== false);
+      const keyedOutputs = new Set(m.tasks.filter((t) => t.shape.kind === 'keyed').map((t) => t.output));
+      for (const t of m.tasks) {
+        if (t.shape.kind !== 'keyed') continue;
+        ops.add(t.shape.op);
+        const sql = renderTask(t);
+        if (t.shape.declare) {
+          declared++;
+          expect(sql).toMatch(/--\s?@key\s+k\n/);
+        }
+        const ins = 'from' in t.shape ? [t.shape.from] : 'left' in t.shape ? [t.shape.left, t.shape.right] : [t.shape.a, t.shape.b];
+        if (ins.some((i) => keyedOutputs.has(i) && i !== t.output)) chains++;
+      }
+    }
+    expect([...ops].sort()).toEqual(['agg', 'join', 'join_g', 'limit', 'proj', 'union', 'window', 'window_all']);
+    expect(chains).toBeGreaterThan(10);
+    expect(declared).toBeGreaterThan(5);
+    expect([...cdf].sort()).toEqual([false, true]);
   });
 
   it('generates tasks that read side files with read_csv / read_parquet and a literal path', () => {

@@ -1,0 +1,111 @@
+/**
+ * The key-scoped shapes of the differential generator (test/helpers/differentialKeyed.ts) do what
+ * the generator says: under `-- @key k` the proof accepts the key-scoped ones and refuses LIMIT, a
+ * window over all rows and a join on g; after a per-key commit the accepted ones — chains included —
+ * refresh by key and the refused ones in full, and every output equals a clean build.
+ */
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTable, writeTable } from '../../src/delta/write/index.js';
+import { run, type RunOutcome } from '../../src/incremental/run.js';
+import { compareSnapshots, renderTask, snapshotWarehouse, type TaskModel } from '../helpers/differential.js';
+import type { KeyedShape } from '../helpers/differentialKeyed.js';
+import { compareStates, snapshotState } from '../helpers/differentialTokens.js';
+import { createTempTree } from '../helpers/tempTree.js';
+import { tempProject, withDuck, type TempProject } from '../helpers/project.js';
+
+type Op = KeyedShape['op'];
+const shapes: Record<string, KeyedShape> = {
+  proj: { kind: 'keyed', declare: true, op: 'proj', from: 's0', shift: 3, pred: { col: 'v', op: '<>', c: 99 } },
+  agg: { kind: 'keyed', declare: true, op: 'agg', from: 'proj', by: 'kg', fn: 'sum', having: null },
+  join: { kind: 'keyed', declare: true, op: 'join', left: 's0', right: 'agg', how: 'left', by: 'k', fn: 'max', keyFrom: 'a' },
+  join_b: { kind: 'keyed', declare: true, op: 'join', left: 'proj', right: 's0', how: 'inner', by: 'kg', fn: 'count', keyFrom: 'b' },
+  uni: { kind: 'keyed', declare: true, op: 'union', a: 'proj', b: 's0', pred: { col: 'g', op: '<>', c: 'a' } },
+  win: { kind: 'keyed', declare: true, op: 'window', from: 'uni', variant: 'rank' },
+  limit: { kind: 'keyed', declare: true, op: 'limit', from: 's0', n: 7 },
+  window_all: { kind: 'keyed', declare: true, op: 'window_all', from: 's0' },
+  join_g: { kind: 'keyed', declare: true, op: 'join_g', left: 's0', right: 'proj' },
+};
+const refused: Record<string, string> = { limit: 'limit', window_all: 'window_without_key', join_g: 'join_not_on_key' };
+
+let p: TempProject;
+const table = () => path.join(p.dir, 'data/s0');
+const go = (dir = p.dir) => run({ configPath: 'watch.config.ts', cwd: dir });
+const refreshOf = (o: RunOutcome, task: string) => o.tasks.find((t) => t.task === task)?.refresh;
+/** Rows of keys 0..9: three per key, `rid` unique. */
+const rowsOf = (keys: readonly number[], salt: number) =>
+  `SELECT k::BIGINT AS k, ((k * 7 + i * ${salt}) % 23)::BIGINT AS v, chr(97 + ((k + i) % 4)::INTEGER) AS g, 'n' || i AS note,
+     (k * 100 + i + ${salt} * 1000)::BIGINT AS rid FROM unnest([${keys.join(',')}]::BIGINT[]) u(k), range(3) r(i)`;
+
+beforeAll(async () => {
+  p = tempProject({ 'watch.config.ts': `export default { sources: { s0: { format: 'delta', path: 'data/s0' } } };\n` });
+  for (const [name, shape] of Object.entries(shapes)) {
+    const t: TaskModel = { name, file: `tasks/${name}.sql`, output: name, shared: false, materialize: 'table', shape, style: 0 };
+    mkdirSync(path.join(p.dir, 'tasks'), { recursive: true });
+    writeFileSync(path.join(p.dir, t.file), renderTask(t));
+  }
+  await withDuck(async (c) => {
+    await createTable(c, table(), {
+      schema: [
+        { name: 'k', type: 'BIGINT' },
+        { name: 'v', type: 'BIGINT' },
+        { name: 'g', type: 'VARCHAR' },
+        { name: 'note', type: 'VARCHAR' },
+        { name: 'rid', type: 'BIGINT' },
+      ],
+    });
+    await writeTable(c, table(), { mode: 'append', sql: rowsOf([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 1) });
+  });
+});
+afterAll(() => p.cleanup());
+
+async function equalsCleanBuild(): Promise<void> {
+  const clean = createTempTree({}, { prefix: 'relspec-keyed-diff-clean-' });
+  try {
+    for (const x of ['watch.config.ts', 'tasks', 'data']) cpSync(path.join(p.dir, x), path.join(clean.root, x), { recursive: true });
+    expect((await go(clean.root)).status).toBe('ok');
+    const [inc, cl] = [
+      await snapshotWarehouse(path.join(p.dir, 'state/warehouse.duckdb'), new Set(['s0'])),
+      await snapshotWarehouse(path.join(clean.root, 'state/warehouse.duckdb'), new Set(['s0'])),
+    ];
+    expect(compareSnapshots(inc, cl)).toEqual([]);
+    expect(compareStates(snapshotState(p.dir), snapshotState(clean.root))).toEqual([]);
+  } finally {
+    clean.dispose();
+  }
+}
+
+describe('the generator’s key-scoped shapes', () => {
+  it('the proof proves @key k for the key-scoped shapes and refuses LIMIT, a window over all rows, a join on g', async () => {
+    const o = await go();
+    expect(o.status, JSON.stringify(o.tasks.filter((t) => t.status !== 'built'))).toBe('ok');
+    for (const name of Object.keys(shapes)) {
+      const r = refreshOf(o, name);
+      if (name in refused)
+        expect(r, name).toMatchObject({ mode: 'full', reason: { kind: 'declared_key_refused', refusal: { kind: refused[name] } } });
+      else expect(r, name).toMatchObject({ mode: 'full', key: ['k'], of: 10, reason: { kind: 'first_build' } });
+    }
+  });
+
+  it('a per-key commit (update, a key removed, a new key) refreshes the key-scoped ones by key, chains included', async () => {
+    await withDuck((c) =>
+      writeTable(c, table(), {
+        mode: 'replace',
+        keys: ['k'],
+        sql: rowsOf([3, 12], 5),
+        deleteKeysSql: 'SELECT 7::BIGINT AS k',
+        operation: 'MERGE',
+      }),
+    );
+    const o = await go();
+    expect(o.status).toBe('ok');
+    const modes = Object.fromEntries(Object.keys(shapes).map((n) => [n, refreshOf(o, n)?.mode]));
+    const want = Object.fromEntries(Object.keys(shapes).map((n) => [n, n in refused ? 'full' : 'keys'] as [string, Op | string]));
+    expect(modes).toEqual(want);
+    // 3 changed keys of 10: key 3 rewritten, key 7 removed, key 12 new.
+    expect(refreshOf(o, 'proj')).toMatchObject({ mode: 'keys', key: ['k'], keys: 3, of: 10 });
+    await equalsCleanBuild();
+    expect((await go()).status).toBe('noop');
+  });
+});

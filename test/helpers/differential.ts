@@ -117,6 +117,8 @@ export interface DeltaModel {
   pending?: PendingCommit;
   /** `delta.enableChangeDataFeed` off: changed keys come from the rows of added and removed files. */
   cdf?: boolean;
+  /** Partitioned by `k` (a per-key commit rewrites only those keys' files) or by `g`. */
+  partition?: 'k' | 'g';
 }
 
 /** `count` is `count(*)`: the task then reads no `v` at all (column-level cutoff matters). */
@@ -508,6 +510,8 @@ export function generateModel(r: Rand, opts: { delta?: boolean; keyed?: boolean 
     if (opts.delta !== false && r.chance(opts.keyed ? (i < 2 ? 1 : 0.5) : 0.4)) {
       s.columns.push({ name: 'rid', type: 'BIGINT' });
       s.delta = { rows: [], nextRid: 1, checkpointInterval: r.pick([3, 5, 10]), commits: 0, ...(r.chance(0.3) ? { cdf: false } : {}) };
+      const part = r.weighted({ none: 3, k: 2, g: 1 });
+      if (part !== 'none') s.delta.partition = part;
       s.delta.rows = Array.from({ length: r.int(12, 40) }, () => randomRow(r, s));
     } else {
       const nFiles = r.chance(0.25) ? 2 : 1;
@@ -586,6 +590,7 @@ async function createDelta(dir: string, s: SourceModel): Promise<void> {
     await createTable(c, deltaDir(dir, s), {
       schema: s.columns.map((col) => ({ name: col.name, type: col.type })),
       ...(s.delta!.cdf === false ? { configuration: { 'delta.enableChangeDataFeed': 'false' } } : {}),
+      ...(s.delta!.partition ? { partitionColumns: [s.delta!.partition] } : {}),
     });
   });
   // The initial rows in one or two commits.

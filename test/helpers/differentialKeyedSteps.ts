@@ -15,6 +15,8 @@ import { GROUPS, KEY_MAX } from './differentialKeyed.js';
 // ───────────────────────────────────────────── per-key Delta changes ─────────────────────────────────────────────
 
 type Value = number | string | null;
+/** Keys in order, NULL last. */
+const byKey = (a: number | null, b: number | null) => (a === null ? (b === null ? 0 : 1) : b === null ? -1 : a - b);
 
 /**
  * One replace-by-key commit (keys ['k']) on a Delta source: the rows of 1–3 keys (or, one time in
@@ -34,21 +36,22 @@ export async function deltaKeysStep(
   const ki = s.columns.findIndex((c) => c.name === 'k');
   const vi = s.columns.findIndex((c) => c.name === 'v');
   const gi = s.columns.findIndex((c) => c.name === 'g');
-  const present = [...new Set(d.rows.map((row) => row[ki] as number))].sort((a, b) => a - b);
-  const absent = Array.from({ length: KEY_MAX + 1 }, (_, k) => k).filter((k) => !present.includes(k));
+  // NULL is a key too (its rows are replaced and deleted NULL-safely); it is only ever added here.
+  const present = [...new Set(d.rows.map((row) => row[ki] as number | null))].sort(byKey);
+  const absent = [...Array.from({ length: KEY_MAX + 1 }, (_, k) => k), null].filter((k) => !present.includes(k));
   const many = r.chance(0.2);
   const n = many ? r.int(5, 10) : r.int(1, 3);
-  const keys = new Set<number>();
+  const keys = new Set<number | null>();
   for (let i = 0; i < n * 3 && keys.size < n; i++) {
     if (absent.length > 0 && r.chance(0.2)) keys.add(r.pick(absent));
     else if (present.length > 0) keys.add(r.pick(present));
   }
   if (keys.size === 0) return undefined;
   const fresh: Value[][] = [];
-  const removed: number[] = [];
+  const removed: (number | null)[] = [];
   const what: string[] = [];
   let room = opts.rowBound - d.rows.length;
-  for (const k of [...keys].sort((a, b) => a - b)) {
+  for (const k of [...keys].sort(byKey)) {
     const old = d.rows.filter((row) => row[ki] === k);
     const newRow = () => {
       const row = opts.randomRow(s);
@@ -83,14 +86,14 @@ export async function deltaKeysStep(
     what.push(`${op} key ${k}`);
   }
   const touched = new Set([...keys]);
-  d.rows = [...d.rows.filter((row) => !touched.has(row[ki] as number)), ...fresh];
+  d.rows = [...d.rows.filter((row) => !touched.has(row[ki] as number | null)), ...fresh];
   const gone = [...touched].filter((k) => !fresh.some((row) => row[ki] === k));
   await withDuck((c) =>
     writeTable(c, ctx.deltaDir(s), {
       mode: 'replace',
       keys: ['k'],
       sql: ctx.valuesQuery(s, fresh),
-      ...(gone.length > 0 ? { deleteKeysSql: `SELECT unnest([${gone.join(', ')}]::BIGINT[]) AS k` } : {}),
+      ...(gone.length > 0 ? { deleteKeysSql: `SELECT unnest([${gone.map((k) => k ?? 'NULL').join(', ')}]::BIGINT[]) AS k` } : {}),
       operation: 'MERGE',
       checkpointInterval: d.checkpointInterval,
     }),
@@ -98,7 +101,7 @@ export async function deltaKeysStep(
   d.commits++;
   return {
     kind: 'delta_keys',
-    description: `delta ${s.name} v${d.commits}${d.cdf === false ? ' (no CDF)' : ''}: per-key ${many ? '(many) ' : ''}${what.join(', ')}`,
+    description: `delta ${s.name} v${d.commits}${d.cdf === false ? ' (no CDF)' : ''}${d.partition ? ` (by ${d.partition})` : ''}: per-key ${many ? '(many) ' : ''}${what.join(', ')}`,
     expectNoBuild: false,
   };
 }

@@ -85,24 +85,28 @@ describe.concurrent(`incremental equals clean: ${SCENARIOS} scenarios × ${STEPS
   }
 });
 
-describe.concurrent(`keyed profile: ${KEYED_SCENARIOS} scenarios × ${KEYED_STEPS} steps from seed ${KEYED_SEED}`, () => {
-  const results: ScenarioResult[] = [];
-  for (let i = 0; i < KEYED_SCENARIOS; i++) {
-    const seed = KEYED_SEED + i;
-    it(`seed ${seed}`, { timeout }, async () => {
-      const r = await slot(() => runScenario({ seed, steps: KEYED_STEPS, keyed: true }));
-      results.push(r);
-      if (r.diffs.length > 0) console.error(`differential diffs (keyed):\n${report(r, true)}`);
-      expect(r.diffs.map(formatDiff), report(r, true)).toEqual([]);
+// With RELSPEC_DIFF_KEYED_SCENARIOS=0 the slice is skipped (an empty suite fails in vitest).
+(KEYED_SCENARIOS > 0 ? describe.concurrent : describe.skip)(
+  `keyed profile: ${KEYED_SCENARIOS} scenarios × ${KEYED_STEPS} steps from seed ${KEYED_SEED}`,
+  () => {
+    const results: ScenarioResult[] = [];
+    for (let i = 0; i < KEYED_SCENARIOS; i++) {
+      const seed = KEYED_SEED + i;
+      it(`seed ${seed}`, { timeout }, async () => {
+        const r = await slot(() => runScenario({ seed, steps: KEYED_STEPS, keyed: true }));
+        results.push(r);
+        if (r.diffs.length > 0) console.error(`differential diffs (keyed):\n${report(r, true)}`);
+        expect(r.diffs.map(formatDiff), report(r, true)).toEqual([]);
+      });
+    }
+    // The keyed path really ran: some task builds after a per-key change refreshed only the changed keys.
+    afterAll(() => {
+      if (results.length < KEYED_SCENARIOS) return;
+      const keyed = results.reduce((n, r) => n + r.log.reduce((m, l) => m + (l.step > 0 ? l.keyed.length : 0), 0), 0);
+      expect(keyed, results.map((r) => report(r, true)).join('\n')).toBeGreaterThan(0);
     });
-  }
-  // The keyed path really ran: some task builds after a per-key change refreshed only the changed keys.
-  afterAll(() => {
-    if (KEYED_SCENARIOS === 0 || results.length < KEYED_SCENARIOS) return;
-    const keyed = results.reduce((n, r) => n + r.log.reduce((m, l) => m + (l.step > 0 ? l.keyed.length : 0), 0), 0);
-    expect(keyed, results.map((r) => report(r, true)).join('\n')).toBeGreaterThan(0);
-  });
-});
+  },
+);
 
 describe('differential generator', () => {
   it('is deterministic: the same seed gives the same project', () => {

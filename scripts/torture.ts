@@ -3,6 +3,7 @@
  *
  *   differential   1,000 seeded scenarios × 10 steps (random DAGs over parquet and Delta sources;
  *                  after every step each output equals a clean build)        --scenarios --steps --seed --jobs --minutes
+ *                  every other chunk in the keyed profile (key-scoped tasks, per-key Delta commits; counts builds by key)
  *   crash          200 SIGKILLs of real `relspec run` / `relspec watch` processes, restarts, clean-build
  *                  comparisons, status/history checks                          --kills --crash-seed
  *   bad input      the whole catalog through `relspec run --json`, its watch subset through one daemon
@@ -101,17 +102,20 @@ if (suites.has('differential')) {
   const chunk = Math.max(sizes.jobs, 4);
   while (done < sizes.scenarios && Date.now() < deadline) {
     const n = Math.min(chunk, sizes.scenarios - done);
+    // Every other chunk runs the generator's keyed profile (key-scoped tasks, per-key Delta commits: issue 15).
+    const keyed = Math.floor(done / chunk) % 2 === 1;
     const s = await runDifferential({
       scenarios: n,
       steps: sizes.steps,
       seed: sizes.seed + done,
       jobs: sizes.jobs,
+      keyed,
       log: values.verbose ? (l) => console.log(`  ${l}`) : undefined,
       onScenario: (r) => {
         const status = r.diffs.length === 0 ? 'ok' : `${r.diffs.length} diff(s) (kept ${r.dir})`;
         finished++;
         console.log(
-          `[${finished}/${sizes.scenarios}] seed ${r.seed}: ${r.sources} sources, ${r.tasks} tasks, ${r.stepsRun} steps, ${(r.ms / 1000).toFixed(1)}s — ${status}`,
+          `[${finished}/${sizes.scenarios}] seed ${r.seed}${keyed ? ' (--keyed)' : ''}: ${r.sources} sources, ${r.tasks} tasks, ${r.stepsRun} steps, ${r.log.reduce((k, l) => k + l.keyed.length, 0)} by key, ${(r.ms / 1000).toFixed(1)}s — ${status}`,
         );
         for (const d of r.diffs) console.log(`  ${formatDiff(d)}`);
       },
@@ -128,7 +132,9 @@ if (suites.has('differential')) {
     .reduce((n, [, v]) => n + v, 0);
   const ms = performance.now() - t0;
   const capped = done < sizes.scenarios;
-  const line = `differential: ${done} scenarios × ${sizes.steps} steps (${stepsRun} steps run, ${deltaSteps} of them Delta commits; ${parts.reduce((n, s) => n + s.noBuildChecks, 0)} no-build checks), ${diffs.length} diffs found, ${secs(ms)}${capped ? ` — stopped by the ${sizes.minutes}-minute cap (${sizes.scenarios} requested)` : ''}`;
+  const keyedBuilds = parts.reduce((n, s) => n + s.keyedBuilds, 0);
+  const builds = parts.reduce((n, s) => n + s.builds, 0);
+  const line = `differential: ${done} scenarios × ${sizes.steps} steps (${stepsRun} steps run, ${deltaSteps} of them Delta commits; ${parts.reduce((n, s) => n + s.noBuildChecks, 0)} no-build checks; ${keyedBuilds} of ${builds} task builds by key), ${diffs.length} diffs found, ${secs(ms)}${capped ? ` — stopped by the ${sizes.minutes}-minute cap (${sizes.scenarios} requested)` : ''}`;
   lines.push(line);
   console.log(line);
   console.log(
@@ -137,7 +143,17 @@ if (suites.has('differential')) {
       .map(([k, n]) => `${k} ${n}`)
       .join(', ')}`,
   );
-  report.differential = { scenarios: done, requested: sizes.scenarios, steps: sizes.steps, stepsRun, kinds, diffs, ms };
+  report.differential = {
+    scenarios: done,
+    requested: sizes.scenarios,
+    steps: sizes.steps,
+    stepsRun,
+    kinds,
+    keyedBuilds,
+    builds,
+    diffs,
+    ms,
+  };
   if (diffs.length > 0) failed = true;
 }
 

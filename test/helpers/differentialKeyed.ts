@@ -9,10 +9,14 @@
 import type { ProjectModel, Rand } from './differential.js';
 
 type AggFn = 'sum' | 'max' | 'min' | 'count';
+export type KeyDecl = false | 'k' | 'k, g';
 type KPred = { col: 'v'; op: '>' | '<=' | '<>'; c: number } | { col: 'g'; op: '<>' | '='; c: string };
 
-/** A key-scoped (or deliberately not) task shape; `declare` adds `-- @key k`. */
-export type KeyedShape = { kind: 'keyed'; declare: boolean } & (
+/**
+ * A key-scoped (or deliberately not) task shape; `declare` adds `-- @key k` or the composite
+ * `-- @key k, g` (proven where g passes through too, refused where it is computed: GROUP BY k's max(g)).
+ */
+export type KeyedShape = { kind: 'keyed'; declare: KeyDecl } & (
   | { op: 'proj'; from: string; shift: number; pred: KPred }
   | { op: 'agg'; from: string; by: 'k' | 'kg'; fn: AggFn; having: number | null }
   | { op: 'join'; left: string; right: string; how: 'inner' | 'left'; by: 'k' | 'kg'; fn: 'max' | 'count'; keyFrom: 'a' | 'b' }
@@ -98,7 +102,7 @@ export function keyedClauses(s: KeyedShape): string[] {
 }
 
 /** The header line of a declared key, or none. */
-export const keyedHeader = (s: KeyedShape): string | undefined => (s.declare ? 'k' : undefined);
+export const keyedHeader = (s: KeyedShape): string | undefined => s.declare || undefined;
 
 const keyedOutputs = (m: ProjectModel): string[] => {
   const outs = new Set(m.tasks.map((t) => t.output));
@@ -127,7 +131,8 @@ function randomKPred(r: Rand): KPred {
 /** A random key-scoped shape (about one in eight refused by design). */
 export function randomKeyedShape(r: Rand, m: ProjectModel, fallback: () => string): KeyedShape {
   const input = () => pickKeyedInput(r, m, fallback);
-  const declare = r.chance(0.3);
+  const d = r.weighted({ none: 6, k: 2, kg: 1.5 });
+  const declare: KeyDecl = d === 'none' ? false : d === 'k' ? 'k' : 'k, g';
   const op = r.weighted({ proj: 3, agg: 3, join: 3, union: 2, window: 2, limit: 0.5, window_all: 0.5, join_g: 0.5 });
   switch (op) {
     case 'proj':
@@ -164,7 +169,7 @@ export function randomKeyedShape(r: Rand, m: ProjectModel, fallback: () => strin
       return { kind: 'keyed', declare, op, from: input() };
     case 'join_g':
       // Without `@key k` the proof would find the key g (the join's column, in the output): declare k.
-      return { kind: 'keyed', declare: true, op, left: input(), right: input() };
+      return { kind: 'keyed', declare: 'k', op, left: input(), right: input() };
   }
 }
 
@@ -200,7 +205,7 @@ export function editKeyedShape(r: Rand, s: KeyedShape, reroute: (cur: string) =>
       break;
     case 'window_all':
     case 'join_g':
-      s.declare = !s.declare || s.op === 'join_g';
+      s.declare = s.declare === false || s.op === 'join_g' ? 'k' : false;
       if (s.op === 'window_all') s.from = reroute(s.from);
       else s.right = reroute(s.right);
       break;

@@ -183,7 +183,7 @@ describe('differential generator', () => {
         const sql = renderTask(t);
         if (t.shape.declare) {
           declared++;
-          expect(sql).toMatch(/--\s?@key\s+k\n/);
+          expect(sql).toMatch(/--\s?@key\s+k(, g)?\n/);
         }
         const ins = 'from' in t.shape ? [t.shape.from] : 'left' in t.shape ? [t.shape.left, t.shape.right] : [t.shape.a, t.shape.b];
         if (ins.some((i) => keyedOutputs.has(i) && i !== t.output)) chains++;

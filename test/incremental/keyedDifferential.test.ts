@@ -1,8 +1,9 @@
 /**
  * The key-scoped shapes of the differential generator (test/helpers/differentialKeyed.ts) do what
- * the generator says: under `-- @key k` the proof accepts the key-scoped ones and refuses LIMIT, a
- * window over all rows and a join on g; after a per-key commit the accepted ones — chains included —
- * refresh by key and the refused ones in full, and every output equals a clean build.
+ * the generator says: under `-- @key k` (or the composite `k, g`) the proof accepts the key-scoped
+ * ones and refuses LIMIT, a window over all rows, a join on g and a composite key whose g is
+ * computed (max(g) of GROUP BY k); after a per-key commit the accepted ones — chains included —
+ * refresh by key and the refused ones in full, and every output and token equals a clean build.
  */
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -17,17 +18,25 @@ import { tempProject, withDuck, type TempProject } from '../helpers/project.js';
 
 type Op = KeyedShape['op'];
 const shapes: Record<string, KeyedShape> = {
-  proj: { kind: 'keyed', declare: true, op: 'proj', from: 's0', shift: 3, pred: { col: 'v', op: '<>', c: 99 } },
-  agg: { kind: 'keyed', declare: true, op: 'agg', from: 'proj', by: 'kg', fn: 'sum', having: null },
-  join: { kind: 'keyed', declare: true, op: 'join', left: 's0', right: 'agg', how: 'left', by: 'k', fn: 'max', keyFrom: 'a' },
-  join_b: { kind: 'keyed', declare: true, op: 'join', left: 'proj', right: 's0', how: 'inner', by: 'kg', fn: 'count', keyFrom: 'b' },
-  uni: { kind: 'keyed', declare: true, op: 'union', a: 'proj', b: 's0', pred: { col: 'g', op: '<>', c: 'a' } },
-  win: { kind: 'keyed', declare: true, op: 'window', from: 'uni', variant: 'rank' },
-  limit: { kind: 'keyed', declare: true, op: 'limit', from: 's0', n: 7 },
-  window_all: { kind: 'keyed', declare: true, op: 'window_all', from: 's0' },
-  join_g: { kind: 'keyed', declare: true, op: 'join_g', left: 's0', right: 'proj' },
+  proj: { kind: 'keyed', declare: 'k', op: 'proj', from: 's0', shift: 3, pred: { col: 'v', op: '<>', c: 99 } },
+  agg: { kind: 'keyed', declare: 'k', op: 'agg', from: 'proj', by: 'kg', fn: 'sum', having: null },
+  join: { kind: 'keyed', declare: 'k', op: 'join', left: 's0', right: 'agg', how: 'left', by: 'k', fn: 'max', keyFrom: 'a' },
+  join_b: { kind: 'keyed', declare: 'k', op: 'join', left: 'proj', right: 's0', how: 'inner', by: 'kg', fn: 'count', keyFrom: 'b' },
+  uni: { kind: 'keyed', declare: 'k', op: 'union', a: 'proj', b: 's0', pred: { col: 'g', op: '<>', c: 'a' } },
+  win: { kind: 'keyed', declare: 'k', op: 'window', from: 'uni', variant: 'rank' },
+  agg_kg: { kind: 'keyed', declare: 'k, g', op: 'agg', from: 's0', by: 'kg', fn: 'count', having: 0 },
+  limit: { kind: 'keyed', declare: 'k', op: 'limit', from: 's0', n: 7 },
+  agg_max_g: { kind: 'keyed', declare: 'k, g', op: 'agg', from: 's0', by: 'k', fn: 'min', having: null },
+  window_all: { kind: 'keyed', declare: 'k', op: 'window_all', from: 's0' },
+  join_g: { kind: 'keyed', declare: 'k', op: 'join_g', left: 's0', right: 'proj' },
 };
-const refused: Record<string, string> = { limit: 'limit', window_all: 'window_without_key', join_g: 'join_not_on_key' };
+const refused: Record<string, string> = {
+  limit: 'limit',
+  window_all: 'window_without_key',
+  join_g: 'join_not_on_key',
+  agg_max_g: 'not_passed_through',
+};
+const keyOf = (name: string) => (shapes[name]!.declare === 'k, g' ? ['k', 'g'] : ['k']);
 
 let p: TempProject;
 const table = () => path.join(p.dir, 'data/s0');
@@ -77,14 +86,14 @@ async function equalsCleanBuild(): Promise<void> {
 }
 
 describe('the generator’s key-scoped shapes', () => {
-  it('the proof proves @key k for the key-scoped shapes and refuses LIMIT, a window over all rows, a join on g', async () => {
+  it('the proof proves @key k (and k, g) for the key-scoped shapes and refuses LIMIT, a window over all rows, a join on g, a computed g', async () => {
     const o = await go();
     expect(o.status, JSON.stringify(o.tasks.filter((t) => t.status !== 'built'))).toBe('ok');
     for (const name of Object.keys(shapes)) {
       const r = refreshOf(o, name);
       if (name in refused)
         expect(r, name).toMatchObject({ mode: 'full', reason: { kind: 'declared_key_refused', refusal: { kind: refused[name] } } });
-      else expect(r, name).toMatchObject({ mode: 'full', key: ['k'], of: 10, reason: { kind: 'first_build' } });
+      else expect(r, name).toMatchObject({ mode: 'full', key: keyOf(name), reason: { kind: 'first_build' } });
     }
   });
 

@@ -5,10 +5,11 @@
  * relspec's own Delta writer) and a random DAG of SQL tasks — that goes through random steps (source
  * rewrites, new/removed files, new columns, Delta commits: insert, update, delete, MERGE of equal
  * rows, overwrite, an added column; task edits, added, removed and restored tasks, view ⇄ table
- * switches, several of these at once). After every step
+ * switches, several of these at once; key-scoped tasks and per-key commits: differentialKeyed*.ts). After every step
  * the project is run incrementally in its own directory, then copied (config, tasks, data; no
  * state) to a fresh directory and built from scratch; every relation of the two warehouses (its
- * kind, columns and rows) is then compared, rows as multisets with columns ordered by name.
+ * kind, columns and rows) is then compared, rows as multisets with columns ordered by name, and so
+ * are the outputs' content tokens and key counts in the state (differentialTokens.ts).
  * Minimality (docs/ARCHITECTURE.md invariant 2) is checked where it is certain: a formatting-only edit, a change
  * to or addition of a column no task reads, and a rewrite keeping the same multiset of rows build
  * no task; a second run with no change builds no task.

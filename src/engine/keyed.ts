@@ -3,7 +3,7 @@ import { RelspecError, errorMessage } from '../errors.js';
 import type { Column } from '../lineage/types.js';
 import { quoteIdent } from '../util/sql.js';
 import { checkContractData, type ContractCheck } from './contracts.js';
-import { keyColumn, keyMatch } from './keyedSql.js';
+import { keyColumn, keyCondition, keyedRows, keyMatch, type KeyLiterals } from './keyedSql.js';
 import { addToToken, columnSetKey, tokenSelect } from './tokens.js';
 
 /** Where key-scoped refreshes leave their net change rows, one table per output (read by key-scoped consumers). */
@@ -21,6 +21,8 @@ export interface KeyedWrite {
   /** The task's SQL with its inputs restricted to the changed keys (engine/keyedSql.ts). */
   sql: string;
   keysTable: string;
+  /** The changed keys as literals, when few (keyedSql.ts keyLiterals): filters the scans instead of a join. */
+  literals?: KeyLiterals;
   /** Output key columns, in key order (`k0`, `k1`, … of the keys table). */
   key: readonly string[];
   sets: readonly (readonly string[])[];
@@ -74,7 +76,7 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
   try {
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE ${fresh} AS\n${w.sql}\n;
-       CREATE OR REPLACE TEMP TABLE ${old} AS SELECT __t.* FROM ${w.oldRows ?? target} AS __t SEMI JOIN ${w.keysTable} AS __k ON ${keyMatch('__t', key, '__k')};
+       CREATE OR REPLACE TEMP TABLE ${old} AS ${keyedRows(w.oldRows ?? target, '__t', key, w.keysTable, w.literals)};
        CREATE OR REPLACE TABLE ${changes} AS
          SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh})
          UNION ALL
@@ -91,7 +93,11 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
       if (nChanges > 0) await w.apply(fresh);
     } else {
       await conn.run(
-        `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')};
+        `${
+          w.literals
+            ? `DELETE FROM ${target} AS __t WHERE ${keyCondition('__t', key, w.keysTable, w.literals)}`
+            : `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')}`
+        };
          INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${fresh};`,
       );
       if (w.contract) await checkContractData(conn, target, w.contract);

@@ -17,6 +17,51 @@ export function keyMatch(left: string, columns: readonly string[], right: string
   return columns.map((c, i) => `${left}.${quoteIdent(c)} IS NOT DISTINCT FROM ${right}.${keyColumn(i)}`).join(' AND ');
 }
 
+/** The changed keys of a one-column key as SQL literals (`'a'::VARCHAR`, …), when few and of a scalar type. */
+export interface KeyLiterals {
+  list: string[];
+  hasNull: boolean;
+}
+
+/** Past this many changed keys the keys table is joined instead of listed. */
+const MAX_LITERALS = 1024;
+const SCALAR =
+  /^(VARCHAR|(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?)|DATE|TIME|TIMESTAMP( WITH TIME ZONE)?|TIMESTAMP_(S|MS|NS)|DECIMAL\(\d+,\d+\)|BOOLEAN|UUID)$/;
+
+/**
+ * The keys table's keys as literals, or undefined (several key columns, too many keys, a type
+ * whose text may not cast back exactly). Why literals: DuckDB pushes `col IN (constants)` into the
+ * scan, where zone maps and Parquet row-group statistics skip whatever holds none of the keys; a
+ * semi join only pushes its keys' min–max range, which for scattered keys covers every row group.
+ */
+export async function keyLiterals(conn: DuckDBConnection, keysTable: string, columns: number): Promise<KeyLiterals | undefined> {
+  if (columns !== 1) return undefined;
+  const r = await conn.runAndReadAll(
+    `SELECT count(*)::BIGINT, any_value(typeof(${keyColumn(0)})), list(${keyColumn(0)}::VARCHAR) FILTER (WHERE ${keyColumn(0)} IS NOT NULL), bool_or(${keyColumn(0)} IS NULL) FROM ${keysTable}`,
+  );
+  const [n, type, values, hasNull] = r.getRowsJS()[0] as [bigint, string | null, string[] | null, boolean | null];
+  if (Number(n) > MAX_LITERALS || (type !== null && !SCALAR.test(type))) return undefined;
+  return { list: (values ?? []).map((v) => `'${v.replace(/'/g, "''")}'::${type}`), hasNull: hasNull === true };
+}
+
+/** `alias`'s rows whose key is one of the changed keys: a WHERE condition. */
+export function keyCondition(alias: string, columns: readonly string[], keysTable: string, literals?: KeyLiterals): string {
+  if (!literals) return `EXISTS (SELECT 1 FROM ${keysTable} AS __k WHERE ${keyMatch(alias, columns, '__k')})`;
+  const col = `${alias}.${quoteIdent(columns[0]!)}`;
+  const parts = [
+    literals.list.length > 0 ? `${col} IN (${literals.list.join(', ')})` : '',
+    literals.hasNull ? `${col} IS NULL` : '',
+  ].filter(Boolean);
+  return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
+}
+
+/** `(SELECT alias.* FROM rel AS alias …)`: the rows of `rel` of the changed keys. */
+export function keyedRows(rel: string, alias: string, columns: readonly string[], keysTable: string, literals?: KeyLiterals): string {
+  return literals
+    ? `SELECT ${alias}.* FROM ${rel} AS ${alias} WHERE ${keyCondition(alias, columns, keysTable, literals)}`
+    : `SELECT ${alias}.* FROM ${rel} AS ${alias} SEMI JOIN ${keysTable} AS __k ON ${keyMatch(alias, columns, '__k')}`;
+}
+
 /** Where a table reference written at `at` ends: `ident(.ident)*`, each part plain or "quoted". */
 function refEnd(text: string, at: number): number {
   let i = at;
@@ -51,6 +96,7 @@ export async function restrictToKeys(
   sql: string,
   restrictions: readonly KeyRestriction[],
   keysTable: string,
+  literals?: KeyLiterals,
 ): Promise<string | undefined> {
   const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
   const refs = statementRefs(String(r.getRows()[0]![0]));
@@ -69,7 +115,7 @@ export async function restrictToKeys(
     const end = ref.location + Buffer.byteLength(head.slice(0, len), 'utf8');
     const original = bytes.subarray(ref.location, end).toString('utf8');
     const alias = ref.alias ? '' : ` AS ${quoteIdent(ref.table)}`;
-    const body = `(SELECT __r.* FROM ${original} AS __r SEMI JOIN ${keysTable} AS __k ON ${keyMatch('__r', x.columns, '__k')})${alias}`;
+    const body = `(${keyedRows(original, '__r', x.columns, keysTable, literals)})${alias}`;
     edits.push({ at: ref.location, end, text: body });
   }
   if (edits.length === 0) return undefined;

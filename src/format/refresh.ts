@@ -21,6 +21,8 @@ export function refreshReasonText(r: RefreshReason): string {
     case 'changes_unknown':
       return `no change rows for input ${r.input}`;
     case 'too_many_keys':
+      if (r.of === 0) return 'the output was empty: nothing to refresh by key';
+      if (r.threshold === 0) return 'refresh by key is off (engine.keyThreshold: 0)';
       return `${r.keys} of ${r.of} keys changed (over ${pct(r.threshold)}: a full refresh is cheaper)`;
     case 'keys_off':
       return 'refresh by key is off (engine.keyThreshold is 0)';
@@ -36,7 +38,7 @@ export function refreshReasonText(r: RefreshReason): string {
 /** `refreshed 1 of 519 keys (path)` or `refreshed in full: join on symbol, not on the key`. */
 export function refreshText(r: Refresh): string {
   if (r.mode === 'keys') {
-    return `refreshed ${r.keys ?? '?'} of ${r.of ?? '?'} key${r.of === 1 ? '' : 's'} (${(r.key ?? []).join(', ')})${r.rows !== undefined ? `, ${r.rows} rows recomputed` : ''}`;
+    return `refreshed ${r.keys ?? '?'} of ${r.of ?? '?'} key${r.of === 1 ? '' : 's'} (${(r.key ?? []).join(', ')})${r.rows !== undefined ? `, ${r.rows} row${r.rows === 1 ? '' : 's'} recomputed` : ''}`;
   }
   return `refreshed in full${r.reason ? `: ${refreshReasonText(r.reason)}` : ''}`;
 }

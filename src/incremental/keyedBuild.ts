@@ -92,6 +92,7 @@ export async function writeOutput(
       changes,
       sql: plan.sql,
       keysTable: KEYS_TABLE,
+      ...(plan.literals ? { literals: plan.literals } : {}),
       key: plan.key.columns,
       sets: w.sets,
       schema: w.schema,

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { tableChanges } from '../delta/index.js';
 import { CHANGE_VERSION, changesTable, collectKeys, selectKeys } from '../engine/keyed.js';
-import { restrictToKeys } from '../engine/keyedSql.js';
+import { keyLiterals, restrictToKeys, type KeyLiterals } from '../engine/keyedSql.js';
 import { columnSetKey } from '../engine/tokens.js';
 import type { GraphTask } from '../graph/index.js';
 import type { ProvenKey } from '../lineage/keys.js';
@@ -10,7 +10,15 @@ import type { Cause, RefreshReason, Trace } from '../records/types.js';
 import type { Store } from '../state/store.js';
 import type { TokenBook } from './tokenbook.js';
 
-/** Above this fraction of changed keys a full refresh is cheaper (bench/keyed.ts measures where). */
+/**
+ * Above this fraction of changed keys a key-scoped task refreshes in full (engine.keyThreshold sets
+ * it). bench/keyed.ts measures where full becomes cheaper: on its 10M-row, 100k-key chain (2026-12-04,
+ * 2 cores under a load average of ~10) by key / in full was 0.14× at 0.1% of keys, 0.49× at 5%, 0.86×
+ * at 10%, 1.6× at 20% and 3.1× at 30%; the crossover lies between 10% and 20%. So 0.3 is too high
+ * for that chain (a refresh just under it costs about 3× a full one), while the CPG's edits touch
+ * well under 1% of files either way. Kept at 0.3 until an idle-machine run confirms it (the cost per
+ * changed key depends on the key joins, see the bench's README paragraph); ~0.1 is what the data points to.
+ */
 export const KEYED_THRESHOLD = 0.3;
 /** The connection's temp table of changed keys (one refresh at a time per connection). */
 export const KEYS_TABLE = '__relspec_keys';
@@ -18,7 +26,8 @@ export const KEYS_TABLE = '__relspec_keys';
 export const writingMark = (task: string): string => `writing:${task}`;
 
 export type RefreshPlan =
-  { mode: 'keys'; key: ProvenKey; keys: number; of: number; sql: string } | { mode: 'full'; reason: RefreshReason; key?: ProvenKey };
+  | { mode: 'keys'; key: ProvenKey; keys: number; of: number; sql: string; literals?: KeyLiterals }
+  | { mode: 'full'; reason: RefreshReason; key?: ProvenKey };
 
 export interface RefreshContext {
   conn: DuckDBConnection;
@@ -80,9 +89,10 @@ export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx
   if (queries.length === 0 || of === 0 || keys / of > threshold) return full({ kind: 'too_many_keys', keys, of, threshold });
   const spec = ctx.project.taskByName.get(task.name)!;
   const restrictions = Object.entries(key.inputs).map(([dataset, columns]) => ({ dataset, columns }));
-  const sql = await restrictToKeys(ctx.conn, task.execSql ?? spec.sql, restrictions, KEYS_TABLE);
+  const literals = await keyLiterals(ctx.conn, KEYS_TABLE, key.columns.length);
+  const sql = await restrictToKeys(ctx.conn, task.execSql ?? spec.sql, restrictions, KEYS_TABLE, literals);
   if (sql === undefined) return full({ kind: 'not_rewritable' });
-  return { mode: 'keys', key, keys, of, sql };
+  return { mode: 'keys', key, keys, of, sql, ...(literals ? { literals } : {}) };
 }
 
 /**

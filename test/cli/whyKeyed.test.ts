@@ -66,7 +66,7 @@ describe('relspec why after key-scoped refreshes', () => {
       "per_path was built in run 2 because:
         input events(path, v) changed 100 rows #<tok> → 100 rows #<tok>
           ← source events changed: Delta version 1 → 2 (1 commit: MERGE; 10 inserted, 10 deleted, 0 updated)
-        refreshed 1 of 10 keys (path), 1 rows recomputed
+        refreshed 1 of 10 keys (path), 1 row recomputed
       "
     `);
     expect(why('top')).toMatchInlineSnapshot(`
@@ -75,7 +75,7 @@ describe('relspec why after key-scoped refreshes', () => {
           ← per_path was built in run 2 because:
             input events(path, v) changed 100 rows #<tok> → 100 rows #<tok>
               ← source events changed: Delta version 1 → 2 (1 commit: MERGE; 10 inserted, 10 deleted, 0 updated)
-            refreshed 1 of 10 keys (path), 1 rows recomputed
+            refreshed 1 of 10 keys (path), 1 row recomputed
         refreshed in full: not key-scoped: LIMIT reads other keys
       "
     `);
@@ -92,7 +92,7 @@ describe('relspec why after key-scoped refreshes', () => {
           ← per_path was built in run 2 because:
             input events(path, v) changed 100 rows #<tok> → 100 rows #<tok>
               ← source events changed: Delta version 1 → 2 (1 commit: MERGE; 10 inserted, 10 deleted, 0 updated)
-            refreshed 1 of 10 keys (path), 1 rows recomputed
+            refreshed 1 of 10 keys (path), 1 row recomputed
         refreshed in full: the declared key (t2) does not hold: t2 is not carried unchanged from every input
       "
     `);

@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_VERSION, changesTable, collectKeys, countKeysMany, refreshKeys, selectKeys } from '../../src/engine/keyed.js';
-import { restrictToKeys } from '../../src/engine/keyedSql.js';
+import { keyLiterals, restrictToKeys } from '../../src/engine/keyedSql.js';
 import { columnSetKey, tokenSelect, tokensFromRow } from '../../src/engine/tokens.js';
 
 let inst: DuckDBInstance;
@@ -15,7 +15,7 @@ beforeAll(async () => {
   await c.run(`CREATE SCHEMA code; CREATE SCHEMA relspec_changes;
     CREATE TABLE code."references" AS SELECT 'f' || (i % 10) || '.ts' AS path, i AS pos, CASE WHEN i % 7 = 0 THEN NULL ELSE 'x' END AS role FROM range(200) t(i);
     CREATE TABLE "sym bols ü" AS SELECT 'f' || (i % 10) || '.ts' AS "the path", i AS id FROM range(50) t(i);
-    INSERT INTO code."references" VALUES (NULL, 1000, 'n');`);
+    INSERT INTO code."references" VALUES (NULL, 1000, 'n'), ('it''s ü.ts', 1001, 'x');`);
 });
 afterAll(() => {
   c.closeSync();
@@ -23,7 +23,9 @@ afterAll(() => {
 });
 
 async function keys(values: (string | null)[]) {
-  await collectKeys(c, 'ks', [`SELECT * FROM (VALUES ${values.map((v) => `(${v === null ? 'NULL' : `'${v}'`})`).join(', ')}) v(k0)`]);
+  await collectKeys(c, 'ks', [
+    `SELECT * FROM (VALUES ${values.map((v) => `(${v === null ? 'NULL' : `'${v.replace(/'/g, "''")}'`})`).join(', ')}) v(k0)`,
+  ]);
 }
 
 describe('restrictToKeys', () => {
@@ -41,16 +43,34 @@ describe('restrictToKeys', () => {
     ],
   ];
   for (const [name, sql] of cases) {
-    it(`${name}: the restricted query gives the full query's rows of those keys`, async () => {
-      await keys(['f3.ts', null]);
-      const restricted = await restrictToKeys(c, sql, restrictions, 'ks');
-      expect(restricted).toBeDefined();
-      expect(restricted).toContain('SEMI JOIN ks');
-      const want = await rows(`SELECT * FROM (${sql}) t WHERE path = 'f3.ts' OR path IS NULL ORDER BY ALL`);
-      expect(await rows(`SELECT * FROM (${restricted!}) t ORDER BY ALL`)).toEqual(want);
-      expect(want.length).toBeGreaterThan(0);
-    });
+    for (const listed of [false, true]) {
+      it(`${name}${listed ? ', keys as literals' : ''}: the restricted query gives the full query's rows of those keys`, async () => {
+        await keys(['f3.ts', null, "it's ü.ts"]);
+        const literals = listed ? await keyLiterals(c, 'ks', 1) : undefined;
+        if (listed)
+          expect(literals).toEqual({ list: expect.arrayContaining(["'f3.ts'::VARCHAR", "'it''s ü.ts'::VARCHAR"]), hasNull: true });
+        const restricted = await restrictToKeys(c, sql, restrictions, 'ks', literals);
+        expect(restricted).toBeDefined();
+        expect(restricted).toContain(listed ? `IN ('` : 'SEMI JOIN ks');
+        const want = await rows(`SELECT * FROM (${sql}) t WHERE path IN ('f3.ts', 'it''s ü.ts') OR path IS NULL ORDER BY ALL`);
+        expect(await rows(`SELECT * FROM (${restricted!}) t ORDER BY ALL`)).toEqual(want);
+        expect(want.length).toBeGreaterThan(0);
+      });
+    }
   }
+
+  it('keys become literals only when one scalar column of at most 1024 keys', async () => {
+    await collectKeys(c, 'ki', ['SELECT * FROM (VALUES (3), (NULL), (-7)) v(k0)']);
+    expect(await keyLiterals(c, 'ki', 1)).toEqual({ list: expect.arrayContaining(["'3'::INTEGER", "'-7'::INTEGER"]), hasNull: true });
+    await collectKeys(c, 'kn', ['SELECT NULL::VARCHAR AS k0']);
+    expect(await keyLiterals(c, 'kn', 1)).toEqual({ list: [], hasNull: true });
+    await collectKeys(c, 'km', ['SELECT range AS k0 FROM range(1025)']);
+    expect(await keyLiterals(c, 'km', 1)).toBeUndefined();
+    await collectKeys(c, 'kl', ['SELECT [1, 2] AS k0']);
+    expect(await keyLiterals(c, 'kl', 1)).toBeUndefined();
+    await collectKeys(c, 'k2', ["SELECT 'a' AS k0, 1 AS k1"]);
+    expect(await keyLiterals(c, 'k2', 2)).toBeUndefined();
+  });
 
   it('a query with no restricted input, or a catalog-qualified one, is not rewritten', async () => {
     expect(await restrictToKeys(c, 'select 1 as path', restrictions, 'ks')).toBeUndefined();
@@ -71,7 +91,7 @@ describe('refreshKeys', () => {
   it('deletes and inserts the rows of the changed keys; tokens and change rows equal a full rebuild', async () => {
     await c.run(`CREATE OR REPLACE TABLE out AS ${task}`);
     const before = await scan('out');
-    expect(await countKeysMany(c, 'out', [['path'], ['path', 'n']])).toEqual([11, 11]);
+    expect(await countKeysMany(c, 'out', [['path'], ['path', 'n']])).toEqual([12, 12]);
     // f3 gains rows, f4 loses all of its rows, NULL changes, f99 is new.
     await c.run(`INSERT INTO code."references" VALUES ('f3.ts', 5000, 'x'), (NULL, 5001, 'y'), ('f99.ts', 5002, 'z');
                  DELETE FROM code."references" WHERE path = 'f4.ts';`);

@@ -256,11 +256,9 @@ export class CodeFactExtractor {
       }
     };
     spread(propagating);
-    // 5. import rows changed
+    // 5. import rows changed (the same array: rows reused from the previous step, imports.ts, equal by construction)
     for (const p of current) {
-      const before = previousImports.get(p);
-      const after = this.importsByFile.get(p);
-      // The same array: rows reused from the previous step (imports.ts), equal by construction.
+      const [before, after] = [previousImports.get(p), this.importsByFile.get(p)];
       if (hadBaseline && before !== after && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) affected.add(p);
     }
     // 7. an affected file whose own surface changed too propagates, until nothing new is added

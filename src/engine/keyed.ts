@@ -103,7 +103,9 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
       if (w.contract) await checkContractData(conn, target, w.contract);
       await conn.run('COMMIT');
     }
-    const tokens: Record<string, string> = { ...w.before };
+    // Only the sets read today, as a full build keeps: a set not moved here would keep the token of the
+    // rows before, which a reader of that set added later would take as current (and be cut off by).
+    const tokens: Record<string, string> = {};
     w.sets.forEach((s, i) => {
       const k = columnSetKey(s);
       const dCount = BigInt(String(inserted![0])) - BigInt(String(removed![0]));

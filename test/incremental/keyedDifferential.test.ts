@@ -118,3 +118,52 @@ describe('the generator’s key-scoped shapes', () => {
     expect((await go()).status).toBe('noop');
   });
 });
+
+// ───────────────────────── bugs found by the keyed differential (minimal reproductions) ─────────────────────────
+
+describe('keyed differential findings', () => {
+  // src/engine/keyed.ts refreshKeys(): the new tokens started as a copy of the trace's (`{ ...w.before }`)
+  // and only the column sets read today were moved, so a set nobody read at the refresh kept the
+  // token of the rows before it. A reader of that set restored later took the stale token as its
+  // input's, and once the output went back to those rows (here a full refresh after an overwrite)
+  // the reader was cut off, keeping rows computed from the state in between.
+  // (Found by the differential test: --keyed --seed 301 / 308, the state's tokens ≠ a clean build's.)
+  it('a column set no reader reads at a key-scoped refresh does not keep a stale token', async () => {
+    const q = tempProject({
+      'watch.config.ts': `export default { sources: { s: { format: 'delta', path: 'data/s' } } };\n`,
+      'tasks/a.sql': '-- @key k\nselect k, v from s\n',
+      'tasks/r.sql': 'select k, v * 10 as w from a\n',
+    });
+    try {
+      const t = path.join(q.dir, 'data/s');
+      const rows = (over: string) => `SELECT i::BIGINT AS k, (${over})::BIGINT AS v FROM range(10) r(i)`;
+      await withDuck(async (c) => {
+        await createTable(c, t, {
+          schema: [
+            { name: 'k', type: 'BIGINT' },
+            { name: 'v', type: 'BIGINT' },
+          ],
+        });
+        await writeTable(c, t, { mode: 'append', sql: rows('i') });
+      });
+      const at = (dir: string) => run({ configPath: 'watch.config.ts', cwd: dir });
+      expect((await at(q.dir)).status).toBe('ok');
+      // No reader of a(k, v): key 1 changes, a refreshes by key with no column set to move.
+      const reader = 'select k, v * 10 as w from a\n';
+      q.rm('tasks/r.sql');
+      await withDuck((c) => writeTable(c, t, { mode: 'replace', keys: ['k'], sql: 'SELECT 1::BIGINT AS k, 100::BIGINT AS v' }));
+      expect(refreshOf(await at(q.dir), 'a')).toMatchObject({ mode: 'keys', keys: 1 });
+      // The reader comes back and builds from v = 100; then the table is overwritten with the first rows.
+      q.write('tasks/r.sql', reader);
+      expect((await at(q.dir)).status).toBe('ok');
+      await withDuck((c) => writeTable(c, t, { mode: 'overwrite', sql: rows('i') }));
+      await at(q.dir);
+      const snap = await snapshotWarehouse(path.join(q.dir, 'state/warehouse.duckdb'), new Set(['s']));
+      // Before the fix: r still held 1000 for k = 1 (cut off: "a(k, v) unchanged").
+      expect(snap.get('r')?.rows).toContain('["1","10"]');
+      expect(snap.get('r')?.rows).not.toContain('["1","1000"]');
+    } finally {
+      q.cleanup();
+    }
+  });
+});

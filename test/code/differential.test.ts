@@ -70,7 +70,7 @@ describe('warm extraction equals cold after random edits', () => {
     }
   });
 
-  it('synthetic code base with files outside the extracted set: 4 seeds × 6 steps', { timeout: 60_000 }, () => {
+  it('synthetic code base with files outside the extracted set: 4 seeds × 6 steps', { timeout: 180_000 }, () => {
     const tree = createTempTree(SYNTHETIC, { prefix: 'relspec-code-diff-src-' });
     try {
       for (let seed = 1; seed <= 4; seed++) expectEqual(runCodeDifferential({ source: tree.root, list: srcOnly, seed, steps: 6 }));
@@ -79,7 +79,7 @@ describe('warm extraction equals cold after random edits', () => {
     }
   });
 
-  it.skipIf(!corpusPresent)('six packages of the vitest corpus: 1 seed × 6 steps', { timeout: 90_000 }, () => {
+  it.skipIf(!corpusPresent)('six packages of the vitest corpus: 1 seed × 6 steps', { timeout: 300_000 }, () => {
     expectEqual(runCodeDifferential({ source: CORPUS, list: corpusSlice, seed: 1, steps: 6 }));
   });
 });

@@ -7,6 +7,7 @@
  * into a log entry. Both sit on one reader, so waiting, killing and exiting behave the same.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { CLI } from './project.js';
 
 export interface Exit {
@@ -188,3 +189,29 @@ export function cliSync(cwd: string, args: string[]): { code: number; stdout: st
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Resolves once process `pid` is idle: asleep with no CPU time used for a second (Linux:
+ * /proc/<pid>/stat). A process that hangs on purpose (a config load that never settles) gets there
+ * only after its start-up — however long a loaded machine makes that — so a signal sent then meets
+ * the handlers it installed, not Node's default action. Rejects after `timeoutMs`.
+ */
+export async function idleProcess(pid: number, timeoutMs = 60_000): Promise<void> {
+  const sample = () => {
+    // Fields after the parenthesised command: state is the 1st, utime and stime the 12th and 13th.
+    const rest = readFileSync(`/proc/${pid}/stat`, 'utf8')
+      .replace(/^.*\) /s, '')
+      .split(' ');
+    return { state: rest[0], cpu: Number(rest[11]) + Number(rest[12]) };
+  };
+  const t0 = Date.now();
+  let last = sample();
+  let still = 0;
+  while (still < 4) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`process ${pid} did not go idle within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 250));
+    const now = sample();
+    still = now.state === 'S' && now.cpu === last.cpu ? still + 1 : 0;
+    last = now;
+  }
+}

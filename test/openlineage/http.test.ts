@@ -83,7 +83,8 @@ describe('OpenLineage over HTTP', () => {
     expect(r.stdout).toMatch(/built/);
     expect(r.stderr.match(/W_OPENLINEAGE/g)).toHaveLength(1);
     expect(r.stderr).toMatch(/ECONNREFUSED/);
-    expect(performance.now() - t0).toBeLessThan(8000); // the ~2 s flush limit, plus the run
+    // The ~2 s flush limit plus the run (not every retry's backoff); loose: a loaded machine is slow.
+    expect(performance.now() - t0).toBeLessThan(30_000);
     const st = JSON.parse(p.cli(['status', '--json']).stdout) as {
       openlineage: { sent: number; failed: number; dropped: number; lastError: string };
     };

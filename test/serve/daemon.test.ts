@@ -104,7 +104,7 @@ describe('the daemon answers the CLI', () => {
     expect(viaDaemon.stdout).toMatch(/^run 3 ok: built=2/m);
     // The daemon ran it in its own loop and logged it like any run.
     expect(await d.nextRun(m)).toMatchObject({ trigger: 'cli', built: 2 });
-  });
+  }, 180_000);
 
   it('a refused query through the daemon is exit 2 E_QUERY (JSON with --json) and changes nothing', async () => {
     const p = project();

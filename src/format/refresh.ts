@@ -22,8 +22,9 @@ export function refreshReasonText(r: RefreshReason): string {
       return `no change rows for input ${r.input}`;
     case 'too_many_keys':
       if (r.of === 0) return 'the output was empty: nothing to refresh by key';
-      if (r.threshold === 0) return 'refresh by key is off (engine.keyThreshold: 0)';
       return `${r.keys} of ${r.of} keys changed (over ${pct(r.threshold)}: a full refresh is cheaper)`;
+    case 'too_many_rows':
+      return `the changed keys hold ${r.rows} of ${r.of} rows (over ${pct(r.threshold)}: a full refresh is cheaper)`;
     case 'keys_off':
       return 'refresh by key is off (engine.keyThreshold is 0)';
     case 'interrupted_write':

@@ -60,12 +60,17 @@ export async function writeOutput(
   task: GraphTask,
   causes: readonly Cause[],
   w: OutputWrite,
-  ctx: Omit<RefreshContext, 'sets' | 'conn'> & { conn: DuckDBConnection; runId: number; changeKey?: ChangeKeyOf },
+  ctx: Omit<RefreshContext, 'sets' | 'conn' | 'target'> & { conn: DuckDBConnection; runId: number; changeKey?: ChangeKeyOf },
   writeFull: () => Promise<MaterializeResult>,
 ): Promise<Written> {
   const shared = ctx.producers(task.output).length > 1;
   const keyed = 'key' in taskKey(task) && task.materialize !== 'view';
-  const plan = await planRefresh(task, causes, { ...ctx, sets: w.sets, threshold: ctx.project.config.engine.keyThreshold });
+  const plan = await planRefresh(task, causes, {
+    ...ctx,
+    sets: w.sets,
+    target: w.target,
+    threshold: ctx.project.config.engine.keyThreshold,
+  });
   const changes = shared ? `slice:${task.name}` : task.output;
   // The mark is cleared with the trace (build.ts): still set at the next build means this write may
   // have committed without its trace, so the stored tokens and key count cannot be extended.

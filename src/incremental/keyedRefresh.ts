@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { tableChanges } from '../delta/index.js';
 import { CHANGE_VERSION, changesTable, collectKeys, selectKeys } from '../engine/keyed.js';
-import { keyLiterals, restrictToKeys, type KeyLiterals } from '../engine/keyedSql.js';
+import { keyCondition, keyLiterals, restrictToKeys, type KeyLiterals } from '../engine/keyedSql.js';
 import { columnSetKey } from '../engine/tokens.js';
 import type { GraphTask } from '../graph/index.js';
 import type { ProvenKey } from '../lineage/keys.js';
@@ -38,6 +38,8 @@ export interface RefreshContext {
   trace: Trace | undefined;
   /** The consumer column sets whose tokens the build keeps. */
   sets: readonly (readonly string[])[];
+  /** Where the output's rows are read (its table, slice or Delta view). */
+  target: string;
   /** engine.keyThreshold; absent: KEYED_THRESHOLD. */
   threshold?: number | undefined;
 }
@@ -90,6 +92,16 @@ export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx
   const spec = ctx.project.taskByName.get(task.name)!;
   const restrictions = Object.entries(key.inputs).map(([dataset, columns]) => ({ dataset, columns }));
   const literals = await keyLiterals(ctx.conn, KEYS_TABLE, key.columns.length);
+  // Keys are not all the same size: a few keys that hold most of the rows cost more by key (the old
+  // and new rows compared, deleted, inserted) than in full. One filtered scan of the key column says.
+  const total = trace.keys.rows;
+  if (total !== undefined && total > 0) {
+    const r = await ctx.conn.runAndReadAll(
+      `SELECT count(*)::BIGINT FROM ${ctx.target} AS __t WHERE ${keyCondition('__t', key.columns, KEYS_TABLE, literals)}`,
+    );
+    const rows = Number(r.getRows()[0]![0]);
+    if (rows / total > threshold) return full({ kind: 'too_many_rows', rows, of: total, threshold });
+  }
   const sql = await restrictToKeys(ctx.conn, task.execSql ?? spec.sql, restrictions, KEYS_TABLE, literals);
   if (sql === undefined) return full({ kind: 'not_rewritable' });
   return { mode: 'keys', key, keys, of, sql, ...(literals ? { literals } : {}) };

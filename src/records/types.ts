@@ -162,6 +162,7 @@ export type RefreshReason =
   | { kind: 'cause'; cause: Cause['kind'] }
   | { kind: 'changes_unknown'; input: string }
   | { kind: 'too_many_keys'; keys: number; of: number; threshold: number }
+  | { kind: 'too_many_rows'; rows: number; of: number; threshold: number }
   | { kind: 'keys_off' }
   | { kind: 'interrupted_write' }
   | { kind: 'not_rewritable' }

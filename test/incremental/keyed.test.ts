@@ -137,4 +137,21 @@ describe('key-scoped refresh', () => {
     expect(refreshOf(o, 'per_path')).toMatchObject({ mode: 'full', reason: { kind: 'too_many_keys', keys: 40, of: 101, threshold: 0.3 } });
     expect(await snapshot(p.dir)).toEqual(await cleanBuild());
   });
+
+  it('a changed key that holds most of the rows: in full, with the rows as the reason', async () => {
+    const big = (salt: number) => `SELECT 'src/f7.ts' AS path, i::BIGINT AS line, (49 + i * ${salt}) % 97 AS v FROM range(3000) r(i)`;
+    await write('replace', big(13));
+    const grow = await go();
+    // f7 held 10 of ~1,000 rows before this commit: by key, though it now holds most of them.
+    expect(refreshOf(grow, 'joined')).toMatchObject({ mode: 'keys', keys: 1 });
+    expect(await snapshot(p.dir)).toEqual(await cleanBuild());
+    await write('replace', big(17));
+    const o = await go();
+    expect(refreshOf(o, 'per_path')).toMatchObject({ mode: 'keys', keys: 1 });
+    const r = refreshOf(o, 'joined');
+    expect(r).toMatchObject({ mode: 'full', reason: { kind: 'too_many_rows', threshold: 0.3 } });
+    const reason = r!.reason as { rows: number; of: number };
+    expect(reason.rows / reason.of).toBeGreaterThan(0.6);
+    expect(await snapshot(p.dir)).toEqual(await cleanBuild());
+  });
 });

@@ -3,7 +3,7 @@ import { RelspecError, errorMessage } from '../errors.js';
 import type { Column } from '../lineage/types.js';
 import { quoteIdent } from '../util/sql.js';
 import { checkContractData, type ContractCheck } from './contracts.js';
-import { keyColumn, keyCondition, keyedRows, keyMatch, type KeyLiterals } from './keyedSql.js';
+import { keyColumn, keyCondition, keyedRows, keyMatch, type KeyInfo } from './keyedSql.js';
 import { addToToken, columnSetKey, tokenSelect } from './tokens.js';
 
 /** Where key-scoped refreshes leave their net change rows, one table per output (read by key-scoped consumers). */
@@ -21,8 +21,8 @@ export interface KeyedWrite {
   /** The task's SQL with its inputs restricted to the changed keys (engine/keyedSql.ts). */
   sql: string;
   keysTable: string;
-  /** The changed keys as literals, when few (keyedSql.ts keyLiterals): filters the scans instead of a join. */
-  literals?: KeyLiterals;
+  /** What the changed keys are like (keyedSql.ts keyInfo): literals filter the scans instead of a join. */
+  info?: KeyInfo;
   /** Output key columns, in key order (`k0`, `k1`, … of the keys table). */
   key: readonly string[];
   sets: readonly (readonly string[])[];
@@ -65,6 +65,7 @@ const distinctKeys = (rel: string, key: readonly string[]) =>
  */
 export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
   const { conn, target, key } = w;
+  const info = w.info ?? { hasNull: true };
   const names = w.schema.map((c) => c.name);
   const old = '__relspec_old';
   const fresh = '__relspec_new';
@@ -76,7 +77,7 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
   try {
     await conn.run(
       `CREATE OR REPLACE TEMP TABLE ${fresh} AS\n${w.sql}\n;
-       CREATE OR REPLACE TEMP TABLE ${old} AS ${keyedRows(w.oldRows ?? target, '__t', key, w.keysTable, w.literals)};
+       CREATE OR REPLACE TEMP TABLE ${old} AS ${keyedRows(w.oldRows ?? target, '__t', key, w.keysTable, info)};
        CREATE OR REPLACE TABLE ${changes} AS
          SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh})
          UNION ALL
@@ -94,9 +95,9 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
     } else {
       await conn.run(
         `${
-          w.literals
-            ? `DELETE FROM ${target} AS __t WHERE ${keyCondition('__t', key, w.keysTable, w.literals)}`
-            : `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k')}`
+          info.list
+            ? `DELETE FROM ${target} AS __t WHERE ${keyCondition('__t', key, w.keysTable, info)}`
+            : `DELETE FROM ${target} AS __t USING ${w.keysTable} AS __k WHERE ${keyMatch('__t', key, '__k', info.hasNull)}`
         };
          INSERT INTO ${target} (${cols}) SELECT ${cols} FROM ${fresh};`,
       );

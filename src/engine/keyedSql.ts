@@ -12,14 +12,21 @@ export interface KeyRestriction {
 /** The temp table of changed keys: one column per key column, `k0`, `k1`, …. */
 export const keyColumn = (i: number): string => `k${i}`;
 
-/** `a.x IS NOT DISTINCT FROM b.k0 AND …`: a NULL key is a key like any other. */
-export function keyMatch(left: string, columns: readonly string[], right: string): string {
-  return columns.map((c, i) => `${left}.${quoteIdent(c)} IS NOT DISTINCT FROM ${right}.${keyColumn(i)}`).join(' AND ');
+/**
+ * `a.x IS NOT DISTINCT FROM b.k0 AND …`: a NULL key is a key like any other. With no NULL among the
+ * keys, plain `=` (`nullSafe` false): DuckDB's hash join then pushes a filter from the keys into the
+ * scan, which IS NOT DISTINCT FROM does not (measured 2× faster in the warehouse, 9× over Parquet).
+ */
+export function keyMatch(left: string, columns: readonly string[], right: string, nullSafe = true): string {
+  const eq = nullSafe ? 'IS NOT DISTINCT FROM' : '=';
+  return columns.map((c, i) => `${left}.${quoteIdent(c)} ${eq} ${right}.${keyColumn(i)}`).join(' AND ');
 }
 
-/** The changed keys of a one-column key as SQL literals (`'a'::VARCHAR`, …), when few and of a scalar type. */
-export interface KeyLiterals {
-  list: string[];
+/** What the changed keys are like: as SQL literals when few, one column and of a scalar type; whether one is NULL. */
+export interface KeyInfo {
+  /** `'a'::VARCHAR`, … (NULL apart): matched by `IN (…)` instead of a join. */
+  list?: string[];
+  /** Some key column is NULL in some key. */
   hasNull: boolean;
 }
 
@@ -29,37 +36,36 @@ const SCALAR =
   /^(VARCHAR|(U?(TINY|SMALL|BIG|HUGE)?INT(EGER)?)|DATE|TIME|TIMESTAMP( WITH TIME ZONE)?|TIMESTAMP_(S|MS|NS)|DECIMAL\(\d+,\d+\)|BOOLEAN|UUID)$/;
 
 /**
- * The keys table's keys as literals, or undefined (several key columns, too many keys, a type
- * whose text may not cast back exactly). Why literals: DuckDB pushes `col IN (constants)` into the
- * scan, where zone maps and Parquet row-group statistics skip whatever holds none of the keys; a
- * semi join only pushes its keys' min–max range, which for scattered keys covers every row group.
+ * The keys table's keys as literals where possible (several key columns, too many keys, or a type
+ * whose text may not cast back exactly: a join instead). Why literals: DuckDB pushes
+ * `col IN (constants)` into the scan, where zone maps and Parquet row-group statistics skip whatever
+ * holds none of the keys; a join pushes at most its keys' min–max range, which for scattered keys
+ * covers every row group.
  */
-export async function keyLiterals(conn: DuckDBConnection, keysTable: string, columns: number): Promise<KeyLiterals | undefined> {
-  if (columns !== 1) return undefined;
+export async function keyInfo(conn: DuckDBConnection, keysTable: string, columns: number): Promise<KeyInfo> {
+  const anyNull = Array.from({ length: columns }, (_, i) => `${keyColumn(i)} IS NULL`).join(' OR ');
+  const k = keyColumn(0);
   const r = await conn.runAndReadAll(
-    `SELECT count(*)::BIGINT, any_value(typeof(${keyColumn(0)})), list(${keyColumn(0)}::VARCHAR) FILTER (WHERE ${keyColumn(0)} IS NOT NULL), bool_or(${keyColumn(0)} IS NULL) FROM ${keysTable}`,
+    `SELECT count(*)::BIGINT, coalesce(bool_or(${anyNull}), false), any_value(typeof(${k})), list(${k}::VARCHAR) FILTER (WHERE ${k} IS NOT NULL) FROM ${keysTable}`,
   );
-  const [n, type, values, hasNull] = r.getRowsJS()[0] as [bigint, string | null, string[] | null, boolean | null];
-  if (Number(n) > MAX_LITERALS || (type !== null && !SCALAR.test(type))) return undefined;
-  return { list: (values ?? []).map((v) => `'${v.replace(/'/g, "''")}'::${type}`), hasNull: hasNull === true };
+  const [n, hasNull, type, values] = r.getRowsJS()[0] as [bigint, boolean, string | null, string[] | null];
+  if (columns !== 1 || Number(n) > MAX_LITERALS || (type !== null && !SCALAR.test(type))) return { hasNull };
+  return { list: (values ?? []).map((v) => `'${v.replace(/'/g, "''")}'::${type}`), hasNull };
 }
 
 /** `alias`'s rows whose key is one of the changed keys: a WHERE condition. */
-export function keyCondition(alias: string, columns: readonly string[], keysTable: string, literals?: KeyLiterals): string {
-  if (!literals) return `EXISTS (SELECT 1 FROM ${keysTable} AS __k WHERE ${keyMatch(alias, columns, '__k')})`;
+export function keyCondition(alias: string, columns: readonly string[], keysTable: string, info: KeyInfo): string {
+  if (!info.list) return `EXISTS (SELECT 1 FROM ${keysTable} AS __k WHERE ${keyMatch(alias, columns, '__k', info.hasNull)})`;
   const col = `${alias}.${quoteIdent(columns[0]!)}`;
-  const parts = [
-    literals.list.length > 0 ? `${col} IN (${literals.list.join(', ')})` : '',
-    literals.hasNull ? `${col} IS NULL` : '',
-  ].filter(Boolean);
+  const parts = [info.list.length > 0 ? `${col} IN (${info.list.join(', ')})` : '', info.hasNull ? `${col} IS NULL` : ''].filter(Boolean);
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 
-/** `(SELECT alias.* FROM rel AS alias …)`: the rows of `rel` of the changed keys. */
-export function keyedRows(rel: string, alias: string, columns: readonly string[], keysTable: string, literals?: KeyLiterals): string {
-  return literals
-    ? `SELECT ${alias}.* FROM ${rel} AS ${alias} WHERE ${keyCondition(alias, columns, keysTable, literals)}`
-    : `SELECT ${alias}.* FROM ${rel} AS ${alias} SEMI JOIN ${keysTable} AS __k ON ${keyMatch(alias, columns, '__k')}`;
+/** `SELECT alias.* FROM rel AS alias …`: the rows of `rel` of the changed keys. */
+export function keyedRows(rel: string, alias: string, columns: readonly string[], keysTable: string, info: KeyInfo): string {
+  return info.list
+    ? `SELECT ${alias}.* FROM ${rel} AS ${alias} WHERE ${keyCondition(alias, columns, keysTable, info)}`
+    : `SELECT ${alias}.* FROM ${rel} AS ${alias} SEMI JOIN ${keysTable} AS __k ON ${keyMatch(alias, columns, '__k', info.hasNull)}`;
 }
 
 /** Where a table reference written at `at` ends: `ident(.ident)*`, each part plain or "quoted". */
@@ -96,7 +102,7 @@ export async function restrictToKeys(
   sql: string,
   restrictions: readonly KeyRestriction[],
   keysTable: string,
-  literals?: KeyLiterals,
+  info: KeyInfo = { hasNull: true },
 ): Promise<string | undefined> {
   const r = await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql]);
   const refs = statementRefs(String(r.getRows()[0]![0]));
@@ -115,7 +121,7 @@ export async function restrictToKeys(
     const end = ref.location + Buffer.byteLength(head.slice(0, len), 'utf8');
     const original = bytes.subarray(ref.location, end).toString('utf8');
     const alias = ref.alias ? '' : ` AS ${quoteIdent(ref.table)}`;
-    const body = `(${keyedRows(original, '__r', x.columns, keysTable, literals)})${alias}`;
+    const body = `(${keyedRows(original, '__r', x.columns, keysTable, info)})${alias}`;
     edits.push({ at: ref.location, end, text: body });
   }
   if (edits.length === 0) return undefined;

@@ -97,7 +97,7 @@ export async function writeOutput(
       changes,
       sql: plan.sql,
       keysTable: KEYS_TABLE,
-      ...(plan.literals ? { literals: plan.literals } : {}),
+      info: plan.info,
       key: plan.key.columns,
       sets: w.sets,
       schema: w.schema,

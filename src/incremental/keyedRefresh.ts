@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { tableChanges } from '../delta/index.js';
 import { CHANGE_VERSION, changesTable, collectKeys, selectKeys } from '../engine/keyed.js';
-import { keyCondition, keyLiterals, restrictToKeys, type KeyLiterals } from '../engine/keyedSql.js';
+import { keyCondition, keyInfo, restrictToKeys, type KeyInfo } from '../engine/keyedSql.js';
 import { columnSetKey } from '../engine/tokens.js';
 import type { GraphTask } from '../graph/index.js';
 import type { ProvenKey } from '../lineage/keys.js';
@@ -26,7 +26,7 @@ export const KEYS_TABLE = '__relspec_keys';
 export const writingMark = (task: string): string => `writing:${task}`;
 
 export type RefreshPlan =
-  | { mode: 'keys'; key: ProvenKey; keys: number; of: number; sql: string; literals?: KeyLiterals }
+  | { mode: 'keys'; key: ProvenKey; keys: number; of: number; sql: string; info: KeyInfo }
   | { mode: 'full'; reason: RefreshReason; key?: ProvenKey };
 
 export interface RefreshContext {
@@ -91,20 +91,20 @@ export async function planRefresh(task: GraphTask, causes: readonly Cause[], ctx
   if (queries.length === 0 || of === 0 || keys / of > threshold) return full({ kind: 'too_many_keys', keys, of, threshold });
   const spec = ctx.project.taskByName.get(task.name)!;
   const restrictions = Object.entries(key.inputs).map(([dataset, columns]) => ({ dataset, columns }));
-  const literals = await keyLiterals(ctx.conn, KEYS_TABLE, key.columns.length);
+  const info = await keyInfo(ctx.conn, KEYS_TABLE, key.columns.length);
   // Keys are not all the same size: a few keys that hold most of the rows cost more by key (the old
   // and new rows compared, deleted, inserted) than in full. One filtered scan of the key column says.
   const total = trace.keys.rows;
   if (total !== undefined && total > 0) {
     const r = await ctx.conn.runAndReadAll(
-      `SELECT count(*)::BIGINT FROM ${ctx.target} AS __t WHERE ${keyCondition('__t', key.columns, KEYS_TABLE, literals)}`,
+      `SELECT count(*)::BIGINT FROM ${ctx.target} AS __t WHERE ${keyCondition('__t', key.columns, KEYS_TABLE, info)}`,
     );
     const rows = Number(r.getRows()[0]![0]);
     if (rows / total > threshold) return full({ kind: 'too_many_rows', rows, of: total, threshold });
   }
-  const sql = await restrictToKeys(ctx.conn, task.execSql ?? spec.sql, restrictions, KEYS_TABLE, literals);
+  const sql = await restrictToKeys(ctx.conn, task.execSql ?? spec.sql, restrictions, KEYS_TABLE, info);
   if (sql === undefined) return full({ kind: 'not_rewritable' });
-  return { mode: 'keys', key, keys, of, sql, ...(literals ? { literals } : {}) };
+  return { mode: 'keys', key, keys, of, sql, info };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHANGE_VERSION, changesTable, collectKeys, countKeysMany, refreshKeys, selectKeys } from '../../src/engine/keyed.js';
-import { keyLiterals, restrictToKeys } from '../../src/engine/keyedSql.js';
+import { keyInfo, restrictToKeys } from '../../src/engine/keyedSql.js';
 import { columnSetKey, tokenSelect, tokensFromRow } from '../../src/engine/tokens.js';
 
 let inst: DuckDBInstance;
@@ -46,10 +46,9 @@ describe('restrictToKeys', () => {
     for (const listed of [false, true]) {
       it(`${name}${listed ? ', keys as literals' : ''}: the restricted query gives the full query's rows of those keys`, async () => {
         await keys(['f3.ts', null, "it's ü.ts"]);
-        const literals = listed ? await keyLiterals(c, 'ks', 1) : undefined;
-        if (listed)
-          expect(literals).toEqual({ list: expect.arrayContaining(["'f3.ts'::VARCHAR", "'it''s ü.ts'::VARCHAR"]), hasNull: true });
-        const restricted = await restrictToKeys(c, sql, restrictions, 'ks', literals);
+        const info = listed ? await keyInfo(c, 'ks', 1) : { hasNull: true };
+        if (listed) expect(info).toEqual({ list: expect.arrayContaining(["'f3.ts'::VARCHAR", "'it''s ü.ts'::VARCHAR"]), hasNull: true });
+        const restricted = await restrictToKeys(c, sql, restrictions, 'ks', info);
         expect(restricted).toBeDefined();
         expect(restricted).toContain(listed ? `IN ('` : 'SEMI JOIN ks');
         const want = await rows(`SELECT * FROM (${sql}) t WHERE path IN ('f3.ts', 'it''s ü.ts') OR path IS NULL ORDER BY ALL`);
@@ -59,17 +58,34 @@ describe('restrictToKeys', () => {
     }
   }
 
-  it('keys become literals only when one scalar column of at most 1024 keys', async () => {
+  it('keys become literals only when one scalar column of at most 1024 keys; NULL among them is seen', async () => {
     await collectKeys(c, 'ki', ['SELECT * FROM (VALUES (3), (NULL), (-7)) v(k0)']);
-    expect(await keyLiterals(c, 'ki', 1)).toEqual({ list: expect.arrayContaining(["'3'::INTEGER", "'-7'::INTEGER"]), hasNull: true });
+    expect(await keyInfo(c, 'ki', 1)).toEqual({ list: expect.arrayContaining(["'3'::INTEGER", "'-7'::INTEGER"]), hasNull: true });
     await collectKeys(c, 'kn', ['SELECT NULL::VARCHAR AS k0']);
-    expect(await keyLiterals(c, 'kn', 1)).toEqual({ list: [], hasNull: true });
+    expect(await keyInfo(c, 'kn', 1)).toEqual({ list: [], hasNull: true });
     await collectKeys(c, 'km', ['SELECT range AS k0 FROM range(1025)']);
-    expect(await keyLiterals(c, 'km', 1)).toBeUndefined();
+    expect(await keyInfo(c, 'km', 1)).toEqual({ hasNull: false });
     await collectKeys(c, 'kl', ['SELECT [1, 2] AS k0']);
-    expect(await keyLiterals(c, 'kl', 1)).toBeUndefined();
-    await collectKeys(c, 'k2', ["SELECT 'a' AS k0, 1 AS k1"]);
-    expect(await keyLiterals(c, 'k2', 2)).toBeUndefined();
+    expect(await keyInfo(c, 'kl', 1)).toEqual({ hasNull: false });
+    await collectKeys(c, 'k2', ["SELECT * FROM (VALUES ('a', 1), ('b', NULL)) v(k0, k1)"]);
+    expect(await keyInfo(c, 'k2', 2)).toEqual({ hasNull: true });
+  });
+
+  it('a joined key set without NULL matches by `=`, with NULL by IS NOT DISTINCT FROM: the same rows either way', async () => {
+    const sql = `select path, count(*) as n from code."references" group by path`;
+    const cases: [(string | null)[], string, string][] = [
+      [['f3.ts', 'f4.ts'], ' = ', `path IN ('f3.ts', 'f4.ts')`],
+      [['f3.ts', null], ' IS NOT DISTINCT FROM ', `path = 'f3.ts' OR path IS NULL`],
+    ];
+    for (const [values, eq, where] of cases) {
+      await keys(values);
+      const info = { hasNull: (await keyInfo(c, 'ks', 1)).hasNull };
+      const restricted = (await restrictToKeys(c, sql, restrictions, 'ks', info))!;
+      expect(restricted).toMatch(new RegExp(`SEMI JOIN ks AS __k ON __r\\.("?)path\\1${eq}__k\\.k0\\)`));
+      const want = await rows(`SELECT * FROM (${sql}) t WHERE ${where} ORDER BY ALL`);
+      expect(want.length).toBe(2);
+      expect(await rows(`SELECT * FROM (${restricted}) t ORDER BY ALL`)).toEqual(want);
+    }
   });
 
   it('a query with no restricted input, or a catalog-qualified one, is not rewritten', async () => {

@@ -38,6 +38,17 @@ export interface KeyedWrite {
   oldRows?: string;
   /** A Delta output: commits the fresh rows (temp table name) for the changed keys; called only when some row changed. */
   apply?: (fresh: string) => Promise<void>;
+  /**
+   * A temp table already holding the output's rows of the changed keys (planRefresh made it while
+   * counting them, OLD_TABLE): not read again. Dropped with the refresh.
+   */
+  oldTable?: string;
+  /**
+   * False when no key-scoped task reads the change rows (keyedBuild.ts): the two EXCEPT ALL over
+   * every column are skipped and the change table is dropped, so a consumer sees no change rows
+   * (changes_unknown) rather than stale ones. A Delta output still counts them (it commits only when some row changed).
+   */
+  changeRows?: boolean;
 }
 
 export interface KeyedResult {
@@ -48,9 +59,12 @@ export interface KeyedResult {
   /** Rows recomputed (the restricted result) and rows removed. */
   inserted: number;
   removed: number;
-  /** Net change rows written to the change table. */
-  changes: number;
+  /** Net change rows (written to the change table unless `changeRows` is false; a table output then leaves it absent). */
+  changes?: number;
 }
+
+/** The connection's temp table of the output's current rows of the changed keys. */
+export const OLD_TABLE = '__relspec_old';
 
 const distinctKeys = (rel: string, key: readonly string[]) =>
   `(SELECT count(*) FROM (SELECT DISTINCT ${key.map(quoteIdent).join(', ')} FROM ${rel}))::BIGINT`;
@@ -67,31 +81,40 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
   const { conn, target, key } = w;
   const info = w.info ?? { hasNull: true };
   const names = w.schema.map((c) => c.name);
-  const old = '__relspec_old';
+  const old = w.oldTable ?? OLD_TABLE;
   const fresh = '__relspec_new';
   const cols = names.map(quoteIdent).join(', ');
   const changes = changesTable(w.changes ?? w.output);
+  const net = (a: string, b: string) => `SELECT ${cols} FROM ${a} EXCEPT ALL SELECT ${cols} FROM ${b}`;
+  const writeChanges = w.changeRows ?? true;
   // A table output changes in this transaction; a Delta output in its own commit (w.apply).
   const tx = w.apply === undefined;
   if (tx) await conn.run('BEGIN TRANSACTION');
   try {
-    await conn.run(
-      `CREATE OR REPLACE TEMP TABLE ${fresh} AS\n${w.sql}\n;
-       CREATE OR REPLACE TEMP TABLE ${old} AS ${keyedRows(w.oldRows ?? target, '__t', key, w.keysTable, info)};
-       CREATE OR REPLACE TABLE ${changes} AS
-         SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (SELECT ${cols} FROM ${old} EXCEPT ALL SELECT ${cols} FROM ${fresh})
+    const oldRows = w.oldTable
+      ? ''
+      : `CREATE OR REPLACE TEMP TABLE ${old} AS ${keyedRows(w.oldRows ?? target, '__t', key, w.keysTable, info)};`;
+    const changeRows = writeChanges
+      ? `CREATE OR REPLACE TABLE ${changes} AS
+         SELECT *, 'delete' AS _change_type, ${w.version}::BIGINT AS ${CHANGE_VERSION} FROM (${net(old, fresh)})
          UNION ALL
-         SELECT *, 'insert', ${w.version}::BIGINT FROM (SELECT ${cols} FROM ${fresh} EXCEPT ALL SELECT ${cols} FROM ${old});`,
-    );
+         SELECT *, 'insert', ${w.version}::BIGINT FROM (${net(fresh, old)});`
+      : `DROP TABLE IF EXISTS ${changes};`;
+    await conn.run(`CREATE OR REPLACE TEMP TABLE ${fresh} AS\n${w.sql}\n;\n${oldRows}\n${changeRows}`);
+    const counted = writeChanges
+      ? `(SELECT count(*) FROM ${changes})::BIGINT`
+      : w.apply
+        ? `(SELECT count(*) FROM ((${net(old, fresh)}) UNION ALL (${net(fresh, old)})))::BIGINT`
+        : 'NULL::BIGINT';
     const r = await conn.runAndReadAll(
       `SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(old, key)}, 0::BIGINT FROM ${old}
-       UNION ALL SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(fresh, key)}, (SELECT count(*) FROM ${changes})::BIGINT FROM ${fresh}`,
+       UNION ALL SELECT ${tokenSelect(w.sets, names)}, ${distinctKeys(fresh, key)}, ${counted} FROM ${fresh}`,
     );
     const [removed, inserted] = r.getRows() as unknown[][];
     const last = w.sets.length + 1;
-    const nChanges = Number(inserted![last + 1]);
+    const nChanges = inserted![last + 1] === null ? undefined : Number(inserted![last + 1]);
     if (w.apply) {
-      if (nChanges > 0) await w.apply(fresh);
+      if (nChanges !== 0) await w.apply(fresh);
     } else {
       await conn.run(
         `${
@@ -121,7 +144,7 @@ export async function refreshKeys(w: KeyedWrite): Promise<KeyedResult> {
       dKeys: Number(inserted![last]) - Number(removed![last]),
       inserted: Number(inserted![0]),
       removed: Number(removed![0]),
-      changes: nChanges,
+      ...(nChanges === undefined ? {} : { changes: nChanges }),
     };
   } catch (e) {
     if (tx) await conn.run('ROLLBACK').catch(() => undefined);

@@ -30,6 +30,8 @@ export interface KeyInfo {
   hasNull: boolean;
 }
 
+/** Up to this many listed keys the scan also filters by list_contains (keyCondition). */
+const SHORT_LIST = 16;
 /** Past this many changed keys the keys table is joined instead of listed. */
 const MAX_LITERALS = 1024;
 const SCALAR =
@@ -57,7 +59,19 @@ export async function keyInfo(conn: DuckDBConnection, keysTable: string, columns
 export function keyCondition(alias: string, columns: readonly string[], keysTable: string, info: KeyInfo): string {
   if (!info.list) return `EXISTS (SELECT 1 FROM ${keysTable} AS __k WHERE ${keyMatch(alias, columns, '__k', info.hasNull)})`;
   const col = `${alias}.${quoteIdent(columns[0]!)}`;
-  const parts = [info.list.length > 0 ? `${col} IN (${info.list.join(', ')})` : '', info.hasNull ? `${col} IS NULL` : ''].filter(Boolean);
+  const list = info.list.join(', ');
+  // The same membership twice, on purpose. DuckDB turns `IN (constants)` into an optional zone-map
+  // filter plus a MARK join, which reads every column of every row the zone maps let through: on an
+  // output not ordered by its key, 10 keys out of 300k rows cost 55 ms. list_contains is a filter
+  // the scan applies before fetching the other columns (3 ms), but it compares linearly, so only
+  // for short lists (1000 keys over 3M rows: 1.8 s against 37 ms for IN alone).
+  const member =
+    info.list.length === 0
+      ? ''
+      : info.list.length <= SHORT_LIST
+        ? `(${col} IN (${list}) AND list_contains([${list}], ${col}))`
+        : `${col} IN (${list})`;
+  const parts = [member, info.hasNull ? `${col} IS NULL` : ''].filter(Boolean);
   return parts.length === 0 ? 'false' : `(${parts.join(' OR ')})`;
 }
 

@@ -3,7 +3,7 @@ import { changesTable, countKeysMany, refreshKeys } from '../engine/keyed.js';
 import type { ContractCheck } from '../engine/contracts.js';
 import { deltaKeyedWrite } from '../engine/deltaOutput.js';
 import type { MaterializeResult } from '../engine/warehouse.js';
-import type { GraphTask } from '../graph/index.js';
+import { tasksOf, type GraphTask, type RelGraph } from '../graph/index.js';
 import type { ProvenKey } from '../lineage/keys.js';
 import type { Column } from '../lineage/types.js';
 import type { Cause, Refresh, Trace } from '../records/types.js';
@@ -44,6 +44,17 @@ export interface Written {
   res: MaterializeResult;
   refresh: Refresh;
   keys?: Trace['keys'];
+}
+
+/**
+ * Whether some task could refresh by key from `output`'s change rows (keyedRefresh.ts changedKeys):
+ * a key-scoped reader one of whose proven keys maps a column of the output. A shared output's slices
+ * are never read that way (a consumer needs the output's one producer).
+ */
+export function hasKeyedReader(g: RelGraph, output: string): boolean {
+  return tasksOf(g).some(
+    (t) => t.materialize !== 'view' && 'key' in taskKey(t) && (t.keys?.keys ?? []).some((k) => k.inputs[output] !== undefined),
+  );
 }
 
 /** Candidate keys counted at a full build: past this many, the first ones (the proof's order). */
@@ -104,6 +115,8 @@ export async function writeOutput(
       before: trace.outputTokens,
       version: w.nextVersion,
       contract: w.contract,
+      changeRows: !shared && hasKeyedReader(ctx.project.graph, task.output),
+      ...(plan.old ? { oldTable: plan.old } : {}),
       ...(delta ? { oldRows: delta.oldRows, apply: delta.apply } : {}),
     });
     const rows = before.rows === undefined ? undefined : before.rows + r.dRows;

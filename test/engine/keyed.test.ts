@@ -167,4 +167,36 @@ describe('refreshKeys', () => {
     expect(await rows('SELECT * FROM out ORDER BY ALL')).toEqual(before);
     expect(await rows(`SELECT count(*) FROM ${changesTable('out')}`)).toEqual(changes);
   });
+
+  it('with no key-scoped reader (changeRows false) the change table goes, and the rows read beforehand (oldTable) are not read again', async () => {
+    const before = await scan('out');
+    await c.run(`INSERT INTO code."references" VALUES ('f6.ts', 6000, 'x')`);
+    await keys(['f6.ts', 'f7.ts']);
+    const info = await keyInfo(c, 'ks', 1);
+    const sql = (await restrictToKeys(c, task, [{ dataset: 'code.references', columns: ['path'] }], 'ks', info))!;
+    // The old rows as planRefresh leaves them; one changed on purpose, to see that they, not the output, are read.
+    await c.run(`CREATE OR REPLACE TEMP TABLE pre_old AS SELECT * FROM out WHERE path IN ('f6.ts', 'f7.ts')`);
+    await c.run(`UPDATE pre_old SET n = n + 100 WHERE path = 'f7.ts'`);
+    const r = await refreshKeys({
+      conn: c,
+      target: 'out',
+      output: 'out',
+      sql,
+      keysTable: 'ks',
+      info,
+      key: ['path'],
+      sets,
+      schema,
+      before,
+      version: 4,
+      changeRows: false,
+      oldTable: 'pre_old',
+    });
+    expect(await rows('SELECT * FROM out ORDER BY ALL')).toEqual(await rows(`${task} ORDER BY ALL`));
+    expect(r.changes).toBeUndefined();
+    expect(await rows(`SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'relspec_changes' AND table_name = 'out'`)).toEqual([[0]]);
+    // Tokens moved by the rows read from pre_old: f7's (changed) row counted as removed, so they differ from a rescan by exactly that.
+    expect(r.tokens).not.toEqual(await scan(`(${task})`));
+    expect(await rows(`SELECT count(*) FROM duckdb_tables() WHERE table_name = 'pre_old'`)).toEqual([[0]]);
+  });
 });

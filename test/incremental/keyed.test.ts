@@ -49,6 +49,17 @@ async function snapshot(dir: string): Promise<{ rows: Record<string, unknown[]>;
   return { rows, tokens };
 }
 
+/** The outputs that have a table of change rows (engine/keyed.ts CHANGES_SCHEMA). */
+async function changeTables(): Promise<string[]> {
+  const wh = await Warehouse.open(path.join(p.dir, 'state'));
+  try {
+    const r = await wh.conn.runAndReadAll(`SELECT table_name FROM duckdb_tables() WHERE schema_name = 'relspec_changes' ORDER BY 1`);
+    return r.getRows().map((x) => String(x[0]));
+  } finally {
+    wh.close();
+  }
+}
+
 async function cleanBuild(): Promise<ReturnType<typeof snapshot>> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'relspec-keyed-clean-'));
   try {
@@ -107,6 +118,8 @@ describe('key-scoped refresh', () => {
     expect(refreshOf(o, 'joined')).toMatchObject({ mode: 'keys', key: ['path'], keys: 1 });
     expect(refreshOf(o, 'top')).toMatchObject({ mode: 'full', reason: { kind: 'not_key_scoped', refusal: { kind: 'limit' } } });
     expect(await snapshot(p.dir)).toEqual(await cleanBuild());
+    // Change rows only where a key-scoped task reads them: per_path's (joined, hot), not joined's or hot's.
+    expect(await changeTables()).toEqual(['per_path']);
   });
 
   it('new and deleted keys keep the key count', async () => {

@@ -1,4 +1,5 @@
 import { CodeFactExtractor } from '../../code/index.js';
+import { ManifestCache } from './manifest.js';
 
 /**
  * The warm extractors of code sources, one per source identity (root, glob, table layout): a
@@ -8,6 +9,8 @@ import { CodeFactExtractor } from '../../code/index.js';
  */
 export class CodeExtractors {
   readonly keepWarm: boolean;
+  /** The manifests as last written (./manifest.ts): a watch step reads none from disk. */
+  readonly manifests = new ManifestCache();
   private readonly byIdentity = new Map<string, CodeFactExtractor>();
 
   constructor(opts: { keepWarm?: boolean } = {}) {

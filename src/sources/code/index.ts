@@ -81,7 +81,10 @@ export async function observeCodeSource(
   }
   if (tsconfig) {
     // The manifest holds every file's import rows as committed: the same the imports table holds.
-    const m = readManifest(codeSourceDir(ctx.stateDir, source.name), codeIdentity(source, root, tsconfig));
+    const m = readManifest(codeSourceDir(ctx.stateDir, source.name), codeIdentity(source, root, tsconfig), {
+      from: ctx.extractors.manifests,
+      take: false,
+    });
     const w = m && unresolvedImportsWarning(ctx.root, source.name, tsconfig.file, importRows(m.files));
     if (w) warnings.push(w);
   }

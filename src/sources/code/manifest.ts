@@ -11,6 +11,7 @@
 import { readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ImportRow } from '../../code/types.js';
+import { statFileSync } from '../../util/fileStat.js';
 import { CODE_TABLES, type CodeTable } from './tables.js';
 
 export const MANIFEST_FORMAT = 1;
@@ -63,8 +64,51 @@ export function emptyManifest(identity: string): Manifest {
   return { format: MANIFEST_FORMAT, identity, tables: {}, files: {} };
 }
 
-/** The manifest, or undefined when absent, unreadable, of another format or another identity. */
-export function readManifest(sourceDir: string, identity: string): Manifest | undefined {
+/**
+ * The manifest each source directory was last written with, held by a long-lived owner (the warm
+ * extractors) so a watch step does not parse and re-read the whole file (every file's import rows)
+ * twice per step. An entry is used only while the file still carries the stat signature of that
+ * write; anything else (another writer, a restore) reads the disk again.
+ */
+export class ManifestCache {
+  private readonly byDir = new Map<string, { signature: string; manifest: Manifest }>();
+
+  /**
+   * The manifest last written to `sourceDir`, if the file is still that write. `take` removes it: the
+   * caller mutates it and must write it back (writeManifest) for it to be cached again, so a step that
+   * fails half-way never leaves a mutated object standing in for the file.
+   */
+  get(sourceDir: string, take: boolean): Manifest | undefined {
+    const hit = this.byDir.get(sourceDir);
+    if (!hit) return undefined;
+    const current = signatureOf(manifestPath(sourceDir)) === hit.signature;
+    if (take || !current) this.byDir.delete(sourceDir);
+    return current ? hit.manifest : undefined;
+  }
+
+  /** Records `m` as the content of `sourceDir`'s manifest as written just now. */
+  set(sourceDir: string, m: Manifest): void {
+    const signature = signatureOf(manifestPath(sourceDir));
+    if (signature === undefined) this.byDir.delete(sourceDir);
+    else this.byDir.set(sourceDir, { signature, manifest: m });
+  }
+}
+
+function signatureOf(file: string): string | undefined {
+  try {
+    return statFileSync(file).signature;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The manifest, or undefined when absent, unreadable, of another format or another identity.
+ * `cache`: served from there when it holds the file's last write (`take`: see ManifestCache.get).
+ */
+export function readManifest(sourceDir: string, identity: string, cache?: { from: ManifestCache; take: boolean }): Manifest | undefined {
+  const hit = cache?.from.get(sourceDir, cache.take);
+  if (hit) return hit.identity === identity ? hit : undefined;
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(manifestPath(sourceDir), 'utf8'));
@@ -87,12 +131,13 @@ export function readManifest(sourceDir: string, identity: string): Manifest | un
 }
 
 /** Written to a temp file and renamed: a reader (or a crash) never sees half a manifest. */
-export function writeManifest(sourceDir: string, m: Manifest): void {
+export function writeManifest(sourceDir: string, m: Manifest, cache?: ManifestCache): void {
   mkdirSync(sourceDir, { recursive: true });
   const file = manifestPath(sourceDir);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(m));
   renameSync(tmp, file);
+  cache?.set(sourceDir, m);
 }
 
 /** Rows per table over all files (what the tables hold). */

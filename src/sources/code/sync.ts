@@ -151,7 +151,8 @@ export async function syncCodeSource(
     });
   }
   if (ctx.full) extractors.drop(identity);
-  const manifest = ctx.full ? undefined : readManifest(dir, identity);
+  const manifests = extractors.manifests;
+  const manifest = ctx.full ? undefined : readManifest(dir, identity, { from: manifests, take: true });
   const versions = {} as Record<CodeTable, number | undefined>;
   for (const t of CODE_TABLES) versions[t] = await tableVersion(codeTableDir(ctx.stateDir, source.name, t));
   // A table the manifest does not describe (first build, crash after a commit, another writer) is
@@ -188,7 +189,7 @@ export async function syncCodeSource(
   if (changed.length === 0 && untrusted.size === 0) {
     if (ch.touched.size > 0 || entry) {
       for (const [rel, st] of ch.touched) Object.assign(m.files[rel]!, st);
-      writeManifest(dir, m);
+      writeManifest(dir, m, manifests);
     }
     if (extractors.keepWarm && !extractors.has(identity)) {
       const ex = extractors.create(identity, root, tc.file);
@@ -245,9 +246,14 @@ export async function syncCodeSource(
     const paths = full ? candidates : candidates.filter((p) => factsOf(rowsOf.get(p))?.hash !== m.files[p]?.facts[t]?.hash);
     return { t, rowsOf, full, paths };
   });
+  // Nothing to commit to an existing table (most tables on a body edit): no connection to open, and
+  // one table alone (a body edit: `files`) commits on `conn` — opening one costs more than it saves.
+  const idle = (w: (typeof work)[number]) => w.paths.length === 0 && versions[w.t] !== undefined;
+  const parallel = work.filter((w) => !idle(w)).length > 1;
   const settled = await Promise.allSettled(
     work.map(async (w) => {
-      const c = ctx.connect ? await ctx.connect() : conn;
+      if (idle(w)) return { version: versions[w.t]!, committed: false, operation: '' };
+      const c = parallel && ctx.connect ? await ctx.connect() : conn;
       try {
         return await commitTable(
           c,
@@ -285,7 +291,7 @@ export async function syncCodeSource(
   });
   if (failure !== undefined) {
     // The committed tables are recorded; the others keep their old version and retry next time.
-    writeManifest(dir, m);
+    writeManifest(dir, m, manifests);
     extractors.drop(identity); // its baseline is ahead of the tables now; the next step starts from the manifest
     if (failure instanceof RelspecError) throw failure;
     throw new RelspecError('E_SOURCE', `code source ${source.name}: cannot commit the facts: ${errorMessage(failure).split('\n')[0]}`, {
@@ -312,7 +318,7 @@ export async function syncCodeSource(
     removed: cap(ch.removed),
     modified: cap(ch.modified),
   };
-  writeManifest(dir, m);
+  writeManifest(dir, m, manifests);
   const failures = [...ex.failures].filter(([p]) => now.has(p)).map(([p, error]) => ({ path: p, error }));
   return { ...base, mode, extracted: extractedPaths.size, commits, rows: tableRows(m), failures, ms };
 }

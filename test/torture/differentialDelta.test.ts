@@ -33,7 +33,7 @@ describe('differential generator: Delta sources', () => {
 
   it('steps cover every kind of Delta commit', { timeout: 120_000 }, async () => {
     const kinds = new Set<string>();
-    for (let seed = 1; seed <= 40 && kinds.size < 10; seed++) {
+    for (let seed = 1; seed <= 60 && kinds.size < 11; seed++) {
       const r = new Rand(seed);
       const m = generateModel(r);
       if (!m.sources.some((s) => s.delta)) continue;
@@ -53,6 +53,7 @@ describe('differential generator: Delta sources', () => {
       'delta_add_column',
       'delta_delete',
       'delta_insert',
+      'delta_keys',
       'delta_merge_same',
       'delta_output_schema',
       'delta_output_switch',

@@ -5,6 +5,7 @@ import { RelspecError, errorMessage } from '../errors.js';
 import { classifyStateFault, describeFault } from '../state/faults.js';
 import { WAREHOUSE_FILE } from './warehouse.js';
 import { checkWarehouseNotTruncated } from './warehouseFile.js';
+import { DUCK_OPTIONS } from './duckOptions.js';
 
 /**
  * The warehouse opened read-only, for `show` and `query` when no daemon serves them. DuckDB lets
@@ -16,7 +17,7 @@ export async function openWarehouseReadOnly(stateDir: string): Promise<{ conn: D
   let instance: DuckDBInstance;
   try {
     checkWarehouseNotTruncated(file);
-    instance = await DuckDBInstance.create(file, { access_mode: 'READ_ONLY' });
+    instance = await DuckDBInstance.create(file, { ...DUCK_OPTIONS, access_mode: 'READ_ONLY' });
   } catch (e) {
     if (e instanceof RelspecError) throw e;
     // The daemon hint only when DuckDB reports the lock held; a corrupt file says so (state/faults.ts).

@@ -7,6 +7,7 @@ import type { EngineConfig } from '../config/types.js';
 import { RelspecError, errorMessage } from '../errors.js';
 import { stateFaultError } from '../state/faults.js';
 import { checkWarehouseNotTruncated } from './warehouseFile.js';
+import { DUCK_OPTIONS } from './duckOptions.js';
 import type { Column } from '../lineage/types.js';
 import { tokenSelect, tokensFromRow } from './tokens.js';
 import { CHANGES_SCHEMA } from './keyed.js';
@@ -67,7 +68,7 @@ export class Warehouse {
     const file = path.join(stateDir, WAREHOUSE_FILE);
     let instance: DuckDBInstance;
     try {
-      const options: Record<string, string> = {};
+      const options: Record<string, string> = { ...DUCK_OPTIONS };
       if (engine.threads) options.threads = String(engine.threads);
       if (engine.memoryLimit) options.memory_limit = engine.memoryLimit;
       checkWarehouseNotTruncated(file);

@@ -83,6 +83,31 @@ describe('file sources over names with glob characters', () => {
     expect(show(dir, 'total')).toEqual([{ s: String(all - 1 + 1000), n: String(NAMES.length) }]);
   });
 
+  // DuckDB 1.5's window_self_join rewrite re-globbed the expanded names (src/engine/duckOptions.ts):
+  // a window over p[1].parquet read p1.parquet in its place. Each file holds a distinct power of
+  // two, so the window's total says exactly which files were read.
+  it('a window PARTITION BY over p[1].parquet and p1.parquet (and friends) reads each file once', async () => {
+    const dir = scratch();
+    const names = NAMES.map((n) => n.replace(/\.csv$/, '.parquet'));
+    write(dir, 'watch.config.ts', `export default { sources: { src: { format: 'parquet', path: 'data/*.parquet' } } };\n`);
+    write(dir, 'tasks/win.sql', '-- @materialize table\nselect distinct g, (sum(k) over (partition by g))::bigint as s from src\n');
+    mkdirSync(path.join(dir, 'data'));
+    await withDuck(async (c) => {
+      for (const [i, n] of names.entries()) {
+        await c.run(
+          `COPY (SELECT ${2 ** i}::BIGINT AS k, 'x' AS g) TO '${path.join(dir, 'data', n).replace(/'/g, "''")}' (FORMAT parquet)`,
+        );
+      }
+    });
+    const all = String(names.reduce((s, _n, i) => s + 2 ** i, 0));
+    const r = cli(dir, ['run']);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(show(dir, 'win')).toEqual([{ g: 'x', s: all }]);
+    const q = cli(dir, ['query', 'select (sum(k) over (partition by g))::bigint as s from src limit 1', '--json']);
+    expect(q.code, q.stderr).toBe(0);
+    expect(q.stdout).toContain(all);
+  });
+
   it('a whole project in `proj [1] é`: config, state, a Delta source in `t[1] x`, a Delta output — equal to the same project elsewhere', () => {
     const build = (root: string, lake: string) => {
       write(

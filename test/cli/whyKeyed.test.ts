@@ -1,7 +1,6 @@
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, writeTable } from '../../src/delta/write/index.js';
-import { scrub, tempProject, withDuck, type TempProject } from '../helpers/project.js';
+import { EVENTS_CONFIG, createEvents, writeEvents } from '../helpers/keyedEvents.js';
+import { scrub, tempProject, type TempProject } from '../helpers/project.js';
 
 /**
  * `relspec why` on key-scoped refreshes, each CLI call a separate process (from dist/: build first):
@@ -12,13 +11,11 @@ import { scrub, tempProject, withDuck, type TempProject } from '../helpers/proje
  *                                                      doubled (a declared key the proof refuses)
  */
 let p: TempProject;
-const table = () => path.join(p.dir, 'data/events');
 
 const rowsOf = (keys: readonly number[], salt: number) =>
   `SELECT 'src/f' || k || '.ts' AS path, i::BIGINT AS line, ((k * 7 + i * ${salt}) % 97)::INTEGER AS v
    FROM unnest([${keys.join(',')}]) u(k), range(10) r(i)`;
-const replace = (keys: readonly number[], salt: number) =>
-  withDuck((c) => writeTable(c, table(), { mode: 'replace', sql: rowsOf(keys, salt), keys: ['path'] }));
+const replace = (keys: readonly number[], salt: number) => writeEvents(p.dir, 'replace', rowsOf(keys, salt));
 
 const cli = (...args: string[]) => {
   const r = p.cli(args);
@@ -38,22 +35,13 @@ const why = (task: string) => {
 
 beforeAll(async () => {
   p = tempProject({
-    'watch.config.ts': `export default { sources: { events: { format: 'delta', path: 'data/events' } }, tasks: 'tasks' }`,
+    'watch.config.ts': EVENTS_CONFIG,
     'tasks/per_path.sql': 'select path, count(*) as n, sum(v) as total from events group by path',
     'tasks/top.sql': 'select path, total from per_path order by total desc, path limit 3',
     'tasks/odd.sql': 'select e.path, e.v, p.path as peer from events e join per_path p on p.n = e.line + 1',
     'tasks/doubled.sql': '-- @key t2\nselect path, total * 2 as t2 from per_path',
   });
-  await withDuck((c) =>
-    createTable(c, table(), {
-      schema: [
-        { name: 'path', type: 'VARCHAR' },
-        { name: 'line', type: 'BIGINT' },
-        { name: 'v', type: 'INTEGER' },
-      ],
-    }),
-  );
-  await withDuck((c) => writeTable(c, table(), { mode: 'append', sql: rowsOf([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3) }));
+  await createEvents(p.dir, rowsOf([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3));
   runCli();
 });
 afterAll(() => p.cleanup());

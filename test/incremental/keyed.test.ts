@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, writeTable } from '../../src/delta/write/index.js';
+import { writeTable } from '../../src/delta/write/index.js';
 import { run, type RunOutcome } from '../../src/incremental/run.js';
 import { Warehouse } from '../../src/engine/warehouse.js';
+import { EVENTS_CONFIG, createEvents, eventsTable, writeEvents } from '../helpers/keyedEvents.js';
 import { tempProject, withDuck, type TempProject } from '../helpers/project.js';
 
 /**
@@ -14,15 +15,12 @@ import { tempProject, withDuck, type TempProject } from '../helpers/project.js';
  * the key-scoped tasks refresh only the changed keys, and every output and token equals a clean build.
  */
 let p: TempProject;
-const table = () => path.join(p.dir, 'data/events');
 
 const rowsOf = (keys: readonly number[], salt: number) =>
   `SELECT 'src/f' || k || '.ts' AS path, i::BIGINT AS line, (k * 7 + i * ${salt}) % 97 AS v
    FROM unnest([${keys.join(',')}]) u(k), range(10) r(i)`;
 
-async function write(mode: 'append' | 'replace', sql: string) {
-  await withDuck((c) => writeTable(c, table(), { mode, sql, ...(mode === 'replace' ? { keys: ['path'] } : {}) }));
-}
+const write = (mode: 'append' | 'replace', sql: string) => writeEvents(p.dir, mode, sql);
 
 const go = async (dir = p.dir) => run({ configPath: 'watch.config.ts', cwd: dir });
 const refreshOf = (o: RunOutcome, task: string) => o.tasks.find((t) => t.task === task)?.refresh;
@@ -75,23 +73,14 @@ async function cleanBuild(): Promise<ReturnType<typeof snapshot>> {
 
 beforeAll(async () => {
   p = tempProject({
-    'watch.config.ts': `export default { sources: { events: { format: 'delta', path: 'data/events' } }, tasks: 'tasks' }`,
+    'watch.config.ts': EVENTS_CONFIG,
     'tasks/per_path.sql': 'select path, count(*) as n, sum(v) as total from events group by path',
     'tasks/joined.sql': 'select e.path, e.line, e.v, p.total from events e join per_path p on p.path = e.path where e.v > 10',
     'tasks/top.sql': 'select path, total from per_path order by total desc, path limit 5',
     'tasks/hot.sql': '-- @key path\nselect path, n from per_path where total > 400',
   });
-  await withDuck((c) =>
-    createTable(c, table(), {
-      schema: [
-        { name: 'path', type: 'VARCHAR' },
-        { name: 'line', type: 'BIGINT' },
-        { name: 'v', type: 'INTEGER' },
-      ],
-    }),
-  );
-  await write(
-    'append',
+  await createEvents(
+    p.dir,
     rowsOf(
       Array.from({ length: 100 }, (_, i) => i),
       3,
@@ -125,7 +114,12 @@ describe('key-scoped refresh', () => {
   it('new and deleted keys keep the key count', async () => {
     await write('replace', rowsOf([100, 101], 2));
     await withDuck((c) =>
-      writeTable(c, table(), { mode: 'replace', sql: rowsOf([], 1), keys: ['path'], deleteKeysSql: `SELECT 'src/f3.ts' AS path` }),
+      writeTable(c, eventsTable(p.dir), {
+        mode: 'replace',
+        sql: rowsOf([], 1),
+        keys: ['path'],
+        deleteKeysSql: `SELECT 'src/f3.ts' AS path`,
+      }),
     );
     const o = await go();
     expect(refreshOf(o, 'per_path')).toMatchObject({ mode: 'keys', keys: 3, of: 100 });

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTable, writeTable } from '../../src/delta/write/index.js';
 import { run } from '../../src/incremental/run.js';
 import { Warehouse } from '../../src/engine/warehouse.js';
 import { writingMark } from '../../src/incremental/keyedRefresh.js';
 import type { Refresh } from '../../src/records/types.js';
-import { CLI, tempProject, withDuck, type TempProject } from '../helpers/project.js';
+import { EVENTS_CONFIG, createEvents, writeEvents } from '../helpers/keyedEvents.js';
+import { CLI, tempProject, type TempProject } from '../helpers/project.js';
 import { copyWithoutState, stateRows } from '../helpers/warehouse.js';
 
 /**
@@ -23,14 +23,12 @@ import { copyWithoutState, stateRows } from '../helpers/warehouse.js';
  */
 let p: TempProject;
 const BIG = 300_000;
-const table = () => path.join(p.dir, 'data/events');
 
 /** Ten keys: `k0` with BIG rows, k1…k9 with ten each; `salt` changes the values. */
 const rowsOf = (keys: readonly number[], salt: number) =>
   `SELECT 'k' || k AS path, i::BIGINT AS line, ((k * 7 + i * ${salt}) % 97)::INTEGER AS v
    FROM unnest([${keys.join(',')}]) u(k), range(CASE WHEN k = 0 THEN ${BIG} ELSE 10 END) r(i)`;
-const replace = (keys: readonly number[], salt: number) =>
-  withDuck((c) => writeTable(c, table(), { mode: 'replace', sql: rowsOf(keys, salt), keys: ['path'] }));
+const replace = (keys: readonly number[], salt: number) => writeEvents(p.dir, 'replace', rowsOf(keys, salt));
 
 const OUTPUTS = ['per_line', 'per_path'];
 
@@ -89,22 +87,13 @@ async function killDuringWrite(task: string): Promise<{ signal: NodeJS.Signals |
 
 beforeAll(async () => {
   p = tempProject({
-    'watch.config.ts': `export default { sources: { events: { format: 'delta', path: 'data/events' } }, tasks: 'tasks' }`,
+    'watch.config.ts': EVENTS_CONFIG,
     // Both key-scoped on path: per_line on the source, per_path on per_line (its change rows). The
     // declared key keeps per_line on path (else the finest proven key, line, would be chosen).
     'tasks/per_line.sql': '-- @key path\nselect path, line, v * 2 as w, hash(path, line, v) as h from events',
     'tasks/per_path.sql': 'select path, count(*) as n, sum(w) as total from per_line group by path',
   });
-  await withDuck((c) =>
-    createTable(c, table(), {
-      schema: [
-        { name: 'path', type: 'VARCHAR' },
-        { name: 'line', type: 'BIGINT' },
-        { name: 'v', type: 'INTEGER' },
-      ],
-    }),
-  );
-  await withDuck((c) => writeTable(c, table(), { mode: 'append', sql: rowsOf([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3) }));
+  await createEvents(p.dir, rowsOf([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 3));
   const cold = runJson();
   expect(cold.get('per_line')).toMatchObject({ mode: 'full', key: ['path'], of: 10, reason: { kind: 'first_build' } });
 });

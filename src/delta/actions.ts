@@ -21,6 +21,8 @@ export interface AddAction {
   dataChange: boolean;
   /** From `stats.numRecords` (JSON string) or `stats_parsed.numRecords` (checkpoints); physical rows. */
   numRecords?: number;
+  /** The `stats` JSON string as written (min/max prune files in writes: write/prune.ts); absent in `stats_parsed` checkpoints. */
+  stats?: string;
   tags?: Record<string, string | null>;
   deletionVector?: DeletionVectorDescriptor;
   baseRowId?: number;

@@ -122,6 +122,7 @@ export function collectAction(set: ActionSet, line: unknown, w: Where, allowed?:
           modificationTime: f.optNum(body, 'modificationTime'),
           dataChange: f.optBool(body, 'dataChange') ?? true,
           numRecords: numRecords(body),
+          ...(typeof body.stats === 'string' ? { stats: body.stats } : {}),
           tags: f.optStrMap(body, 'tags'),
           deletionVector: deletionVector(f, body),
           baseRowId: f.optNum(body, 'baseRowId'),

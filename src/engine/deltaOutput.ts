@@ -19,6 +19,17 @@ export interface DeltaOutputResult {
 
 const STAGE = '__relspec_delta_stage';
 
+/**
+ * Rows per data file of an output written in the order of its key: a keyed refresh rewrites the
+ * file(s) holding the changed keys (copy-on-write, delta/write/prune.ts finds them), so the file
+ * size bounds the cost of a small change; much smaller files would make full reads pay per file.
+ */
+export const DELTA_FILE_ROWS = 65_536;
+
+/** The file layout of an output sorted by `sortBy` (a proven key), or one file per partition. */
+const layoutOf = (sortBy: readonly string[] | undefined): { sortBy?: string[]; maxRowsPerFile?: number } =>
+  sortBy?.length ? { sortBy: [...sortBy], maxRowsPerFile: DELTA_FILE_ROWS } : {};
+
 /** Where an output's Delta table lives: one directory per output under the outputs directory. */
 export const deltaOutputDir = (outputsDir: string, output: string): string => path.join(outputsDir, output);
 
@@ -43,7 +54,10 @@ export async function materializeDelta(
     conn.run(`CREATE OR REPLACE VIEW ${sqlName(output)} AS\n${query}`).then(() => undefined),
   /** The task's contract, checked on the staged rows before anything is committed to the table. */
   contract?: ContractCheck,
+  /** The key later refreshes replace by (keyedBuild.ts layoutKey): files are written in its order. */
+  sortBy?: readonly string[],
 ): Promise<DeltaOutputResult> {
+  const layout = layoutOf(sortBy);
   const dir = deltaOutputDir(outputsDir, output);
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${STAGE} AS\n${sql}\n;`);
   if (contract) {
@@ -69,7 +83,7 @@ export async function materializeDelta(
     // First build (or a directory that is no readable table): start the table.
     rmSync(dir, { recursive: true, force: true });
     await createTable(conn, dir, { schema: staged, name: output });
-    await writeTable(conn, dir, { mode: 'append', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE' });
+    await writeTable(conn, dir, { mode: 'append', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE', ...layout });
     commit = 'create';
   } else if (!sameSchema) {
     // The columns changed: the next version of the same table (same id, history and time travel
@@ -79,6 +93,7 @@ export async function materializeDelta(
       schema: staged,
       sql: `SELECT * FROM ${STAGE}`,
       operation: 'CREATE OR REPLACE TABLE AS SELECT',
+      ...layout,
     });
     commit = 'schema';
     const counted = `SELECT (SELECT count(*) FROM (${await snapshotQuery(conn, current, { cache })})) + (SELECT count(*) FROM ${STAGE})`;
@@ -103,10 +118,11 @@ export async function materializeDelta(
           deleteKeysSql: `SELECT * FROM ${STAGE}_diff`,
           sql: `SELECT * FROM ${STAGE} t WHERE ${member}`,
           operation: 'MERGE',
+          ...layout,
         });
         commit = 'difference';
       } else {
-        await writeTable(conn, dir, { mode: 'overwrite', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE' });
+        await writeTable(conn, dir, { mode: 'overwrite', sql: `SELECT * FROM ${STAGE}`, operation: 'WRITE', ...layout });
         commit = 'overwrite';
       }
     }
@@ -153,6 +169,7 @@ export async function deltaKeyedWrite(
         deleteKeysSql: `SELECT * FROM ${keysTable}`,
         sql: `SELECT * FROM ${fresh}`,
         operation: 'MERGE',
+        ...layoutOf(key),
       });
       const snap = await loadSnapshot(conn, dir);
       await replaceView(await snapshotQuery(conn, snap, { inlineRowsLimit: Infinity, cache }));

@@ -86,7 +86,7 @@ export async function buildTask(
     runId: ctx.runId,
     changeKey: (ds: string) => changeKeyOf(ds, project, ctx),
   };
-  const { res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, () =>
+  const { res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, (sortBy) =>
     kind === 'delta'
       ? materializeDelta(
           warehouse.conn,
@@ -98,6 +98,7 @@ export async function buildTask(
           project.deltaCache,
           replaceView,
           contract,
+          sortBy,
         )
       : warehouse.materialize(target, kind, sql, sets, schema, contract),
   );

@@ -57,6 +57,17 @@ export function hasKeyedReader(g: RelGraph, output: string): boolean {
   );
 }
 
+/**
+ * The key a full write lays its rows out by (a Delta output's files are sorted by it): the key the
+ * last full build chose while the proof still holds for it, else the first candidate that follows
+ * the inputs' change keys, else the first candidate — the one later keyed refreshes most likely use.
+ */
+function layoutKey(task: GraphTask, trace: Trace | undefined, changeKey: ChangeKeyOf | undefined): readonly string[] | undefined {
+  const keys = task.keys?.keys ?? [];
+  const chosen = trace?.keys && keys.find((k) => k.columns.join('\0') === trace.keys!.columns.join('\0'));
+  return (chosen ?? keys.find((k) => alignedWithInputs(k, changeKey)) ?? keys[0])?.columns;
+}
+
 /** Candidate keys counted at a full build: past this many, the first ones (the proof's order). */
 const MAX_CANDIDATES = 16;
 
@@ -72,7 +83,8 @@ export async function writeOutput(
   causes: readonly Cause[],
   w: OutputWrite,
   ctx: Omit<RefreshContext, 'sets' | 'conn' | 'target'> & { conn: DuckDBConnection; runId: number; changeKey?: ChangeKeyOf },
-  writeFull: () => Promise<MaterializeResult>,
+  /** Writes the output in full, its rows laid out by `sortBy` where the task is key-scoped. */
+  writeFull: (sortBy?: readonly string[]) => Promise<MaterializeResult>,
 ): Promise<Written> {
   const shared = ctx.producers(task.output).length > 1;
   const keyed = 'key' in taskKey(task) && task.materialize !== 'view';
@@ -127,7 +139,7 @@ export async function writeOutput(
     };
   }
   if (keyed) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(changes)}`);
-  const res = await writeFull();
+  const res = await writeFull(keyed ? layoutKey(task, ctx.trace, ctx.changeKey) : undefined);
   const refresh: Refresh = { mode: 'full', reason: plan.reason };
   const proof = task.keys;
   if (!keyed || !proof) return { res, refresh };

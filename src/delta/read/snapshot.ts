@@ -29,6 +29,8 @@ export interface LiveFile {
   modificationTime?: number;
   /** Physical rows (`stats.numRecords`), when the writer recorded stats. */
   numRecords?: number;
+  /** `stats` JSON as written, when the writer recorded it (write/prune.ts). */
+  stats?: string;
   deletionVector?: DeletionVectorDescriptor;
   /** Version of the commit (or checkpoint) this add was read from. */
   addedIn: number;
@@ -90,6 +92,7 @@ function applyAdds(state: ReplayState, adds: AddAction[], tableDir: string, vers
       size: a.size,
       modificationTime: a.modificationTime,
       numRecords: a.numRecords,
+      ...(a.stats === undefined ? {} : { stats: a.stats }),
       deletionVector: a.deletionVector,
       addedIn: version,
     });

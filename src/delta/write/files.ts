@@ -68,7 +68,13 @@ export const uriPath = (rel: string): string =>
     .join('/');
 
 const NUMERIC = new Set(['byte', 'short', 'integer', 'long', 'decimal']);
-const STRING_PREFIX = 32;
+/**
+ * String bounds are recorded exactly up to this length: a min longer than it as its prefix (still a
+ * lower bound), a max not at all (a prefix of a max is no upper bound). Long enough for paths and
+ * ids, so that prune.ts can tell files apart by them (Delta's usual 32 would give files of paths
+ * under one directory the same min).
+ */
+const STRING_BOUND = 256;
 
 /** [min, max] SQL for a stats-eligible column, and whether the values are JSON numbers. */
 function minMax(col: string, t: DeltaType): [string, string, boolean] | undefined {
@@ -86,7 +92,7 @@ function minMax(col: string, t: DeltaType): [string, string, boolean] | undefine
     return [`strftime(min(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, `strftime(max(${col}), '%Y-%m-%dT%H:%M:%S.%g')`, false];
   // A prefix of the min is still a lower bound; a truncated max would not be an upper bound.
   if (name === 'string')
-    return [`left(min(${col}), ${STRING_PREFIX})`, `CASE WHEN length(max(${col})) <= ${STRING_PREFIX} THEN max(${col}) END`, false];
+    return [`left(min(${col}), ${STRING_BOUND})`, `CASE WHEN length(max(${col})) <= ${STRING_BOUND} THEN max(${col}) END`, false];
   return undefined; // float/double (NaN ordering), boolean, binary, nested: no min/max
 }
 
@@ -132,15 +138,34 @@ async function fileStats(
   return { numRecords, stats };
 }
 
+/** How data rows are laid out in files: ordered by some columns, and at most so many rows per file. */
+export interface FileLayout {
+  /** Data columns to order each file's rows by (file and row-group statistics then bound them tightly). */
+  sortBy?: readonly string[];
+  /** Split a partition's rows into files of at most this many rows, in `sortBy` order. */
+  maxRowsPerFile?: number;
+}
+
 /**
  * Writes the rows of `relation` (a table name or parenthesized SELECT with the table's columns,
- * plus `_change_type` for cdc files) as one file per partition value tuple.
+ * plus `_change_type` for cdc files) as one file per partition value tuple — or, for data files
+ * with `layout.maxRowsPerFile`, as several, each a run of the rows in `sortBy` order, so a later
+ * copy-on-write by key rewrites one small file instead of the table (prune.ts finds it).
  */
-export async function writeFiles(conn: DuckDBConnection, t: FileTarget, relation: string, kind: 'data' | 'cdc'): Promise<WrittenFile[]> {
+export async function writeFiles(
+  conn: DuckDBConnection,
+  t: FileTarget,
+  relation: string,
+  kind: 'data' | 'cdc',
+  layout: FileLayout = {},
+): Promise<WrittenFile[]> {
   const parts = t.partitionColumns.map((p) => t.schema.fields.find((f) => f.name === p)!);
   const dataFields = t.schema.fields.filter((f) => !t.partitionColumns.includes(f.name));
   const cols = [...dataFields.map((f) => quoteIdent(f.name)), ...(kind === 'cdc' ? ['_change_type'] : [])].join(', ');
   const texts = parts.map((f) => partitionText(quoteIdent(f.name), f.type));
+  const sort = kind === 'data' ? (layout.sortBy ?? []).filter((c) => dataFields.some((f) => f.name === c)) : [];
+  const orderBy = sort.length ? ` ORDER BY ${sort.map((c) => `${quoteIdent(c)} NULLS FIRST`).join(', ')}` : '';
+  const maxRows = kind === 'data' ? layout.maxRowsPerFile : undefined;
   const run = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -148,33 +173,52 @@ export async function writeFiles(conn: DuckDBConnection, t: FileTarget, relation
       throw deltaError(t.w, `cannot ${what}: ${firstLine(e)}`, undefined, e);
     }
   };
-  let tuples: (string | null)[][];
-  if (parts.length) {
-    tuples = await run(
-      'list partition values',
-      async () => (await conn.runAndReadAll(`SELECT DISTINCT ${texts.join(', ')} FROM ${relation}`)).getRows() as (string | null)[][],
-    );
-  } else {
-    const [[n]] = await run('count rows', async () => (await conn.runAndReadAll(`SELECT count(*) FROM ${relation}`)).getRows());
-    tuples = Number(n) > 0 ? [[]] : [];
-  }
+  const rowsOf = (r: unknown[]): [(string | null)[], number] => [r.slice(0, -1) as (string | null)[], Number(r[r.length - 1])];
+  const tuples = await run('list partition values', async () =>
+    (
+      await conn.runAndReadAll(
+        parts.length ? `SELECT ${texts.join(', ')}, count(*) FROM ${relation} GROUP BY ALL` : `SELECT count(*) FROM ${relation}`,
+      )
+    )
+      .getRows()
+      .map(rowsOf)
+      .filter(([, n]) => n > 0),
+  );
   const out: WrittenFile[] = [];
-  for (const tuple of tuples) {
+  for (const [tuple, n] of tuples) {
     const dirs = parts.map((f, i) => `${hiveEscape(f.name)}=${tuple[i] === null ? '__HIVE_DEFAULT_PARTITION__' : hiveEscape(tuple[i]!)}`);
-    const name = `${kind === 'cdc' ? 'cdc' : 'part'}-${randomUUID()}-${writerTag()}.parquet`;
-    const rel = [...(kind === 'cdc' ? ['_change_data'] : []), ...dirs, name].join('/');
-    const absPath = path.join(t.table, ...rel.split('/'));
-    await mkdir(path.dirname(absPath), { recursive: true });
     const where = texts.map((x, i) => `${x} IS NOT DISTINCT FROM ${tuple[i] === null ? 'NULL' : sqlString(tuple[i]!)}`);
-    const select = `SELECT ${cols} FROM ${relation}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-    await run(`write ${kind} file ${rel}`, () => conn.run(`COPY (${select}) TO ${sqlString(absPath)} (FORMAT parquet)`));
-    const st = await stat(absPath);
-    const partitionValues = Object.fromEntries(parts.map((f, i) => [f.name, tuple[i]]));
-    const file: WrittenFile = { absPath, path: uriPath(rel), partitionValues, size: st.size, modificationTime: Math.trunc(st.mtimeMs) };
-    if (kind === 'data') Object.assign(file, await fileStats(conn, absPath, dataFields, t.w));
-    out.push(file);
+    const rows = `SELECT ${cols} FROM ${relation}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    const chunks = maxRows !== undefined && maxRows > 0 && n > maxRows ? Math.ceil(n / maxRows) : 1;
+    // Numbered once in order, so the files are consecutive runs of it (a tie may straddle two files).
+    const numbered = `(SELECT *, (row_number() OVER (${orderBy.trim()}) - 1) // ${maxRows} AS __relspec_chunk FROM (${rows}))`;
+    const source = chunks > 1 ? await run('split the rows into files', () => stageChunks(conn, numbered)) : undefined;
+    try {
+      for (let c = 0; c < chunks; c++) {
+        const name = `${kind === 'cdc' ? 'cdc' : 'part'}-${randomUUID()}-${writerTag()}.parquet`;
+        const rel = [...(kind === 'cdc' ? ['_change_data'] : []), ...dirs, name].join('/');
+        const absPath = path.join(t.table, ...rel.split('/'));
+        await mkdir(path.dirname(absPath), { recursive: true });
+        const select = source ? `SELECT ${cols} FROM ${source} WHERE __relspec_chunk = ${c}${orderBy}` : `${rows}${orderBy}`;
+        await run(`write ${kind} file ${rel}`, () => conn.run(`COPY (${select}) TO ${sqlString(absPath)} (FORMAT parquet)`));
+        const st = await stat(absPath);
+        const partitionValues = Object.fromEntries(parts.map((f, i) => [f.name, tuple[i]]));
+        const file: WrittenFile = { absPath, path: uriPath(rel), partitionValues, size: st.size, modificationTime: Math.trunc(st.mtimeMs) };
+        if (kind === 'data') Object.assign(file, await fileStats(conn, absPath, dataFields, t.w));
+        out.push(file);
+      }
+    } finally {
+      if (source) await conn.run(`DROP TABLE IF EXISTS ${source}`).catch(() => undefined);
+    }
   }
   return out;
+}
+
+/** The rows of one partition with their file number, staged once (each file's COPY reads its run). */
+async function stageChunks(conn: DuckDBConnection, numbered: string): Promise<string> {
+  const name = `temp.main.${quoteIdent(`__relspec_delta_chunks_${randomUUID().replace(/-/g, '')}`)}`;
+  await conn.run(`CREATE TEMP TABLE ${name} AS SELECT * FROM ${numbered}`);
+  return name;
 }
 
 /** Deletes files written for a commit that did not happen (uniquely named, never referenced). */

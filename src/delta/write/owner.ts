@@ -15,6 +15,9 @@ export const writerTag = (): string => `w${hostTag()}x${process.pid}`;
 
 const TAG = /-w([0-9a-f]{8})x(\d+)\.parquet$/;
 
+/** Whether this writer (any relspec process, any host) created the file `name` (its tag; prune.ts trusts its string maxima). */
+export const taggedFile = (name: string): boolean => TAG.test(name);
+
 export type Owner = 'alive' | 'dead' | 'unknown';
 
 /**

@@ -10,6 +10,7 @@ import { deltaError, type Where } from '../util.js';
 import { schemaChange, type SchemaChange } from './evolve.js';
 import { discardFiles, writeFiles, type FileTarget, type WrittenFile } from './files.js';
 import { removeOrphans } from './orphans.js';
+import { candidateFiles } from './prune.js';
 import { cdfEnabled, checkWriterProtocol, type SchemaInput } from './schema.js';
 import { countRows, keyMatch, run, stageKeys, stageRows, TempTables } from './stage.js';
 import { quoteIdent } from '../../util/sql.js';
@@ -49,6 +50,13 @@ export interface WriteOptions {
    * (writer/evolve.ts). `sql` then returns the new columns.
    */
   schema?: SchemaInput;
+  /**
+   * Data columns to order the rows of each written file by, and the most rows per file (files.ts
+   * FileLayout): with both, a later replace by those columns finds and rewrites a few small files
+   * (prune.ts) instead of reading and copying the whole table. Default: one unordered file per partition.
+   */
+  sortBy?: string[];
+  maxRowsPerFile?: number;
 }
 
 export interface WriteCounts {
@@ -107,6 +115,12 @@ function validate(opts: WriteOptions, s: Snapshot, w: Where): DeltaField[] {
   if (opts.mode !== 'append' && s.configuration['delta.appendOnly'] === 'true') {
     throw deltaError(w, `the table is append-only (delta.appendOnly=true): mode ${opts.mode} would delete rows`);
   }
+  // With a new schema the columns are checked by writeFiles' filter (the old schema may lack them).
+  if (opts.schema === undefined)
+    for (const c of opts.sortBy ?? [])
+      if (!s.schema.fields.some((f) => f.name === c)) throw deltaError(w, `sort column ${c} is not a column of the table`);
+  if (opts.maxRowsPerFile !== undefined && !(Number.isInteger(opts.maxRowsPerFile) && opts.maxRowsPerFile > 0))
+    throw deltaError(w, `maxRowsPerFile must be a positive integer, not ${String(opts.maxRowsPerFile)}`);
   if (opts.mode !== 'replace') return [];
   if (!opts.keys?.length) throw deltaError(w, 'mode replace needs keys (the columns that identify the rows to replace)');
   return opts.keys.map((k) => {
@@ -155,14 +169,23 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
         const cache = new DeltaReadCache();
         const reads = await snapshotReads(snap, cache);
         const base = { w, schema: snap.schema, partitionColumns: snap.partitionColumns, mode: snap.columnMapping, cache };
-        const all = await readSql(conn, { ...base, reads: reads.map((r, i) => ({ ...r, consts: [i] })), extras: [FILE_EXTRA] });
-        const hits = await run(
-          conn,
-          w,
-          'cannot find the files holding the keys',
-          `SELECT DISTINCT __relspec_file FROM (${all}) AS __t WHERE ${keyMatch('__t', keys, keyFields)} ORDER BY 1`,
-        );
-        const affected = hits.map(([i]) => Number(i));
+        // Only the files whose statistics admit a key are read to find the ones that hold one.
+        const candidates = await candidateFiles(conn, w, snap.files, keyFields, snap.partitionColumns, keys);
+        let affected: number[] = [];
+        if (candidates.length) {
+          const some = await readSql(conn, {
+            ...base,
+            reads: candidates.map((i) => ({ ...reads[i]!, consts: [i] })),
+            extras: [FILE_EXTRA],
+          });
+          const hits = await run(
+            conn,
+            w,
+            'cannot find the files holding the keys',
+            `SELECT DISTINCT __relspec_file FROM (${some}) AS __t WHERE ${keyMatch('__t', keys, keyFields)} ORDER BY 1`,
+          );
+          affected = hits.map(([i]) => Number(i));
+        }
         if (affected.length) {
           removed = affected.map((i) => snap.files[i]);
           const old = temps.name('old');
@@ -180,7 +203,10 @@ export async function prepareWrite(conn: DuckDBConnection, tableDir: string, opt
         }
       }
     }
-    const adds = await writeFiles(conn, target, out, 'data');
+    const adds = await writeFiles(conn, target, out, 'data', {
+      ...(opts.sortBy ? { sortBy: opts.sortBy } : {}),
+      ...(opts.maxRowsPerFile ? { maxRowsPerFile: opts.maxRowsPerFile } : {}),
+    });
     written.push(...adds);
     let cdcs: WrittenFile[] = [];
     if (changes && removed.length && cdfEnabled(snap.protocol, snap.metadata)) {

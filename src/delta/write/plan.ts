@@ -55,7 +55,7 @@ export interface WriteOptions {
    * FileLayout): with both, a later replace by those columns finds and rewrites a few small files
    * (prune.ts) instead of reading and copying the whole table. Default: one unordered file per partition.
    */
-  sortBy?: string[];
+  sortBy?: readonly string[];
   maxRowsPerFile?: number;
 }
 

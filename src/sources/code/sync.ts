@@ -324,6 +324,12 @@ export async function syncCodeSource(
 }
 
 /**
+ * Files sorted by path and split, so a one-file commit's replace reads and rewrites only the data
+ * files whose path stats can hold the edited paths (docs: the README's "Key-scoped refresh").
+ */
+const LAYOUT = { sortBy: ['path'], maxRowsPerFile: 65_536 } as const;
+
+/**
  * One table's commit: the rows of `paths` replace theirs (replace-by-key on path, deleting paths
  * that have no rows now), or — `full` — the table is overwritten. Creates the table first if needed.
  */
@@ -359,9 +365,10 @@ async function commitTable(
   );
   try {
     const res = full
-      ? await writeTable(conn, tableDir, { mode: 'overwrite', sql: `SELECT * FROM ${stage}`, operation, parameters })
+      ? await writeTable(conn, tableDir, { mode: 'overwrite', sql: `SELECT * FROM ${stage}`, operation, parameters, ...LAYOUT })
       : await writeTable(conn, tableDir, {
           mode: 'replace',
+          ...LAYOUT,
           keys: ['path'],
           sql: `SELECT * FROM ${stage}`,
           deleteKeysSql: `SELECT unnest(${sqlList(paths)}::VARCHAR[]) AS path`,

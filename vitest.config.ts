@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // src/code/typescript.cts loads TypeScript through require for the CLI's start-up; vite cannot
+  // transform a CommonJS TypeScript file, and in tests TypeScript is loaded once per worker anyway.
+  resolve: { alias: [{ find: /^\.\/typescript\.cjs$/, replacement: 'typescript' }] },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

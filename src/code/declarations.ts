@@ -14,7 +14,7 @@
  * only change when a declaration is renamed, moved to another container, or reordered among
  * same-named siblings — never when code elsewhere moves.
  */
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import { nodeSpan } from './rows.js';
 import type { SymbolKind, SymbolRow } from './types.js';
 

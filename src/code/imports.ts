@@ -9,7 +9,7 @@
  * and options that keep imports as written (`verbatimModuleSyntax`, `preserveValueImports`,
  * `importsNotUsedAsValues`) or decorator metadata turn the inference off.
  */
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import type { CodeProject } from './program.js';
 import { compareImports } from './rows.js';
 import type { ImportKind, ImportRow } from './types.js';

@@ -18,7 +18,7 @@
  * Targets declared outside the code base (lib, @types, packages) stay null: every non-null id names a
  * row of the symbols table.
  */
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import { bindingPropertyTarget, contextualKeyTarget, keyRole, moduleTarget, stringSite } from './referenceSites.js';
 import type { Resolver } from './resolver.js';
 import { nodeSpan } from './rows.js';

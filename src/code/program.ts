@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import type { FileRow, ImportRow, Language } from './types.js';
 import type { ImportSpec } from './imports.js';
 import { statFileSync } from '../util/fileStat.js';

@@ -18,7 +18,7 @@
  * symbols with several declarations (resolver.ts). Declarations inside the literal or pattern itself
  * (a type inferred from it) are not targets.
  */
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import type { Resolver } from './resolver.js';
 import type { ReferenceRole } from './types.js';
 

@@ -3,7 +3,7 @@
  * the first one in (path, position) order, independent of the checker's internal order, so an
  * incremental extraction resolves exactly like a clean one (see occurrences.ts).
  */
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import { collectDeclarations, unwrapExpression, type DeclInfo, type FileDecls } from './declarations.js';
 import type { CodeProject } from './program.js';
 

@@ -21,7 +21,7 @@
  * query happened to check them already.
  */
 import { createHash } from 'node:crypto';
-import ts from 'typescript';
+import ts from './typescript.cjs';
 import type { DeclInfo, FileDecls } from './declarations.js';
 import { canonicalTypeTexts, type TypeToPrint } from './typeText.js';
 

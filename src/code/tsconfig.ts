@@ -5,7 +5,7 @@
  * tsconfig the compiler's defaults apply and most relative imports stop resolving, silently.
  */
 import path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript.cjs';
 
 export type TsconfigRead =
   | { ok: true; options: ts.CompilerOptions }

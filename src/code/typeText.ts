@@ -15,7 +15,7 @@
  * checker's own (fully qualified, never truncated).
  */
 import path from 'node:path';
-import ts from 'typescript';
+import ts from './typescript.cjs';
 
 const BUILDER_FLAGS = ts.NodeBuilderFlags.NoTruncation | ts.NodeBuilderFlags.UseFullyQualifiedType | ts.NodeBuilderFlags.IgnoreErrors;
 

@@ -14,10 +14,12 @@ reexports as (
   where kind = 'export-from' and resolved_path is not null
 ),
 -- `file` exports the symbol `id` under `name`; `whole`: as a member of a namespace (`export * as ns`).
-visible(file, name, id, whole) as (
-  select path, name, id, false from exports
+-- `origin`: the symbol's own file, carried so `used` needs no second join with `exports` (with it,
+-- DuckDB planned the join over the recursive CTE as a nested loop: 1.1–1.9 s on vitest instead of 0.1 s).
+visible(file, name, id, whole, origin) as (
+  select path, name, id, false, path from exports
   union
-  select r.barrel, case when r.alias = '*' then v.name else r.alias end, v.id, v.whole or (r.name = '*' and r.alias <> '*')
+  select r.barrel, case when r.alias = '*' then v.name else r.alias end, v.id, v.whole or (r.name = '*' and r.alias <> '*'), v.origin
   from visible v join reexports r on r.origin = v.file
   where r.name = v.name or (r.name = '*' and (r.alias <> '*' or v.name <> 'default'))
 ),
@@ -33,8 +35,8 @@ used as (
     and not (e.kind = 'references' and e.detail = 'export')
   union
   select v.id
-  from imported i join visible v on v.file = i.file join exports s on s.id = v.id
-  where i.importer <> s.path
+  from imported i join visible v on v.file = i.file
+  where i.importer <> v.origin
     and ((i.name = v.name and not v.whole) or (i.name = '*' and i.kind in ('require', 'dynamic')))
 ),
 public as (

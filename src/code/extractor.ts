@@ -34,12 +34,13 @@
 import type ts from 'typescript';
 import type { FileDecls } from './declarations.js';
 import { symbolRows } from './declarations.js';
-import { surfaceOf } from './surface.js';
-import { extractImports } from './imports.js';
+import { ProgramSurfaces, type Surface } from './surface.js';
+import { changedNames, importsDefaultFrom, mentionsAny, reexportAliases } from './changedNames.js';
+import { extractImports, importersOf } from './imports.js';
 import { extractOccurrences } from './occurrences.js';
 import { createTypesInOrder, Resolver } from './resolver.js';
 import { CodeProject, fileRow, isCodeFile, normalizeRel } from './program.js';
-import { compareCalls, compareFiles, compareImports, compareReferences, compareSymbols } from './rows.js';
+import { compareCalls, compareFiles, compareImports, compareReferences, compareSymbols, emptyFacts, restrictFacts } from './rows.js';
 import type { ChangedFacts, Facts, ImportRow } from './types.js';
 
 /** What one file's facts depended on when extracted (see `restoreBaseline`). */
@@ -63,13 +64,6 @@ export interface ExtractStats {
   totalMs: number;
 }
 
-const emptyFacts = (): Facts => ({ files: [], symbols: [], references: [], calls: [], imports: [] });
-
-function restrict(f: Facts, paths: ReadonlySet<string>): Facts {
-  const keep = <T extends { path: string }>(rows: T[]): T[] => rows.filter((r) => paths.has(r.path));
-  return { files: keep(f.files), symbols: keep(f.symbols), references: keep(f.references), calls: keep(f.calls), imports: keep(f.imports) };
-}
-
 /** Called before each file is extracted: `done` of `total` so far (synchronously: extraction does not yield). */
 export type FileProgress = (done: number, total: number) => void;
 
@@ -83,9 +77,10 @@ export class CodeFactExtractor {
   private readonly globalFiles = new Set<string>();
   /** Each file's surface (./surface.ts) at its last extraction. */
   private readonly surfaces = new Map<string, string>();
+  /** Each file's surface per declaration at its last extraction, in this process (./changedNames.ts). */
+  private readonly surfaceEntries = new Map<string, Surface['entries']>();
   /** Surfaces computed in the current program (reused by extract). */
-  private readonly pendingSurfaces = new Map<string, string>();
-  private surfaceProgram: ts.Program | undefined;
+  private readonly pending: ProgramSurfaces;
   /** The program whose types were created in order (resolver.ts createTypesInOrder). */
   private orderedProgram: ts.Program | undefined;
   private baseline = false;
@@ -99,6 +94,7 @@ export class CodeFactExtractor {
   /** `tsconfig`: absolute path, `null` for none, undefined for the root's tsconfig.json (program.ts). */
   constructor(root: string, tsconfig?: string | null) {
     this.project = new CodeProject(root, tsconfig);
+    this.pending = new ProgramSurfaces(this.project);
   }
 
   get root(): string {
@@ -118,6 +114,7 @@ export class CodeFactExtractor {
     this.targetsByFile.clear();
     this.globalFiles.clear();
     this.surfaces.clear();
+    this.surfaceEntries.clear();
     for (const [p, f] of files) {
       this.targetsByFile.set(p, new Set(f.targets));
       if (f.global) this.globalFiles.add(p);
@@ -205,27 +202,24 @@ export class CodeFactExtractor {
     // A seed whose surface is unchanged (a body edit, a comment, code moved down a line) cannot
     // change what other files resolve to: ids carry no positions. Only the others propagate.
     const propagating = new Set<string>();
+    // The names of the declarations whose surface moved (null: unknown, nothing is narrowed), and the
+    // files the change went through (./changedNames.ts).
+    let names: Set<string> | null = hadBaseline ? new Set() : null;
+    const sources = new Set<string>();
+    const moved = (p: string): void => {
+      const got = names && changedNames(this.surfaceEntries.get(p), this.pending.get(program, p)?.entries);
+      names = got && names ? new Set([...names, ...got]) : null;
+    };
     for (const s of seeds) {
       const before = this.surfaces.get(s);
-      const now = current.has(s) ? this.surfaceNow(program, resolver, s) : undefined;
+      const now = current.has(s) ? this.pending.hash(program, resolver, s) : undefined;
       if (before === undefined || now === undefined || before !== now) propagating.add(s);
     }
+    for (const s of propagating) moved(s);
 
-    const graph = (rows: Map<string, ImportRow[]>, kinds?: ReadonlySet<string>): Map<string, Set<string>> => {
-      const importersOf = new Map<string, Set<string>>();
-      for (const [p, list] of rows) {
-        for (const r of list) {
-          if (r.resolved_path === null || (kinds && !kinds.has(r.kind))) continue;
-          let s = importersOf.get(r.resolved_path);
-          if (!s) importersOf.set(r.resolved_path, (s = new Set()));
-          s.add(p);
-        }
-      }
-      return importersOf;
-    };
     const reexport = new Set(['export-from']);
-    const importerGraphs = [graph(previousImports), graph(this.importsByFile)];
-    const reexportGraphs = [graph(previousImports, reexport), graph(this.importsByFile, reexport)];
+    const importerGraphs = [importersOf(previousImports), importersOf(this.importsByFile)];
+    const reexportGraphs = [importersOf(previousImports, reexport), importersOf(this.importsByFile, reexport)];
 
     // 2–4 from files whose surface changed
     const spread = (from: ReadonlySet<string>): void => {
@@ -244,7 +238,14 @@ export class CodeFactExtractor {
       }
       for (const f of closure) {
         affected.add(f);
+        sources.add(f);
         for (const g of importerGraphs) for (const p of g.get(f) ?? []) affected.add(p);
+      }
+      // Re-exported under another name: until no barrel adds one (chains of aliases).
+      for (let grew = names !== null; grew;) {
+        grew = false;
+        for (const f of closure)
+          for (const rows of [previousImports, this.importsByFile]) if (reexportAliases(rows.get(f), closure, names!)) grew = true;
       }
       for (const [p, targets] of this.targetsByFile) {
         for (const s of from) {
@@ -257,10 +258,12 @@ export class CodeFactExtractor {
     };
     spread(propagating);
     // 5. import rows changed (the same array: rows reused from the previous step, imports.ts, equal by construction)
+    const importsMoved = new Set<string>();
     for (const p of current) {
       const [before, after] = [previousImports.get(p), this.importsByFile.get(p)];
-      if (hadBaseline && before !== after && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) affected.add(p);
+      if (hadBaseline && before !== after && JSON.stringify(before ?? []) !== JSON.stringify(after ?? [])) importsMoved.add(p);
     }
+    for (const p of importsMoved) affected.add(p);
     // 7. an affected file whose own surface changed too propagates, until nothing new is added
     const checked = new Set(propagating);
     for (;;) {
@@ -269,16 +272,21 @@ export class CodeFactExtractor {
         if (checked.has(p) || !current.has(p)) continue;
         checked.add(p);
         const before = this.surfaces.get(p);
-        const now = this.surfaceNow(program, resolver, p);
+        const now = this.pending.hash(program, resolver, p);
         if (before === undefined || now === undefined || before !== now) next.add(p);
       }
       if (next.size === 0) break;
+      for (const p of next) {
+        propagating.add(p);
+        moved(p);
+      }
       spread(next);
     }
     // 6. global declarations
     for (const s of seeds) {
       if (wasGlobal.has(s) || this.isGlobal(program, resolver, s)) {
         for (const p of current) affected.add(p);
+        names = null;
         break;
       }
     }
@@ -288,10 +296,17 @@ export class CodeFactExtractor {
       this.globalFiles.delete(r);
       this.failures.delete(r);
       this.surfaces.delete(r);
+      this.surfaceEntries.delete(r);
     }
 
+    const narrow = names as Set<string> | null;
+    for (const p of narrow ? affected : []) {
+      const text = this.project.file(p)?.text;
+      const keep = seeds.has(p) || propagating.has(p) || importsMoved.has(p) || text === undefined || mentionsAny(text, narrow!);
+      if (!keep && ![previousImports, this.importsByFile].some((rows) => importsDefaultFrom(rows.get(p), sources))) affected.delete(p);
+    }
     const paths = [...affected].filter((p) => current.has(p)).sort();
-    const facts = full ? restrict(full, new Set(paths)) : this.extract(paths, program, resolver, onFile);
+    const facts = full ? restrictFacts(full, new Set(paths)) : this.extract(paths, program, resolver, onFile);
     const t2 = performance.now();
     this.lastStats = { files: current.size, extracted: paths.length, programMs, extractMs: t2 - t1, totalMs: t2 - t0 };
     return { ...facts, affectedPaths: [...affected].sort() };
@@ -310,33 +325,6 @@ export class CodeFactExtractor {
       this.orderedProgram = program;
     }
     return { program, resolver: new Resolver(this.project, program, checker, this.declCache), programMs: performance.now() - t };
-  }
-
-  /** The file's surface in the current program (computed once per program and file). */
-  private surfaceNow(program: ts.Program, resolver: Resolver, rel: string): string | undefined {
-    if (program !== this.surfaceProgram) {
-      this.pendingSurfaces.clear();
-      this.surfaceProgram = program;
-    }
-    const cached = this.pendingSurfaces.get(rel);
-    if (cached !== undefined) return cached;
-    const f = this.project.file(rel);
-    if (!f) return undefined;
-    const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
-    let v: string;
-    if (!sf) {
-      v = `sha:${f.sha}`; // not code (json): its content is all other files can resolve against
-    } else {
-      const decls = resolver.declsOf(sf);
-      if (!decls) return undefined;
-      try {
-        v = surfaceOf(decls, resolver.checker, this.project.root);
-      } catch {
-        return undefined;
-      }
-    }
-    this.pendingSurfaces.set(rel, v);
-    return v;
   }
 
   private isGlobal(program: ts.Program, resolver: Resolver, rel: string): boolean {
@@ -377,9 +365,12 @@ export class CodeFactExtractor {
         facts.references.push(...occ.references);
         facts.calls.push(...occ.calls);
         this.targetsByFile.set(rel, occ.targets);
-        const surface = this.surfaceNow(program, resolver, rel);
+        const surface = this.pending.hash(program, resolver, rel);
+        const entries = this.pending.get(program, rel)?.entries;
         if (surface === undefined) this.surfaces.delete(rel);
         else this.surfaces.set(rel, surface);
+        if (surface === undefined || !entries) this.surfaceEntries.delete(rel);
+        else this.surfaceEntries.set(rel, entries);
         if (decls.global) this.globalFiles.add(rel);
         else this.globalFiles.delete(rel);
         this.failures.delete(rel);

@@ -262,3 +262,17 @@ function leftmost(q: ts.QualifiedName): ts.Identifier {
   while (ts.isQualifiedName(n)) n = n.left;
   return n;
 }
+
+/** Importers per imported file (`kinds`: only rows of those kinds). */
+export function importersOf(rows: ReadonlyMap<string, readonly ImportRow[]>, kinds?: ReadonlySet<string>): Map<string, Set<string>> {
+  const out = new Map<string, Set<string>>();
+  for (const [p, list] of rows) {
+    for (const r of list) {
+      if (r.resolved_path === null || (kinds && !kinds.has(r.kind))) continue;
+      let s = out.get(r.resolved_path);
+      if (!s) out.set(r.resolved_path, (s = new Set()));
+      s.add(p);
+    }
+  }
+  return out;
+}

@@ -1,5 +1,5 @@
 import type ts from 'typescript';
-import type { CallRow, FileRow, ImportRow, ReferenceRow, SymbolRow } from './types.js';
+import type { CallRow, Facts, FileRow, ImportRow, ReferenceRow, SymbolRow } from './types.js';
 
 export interface Span {
   start_line: number;
@@ -57,3 +57,11 @@ export const compareImports = (a: ImportRow, b: ImportRow): number =>
   str(a.aliases.join('\0'), b.aliases.join('\0')) ||
   num(Number(a.type_only), Number(b.type_only)) ||
   str(a.resolved_path, b.resolved_path);
+
+export const emptyFacts = (): Facts => ({ files: [], symbols: [], references: [], calls: [], imports: [] });
+
+/** The rows of `f` of the files `paths`. */
+export function restrictFacts(f: Facts, paths: ReadonlySet<string>): Facts {
+  const keep = <T extends { path: string }>(rows: T[]): T[] => rows.filter((r) => paths.has(r.path));
+  return { files: keep(f.files), symbols: keep(f.symbols), references: keep(f.references), calls: keep(f.calls), imports: keep(f.imports) };
+}

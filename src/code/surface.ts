@@ -14,6 +14,9 @@
  * would make a file's surface differ between a cold and a warm program, or between two checkouts,
  * and every importer would be re-extracted for nothing.
  *
+ * Kept per declaration too (`entries`): which declarations an edit added, removed or retyped names
+ * the only identifiers through which other files' facts can move (extractor.ts, "changed names").
+ *
  * The checker also fills in one thing lazily: a method or arrow function in an object literal gets
  * the contextual `this` (and parameter types) of the literal's declared type only once the literal
  * itself is checked, and until then prints without them. The file's object literals that hold
@@ -23,6 +26,8 @@
 import { createHash } from 'node:crypto';
 import ts from './typescript.cjs';
 import type { DeclInfo, FileDecls } from './declarations.js';
+import { isCodeFile, type CodeProject } from './program.js';
+import type { Resolver } from './resolver.js';
 import { canonicalTypeTexts, type TypeToPrint } from './typeText.js';
 
 /** Inside a function-like's body (a local), as opposed to a module, class, interface or namespace member. */
@@ -49,9 +54,16 @@ function settleContextualTypes(decls: FileDecls, checker: ts.TypeChecker): void 
   for (const l of literals) checker.getTypeAtLocation(l);
 }
 
-export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker, root: string): string {
+/** A file's surface: its hash, and per declaration id its name and what the hash took of it. */
+export interface Surface {
+  hash: string;
+  entries: Map<string, { name: string; line: string }>;
+}
+
+export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker, root: string): Surface {
   settleContextualTypes(decls, checker);
   const h = createHash('sha256').update(decls.global ? 'global\0' : 'module\0');
+  const entries = new Map<string, { name: string; line: string }>();
   const members = decls.list.filter(
     (d) => !(d.kind === 'parameter' || d.kind === 'type_parameter' || (d.kind === 'variable' && isLocal(d))),
   );
@@ -71,7 +83,50 @@ export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker, root: strin
   let i = 0;
   for (const d of typed) typeText.set(d, failed.has(d) ? '?' : (texts[i++] ?? '?'));
   for (const d of members) {
-    h.update(`${d.id}\0${d.kind}\0${d.exported ? 1 : 0}\0${d.parent?.id ?? ''}\0${typeText.get(d) ?? ''}\n`);
+    const line = `${d.id}\0${d.kind}\0${d.exported ? 1 : 0}\0${d.parent?.id ?? ''}\0${typeText.get(d) ?? ''}\n`;
+    h.update(line);
+    const e = entries.get(d.id);
+    entries.set(d.id, { name: d.name, line: e ? e.line + line : line });
   }
-  return h.digest('hex').slice(0, 32);
+  return { hash: h.digest('hex').slice(0, 32), entries };
+}
+
+/** Files' surfaces in one program, each computed once (a new program starts afresh). */
+export class ProgramSurfaces {
+  private program: ts.Program | undefined;
+  private readonly byFile = new Map<string, { hash: string; entries?: Surface['entries'] }>();
+
+  constructor(private readonly project: CodeProject) {}
+
+  /** The surface computed for `rel` in `program`, if any. */
+  get(program: ts.Program, rel: string): { hash: string; entries?: Surface['entries'] } | undefined {
+    return program === this.program ? this.byFile.get(rel) : undefined;
+  }
+
+  /** `rel`'s surface hash in `program`; undefined when the file is gone or the checker failed on it. */
+  hash(program: ts.Program, resolver: Resolver, rel: string): string | undefined {
+    if (program !== this.program) {
+      this.byFile.clear();
+      this.program = program;
+    }
+    const cached = this.byFile.get(rel);
+    if (cached !== undefined) return cached.hash;
+    const f = this.project.file(rel);
+    if (!f) return undefined;
+    const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
+    let v: { hash: string; entries?: Surface['entries'] };
+    if (!sf) {
+      v = { hash: `sha:${f.sha}` }; // not code (json): its content is all other files can resolve against
+    } else {
+      const decls = resolver.declsOf(sf);
+      if (!decls) return undefined;
+      try {
+        v = surfaceOf(decls, resolver.checker, this.project.root);
+      } catch {
+        return undefined;
+      }
+    }
+    this.byFile.set(rel, v);
+    return v.hash;
+  }
 }

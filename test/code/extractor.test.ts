@@ -167,10 +167,10 @@ describe('incremental extraction', () => {
     expect(body.affectedPaths).toEqual(['src/math.ts']);
     expect(body.files.map((x) => x.path)).toEqual(['src/math.ts']);
 
-    // A new export changes what importers could resolve: math.ts, index.ts (re-exports it), shapes.ts (imports it).
+    // A new export changes the surface, but no other file names `pi`: none can resolve to it.
     cb.write('src/math.ts', FIXTURE['src/math.ts']! + 'export const pi = 3;\n');
     const api = ex.extractChanged(cb.paths(), ['src/math.ts']);
-    expect(api.affectedPaths).toEqual(['src/index.ts', 'src/math.ts', 'src/shapes.ts']);
+    expect(api.affectedPaths).toEqual(['src/math.ts']);
     expect(api.symbols.filter((s) => s.path === 'src/math.ts').map((s) => s.name)).toEqual([
       'math.ts',
       'add',
@@ -179,8 +179,36 @@ describe('incremental extraction', () => {
       'unusedHelper',
       'pi',
     ]);
+    // A changed signature of `add`: math.ts, index.ts (re-exports it), shapes.ts (calls it).
+    cb.write('src/math.ts', FIXTURE['src/math.ts']!.replace('b: number)', 'b: number, c = 0)') + 'export const pi = 3;\n');
+    const sig = ex.extractChanged(cb.paths(), ['src/math.ts']);
+    expect(sig.affectedPaths).toEqual(['src/index.ts', 'src/math.ts', 'src/shapes.ts']);
     // Importers' own facts did not change: same rows as before.
-    expect(api.references.filter((r) => r.path === 'src/shapes.ts')).toEqual(before.references.filter((r) => r.path === 'src/shapes.ts'));
+    expect(sig.references.filter((r) => r.path === 'src/shapes.ts')).toEqual(before.references.filter((r) => r.path === 'src/shapes.ts'));
+  });
+
+  it('a changed export re-extracts the files that name it, under a re-export alias or a namespace too, and default importers; the rest keep facts equal to a clean build', () => {
+    const lib = (ret: string) =>
+      `export function area(): ${ret} {\n  return ${ret === 'number' ? '1' : "'1'"};\n}\nexport const helper = 2;\nexport default function make() {\n  return { w: 1 };\n}\n`;
+    const cb = codeBase({
+      'src/lib.ts': lib('number'),
+      'src/barrel.ts': "export { area as size } from './lib.js';\nexport * as geo from './lib.js';\n",
+      'src/useAlias.ts': "import { size } from './barrel.js';\nexport const sized = size();\n",
+      'src/useNs.ts': "import { geo } from './barrel.js';\nexport const n = geo.helper;\n",
+      'src/useDefault.ts': "import mk from './lib.js';\nexport const m = mk().w;\n",
+      'src/unrelated.ts': "import { helper } from './lib.js';\nexport const u = helper + 1;\n",
+    });
+    const ex = new CodeFactExtractor(cb.root);
+    const before = ex.extractAll(cb.paths());
+    cb.write('src/lib.ts', lib('string'));
+    const inc = ex.extractChanged(cb.paths(), ['src/lib.ts']);
+    expect(inc.affectedPaths).toEqual(['src/barrel.ts', 'src/lib.ts', 'src/useAlias.ts', 'src/useDefault.ts', 'src/useNs.ts']);
+    const clean = new CodeFactExtractor(cb.root).extractAll(cb.paths());
+    const merged = <T extends { path: string }>(old: T[], now: T[]) =>
+      [...old.filter((r) => !inc.affectedPaths.includes(r.path)), ...now].map((r) => JSON.stringify(r)).sort();
+    const rows = (f: Facts) => [f.symbols, f.references, f.calls, f.imports] as { path: string }[][];
+    const [now, cold] = [rows(inc), rows(clean)];
+    rows(before).forEach((old, i) => expect(merged(old, now[i]!)).toEqual(cold[i]!.map((r) => JSON.stringify(r)).sort()));
   });
 
   it('a restored baseline (a new process) re-extracts the same files and yields the facts of a full extraction', () => {

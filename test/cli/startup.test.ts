@@ -43,7 +43,9 @@ function loadedIn(cwd: string, ...args: string[]): { code: number; stdout: strin
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, modules: readFileSync(log, 'utf8').split('\n').filter(Boolean) };
 }
 
-const heavy = (modules: string[]) => modules.filter((m) => /\/node_modules\/(@duckdb\/node-api|typescript)\//.test(m));
+// TypeScript is required from dist/code/typescript.cjs (src/code/typescript.cts): the hook sees that module, not the bundle.
+const heavy = (modules: string[]) =>
+  modules.filter((m) => /\/node_modules\/(@duckdb\/node-api|typescript)\/|\/dist\/code\/typescript\.cjs$/.test(m));
 
 describe('CLI start-up', () => {
   it('the recorder sees DuckDB and TypeScript when a command loads them', () => {
@@ -54,7 +56,7 @@ describe('CLI start-up', () => {
     expect(validate.code).toBe(2); // no config here: E_CONFIG_LOAD, after validate.js loaded
     expect(validate.modules.some((m) => m.endsWith('/dist/cli/main.js'))).toBe(true);
     expect(heavy(validate.modules).some((m) => m.includes('/@duckdb/node-api/'))).toBe(true);
-    expect(heavy(validate.modules).some((m) => m.includes('/typescript/'))).toBe(true);
+    expect(heavy(validate.modules).some((m) => m.endsWith('/typescript.cjs'))).toBe(true);
   });
 
   it.each(['--help', 'help', 'help show', 'show --help', 'delta changes --help', 'history --limit x'])(

@@ -171,13 +171,17 @@ export async function collectKeys(conn: DuckDBConnection, keysTable: string, que
  */
 export async function countKeysMany(conn: DuckDBConnection, target: string, keys: readonly (readonly string[])[]): Promise<number[]> {
   if (keys.length === 0) return [];
-  const one = (k: readonly string[]) =>
-    k.length === 1
-      ? `(count(DISTINCT ${quoteIdent(k[0]!)}) + coalesce(max((${quoteIdent(k[0]!)} IS NULL)::INT), 0))::BIGINT`
-      : `count(DISTINCT row(${k.map(quoteIdent).join(', ')}))::BIGINT`;
-  const r = await conn.runAndReadAll(`SELECT ${keys.map(one).join(', ')} FROM ${target}`);
+  const r = await conn.runAndReadAll(`SELECT ${keyCountSelect(keys).join(', ')} FROM ${target}`);
   return r.getRows()[0]!.map(Number);
 }
+
+/** One aggregate per candidate key: its distinct values (NULL counted as one). */
+export const keyCountSelect = (keys: readonly (readonly string[])[]): string[] =>
+  keys.map((k) =>
+    k.length === 1
+      ? `(count(DISTINCT ${quoteIdent(k[0]!)}) + coalesce(max((${quoteIdent(k[0]!)} IS NULL)::INT), 0))::BIGINT`
+      : `count(DISTINCT row(${k.map(quoteIdent).join(', ')}))::BIGINT`,
+  );
 
 export const selectKeys = (rel: string, columns: readonly string[], where = ''): string =>
   `SELECT DISTINCT ${columns.map((c, i) => `${quoteIdent(c)} AS ${keyColumn(i)}`).join(', ')} FROM ${rel}${where ? ` WHERE ${where}` : ''}`;

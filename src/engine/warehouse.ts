@@ -26,6 +26,8 @@ export const sliceName = (task: string): string => `${quoteIdent(SLICE_SCHEMA)}.
 export interface MaterializeResult {
   rows?: number;
   tokens: Record<string, string>;
+  /** The values of `extra` select expressions, from the same scan as the tokens (tables only). */
+  extra?: unknown[];
 }
 
 /** The project's DuckDB database (`state/warehouse.duckdb`): sources as views, outputs as tables/views. */
@@ -213,9 +215,11 @@ export class Warehouse {
     schema: readonly Column[],
     /** The task's contract: checked on the new rows before the commit, so a violation keeps the old output. */
     contract?: ContractCheck,
+    /** More aggregates over the new table, computed in the token scan (a key count: keyedBuild.ts). */
+    extra: readonly string[] = [],
   ): Promise<MaterializeResult> {
     try {
-      return await this.materializeInner(target, kind, sql, sets, schema, contract);
+      return await this.materializeInner(target, kind, sql, sets, schema, contract, extra);
     } catch (e) {
       if (e instanceof RelspecError && e.code === 'E_CONTRACT') throw e;
       // The query failed on the data (a bad cast, an overflow, error()): the caller adds the task
@@ -237,7 +241,8 @@ export class Warehouse {
     sql: string,
     sets: readonly (readonly string[])[],
     schema: readonly Column[],
-    contract?: ContractCheck,
+    contract: ContractCheck | undefined,
+    extra: readonly string[],
   ): Promise<MaterializeResult> {
     // The newline keeps a trailing `-- comment` in the task from swallowing the terminator.
     const drop = this.otherKindDrop(target, kind);
@@ -260,13 +265,17 @@ export class Warehouse {
         return { tokens: {} };
       }
       const r = await this.conn.runAndReadAll(
-        `${drop}CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${tokenSelect(
-          sets,
-          schema.map((c) => c.name),
-        )} FROM ${target}`,
+        `${drop}CREATE OR REPLACE TABLE ${target} AS\n${sql}\n;\nSELECT ${[
+          tokenSelect(
+            sets,
+            schema.map((c) => c.name),
+          ),
+          ...extra,
+        ].join(', ')} FROM ${target}`,
       );
       if (contract) await checkContractData(this.conn, target, contract);
-      return tokensFromRow(r.getRows()[0]!, sets, schema);
+      const row = r.getRows()[0]!;
+      return { ...tokensFromRow(row, sets, schema), ...(extra.length > 0 ? { extra: row.slice(sets.length + 1) } : {}) };
     });
     this.kinds.set(this.key(target), kind);
     return out;

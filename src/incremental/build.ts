@@ -84,9 +84,10 @@ export async function buildTask(
     producers: ctx.producers,
     trace: ctx.traces.get(task.name),
     runId: ctx.runId,
+    has: (relation: string) => warehouse.has(relation),
     changeKey: (ds: string) => changeKeyOf(ds, project, ctx),
   };
-  const { res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, (sortBy) =>
+  const { res, refresh, keys } = await writeOutput(task, causes, w, refreshCtx, (sortBy, extra) =>
     kind === 'delta'
       ? materializeDelta(
           warehouse.conn,
@@ -100,7 +101,7 @@ export async function buildTask(
           contract,
           sortBy,
         )
-      : warehouse.materialize(target, kind, sql, sets, schema, contract),
+      : warehouse.materialize(target, kind, sql, sets, schema, contract, extra),
   );
   // A view reads its files when queried: their hashes are part of its token, or its readers would cut off.
   const inputTokens = {

@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { changesTable, countKeysMany, refreshKeys } from '../engine/keyed.js';
+import { changesTable, countKeysMany, keyCountSelect, refreshKeys } from '../engine/keyed.js';
 import type { ContractCheck } from '../engine/contracts.js';
 import { deltaKeyedWrite } from '../engine/deltaOutput.js';
 import type { MaterializeResult } from '../engine/warehouse.js';
@@ -82,9 +82,18 @@ export async function writeOutput(
   task: GraphTask,
   causes: readonly Cause[],
   w: OutputWrite,
-  ctx: Omit<RefreshContext, 'sets' | 'conn' | 'target'> & { conn: DuckDBConnection; runId: number; changeKey?: ChangeKeyOf },
-  /** Writes the output in full, its rows laid out by `sortBy` where the task is key-scoped. */
-  writeFull: (sortBy?: readonly string[]) => Promise<MaterializeResult>,
+  ctx: Omit<RefreshContext, 'sets' | 'conn' | 'target'> & {
+    conn: DuckDBConnection;
+    runId: number;
+    changeKey?: ChangeKeyOf;
+    /** The relation is in the warehouse (its catalog as of the run's start, plus what the run made). */
+    has?: (relation: string) => boolean;
+  },
+  /**
+   * Writes the output in full, its rows laid out by `sortBy` where the task is key-scoped; a table
+   * output also returns the values of the `extra` aggregates over the new rows (the key counts).
+   */
+  writeFull: (sortBy?: readonly string[], extra?: readonly string[]) => Promise<MaterializeResult>,
 ): Promise<Written> {
   const shared = ctx.producers(task.output).length > 1;
   const keyed = 'key' in taskKey(task) && task.materialize !== 'view';
@@ -138,17 +147,23 @@ export async function writeOutput(
       keys: { columns: plan.key.columns, count: plan.of + r.dKeys, ...(rows === undefined ? {} : { rows }) },
     };
   }
-  if (keyed) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(changes)}`);
-  const res = await writeFull(keyed ? layoutKey(task, ctx.trace, ctx.changeKey) : undefined);
-  const refresh: Refresh = { mode: 'full', reason: plan.reason };
+  // The change rows of an earlier keyed refresh; a table relspec never made (a first build) needs no DROP.
+  if (keyed && (ctx.has?.(changesTable(changes)) ?? true)) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(changes)}`);
   const proof = task.keys;
+  const candidates: ProvenKey[] =
+    !keyed || !proof ? [] : proof.declared?.proven ? proof.keys.slice(0, 1) : proof.keys.slice(0, MAX_CANDIDATES);
+  const countSelect = keyCountSelect(candidates.map((k) => k.columns));
+  const res = await writeFull(keyed ? layoutKey(task, ctx.trace, ctx.changeKey) : undefined, countSelect);
+  const refresh: Refresh = { mode: 'full', reason: plan.reason };
   if (!keyed || !proof) return { res, refresh };
-  const candidates: ProvenKey[] = proof.declared?.proven ? proof.keys.slice(0, 1) : proof.keys.slice(0, MAX_CANDIDATES);
-  const counts = await countKeysMany(
-    ctx.conn,
-    w.target,
-    candidates.map((k) => k.columns),
-  );
+  // Counted in the token scan for a table; a Delta output's view is scanned again.
+  const counts =
+    res.extra?.map(Number) ??
+    (await countKeysMany(
+      ctx.conn,
+      w.target,
+      candidates.map((k) => k.columns),
+    ));
   // Keys that follow how the inputs change come first: a finer key whose values recur across the
   // inputs' change units (a symbol name in every file) recomputes more rows per edit, not fewer.
   const aligned = candidates.map((k) => alignedWithInputs(k, ctx.changeKey));

@@ -34,7 +34,7 @@
 import type ts from 'typescript';
 import type { FileDecls } from './declarations.js';
 import { symbolRows } from './declarations.js';
-import { ProgramSurfaces, type Surface } from './surface.js';
+import { ProgramSurfaces, type FileSurface } from './surface.js';
 import { changedNames, importsDefaultFrom, mentionsAny, reexportAliases } from './changedNames.js';
 import { extractImports, importersOf } from './imports.js';
 import { extractOccurrences } from './occurrences.js';
@@ -76,9 +76,7 @@ export class CodeFactExtractor {
   private readonly targetsByFile = new Map<string, Set<string>>();
   private readonly globalFiles = new Set<string>();
   /** Each file's surface (./surface.ts) at its last extraction. */
-  private readonly surfaces = new Map<string, string>();
-  /** Each file's surface per declaration at its last extraction, in this process (./changedNames.ts). */
-  private readonly surfaceEntries = new Map<string, Surface['entries']>();
+  private readonly surfaces = new Map<string, FileSurface>();
   /** Surfaces computed in the current program (reused by extract). */
   private readonly pending: ProgramSurfaces;
   /** The program whose types were created in order (resolver.ts createTypesInOrder). */
@@ -114,11 +112,10 @@ export class CodeFactExtractor {
     this.targetsByFile.clear();
     this.globalFiles.clear();
     this.surfaces.clear();
-    this.surfaceEntries.clear();
     for (const [p, f] of files) {
       this.targetsByFile.set(p, new Set(f.targets));
       if (f.global) this.globalFiles.add(p);
-      if (f.surface !== undefined) this.surfaces.set(p, f.surface);
+      if (f.surface !== undefined) this.surfaces.set(p, { hash: f.surface });
     }
     this.restored = new Map([...files].map(([p, f]) => [p, f.sha]));
     this.baseline = true;
@@ -137,7 +134,7 @@ export class CodeFactExtractor {
   baselineOf(rel: string): Omit<BaselineFile, 'sha'> | undefined {
     const f = this.project.file(rel);
     if (!f) return undefined;
-    const surface = this.surfaces.get(rel);
+    const surface = this.surfaces.get(rel)?.hash;
     return {
       imports: this.importsByFile.get(rel) ?? [],
       targets: [...(this.targetsByFile.get(rel) ?? [])].sort(),
@@ -207,12 +204,13 @@ export class CodeFactExtractor {
     let names: Set<string> | null = hadBaseline ? new Set() : null;
     const sources = new Set<string>();
     const moved = (p: string): void => {
-      const got = names && changedNames(this.surfaceEntries.get(p), this.pending.get(program, p)?.entries);
-      names = got && names ? new Set([...names, ...got]) : null;
+      const got = names && changedNames(this.surfaces.get(p)?.entries, this.pending.of(program, resolver, p)?.entries);
+      if (!got) names = null;
+      else for (const n of got) names!.add(n);
     };
     for (const s of seeds) {
-      const before = this.surfaces.get(s);
-      const now = current.has(s) ? this.pending.hash(program, resolver, s) : undefined;
+      const before = this.surfaces.get(s)?.hash;
+      const now = current.has(s) ? this.pending.of(program, resolver, s)?.hash : undefined;
       if (before === undefined || now === undefined || before !== now) propagating.add(s);
     }
     for (const s of propagating) moved(s);
@@ -271,8 +269,8 @@ export class CodeFactExtractor {
       for (const p of affected) {
         if (checked.has(p) || !current.has(p)) continue;
         checked.add(p);
-        const before = this.surfaces.get(p);
-        const now = this.pending.hash(program, resolver, p);
+        const before = this.surfaces.get(p)?.hash;
+        const now = this.pending.of(program, resolver, p)?.hash;
         if (before === undefined || now === undefined || before !== now) next.add(p);
       }
       if (next.size === 0) break;
@@ -296,7 +294,6 @@ export class CodeFactExtractor {
       this.globalFiles.delete(r);
       this.failures.delete(r);
       this.surfaces.delete(r);
-      this.surfaceEntries.delete(r);
     }
 
     const narrow = names as Set<string> | null;
@@ -365,12 +362,9 @@ export class CodeFactExtractor {
         facts.references.push(...occ.references);
         facts.calls.push(...occ.calls);
         this.targetsByFile.set(rel, occ.targets);
-        const surface = this.pending.hash(program, resolver, rel);
-        const entries = this.pending.get(program, rel)?.entries;
+        const surface = this.pending.of(program, resolver, rel);
         if (surface === undefined) this.surfaces.delete(rel);
         else this.surfaces.set(rel, surface);
-        if (surface === undefined || !entries) this.surfaceEntries.delete(rel);
-        else this.surfaceEntries.set(rel, entries);
         if (decls.global) this.globalFiles.add(rel);
         else this.globalFiles.delete(rel);
         this.failures.delete(rel);

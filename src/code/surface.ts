@@ -91,30 +91,28 @@ export function surfaceOf(decls: FileDecls, checker: ts.TypeChecker, root: strin
   return { hash: h.digest('hex').slice(0, 32), entries };
 }
 
+/** A file's surface as kept between steps: the entries only where this process computed them (not a restored baseline, not JSON). */
+export type FileSurface = { hash: string; entries?: Surface['entries'] };
+
 /** Files' surfaces in one program, each computed once (a new program starts afresh). */
 export class ProgramSurfaces {
   private program: ts.Program | undefined;
-  private readonly byFile = new Map<string, { hash: string; entries?: Surface['entries'] }>();
+  private readonly byFile = new Map<string, FileSurface>();
 
   constructor(private readonly project: CodeProject) {}
 
-  /** The surface computed for `rel` in `program`, if any. */
-  get(program: ts.Program, rel: string): { hash: string; entries?: Surface['entries'] } | undefined {
-    return program === this.program ? this.byFile.get(rel) : undefined;
-  }
-
-  /** `rel`'s surface hash in `program`; undefined when the file is gone or the checker failed on it. */
-  hash(program: ts.Program, resolver: Resolver, rel: string): string | undefined {
+  /** `rel`'s surface in `program`; undefined when the file is gone or the checker failed on it. */
+  of(program: ts.Program, resolver: Resolver, rel: string): FileSurface | undefined {
     if (program !== this.program) {
       this.byFile.clear();
       this.program = program;
     }
     const cached = this.byFile.get(rel);
-    if (cached !== undefined) return cached.hash;
+    if (cached !== undefined) return cached;
     const f = this.project.file(rel);
     if (!f) return undefined;
     const sf = isCodeFile(rel) ? program.getSourceFile(f.abs) : undefined;
-    let v: { hash: string; entries?: Surface['entries'] };
+    let v: FileSurface;
     if (!sf) {
       v = { hash: `sha:${f.sha}` }; // not code (json): its content is all other files can resolve against
     } else {
@@ -127,6 +125,6 @@ export class ProgramSurfaces {
       }
     }
     this.byFile.set(rel, v);
-    return v.hash;
+    return v;
   }
 }

@@ -87,7 +87,7 @@ export async function writeOutput(
     runId: number;
     changeKey?: ChangeKeyOf;
     /** The relation is in the warehouse (its catalog as of the run's start, plus what the run made). */
-    has?: (relation: string) => boolean;
+    has: (relation: string) => boolean;
   },
   /**
    * Writes the output in full, its rows laid out by `sortBy` where the task is key-scoped; a table
@@ -148,7 +148,7 @@ export async function writeOutput(
     };
   }
   // The change rows of an earlier keyed refresh; a table relspec never made (a first build) needs no DROP.
-  if (keyed && (ctx.has?.(changesTable(changes)) ?? true)) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(changes)}`);
+  if (keyed && ctx.has(changesTable(changes))) await ctx.conn.run(`DROP TABLE IF EXISTS ${changesTable(changes)}`);
   const proof = task.keys;
   const candidates: ProvenKey[] =
     !keyed || !proof ? [] : proof.declared?.proven ? proof.keys.slice(0, 1) : proof.keys.slice(0, MAX_CANDIDATES);
